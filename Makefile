@@ -1,0 +1,72 @@
+# Entry points for people and CI. `make help` lists them.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(abspath .)
+# Project-local Node (>= 22) first on PATH; see deploy/local/toolchain.sh.
+export PATH := $(ROOT)/.tools/bin:$(ROOT)/node_modules/.bin:$(PATH)
+export KAFKAJS_NO_PARTITIONER_WARNING := 1
+
+# An existing Kafka and registry are used when both variables are set;
+# otherwise the local stack under deploy/local/ is started.
+USE_EXTERNAL_STACK := $(if $(and $(KAFKA_BROKERS),$(SCHEMA_REGISTRY_URL)),yes,)
+export KAFKA_BROKERS ?= 127.0.0.1:$(or $(KAFKA_PORT),19092)
+export SCHEMA_REGISTRY_URL ?= http://127.0.0.1:$(or $(REGISTRY_PORT),18081)/apis/ccompat/v7
+STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
+
+.PHONY: help setup build typecheck lint stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: node_modules/.installed ## install Node (if the one on PATH is < 22) and npm dependencies
+
+.tools/bin/node: deploy/local/toolchain.sh
+	@deploy/local/toolchain.sh
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json .tools/bin/node
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build: setup ## compile TypeScript to dist/
+	tsc -p tsconfig.build.json
+
+typecheck: setup ## type-check everything, tests included
+	tsc -p tsconfig.json
+
+lint: setup ## eslint
+	eslint --max-warnings=0 .
+
+stack-up: setup ## start local Kafka (KRaft) + Apicurio Registry on loopback
+	deploy/local/stack.sh up
+
+stack-down: ## stop the local stack
+	deploy/local/stack.sh down
+
+stack-status: ## show what the local stack runs
+	deploy/local/stack.sh status
+
+stack-clean: ## stop the local stack and delete its data
+	deploy/local/stack.sh clean
+
+schemas-check: build $(STACK) ## register every schema under BACKWARD compatibility
+	node dist/services/events/src/cli/schemas-check.js
+
+test: setup typecheck lint $(STACK) schemas-check ## run every test (starts the local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set)
+	@mkdir -p .run
+	@rm -f .run/test-report.json
+	vitest run; status=$$?; node test/support/print-summary.mjs .run/test-report.json; exit $$status
+
+test-unit: setup ## unit tests only (no Kafka needed)
+	vitest run test/unit
+
+simulate: build $(STACK) ## run the core-banking simulator (ARGS="--rate 50 --count 1000")
+	node dist/services/producer/src/cli/simulate.js $(ARGS)
+
+dev: build $(STACK) ## run the system locally: stack + simulator, so events visibly flow
+	node dist/services/producer/src/cli/simulate.js --rate 20 $(ARGS)
+
+clean: ## remove build output
+	rm -rf dist .run/test-report.json
