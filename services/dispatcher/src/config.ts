@@ -1,0 +1,166 @@
+import { ConfigError } from './errors.js'
+
+/**
+ * Every setting of the dispatcher, read once from the environment at start-up,
+ * validated, and frozen. The README's configuration table is generated from
+ * {@link configOptions} (`make config-table`), so each option's description and
+ * default live here and nowhere else.
+ */
+export interface DispatcherConfig {
+  kafkaBrokers: string[]
+  kafkaClientId: string
+  consumerGroupId: string
+  schemaRegistryUrl: string
+  sourceTopics: string[]
+  retryTopicSuffix: string
+  deadLetterTopic: string
+  topicReplicationFactor: number
+  subscriptionsFile: string
+  maxInFlight: number
+  endpointMaxInFlight: number
+  partitionWindowRecords: number
+  retryMaxParkedInMemory: number
+  commitIntervalMs: number
+  connectTimeoutMs: number
+  deliveryTimeoutMs: number
+  retryScheduleMs: number[]
+  retryMaxAgeSeconds: number
+  retryAfterMaxMs: number
+  schemaLookupRetries: number
+  shutdownDeadlineMs: number
+  httpPort: number
+  httpHost: string
+  logLevel: string
+  allowPrivateNetworks: boolean
+}
+
+type Parser<T> = (raw: string, variable: string) => T
+
+interface OptionSpec<K extends keyof DispatcherConfig> {
+  key: K
+  variable: string
+  description: string
+  /** Raw default as it would be written in the environment; undefined = required. */
+  defaultValue: string | undefined
+  parse: Parser<DispatcherConfig[K]>
+}
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> => (raw, variable) => {
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(variable, `must be an integer, got "${raw}"`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(variable, `must be between ${min} and ${max}, got ${value}`)
+  return value
+}
+
+const text: Parser<string> = (raw, variable) => {
+  const value = raw.trim()
+  if (value === '') throw new ConfigError(variable, 'must not be empty')
+  return value
+}
+
+const list: Parser<string[]> = (raw, variable) => {
+  const values = raw.split(',').map((v) => v.trim()).filter((v) => v !== '')
+  if (values.length === 0) throw new ConfigError(variable, 'must list at least one value (comma-separated)')
+  return values
+}
+
+const url: Parser<string> = (raw, variable) => {
+  try {
+    const parsed = new URL(raw.trim())
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)')
+    return raw.trim().replace(/\/+$/, '')
+  } catch {
+    throw new ConfigError(variable, `must be an http(s) URL, got "${raw}"`)
+  }
+}
+
+const boolean: Parser<boolean> = (raw, variable) => {
+  const value = raw.trim().toLowerCase()
+  if (value === 'true' || value === '1') return true
+  if (value === 'false' || value === '0') return false
+  throw new ConfigError(variable, `must be true or false, got "${raw}"`)
+}
+
+const durationList: Parser<number[]> = (raw, variable) => {
+  const values = list(raw, variable).map((v) => integer(1)(v, variable))
+  for (let i = 1; i < values.length; i++) {
+    if ((values[i] ?? 0) < (values[i - 1] ?? 0)) throw new ConfigError(variable, 'must not decrease')
+  }
+  return values
+}
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+const logLevel: Parser<string> = (raw, variable) => {
+  const value = raw.trim().toLowerCase()
+  if (!logLevels.includes(value)) throw new ConfigError(variable, `must be one of ${logLevels.join(', ')}, got "${raw}"`)
+  return value
+}
+
+function option<K extends keyof DispatcherConfig> (spec: OptionSpec<K>): OptionSpec<K> {
+  return spec
+}
+
+/** The option table, in the order the README shows it. */
+export const configOptions = [
+  option({ key: 'kafkaBrokers', variable: 'KAFKA_BROKERS', description: 'Kafka bootstrap servers, comma-separated host:port', defaultValue: undefined, parse: list }),
+  option({ key: 'kafkaClientId', variable: 'KAFKA_CLIENT_ID', description: 'Kafka client id', defaultValue: 'webhook-dispatcher', parse: text }),
+  option({ key: 'consumerGroupId', variable: 'KAFKA_GROUP_ID', description: 'Consumer group shared by all dispatcher instances', defaultValue: 'webhook-dispatcher', parse: text }),
+  option({ key: 'schemaRegistryUrl', variable: 'SCHEMA_REGISTRY_URL', description: 'Confluent-compatible schema registry base URL (Apicurio: …/apis/ccompat/v7)', defaultValue: undefined, parse: url }),
+  option({ key: 'sourceTopics', variable: 'SOURCE_TOPICS', description: 'Source topics written by core banking, comma-separated', defaultValue: 'banking.transactions.v1,banking.accounts.v1,banking.fraud-alerts.v1', parse: list }),
+  option({ key: 'retryTopicSuffix', variable: 'RETRY_TOPIC_SUFFIX', description: 'Suffix of each source topic\'s co-partitioned retry topic', defaultValue: '.retry', parse: text }),
+  option({ key: 'deadLetterTopic', variable: 'DEAD_LETTER_TOPIC', description: 'Topic for exhausted deliveries and undecodable records', defaultValue: 'webhooks.dead-letter', parse: text }),
+  option({ key: 'topicReplicationFactor', variable: 'TOPIC_REPLICATION_FACTOR', description: 'Replication factor of the retry and dead-letter topics the dispatcher creates', defaultValue: '3', parse: integer(1, 32) }),
+  option({ key: 'subscriptionsFile', variable: 'SUBSCRIPTIONS_FILE', description: 'JSON file with the subscriptions (until the topic-backed store lands)', defaultValue: undefined, parse: text }),
+  option({ key: 'maxInFlight', variable: 'MAX_IN_FLIGHT', description: 'Deliveries in flight at once, over all endpoints', defaultValue: '512', parse: integer(1, 100_000) }),
+  option({ key: 'endpointMaxInFlight', variable: 'ENDPOINT_MAX_IN_FLIGHT', description: 'Deliveries in flight at once to one endpoint', defaultValue: '64', parse: integer(1, 100_000) }),
+  option({ key: 'partitionWindowRecords', variable: 'PARTITION_WINDOW_RECORDS', description: 'Unsettled records held per source partition before its fetch pauses', defaultValue: '2000', parse: integer(1, 1_000_000) }),
+  option({ key: 'retryMaxParkedInMemory', variable: 'RETRY_MAX_PARKED_IN_MEMORY', description: 'Parked deliveries held in memory per retry partition before it stops reading ahead', defaultValue: '20000', parse: integer(1, 10_000_000) }),
+  option({ key: 'commitIntervalMs', variable: 'COMMIT_INTERVAL_MS', description: 'How often settled watermarks are committed', defaultValue: '1000', parse: integer(50, 60_000) }),
+  option({ key: 'connectTimeoutMs', variable: 'CONNECT_TIMEOUT_MS', description: 'TCP+TLS connect timeout per attempt', defaultValue: '5000', parse: integer(1, 60_000) }),
+  option({ key: 'deliveryTimeoutMs', variable: 'DELIVERY_TIMEOUT_MS', description: 'Deadline of a whole attempt, response included', defaultValue: '15000', parse: integer(1, 120_000) }),
+  option({ key: 'retryScheduleMs', variable: 'RETRY_SCHEDULE_MS', description: 'Retry delays after the first failure, comma-separated; the last repeats', defaultValue: '5000,30000,120000,600000,1800000,3600000,10800000', parse: durationList }),
+  option({ key: 'retryMaxAgeSeconds', variable: 'RETRY_MAX_AGE_SECONDS', description: 'Age since the first failure after which a delivery is dead-lettered (72 h)', defaultValue: '259200', parse: integer(1) }),
+  option({ key: 'retryAfterMaxMs', variable: 'RETRY_AFTER_MAX_MS', description: 'Upper clamp for a receiver\'s Retry-After', defaultValue: '3600000', parse: integer(0) }),
+  option({ key: 'schemaLookupRetries', variable: 'SCHEMA_LOOKUP_RETRIES', description: 'Lookups of an unknown schema id before the record is dead-lettered', defaultValue: '3', parse: integer(0, 100) }),
+  option({ key: 'shutdownDeadlineMs', variable: 'SHUTDOWN_DEADLINE_MS', description: 'Time SIGTERM allows in-flight deliveries before the final commit', defaultValue: '20000', parse: integer(0, 600_000) }),
+  option({ key: 'httpPort', variable: 'HTTP_PORT', description: 'Port of /healthz, /readyz and /metrics', defaultValue: '9464', parse: integer(0, 65_535) }),
+  option({ key: 'httpHost', variable: 'HTTP_HOST', description: 'Address the health and metrics server binds', defaultValue: '0.0.0.0', parse: text }),
+  option({ key: 'logLevel', variable: 'LOG_LEVEL', description: 'pino log level', defaultValue: 'info', parse: logLevel }),
+  option({ key: 'allowPrivateNetworks', variable: 'ALLOW_PRIVATE_NETWORKS', description: 'Allow http:// and private/loopback endpoint addresses (development and tests only)', defaultValue: 'false', parse: boolean })
+] as const
+
+/**
+ * Reads and validates the configuration. Throws a {@link ConfigError} naming
+ * the first variable that is missing or invalid.
+ */
+export function loadConfig (env: Record<string, string | undefined> = process.env): Readonly<DispatcherConfig> {
+  const config: Partial<Record<keyof DispatcherConfig, unknown>> = {}
+  for (const spec of configOptions) {
+    const raw = env[spec.variable] ?? spec.defaultValue
+    if (raw === undefined || raw.trim() === '') {
+      throw new ConfigError(spec.variable, `is required: ${spec.description}`)
+    }
+    config[spec.key] = spec.parse(raw, spec.variable)
+  }
+  const result = config as DispatcherConfig
+  for (const topic of result.sourceTopics) {
+    if (topic.endsWith(result.retryTopicSuffix)) {
+      throw new ConfigError('SOURCE_TOPICS', `"${topic}" ends with the retry suffix "${result.retryTopicSuffix}"`)
+    }
+    if (topic === result.deadLetterTopic) {
+      throw new ConfigError('SOURCE_TOPICS', `"${topic}" is also DEAD_LETTER_TOPIC`)
+    }
+  }
+  if (result.endpointMaxInFlight > result.maxInFlight) {
+    throw new ConfigError('ENDPOINT_MAX_IN_FLIGHT', `must not exceed MAX_IN_FLIGHT (${result.maxInFlight})`)
+  }
+  if (result.deliveryTimeoutMs < result.connectTimeoutMs) {
+    throw new ConfigError('DELIVERY_TIMEOUT_MS', `must be at least CONNECT_TIMEOUT_MS (${result.connectTimeoutMs})`)
+  }
+  return Object.freeze({ ...result, kafkaBrokers: Object.freeze([...result.kafkaBrokers]), sourceTopics: Object.freeze([...result.sourceTopics]), retryScheduleMs: Object.freeze([...result.retryScheduleMs]) }) as Readonly<DispatcherConfig>
+}
+
+/** The retry topic of a source topic. */
+export function retryTopicOf (config: Pick<DispatcherConfig, 'retryTopicSuffix'>, sourceTopic: string): string {
+  return `${sourceTopic}${config.retryTopicSuffix}`
+}

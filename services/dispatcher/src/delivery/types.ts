@@ -1,0 +1,44 @@
+// The seam between the delivery engine and HTTP: the engine depends on these
+// types only, so it can run against a fake deliverer in unit tests.
+
+export interface DeliveryRequest {
+  /** The endpoint URL (http or https). */
+  url: string
+  /** The `webhook-id` header: the event id, the same on every attempt. */
+  webhookId: string
+  /** The JSON body, exactly as it is signed and sent. */
+  body: string
+  /** `whsec_…` secrets to sign with; several during a rotation. */
+  secrets: string[]
+  /** Deadline for this attempt, connect to end of response body. */
+  timeoutMs?: number
+}
+
+export type AttemptErrorCode =
+  | 'timeout'
+  | 'connect-timeout'
+  | 'connection-refused'
+  | 'dns'
+  | 'tls'
+  | 'ssrf-blocked'
+  | 'reset'
+  | 'other'
+
+export type AttemptResult =
+  | {
+    kind: 'response'
+    status: number
+    /** Response headers, lower-case names; repeated headers joined with ", ". */
+    headers: Record<string, string | undefined>
+    durationMs: number
+  }
+  | {
+    kind: 'error'
+    code: AttemptErrorCode
+    /** Human-readable cause for logs; branch on `code`, never on this. */
+    message: string
+    durationMs: number
+  }
+
+/** Makes one HTTP attempt. Never rejects: every failure is an `error` result. */
+export type Deliverer = (req: DeliveryRequest) => Promise<AttemptResult>

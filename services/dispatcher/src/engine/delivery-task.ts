@@ -1,0 +1,51 @@
+import type { IHeaders } from 'kafkajs'
+
+/** Where a record was read from. Offsets are int64, kept as bigint. */
+export interface RecordCoordinates {
+  topic: string
+  partition: number
+  offset: bigint
+}
+
+/** The original source record, carried along so parking and dead-lettering lose nothing. */
+export interface RawRecord {
+  key: Buffer | null
+  value: Buffer | null
+  headers: IHeaders
+  /** Kafka record timestamp, ms since the epoch. */
+  timestamp: number
+}
+
+/**
+ * One delivery: one event to one subscription. Created by a source lane from
+ * a record, or by a retry lane from a parked record; the same shape in both so
+ * parking, retrying and dead-lettering share one code path.
+ */
+export interface DeliveryTask {
+  /** The event id; the `webhook-id` header on every attempt (DESIGN C4). */
+  webhookId: string
+  subscriptionId: string
+  tenantId: string
+  accountId: string
+  eventType: string
+  /** Event time, ms since the epoch, for end-to-end lag. */
+  occurredAt: number
+  /** The signed JSON body. */
+  body: string
+  /** The source record this delivery came from (also for parked ones). */
+  source: RecordCoordinates
+  record: RawRecord
+  /** Attempts made so far, over all lanes. */
+  attempts: number
+  /** First failed attempt, ms since the epoch: the backoff clock. */
+  firstFailureAt?: number
+  lastStatus?: number
+  lastError?: string
+}
+
+/** What became of a delivery, as far as the lane that owns it is concerned. */
+export type TaskOutcome =
+  | { kind: 'delivered' }
+  | { kind: 'failed', retryAfterMs?: number, endpointGone: boolean }
+  | { kind: 'dropped', reason: 'subscription-deleted' }
+  | { kind: 'dead-letter', reason: 'endpoint-disabled' }

@@ -1,0 +1,176 @@
+// Errors the dispatcher raises on purpose. Callers branch on `err.code`, never
+// on message text or `instanceof`: two copies of this module can be loaded
+// (tests, a bundled CLI), and only the code is stable across them.
+
+/** Options every dispatcher error accepts. */
+export interface DispatcherErrorOptions {
+  /** The underlying error, kept as the standard `Error.cause`. */
+  cause?: unknown
+}
+
+/**
+ * Base class of every error the dispatcher raises deliberately.
+ *
+ * `code` is the stable `WHD_ERR_*` identifier; `retriable` says whether doing
+ * the same thing again later can succeed (kafkajs's `retriable`, BullMQ's
+ * `UnrecoverableError`). `name` is the concrete class name.
+ */
+export abstract class DispatcherError extends Error {
+  /** Overridden by every concrete class; the instance `code` copies it. */
+  static readonly code: string = 'WHD_ERR'
+
+  /** Stable identifier to branch on. */
+  readonly code: string
+  /** Whether repeating the failed operation later can succeed. */
+  readonly retriable: boolean
+
+  protected constructor (message: string, options: DispatcherErrorOptions & { retriable: boolean }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    // new.target is the concrete subclass, so each class declares its code
+    // and name exactly once, in its static `code` and its class name.
+    this.name = new.target.name
+    this.code = new.target.code
+    this.retriable = options.retriable
+  }
+}
+
+/**
+ * The configuration is invalid. Raised once at start-up; the message names the
+ * environment variable so an operator can fix it without reading code.
+ */
+export class ConfigError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_CONFIG'
+  /** The environment variable that is missing or invalid. */
+  readonly variable: string
+
+  /**
+   * @param variable - environment variable name, e.g. `DELIVERY_TIMEOUT_MS`
+   * @param problem - what is wrong with it, e.g. `must be a positive integer, got "abc"`
+   */
+  constructor (variable: string, problem: string, options: DispatcherErrorOptions = {}) {
+    super(`${variable}: ${problem}`, { ...options, retriable: false })
+    this.variable = variable
+  }
+}
+
+/** Why a source record could not be decoded; the dead-letter reason code. */
+export type DecodeFailureReason =
+  | 'record-too-short'
+  | 'bad-magic-byte'
+  | 'unknown-schema-id'
+  | 'corrupt-avro'
+  | 'unknown-event-type'
+  | 'missing-field'
+
+/** Every {@link DecodeFailureReason}, e.g. to pre-register metric label values. */
+export const decodeFailureReasons: readonly DecodeFailureReason[] = Object.freeze([
+  'record-too-short',
+  'bad-magic-byte',
+  'unknown-schema-id',
+  'corrupt-avro',
+  'unknown-event-type',
+  'missing-field'
+])
+
+/**
+ * A source record is bad input (DESIGN C5): it goes to the dead-letter topic
+ * with `reason` and consumption moves on. Not retriable: the bytes will not
+ * change. A registry outage is a {@link RegistryUnavailableError} instead.
+ */
+export class DecodeError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_DECODE'
+  /** Machine-readable reason, recorded on the dead letter. */
+  readonly reason: DecodeFailureReason
+
+  constructor (reason: DecodeFailureReason, message: string, options: DispatcherErrorOptions = {}) {
+    super(message, { ...options, retriable: false })
+    this.reason = reason
+  }
+}
+
+/**
+ * The schema registry could not be reached or answered with a server error.
+ * Retriable: the partition pauses and resumes; nothing is dead-lettered (C5).
+ */
+export class RegistryUnavailableError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_REGISTRY_UNAVAILABLE'
+
+  constructor (message: string, options: DispatcherErrorOptions = {}) {
+    super(message, { ...options, retriable: true })
+  }
+}
+
+/**
+ * A topic the dispatcher needs is missing or has the wrong shape, e.g. a retry
+ * topic whose partition count differs from its source topic.
+ */
+export class TopicLayoutError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_TOPIC_LAYOUT'
+  /** The topic whose layout is wrong. */
+  readonly topic: string
+
+  /**
+   * @param topic - the offending topic; the message always names it
+   * @param problem - what is wrong, e.g. `has 6 partitions, its source has 12`
+   */
+  constructor (topic: string, problem: string, options: DispatcherErrorOptions = {}) {
+    super(`topic "${topic}": ${problem}`, { ...options, retriable: false })
+    this.topic = topic
+  }
+}
+
+/** The subscriptions topic could not be read or holds an unusable record. */
+export class SubscriptionSourceError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_SUBSCRIPTIONS'
+
+  constructor (message: string, options: DispatcherErrorOptions = {}) {
+    super(message, { ...options, retriable: false })
+  }
+}
+
+/** Graceful shutdown did not finish before its deadline (C7). */
+export class ShutdownTimeoutError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_SHUTDOWN_TIMEOUT'
+
+  constructor (message: string, options: DispatcherErrorOptions = {}) {
+    super(message, { ...options, retriable: false })
+  }
+}
+
+/**
+ * The kafkajs consumer crashed and will not restart by itself; the process
+ * should exit so the orchestrator restarts it (uncommitted work is redelivered).
+ */
+export class KafkaCrashError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_KAFKA_CRASH'
+
+  constructor (message: string, options: DispatcherErrorOptions = {}) {
+    super(message, { ...options, retriable: false })
+  }
+}
+
+/** Every concrete error class, for documentation and the table test. */
+export const allErrorClasses = Object.freeze([
+  ConfigError,
+  DecodeError,
+  RegistryUnavailableError,
+  TopicLayoutError,
+  SubscriptionSourceError,
+  ShutdownTimeoutError,
+  KafkaCrashError
+] as const)
+
+/** The `code` of any concrete dispatcher error. */
+export type DispatcherErrorCode = (typeof allErrorClasses)[number]['code']
+
+const knownCodes: ReadonlySet<string> = new Set(allErrorClasses.map((errorClass) => errorClass.code))
+
+/**
+ * Whether `value` is a dispatcher error, judged by its code rather than
+ * `instanceof` so that errors from another loaded copy of this module count.
+ */
+export function isDispatcherError (value: unknown): value is DispatcherError {
+  if (typeof value !== 'object' || value === null) return false
+  const { code, retriable } = value as { code?: unknown, retriable?: unknown }
+  return typeof code === 'string' && knownCodes.has(code) && typeof retriable === 'boolean'
+}

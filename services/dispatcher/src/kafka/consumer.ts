@@ -1,0 +1,611 @@
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs'
+import type { Logger } from 'pino'
+import { retryTopicOf, type DispatcherConfig } from '../config.js'
+import { classify } from '../delivery/classify.js'
+import { nextAttemptAt } from '../delivery/backoff.js'
+import { toWebhookBody } from '../delivery/payload.js'
+import type { Deliverer } from '../delivery/types.js'
+import type { DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from '../engine/delivery-task.js'
+import { RetryLane, type RetryPlan } from '../engine/retry-lane.js'
+import { Scheduler } from '../engine/scheduler.js'
+import { SourceLane, type RecordPlan } from '../engine/source-lane.js'
+import type { Metrics } from '../metrics.js'
+import { matchSubscriptions } from '../subscriptions/match.js'
+import type { SubscriptionSource } from '../subscriptions/types.js'
+import { createCoPartitionAssigner } from './assigner.js'
+import type { DecodedEvent, RecordDecoder } from './decode.js'
+import { OrderedSender } from './ordered-sender.js'
+import { readParkedState, toDeadLetterRecord, toParkedRecord, type ParkedState } from './parked-record.js'
+
+export interface DispatcherRuntimeOptions {
+  config: Readonly<DispatcherConfig>
+  kafka: Kafka
+  decode: RecordDecoder
+  subscriptions: SubscriptionSource
+  deliver: Deliverer
+  metrics: Metrics
+  log: Logger
+  now?: () => number
+  /** A kafkajs crash it will not recover from: the process must exit non-zero. */
+  onFatal: (err: unknown) => void
+}
+
+/** The lanes of one source partition and its retry partition. */
+interface LanePair {
+  source: SourceLane
+  retry: RetryLane
+  /** Open once the retry lane has read its partition to the end seen at assignment. */
+  rebuilt: boolean
+  /** The retry partition's end offset at assignment; rebuilt when read up to it. */
+  rebuildTarget: bigint | undefined
+  retrySender: OrderedSender
+  /** Unknown-schema lookups per source offset, bounded by SCHEMA_LOOKUP_RETRIES. */
+  schemaMisses: Map<bigint, number>
+}
+
+type Later = { kind: 'later', delayMs: number }
+
+const laterOnRegistryOutage: Later = { kind: 'later', delayMs: 1000 }
+
+/**
+ * Wires kafkajs to the lanes: one consumer in the group, subscribed to the
+ * source topics and their retry topics, with the co-partition assigner;
+ * `eachBatch` without auto-resolve or auto-commit. `resolveOffset` only moves
+ * the fetch position; the settled watermarks are committed on an interval,
+ * when a rebalance starts, and at shutdown.
+ *
+ * eachBatch never waits for deliveries: kafkajs fetches for a broker only
+ * after every batch of the previous fetch returned, so a waiting partition
+ * would stall all others. A full window or a registry outage pauses just that
+ * partition; its unresolved records are fetched again after resume.
+ */
+export class DispatcherRuntime {
+  readonly #o: DispatcherRuntimeOptions
+  readonly #log: Logger
+  readonly #now: () => number
+  readonly #pairs = new Map<string, LanePair>()
+  readonly #retryTopicToSource = new Map<string, string>()
+  readonly #paused = new Map<string, { topic: string, partition: number, until: () => boolean }>()
+  readonly #lastCommitted = new Map<string, string>()
+  readonly #scheduler: Scheduler
+  #consumer: Consumer | undefined
+  #producer: Producer | undefined
+  #admin: Admin | undefined
+  #deadLetters: OrderedSender | undefined
+  #commitTimer: NodeJS.Timeout | undefined
+  #resumeTimer: NodeJS.Timeout | undefined
+  #joined = false
+  #closing = false
+  #draining = false
+  #committing: Promise<void> | undefined
+
+  constructor (options: DispatcherRuntimeOptions) {
+    this.#o = options
+    this.#log = options.log
+    this.#now = options.now ?? Date.now
+    for (const topic of options.config.sourceTopics) this.#retryTopicToSource.set(retryTopicOf(options.config, topic), topic)
+    this.#scheduler = new Scheduler({
+      maxInFlight: options.config.maxInFlight,
+      endpointCap: (id) => options.subscriptions.get(id)?.maxInFlight ?? options.config.endpointMaxInFlight,
+      execute: (task) => this.#execute(task),
+      onError: (err, task) => this.#log.error({ err, subscriptionId: task.subscriptionId }, 'delivery bookkeeping failed')
+    })
+  }
+
+  /** Joined the group and not shutting down. */
+  get ready (): boolean {
+    return this.#joined && !this.#closing
+  }
+
+  async start (): Promise<void> {
+    const { config, kafka } = this.#o
+    this.#admin = kafka.admin()
+    await this.#admin.connect()
+    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
+    await this.#producer.connect()
+    this.#deadLetters = new OrderedSender({
+      producer: this.#producer,
+      topic: config.deadLetterTopic,
+      onSendError: (err, attempt) => this.#log.warn({ err, attempt }, 'dead-letter write failed; retrying')
+    })
+    const consumer = kafka.consumer({
+      groupId: config.consumerGroupId,
+      partitionAssigners: [createCoPartitionAssigner({ retrySuffix: config.retryTopicSuffix })],
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 250
+    })
+    this.#consumer = consumer
+    consumer.on(consumer.events.GROUP_JOIN, (event) => this.#onGroupJoin(event.payload.memberAssignment))
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.#joined = false
+      // Commit what is settled while this generation can still commit.
+      void this.#commit()
+    })
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload
+      this.#log.error({ err: error, restart }, 'kafka consumer crashed')
+      if (!restart && !this.#closing) this.#o.onFatal(error)
+    })
+    await consumer.connect()
+    const topics = config.sourceTopics.flatMap((t) => [t, retryTopicOf(config, t)])
+    await consumer.subscribe({ topics, fromBeginning: true })
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 64,
+      eachBatch: (payload) => this.#eachBatch(payload)
+    })
+    this.#commitTimer = setInterval(() => { void this.#commit() }, config.commitIntervalMs)
+    this.#resumeTimer = setInterval(() => this.#resumeWhereReady(), 100)
+  }
+
+  /** Summary for logs and tests. */
+  stats (): { pairs: number, inFlight: number, parkedHeld: number, blockedKeys: number } {
+    let parkedHeld = 0
+    let blockedKeys = 0
+    for (const pair of this.#pairs.values()) {
+      parkedHeld += pair.retry.heldItems
+      blockedKeys += pair.source.blockedKeys
+    }
+    return { pairs: this.#pairs.size, inFlight: this.#scheduler.inFlight, parkedHeld, blockedKeys }
+  }
+
+  /**
+   * Graceful shutdown (C7): stop fetching, let the windows drain (deliveries
+   * already read finish, so the final commit covers them and nothing is
+   * delivered twice), bounded by the deadline; then commit and leave.
+   */
+  async close (deadlineMs = this.#o.config.shutdownDeadlineMs): Promise<void> {
+    if (this.#closing) return
+    this.#closing = true
+    this.#draining = true
+    const consumer = this.#consumer
+    const deadline = this.#now() + deadlineMs
+    if (consumer !== undefined) {
+      consumer.pause(this.#o.config.sourceTopics.flatMap((t) => [{ topic: t }, { topic: retryTopicOf(this.#o.config, t) }]))
+    }
+    while (this.#now() < deadline && !this.#drained()) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    if (!this.#drained()) this.#log.warn(this.stats(), 'shutdown deadline reached with deliveries unsettled; they will be redelivered')
+    this.#scheduler.stop()
+    clearInterval(this.#commitTimer)
+    clearInterval(this.#resumeTimer)
+    await this.#commit().catch(() => undefined)
+    for (const pair of this.#pairs.values()) this.#closePair(pair)
+    this.#deadLetters?.close()
+    const steps: Array<() => Promise<void>> = [
+      async () => { await consumer?.disconnect() },
+      async () => { await this.#producer?.disconnect() },
+      async () => { await this.#admin?.disconnect() }
+    ]
+    for (const step of steps) {
+      try {
+        await step()
+      } catch (err) {
+        this.#log.warn({ err }, 'shutdown step failed')
+      }
+    }
+  }
+
+  #drained (): boolean {
+    if (this.#scheduler.inFlight > 0) return false
+    for (const pair of this.#pairs.values()) {
+      if (!pair.source.isDrained()) return false
+      if (pair.retrySender.pending > 0) return false
+    }
+    return (this.#deadLetters?.pending ?? 0) === 0
+  }
+
+  // ---- assignment -------------------------------------------------------
+
+  #onGroupJoin (assignment: Record<string, number[]>): void {
+    this.#o.metrics.rebalances.inc()
+    const wanted = new Set<string>()
+    for (const topic of this.#o.config.sourceTopics) {
+      for (const partition of assignment[topic] ?? []) wanted.add(`${topic}:${partition}`)
+    }
+    for (const [id, pair] of this.#pairs) {
+      if (!wanted.has(id)) {
+        this.#closePair(pair)
+        this.#pairs.delete(id)
+      }
+    }
+    for (const id of wanted) {
+      if (!this.#pairs.has(id)) {
+        const [topic, partition] = splitId(id)
+        this.#openPair(topic, partition)
+      }
+    }
+    this.#o.metrics.assignedPartitions.set(wanted.size)
+    this.#joined = true
+    this.#log.info({ partitions: [...wanted].sort() }, 'joined consumer group')
+  }
+
+  #openPair (topic: string, partition: number): LanePair {
+    const config = this.#o.config
+    const retryTopic = retryTopicOf(config, topic)
+    const id = `${topic}:${partition}`
+    const log = this.#log.child({ lane: id })
+    const producer = this.#producer as Producer
+    const retrySender = new OrderedSender({
+      producer,
+      topic: retryTopic,
+      partition,
+      onSendError: (err, attempt) => log.warn({ err, attempt }, 'park failed; retrying')
+    })
+    const pair: LanePair = {
+      rebuilt: false,
+      rebuildTarget: undefined,
+      retrySender,
+      schemaMisses: new Map(),
+      source: undefined as unknown as SourceLane,
+      retry: undefined as unknown as RetryLane
+    }
+    pair.retry = new RetryLane(retryTopic, partition, {
+      nextAttempt: (task, retryAfterMs) => nextAttemptAt({
+        firstFailureAt: task.firstFailureAt ?? this.#now(),
+        attempts: Math.max(1, task.attempts),
+        now: this.#now(),
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        schedule: config.retryScheduleMs,
+        maxAgeMs: config.retryMaxAgeSeconds * 1000,
+        retryAfterMaxMs: config.retryAfterMaxMs,
+        retryAfterMinMs: Math.min(1000, config.retryAfterMaxMs)
+      }),
+      deadLetter: (source, record, reason, task) => this.#deadLetter(source, record, reason, task),
+      disableEndpoint: (subscriptionId, reason) => this.#disable(subscriptionId, reason),
+      onKeySettled: (key) => pair.source.onRetrySettled(key),
+      requestPump: () => this.#scheduler.requestPump(),
+      now: this.#now,
+      onSettled: (outcome, task) => this.#onSettled(outcome, 'retry', task),
+      onRetryScheduled: () => undefined
+    }, log)
+    pair.source = new SourceLane(topic, partition, config.partitionWindowRecords, {
+      park: (task) => retrySender.send(toParkedRecord(task, this.#now())),
+      deadLetter: (source, record, reason, task) => this.#deadLetter(source, record, reason, task),
+      disableEndpoint: (subscriptionId, reason) => this.#disable(subscriptionId, reason),
+      retrySettled: (offset) => pair.retry.hasSettled(offset),
+      retryHoldsKey: (key) => pair.retry.holdsKey(key),
+      requestPump: () => this.#scheduler.requestPump(),
+      now: this.#now,
+      onSettled: (outcome, task) => this.#onSettled(outcome, 'source', task)
+    }, log)
+    this.#pairs.set(id, pair)
+    this.#scheduler.add(pair.source)
+    this.#scheduler.add(pair.retry)
+    void this.#startRebuild(pair, retryTopic, partition, log)
+    return pair
+  }
+
+  // The source partition stays gated until the retry lane has read its
+  // partition up to the end offset seen now, so every key with parked items
+  // is blocked before any newer record of it can be attempted (C2).
+  async #startRebuild (pair: LanePair, retryTopic: string, partition: number, log: Logger): Promise<void> {
+    const admin = this.#admin as Admin
+    for (let attempt = 1; !pair.source.closed; attempt++) {
+      try {
+        const [ends, committed] = await Promise.all([
+          admin.fetchTopicOffsets(retryTopic),
+          admin.fetchOffsets({ groupId: this.#o.config.consumerGroupId, topics: [retryTopic] })
+        ])
+        const end = BigInt(ends.find((p) => p.partition === partition)?.high ?? '0')
+        const committedRaw = committed[0]?.partitions.find((p) => p.partition === partition)?.offset ?? '-1'
+        const low = BigInt(ends.find((p) => p.partition === partition)?.low ?? '0')
+        const start = BigInt(committedRaw) < 0n ? low : BigInt(committedRaw)
+        pair.rebuildTarget = end
+        if (start >= end) pair.rebuilt = true
+        log.debug({ start: start.toString(), end: end.toString() }, 'retry lane rebuild started')
+        this.#checkRebuilt(pair)
+        return
+      } catch (err) {
+        log.warn({ err, attempt }, 'cannot read retry partition offsets; retrying')
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 200 * attempt)))
+      }
+    }
+  }
+
+  #checkRebuilt (pair: LanePair): void {
+    if (pair.rebuilt || pair.rebuildTarget === undefined) return
+    const highest = pair.retry.highestRead
+    if (highest !== undefined && highest + 1n >= pair.rebuildTarget) pair.rebuilt = true
+  }
+
+  #closePair (pair: LanePair): void {
+    pair.source.close()
+    pair.retry.close()
+    pair.retrySender.close()
+    this.#scheduler.remove(pair.source.id)
+    this.#scheduler.remove(pair.retry.id)
+    this.#lastCommitted.delete(pair.source.id)
+    this.#lastCommitted.delete(pair.retry.id)
+  }
+
+  // ---- consuming --------------------------------------------------------
+
+  async #eachBatch (payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload
+    const sourceTopic = this.#retryTopicToSource.get(batch.topic)
+    if (sourceTopic === undefined) {
+      await this.#sourceBatch(payload)
+    } else {
+      await this.#retryBatch(payload, sourceTopic)
+    }
+  }
+
+  #pairFor (topic: string, partition: number): LanePair | undefined {
+    return this.#pairs.get(`${topic}:${partition}`)
+  }
+
+  async #sourceBatch ({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch
+    const pair = this.#pairFor(topic, partition)
+    if (pair === undefined || pair.source.closed || this.#draining) return
+    if (!pair.rebuilt) {
+      this.#pauseUntil(topic, partition, () => pair.rebuilt || pair.source.closed)
+      return
+    }
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || pair.source.closed || this.#draining) return
+      const offset = BigInt(message.offset)
+      if (pair.source.hasSeen(offset)) {
+        resolveOffset(message.offset)
+        continue
+      }
+      if (pair.source.isFull()) {
+        this.#pauseUntil(topic, partition, () => pair.source.hasRoom() || pair.source.closed)
+        return
+      }
+      const plan = await this.#planRecord(pair, offset, message)
+      if (plan.kind === 'later') {
+        const resumeAt = this.#now() + plan.delayMs
+        this.#pauseUntil(topic, partition, () => this.#now() >= resumeAt || pair.source.closed)
+        return
+      }
+      if (pair.source.closed) return
+      pair.source.accept({ topic, partition, offset }, rawRecord(message), plan)
+      resolveOffset(message.offset)
+    }
+  }
+
+  async #retryBatch ({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload, sourceTopic: string): Promise<void> {
+    const { partition } = batch
+    const pair = this.#pairFor(sourceTopic, partition)
+    if (pair === undefined || pair.retry.closed || this.#draining) return
+    const cap = this.#o.config.retryMaxParkedInMemory
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || pair.retry.closed || this.#draining) break
+      const offset = BigInt(message.offset)
+      if (pair.retry.hasSeen(offset)) {
+        resolveOffset(message.offset)
+        continue
+      }
+      // Past the memory cap the lane stops reading ahead; parked items wait
+      // in Kafka, in order. Not while rebuilding: the source partition waits
+      // for the rebuild to reach the end.
+      if (pair.rebuilt && pair.retry.heldItems >= cap) {
+        this.#pauseUntil(batch.topic, partition, () => pair.retry.heldItems < cap / 2 || pair.retry.closed)
+        break
+      }
+      const plan = await this.#planParked(message)
+      if (plan.kind === 'later') {
+        const resumeAt = this.#now() + plan.delayMs
+        this.#pauseUntil(batch.topic, partition, () => this.#now() >= resumeAt || pair.retry.closed)
+        break
+      }
+      if (pair.retry.closed) break
+      const key = pair.retry.accept(offset, plan)
+      if (key !== undefined) pair.source.blockFromRetryTopic(key, offset)
+      resolveOffset(message.offset)
+    }
+    this.#checkRebuilt(pair)
+    this.#scheduler.requestPump()
+  }
+
+  async #planRecord (pair: LanePair, offset: bigint, message: KafkaMessage): Promise<RecordPlan | Later> {
+    let event: DecodedEvent
+    try {
+      event = await this.#o.decode(message.value)
+    } catch (err) {
+      const code = (err as { code?: string }).code
+      if (code === 'WHD_ERR_REGISTRY_UNAVAILABLE') {
+        this.#o.metrics.registryErrors.inc()
+        this.#log.warn({ err }, 'schema registry unavailable; pausing partition')
+        return laterOnRegistryOutage
+      }
+      const reason = (err as { reason?: string }).reason ?? 'corrupt-avro'
+      if (reason === 'unknown-schema-id') {
+        const misses = (pair.schemaMisses.get(offset) ?? 0) + 1
+        pair.schemaMisses.set(offset, misses)
+        if (misses <= this.#o.config.schemaLookupRetries) return { kind: 'later', delayMs: 500 * misses }
+      }
+      pair.schemaMisses.delete(offset)
+      this.#o.metrics.decodeErrors.inc({ reason })
+      this.#log.warn({ offset: offset.toString(), reason }, 'undecodable record; dead-lettering')
+      return { kind: 'dead-letter', reason }
+    }
+    pair.schemaMisses.delete(offset)
+    const subscriptions = matchSubscriptions(this.#o.subscriptions.forTenant(event.tenantId), event)
+    if (subscriptions.length === 0) {
+      this.#o.metrics.dropped.inc({ reason: 'no-subscription' })
+      return { kind: 'drop', reason: 'no-subscription' }
+    }
+    return { kind: 'deliver', event, body: toWebhookBody(event), subscriptions }
+  }
+
+  async #planParked (message: KafkaMessage): Promise<RetryPlan | Later> {
+    let state: ParkedState
+    try {
+      state = readParkedState({ key: message.key, value: message.value, headers: message.headers ?? {} })
+    } catch {
+      const record = rawRecord(message)
+      return { kind: 'dead-letter', reason: 'malformed-parked-record', source: { topic: 'unknown', partition: -1, offset: -1n }, record }
+    }
+    let event: DecodedEvent
+    try {
+      event = await this.#o.decode(state.record.value)
+    } catch (err) {
+      if ((err as { code?: string }).code === 'WHD_ERR_REGISTRY_UNAVAILABLE') {
+        this.#o.metrics.registryErrors.inc()
+        return laterOnRegistryOutage
+      }
+      return { kind: 'dead-letter', reason: (err as { reason?: string }).reason ?? 'corrupt-avro', source: state.source, record: state.record }
+    }
+    const subscriptionId = state.subscriptionId
+    if (subscriptionId === undefined || this.#o.subscriptions.get(subscriptionId) === undefined) {
+      this.#o.metrics.dropped.inc({ reason: 'subscription-deleted' })
+      return { kind: 'drop', reason: 'subscription-deleted' }
+    }
+    const task: DeliveryTask = {
+      webhookId: event.eventId,
+      subscriptionId,
+      tenantId: event.tenantId,
+      accountId: event.accountId,
+      eventType: event.eventType,
+      occurredAt: event.occurredAt.getTime(),
+      body: toWebhookBody(event),
+      source: state.source,
+      record: state.record,
+      attempts: state.attempts
+    }
+    if (state.firstFailureAt !== undefined) task.firstFailureAt = state.firstFailureAt
+    if (state.lastStatus !== undefined) task.lastStatus = state.lastStatus
+    if (state.lastError !== undefined) task.lastError = state.lastError
+    return { kind: 'retry', task }
+  }
+
+  // ---- pausing ----------------------------------------------------------
+
+  #pauseUntil (topic: string, partition: number, until: () => boolean): void {
+    const id = `${topic}:${partition}`
+    if (this.#paused.has(id)) return
+    this.#paused.set(id, { topic, partition, until })
+    this.#consumer?.pause([{ topic, partitions: [partition] }])
+  }
+
+  #resumeWhereReady (): void {
+    if (this.#closing) return
+    for (const [id, entry] of this.#paused) {
+      if (!entry.until()) continue
+      this.#paused.delete(id)
+      this.#consumer?.resume([{ topic: entry.topic, partitions: [entry.partition] }])
+    }
+  }
+
+  // ---- delivery ---------------------------------------------------------
+
+  async #execute (task: DeliveryTask): Promise<TaskOutcome> {
+    const subscription = this.#o.subscriptions.get(task.subscriptionId)
+    if (subscription === undefined) {
+      this.#o.metrics.dropped.inc({ reason: 'subscription-deleted' })
+      return { kind: 'dropped', reason: 'subscription-deleted' }
+    }
+    if (!subscription.enabled) return { kind: 'dead-letter', reason: 'endpoint-disabled' }
+    this.#o.metrics.inFlight.inc()
+    const result = await this.#o.deliver({
+      url: subscription.url,
+      webhookId: task.webhookId,
+      body: task.body,
+      secrets: subscription.secrets,
+      timeoutMs: this.#o.config.deliveryTimeoutMs
+    })
+    this.#o.metrics.inFlight.dec()
+    task.attempts++
+    const outcome = classify(result, this.#now())
+    const lane = task.attempts > 1 || task.firstFailureAt !== undefined ? 'retry' : 'source'
+    this.#o.metrics.attemptDuration.observe({ outcome: outcome.kind === 'delivered' ? 'delivered' : 'failed' }, result.durationMs / 1000)
+    if (outcome.kind === 'delivered') {
+      this.#o.metrics.deliveries.inc({ outcome: 'delivered', status_class: '2xx', lane })
+      this.#o.metrics.endToEndLag.observe(Math.max(0, this.#now() - task.occurredAt) / 1000)
+      this.#log.debug({ webhookId: task.webhookId, subscriptionId: task.subscriptionId, status: result.kind === 'response' ? result.status : undefined, durationMs: result.durationMs }, 'delivered')
+      return { kind: 'delivered' }
+    }
+    task.firstFailureAt ??= this.#now()
+    if (result.kind === 'response') {
+      task.lastStatus = result.status
+      task.lastError = `HTTP ${result.status}`
+    } else {
+      delete task.lastStatus
+      task.lastError = result.code
+    }
+    if (outcome.kind === 'endpoint-gone') {
+      this.#o.metrics.deliveries.inc({ outcome: 'failed', status_class: '4xx', lane })
+      return { kind: 'failed', endpointGone: true }
+    }
+    this.#o.metrics.deliveries.inc({ outcome: 'failed', status_class: outcome.statusClass, lane })
+    this.#log.debug({ webhookId: task.webhookId, subscriptionId: task.subscriptionId, error: task.lastError, attempts: task.attempts }, 'attempt failed')
+    return outcome.retryAfterMs === undefined
+      ? { kind: 'failed', endpointGone: false }
+      : { kind: 'failed', endpointGone: false, retryAfterMs: outcome.retryAfterMs }
+  }
+
+  async #deadLetter (source: RecordCoordinates, record: RawRecord, reason: string, task?: DeliveryTask): Promise<void> {
+    const state: ParkedState = { source, record, attempts: task?.attempts ?? 0 }
+    if (task !== undefined) {
+      state.subscriptionId = task.subscriptionId
+      if (task.firstFailureAt !== undefined) state.firstFailureAt = task.firstFailureAt
+      if (task.lastStatus !== undefined) state.lastStatus = task.lastStatus
+      if (task.lastError !== undefined) state.lastError = task.lastError
+    }
+    await (this.#deadLetters as OrderedSender).send(toDeadLetterRecord(state, reason, this.#now()))
+    this.#o.metrics.deadLetters.inc({ reason })
+    this.#log.info({ reason, topic: source.topic, partition: source.partition, offset: source.offset.toString(), subscriptionId: task?.subscriptionId }, 'dead-lettered')
+  }
+
+  #disable (subscriptionId: string, reason: string): void {
+    this.#o.subscriptions.disable(subscriptionId, reason)
+    this.#log.warn({ subscriptionId, reason }, 'endpoint disabled')
+  }
+
+  #onSettled (outcome: string, lane: 'source' | 'retry', _task?: DeliveryTask): void {
+    this.#o.metrics.settled.inc({ outcome, lane })
+    this.#o.metrics.lastProcessed.set(this.#now() / 1000)
+  }
+
+  // ---- committing -------------------------------------------------------
+
+  async #commit (): Promise<void> {
+    // One commit at a time; a tick that finds one running skips.
+    if (this.#committing !== undefined) return await this.#committing
+    const consumer = this.#consumer
+    if (consumer === undefined) return
+    const offsets: Array<{ topic: string, partition: number, offset: string }> = []
+    for (const pair of this.#pairs.values()) {
+      for (const lane of [pair.source, pair.retry]) {
+        const offset = lane.commitOffset()
+        if (offset === undefined) continue
+        const value = offset.toString()
+        if (this.#lastCommitted.get(lane.id) === value) continue
+        offsets.push({ topic: lane.topic, partition: lane.partition, offset: value })
+      }
+    }
+    let parked = 0
+    for (const pair of this.#pairs.values()) parked += pair.retry.heldItems
+    this.#o.metrics.parkedBacklog.set({ topic: 'all' }, parked)
+    if (offsets.length === 0) return
+    this.#committing = consumer.commitOffsets(offsets).then(() => {
+      for (const o of offsets) this.#lastCommitted.set(`${o.topic}:${o.partition}`, o.offset)
+      this.#o.metrics.commits.inc()
+    }, (err: unknown) => {
+      this.#o.metrics.commitFailures.inc()
+      this.#log.warn({ err }, 'offset commit failed; will retry')
+    }).finally(() => { this.#committing = undefined })
+    await this.#committing
+  }
+}
+
+function splitId (id: string): [string, number] {
+  const at = id.lastIndexOf(':')
+  return [id.slice(0, at), Number(id.slice(at + 1))]
+}
+
+function rawRecord (message: KafkaMessage): RawRecord {
+  return {
+    key: message.key,
+    value: message.value,
+    headers: message.headers ?? {},
+    timestamp: Number(message.timestamp)
+  }
+}

@@ -1,0 +1,154 @@
+import type { IHeaders } from 'kafkajs'
+import type { DeliveryTask, RawRecord, RecordCoordinates } from '../engine/delivery-task.js'
+
+/**
+ * The record format of the retry and dead-letter topics. The value and key
+ * are the source record's own bytes; what the dispatcher knows about the
+ * delivery travels in `whd-` headers, beside the source record's headers.
+ * Pure functions: no Kafka I/O here.
+ */
+export const H = Object.freeze({
+  subscriptionId: 'whd-subscription-id',
+  sourceTopic: 'whd-source-topic',
+  sourcePartition: 'whd-source-partition',
+  sourceOffset: 'whd-source-offset',
+  sourceTimestamp: 'whd-source-timestamp',
+  firstFailureAt: 'whd-first-failure-at',
+  attempts: 'whd-attempts',
+  lastStatus: 'whd-last-status',
+  lastError: 'whd-last-error',
+  parkedAt: 'whd-parked-at',
+  reason: 'whd-dead-letter-reason',
+  deadLetteredAt: 'whd-dead-lettered-at',
+  redrivenAt: 'whd-redriven-at'
+})
+
+const ownHeaderPrefix = 'whd-'
+
+/** A record as produced: what kafkajs `send` takes. */
+export interface OutgoingRecord {
+  key: Buffer | null
+  value: Buffer | null
+  headers: Record<string, string | Buffer>
+}
+
+/** Delivery state read back from a parked or dead-lettered record. */
+export interface ParkedState {
+  subscriptionId?: string
+  source: RecordCoordinates
+  record: RawRecord
+  attempts: number
+  firstFailureAt?: number
+  lastStatus?: number
+  lastError?: string
+}
+
+function originalHeaders (headers: IHeaders): Record<string, string | Buffer> {
+  const copy: Record<string, string | Buffer> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(ownHeaderPrefix) || value === undefined) continue
+    // Repeated headers arrive as arrays; the source records here never use
+    // them, so the first value is kept.
+    const first = Array.isArray(value) ? value[0] : value
+    if (first !== undefined) copy[name] = first
+  }
+  return copy
+}
+
+function stateHeaders (state: Omit<ParkedState, 'record'> & { record: RawRecord }): Record<string, string> {
+  const headers: Record<string, string> = {
+    [H.sourceTopic]: state.source.topic,
+    [H.sourcePartition]: String(state.source.partition),
+    [H.sourceOffset]: state.source.offset.toString(),
+    [H.sourceTimestamp]: String(state.record.timestamp),
+    [H.attempts]: String(state.attempts)
+  }
+  if (state.subscriptionId !== undefined) headers[H.subscriptionId] = state.subscriptionId
+  if (state.firstFailureAt !== undefined) headers[H.firstFailureAt] = String(state.firstFailureAt)
+  if (state.lastStatus !== undefined) headers[H.lastStatus] = String(state.lastStatus)
+  // Error texts come from our own classifier, never from a response body, so
+  // they hold no tenant data; still bounded.
+  if (state.lastError !== undefined) headers[H.lastError] = state.lastError.slice(0, 500)
+  return headers
+}
+
+/** A failed delivery, parked on the retry topic. */
+export function toParkedRecord (task: DeliveryTask, now: number): OutgoingRecord {
+  return {
+    key: task.record.key,
+    value: task.record.value,
+    headers: {
+      ...originalHeaders(task.record.headers),
+      ...stateHeaders({ ...task, subscriptionId: task.subscriptionId }),
+      [H.parkedAt]: String(now)
+    }
+  }
+}
+
+/**
+ * A dead letter: an exhausted delivery (with its subscription) or a source
+ * record that could not be decoded (without one).
+ */
+export function toDeadLetterRecord (state: ParkedState, reason: string, now: number): OutgoingRecord {
+  return {
+    key: state.record.key,
+    value: state.record.value,
+    headers: {
+      ...originalHeaders(state.record.headers),
+      ...stateHeaders(state),
+      [H.reason]: reason,
+      [H.deadLetteredAt]: String(now)
+    }
+  }
+}
+
+function header (headers: IHeaders, name: string): string | undefined {
+  const value = headers[name]
+  const first = Array.isArray(value) ? value[0] : value
+  if (first === undefined) return undefined
+  return Buffer.isBuffer(first) ? first.toString('utf8') : String(first)
+}
+
+function intHeader (headers: IHeaders, name: string): number | undefined {
+  const raw = header(headers, name)
+  if (raw === undefined || !/^-?\d+$/.test(raw)) return undefined
+  return Number(raw)
+}
+
+/** Malformed `whd-` headers: the record was not written by a dispatcher. */
+export class ParkedRecordFormatError extends Error {
+  readonly code = 'WHD_ERR_PARKED_FORMAT'
+}
+
+/** Reads the delivery state of a retry-topic or dead-letter record. */
+export function readParkedState (message: { key: Buffer | null, value: Buffer | null, headers?: IHeaders }): ParkedState {
+  const headers = message.headers ?? {}
+  const topic = header(headers, H.sourceTopic)
+  const partition = intHeader(headers, H.sourcePartition)
+  const offset = header(headers, H.sourceOffset)
+  if (topic === undefined || partition === undefined || offset === undefined || !/^\d+$/.test(offset)) {
+    throw new ParkedRecordFormatError('record lacks whd-source-* headers')
+  }
+  const state: ParkedState = {
+    source: { topic, partition, offset: BigInt(offset) },
+    record: { key: message.key, value: message.value, headers: originalHeaders(headers), timestamp: intHeader(headers, H.sourceTimestamp) ?? 0 },
+    attempts: intHeader(headers, H.attempts) ?? 0
+  }
+  const subscriptionId = header(headers, H.subscriptionId)
+  if (subscriptionId !== undefined) state.subscriptionId = subscriptionId
+  const firstFailureAt = intHeader(headers, H.firstFailureAt)
+  if (firstFailureAt !== undefined) state.firstFailureAt = firstFailureAt
+  const lastStatus = intHeader(headers, H.lastStatus)
+  if (lastStatus !== undefined) state.lastStatus = lastStatus
+  const lastError = header(headers, H.lastError)
+  if (lastError !== undefined) state.lastError = lastError
+  return state
+}
+
+/** The dead-letter reason and time of a dead-letter record. */
+export function readDeadLetterInfo (headers: IHeaders | undefined): { reason: string, deadLetteredAt: number } {
+  return {
+    reason: header(headers ?? {}, H.reason) ?? 'unknown',
+    deadLetteredAt: intHeader(headers ?? {}, H.deadLetteredAt) ?? 0
+  }
+}

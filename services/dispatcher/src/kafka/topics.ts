@@ -1,0 +1,55 @@
+import type { Admin } from 'kafkajs'
+import { retryTopicOf, type DispatcherConfig } from '../config.js'
+import { TopicLayoutError } from '../errors.js'
+
+/** What a start-up check found and did. */
+export interface TopicBootstrapReport {
+  created: string[]
+  partitionsBySource: Record<string, number>
+}
+
+/**
+ * Makes sure every topic the dispatcher writes to exists with the right
+ * shape: each source topic's retry topic with the same partition count
+ * (co-partitioning is what keeps a key's state on one member), and the
+ * dead-letter topic. Refuses to start, naming the topic, when a source topic
+ * is missing or an existing retry topic's partition count differs.
+ */
+export async function bootstrapTopics (
+  admin: Admin,
+  config: Pick<DispatcherConfig, 'sourceTopics' | 'retryTopicSuffix' | 'deadLetterTopic'>,
+  { replicationFactor = -1, deadLetterPartitions = 6 }: { replicationFactor?: number, deadLetterPartitions?: number } = {}
+): Promise<TopicBootstrapReport> {
+  const retryTopics = config.sourceTopics.map((t) => retryTopicOf(config, t))
+  const existing = new Set(await admin.listTopics())
+  const metadata = await admin.fetchTopicMetadata({ topics: [...config.sourceTopics, ...retryTopics, config.deadLetterTopic].filter((t) => existing.has(t)) })
+  const partitions = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]))
+
+  const partitionsBySource: Record<string, number> = {}
+  const toCreate: Array<{ topic: string, numPartitions: number, replicationFactor: number, configEntries?: Array<{ name: string, value: string }> }> = []
+  for (const source of config.sourceTopics) {
+    const sourceCount = partitions.get(source)
+    if (sourceCount === undefined) throw new TopicLayoutError(source, 'source topic does not exist (create it, e.g. with the producer library\'s ensureTopics)')
+    partitionsBySource[source] = sourceCount
+    const retry = retryTopicOf(config, source)
+    const retryCount = partitions.get(retry)
+    if (retryCount === undefined) {
+      toCreate.push({ topic: retry, numPartitions: sourceCount, replicationFactor })
+    } else if (retryCount !== sourceCount) {
+      throw new TopicLayoutError(retry, `has ${retryCount} partitions but its source topic "${source}" has ${sourceCount}; they must match`)
+    }
+  }
+  if (!partitions.has(config.deadLetterTopic)) {
+    toCreate.push({
+      topic: config.deadLetterTopic,
+      numPartitions: deadLetterPartitions,
+      replicationFactor,
+      // Dead letters wait for an operator: keep them long.
+      configEntries: [{ name: 'retention.ms', value: String(30 * 24 * 3600 * 1000) }]
+    })
+  }
+  if (toCreate.length > 0) {
+    await admin.createTopics({ topics: toCreate, waitForLeaders: true })
+  }
+  return { created: toCreate.map((t) => t.topic), partitionsBySource }
+}

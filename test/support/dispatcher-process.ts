@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFile, mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { testStack } from './stack.js'
+import { waitUntil } from './wait.js'
+
+const mainJs = join(import.meta.dirname, '../../dist/services/dispatcher/src/main.js')
+
+export interface DispatcherProcess {
+  child: ChildProcess
+  metricsUrl: string
+  /** Everything the process wrote, stdout and stderr. */
+  output: () => string
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>
+  kill: (signal?: NodeJS.Signals) => void
+}
+
+export interface DispatcherSubscription {
+  id: string
+  tenantId: string
+  url: string
+  eventTypes: string[]
+  secrets: string[]
+  maxInFlight?: number
+}
+
+/** Writes a subscriptions file for the file-backed store. */
+export async function writeSubscriptionsFile (subscriptions: DispatcherSubscription[]): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'whd-subs-'))
+  const path = join(dir, 'subscriptions.json')
+  await writeFile(path, JSON.stringify({ subscriptions }, null, 2))
+  return path
+}
+
+let nextPort = 29500 + Math.floor(Math.random() * 400)
+
+/**
+ * Starts the built dispatcher (`dist/`, made by `make build`) as a child
+ * process against the test stack and waits until it is ready (joined).
+ */
+export async function startDispatcher (env: Record<string, string>, { waitReady = true } = {}): Promise<DispatcherProcess> {
+  const { brokers, registryUrl } = await testStack()
+  const port = nextPort++
+  let output = ''
+  const child = spawn(process.execPath, [mainJs], {
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: brokers.join(','),
+      SCHEMA_REGISTRY_URL: registryUrl,
+      HTTP_PORT: String(port),
+      HTTP_HOST: '127.0.0.1',
+      ALLOW_PRIVATE_NETWORKS: 'true',
+      TOPIC_REPLICATION_FACTOR: '1',
+      COMMIT_INTERVAL_MS: '200',
+      LOG_LEVEL: 'info',
+      ...env
+    },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  child.stdout?.on('data', (c: Buffer) => { output += c.toString() })
+  child.stderr?.on('data', (c: Buffer) => { output += c.toString() })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const proc: DispatcherProcess = {
+    child,
+    metricsUrl: `http://127.0.0.1:${port}/metrics`,
+    output: () => output,
+    exited,
+    kill: (signal = 'SIGTERM') => { child.kill(signal) }
+  }
+  if (waitReady) {
+    let exitCode: number | null | undefined
+    void exited.then((code) => { exitCode = code })
+    await waitUntil('dispatcher ready', async () => {
+      if (exitCode !== undefined) throw new Error(`dispatcher exited with ${exitCode}:\n${output.slice(-3000)}`)
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
+      return res?.status === 200
+    }, { timeoutMs: 60_000, intervalMs: 200 })
+  }
+  return proc
+}
+
+/** Reads one metric's samples from the Prometheus text format. */
+export async function readMetric (metricsUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text()
+  let total = 0
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) total += Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return total
+}

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto'
+import { Kafka, logLevel, type Admin } from 'kafkajs'
+import { testStack } from './stack.js'
+
+/** A topic name no other test uses. */
+export function uniqueTopic (prefix = 'test'): string {
+  return `${prefix}-${randomUUID()}`
+}
+
+/** A kafkajs client for the test stack, quiet unless something is wrong. */
+export async function testKafka (clientId = 'test'): Promise<Kafka> {
+  const { brokers } = await testStack()
+  return new Kafka({ brokers, clientId, logLevel: logLevel.ERROR })
+}
+
+/**
+ * Creates topics for one test and returns a cleanup function that deletes
+ * them. Waits for leaders so producers can write at once.
+ */
+export async function createTestTopics (
+  topics: Array<{ topic: string, numPartitions?: number }>
+): Promise<{ admin: Admin, cleanup: () => Promise<void> }> {
+  const kafka = await testKafka('test-admin')
+  const admin = kafka.admin()
+  await admin.connect()
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: topics.map(({ topic, numPartitions = 1 }) => ({ topic, numPartitions, replicationFactor: 1 }))
+  })
+  return {
+    admin,
+    cleanup: async () => {
+      try {
+        await admin.deleteTopics({ topics: topics.map((t) => t.topic) })
+      } finally {
+        await admin.disconnect()
+      }
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Webhook } from 'standardwebhooks'
+
+/** One webhook as a receiver saw it, signature verified with the official library. */
+export interface ReceivedWebhook {
+  webhookId: string
+  type: string
+  accountId: string
+  accountSequence: number
+  body: Record<string, unknown>
+  receivedAt: number
+  /** The status this receiver answered. */
+  status: number
+}
+
+/** How the receiver answers one request; `hang` never answers. */
+export type Behaviour = (request: { webhookId: string, accountId: string, attempt: number }) =>
+  { status: number, delayMs?: number, hang?: boolean, headers?: Record<string, string> }
+
+export interface TestReceiver {
+  url: string
+  /** Every request that passed signature verification, in arrival order. */
+  received: ReceivedWebhook[]
+  /** Only the ones answered with 2xx. */
+  accepted: () => ReceivedWebhook[]
+  /** Requests whose signature did not verify. */
+  badSignatures: number
+  setBehaviour: (behaviour: Behaviour) => void
+  close: () => Promise<void>
+}
+
+/**
+ * A webhook endpoint on 127.0.0.1 for end-to-end tests: verifies every
+ * request with the `standardwebhooks` package and answers as its behaviour says.
+ */
+export async function startTestReceiver (secret: string, behaviour: Behaviour = () => ({ status: 204 })): Promise<TestReceiver> {
+  const webhook = new Webhook(secret)
+  const attempts = new Map<string, number>()
+  const hanging = new Set<IncomingMessage>()
+  let current = behaviour
+  const state: TestReceiver = {
+    url: '',
+    received: [],
+    accepted: () => state.received.filter((r) => r.status >= 200 && r.status < 300),
+    badSignatures: 0,
+    setBehaviour: (b) => { current = b },
+    close: async () => {
+      for (const req of hanging) req.socket.destroy()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  }
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8')
+      let payload: { type: string, data: { accountId: string, accountSequence: number } }
+      try {
+        payload = webhook.verify(raw, {
+          'webhook-id': String(req.headers['webhook-id']),
+          'webhook-timestamp': String(req.headers['webhook-timestamp']),
+          'webhook-signature': String(req.headers['webhook-signature'])
+        }) as typeof payload
+      } catch {
+        state.badSignatures++
+        res.writeHead(401).end()
+        return
+      }
+      const webhookId = String(req.headers['webhook-id'])
+      const attempt = (attempts.get(webhookId) ?? 0) + 1
+      attempts.set(webhookId, attempt)
+      const answer = current({ webhookId, accountId: payload.data.accountId, attempt })
+      const record = (status: number): void => {
+        state.received.push({
+          webhookId,
+          type: payload.type,
+          accountId: payload.data.accountId,
+          accountSequence: payload.data.accountSequence,
+          body: payload as unknown as Record<string, unknown>,
+          receivedAt: Date.now(),
+          status
+        })
+      }
+      if (answer.hang === true) {
+        hanging.add(req)
+        record(0)
+        return
+      }
+      const respond = (): void => {
+        record(answer.status)
+        res.writeHead(answer.status, answer.headers).end()
+      }
+      if (answer.delayMs !== undefined && answer.delayMs > 0) setTimeout(respond, answer.delayMs)
+      else respond()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks`
+  return state
+}

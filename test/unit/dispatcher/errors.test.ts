@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest'
+import {
+  allErrorClasses,
+  ConfigError,
+  DecodeError,
+  decodeFailureReasons,
+  DispatcherError,
+  isDispatcherError,
+  KafkaCrashError,
+  RegistryUnavailableError,
+  ShutdownTimeoutError,
+  SubscriptionSourceError,
+  TopicLayoutError
+} from '../../../services/dispatcher/src/errors.js'
+
+const cause = new Error('root cause')
+
+// One row per class: how to build it, and what it must report.
+const table: Array<{ make: () => DispatcherError, errorClass: { code: string, name: string }, name: string, code: string, retriable: boolean }> = [
+  { make: () => new ConfigError('DELIVERY_TIMEOUT_MS', 'must be a positive integer', { cause }), errorClass: ConfigError, name: 'ConfigError', code: 'WHD_ERR_CONFIG', retriable: false },
+  { make: () => new DecodeError('corrupt-avro', 'bad union index', { cause }), errorClass: DecodeError, name: 'DecodeError', code: 'WHD_ERR_DECODE', retriable: false },
+  { make: () => new RegistryUnavailableError('registry returned 503', { cause }), errorClass: RegistryUnavailableError, name: 'RegistryUnavailableError', code: 'WHD_ERR_REGISTRY_UNAVAILABLE', retriable: true },
+  { make: () => new TopicLayoutError('banking.transactions.v1.retry', 'has 6 partitions', { cause }), errorClass: TopicLayoutError, name: 'TopicLayoutError', code: 'WHD_ERR_TOPIC_LAYOUT', retriable: false },
+  { make: () => new SubscriptionSourceError('bad record', { cause }), errorClass: SubscriptionSourceError, name: 'SubscriptionSourceError', code: 'WHD_ERR_SUBSCRIPTIONS', retriable: false },
+  { make: () => new ShutdownTimeoutError('took longer than 30000 ms', { cause }), errorClass: ShutdownTimeoutError, name: 'ShutdownTimeoutError', code: 'WHD_ERR_SHUTDOWN_TIMEOUT', retriable: false },
+  { make: () => new KafkaCrashError('consumer crashed', { cause }), errorClass: KafkaCrashError, name: 'KafkaCrashError', code: 'WHD_ERR_KAFKA_CRASH', retriable: false }
+]
+
+describe('error classes', () => {
+  it.each(table)('$name has code $code and retriable=$retriable', ({ make, errorClass, name, code, retriable }) => {
+    const err = make()
+    expect(err).toBeInstanceOf(Error)
+    expect(err).toBeInstanceOf(DispatcherError)
+    expect(err).toBeInstanceOf(errorClass)
+    expect(err.name).toBe(name)
+    expect(errorClass.name).toBe(name)
+    expect(err.code).toBe(code)
+    expect(errorClass.code).toBe(code)
+    expect(err.retriable).toBe(retriable)
+    expect(err.cause).toBe(cause)
+    expect(err.stack).toContain(name)
+    expect(isDispatcherError(err)).toBe(true)
+  })
+
+  it('the table covers exactly allErrorClasses', () => {
+    expect(new Set(allErrorClasses)).toEqual(new Set(table.map((row) => row.errorClass)))
+    expect(allErrorClasses).toHaveLength(table.length)
+  })
+
+  it('codes are unique and follow the WHD_ERR_ prefix', () => {
+    const codes = allErrorClasses.map((errorClass) => errorClass.code)
+    expect(new Set(codes).size).toBe(codes.length)
+    for (const code of codes) expect(code).toMatch(/^WHD_ERR_[A-Z_]+$/)
+  })
+
+  it('omits cause when none is given', () => {
+    const err = new KafkaCrashError('crashed')
+    expect('cause' in err).toBe(false)
+    expect(err.message).toBe('crashed')
+  })
+
+  it('keeps a falsy cause', () => {
+    expect(new ShutdownTimeoutError('late', { cause: 0 }).cause).toBe(0)
+  })
+})
+
+describe('ConfigError', () => {
+  it('names the variable in the message and carries it', () => {
+    const err = new ConfigError('RETRY_MAX_AGE_HOURS', 'must be at least 1, got 0')
+    expect(err.variable).toBe('RETRY_MAX_AGE_HOURS')
+    expect(err.message).toBe('RETRY_MAX_AGE_HOURS: must be at least 1, got 0')
+  })
+})
+
+describe('DecodeError', () => {
+  it.each(decodeFailureReasons)('carries reason %s', (reason) => {
+    const err = new DecodeError(reason, 'cannot decode')
+    expect(err.reason).toBe(reason)
+    expect(err.message).toBe('cannot decode')
+  })
+
+  it('lists the six reasons', () => {
+    expect([...decodeFailureReasons].sort()).toEqual([
+      'bad-magic-byte', 'corrupt-avro', 'missing-field', 'record-too-short', 'unknown-event-type', 'unknown-schema-id'
+    ])
+    expect(Object.isFrozen(decodeFailureReasons)).toBe(true)
+  })
+})
+
+describe('TopicLayoutError', () => {
+  it('names the topic in the message and carries it', () => {
+    const err = new TopicLayoutError('banking.accounts.v1.retry', 'does not exist')
+    expect(err.topic).toBe('banking.accounts.v1.retry')
+    expect(err.message).toBe('topic "banking.accounts.v1.retry": does not exist')
+  })
+})
+
+describe('isDispatcherError', () => {
+  it('accepts a look-alike from another copy of the module by code', () => {
+    const foreign = Object.assign(new Error('x'), { code: 'WHD_ERR_DECODE', retriable: false })
+    expect(isDispatcherError(foreign)).toBe(true)
+  })
+
+  it.each([
+    ['a plain Error', new Error('x')],
+    ['an error with a foreign code', Object.assign(new Error('x'), { code: 'ECONNRESET', retriable: true })],
+    ['a known code without retriable', Object.assign(new Error('x'), { code: 'WHD_ERR_DECODE' })],
+    ['null', null],
+    ['a string', 'WHD_ERR_DECODE']
+  ])('rejects %s', (_label, value) => {
+    expect(isDispatcherError(value)).toBe(false)
+  })
+})
