@@ -1,0 +1,37 @@
+/**
+ * avsc options shared by every Avro type this project builds, locally or
+ * from a writer schema fetched from the registry, so both sides agree on
+ * decoded values (decimal strings, Dates).
+ */
+import avro from 'avsc'
+import type { Type } from 'avsc'
+import { DecimalType } from './decimal.js'
+import { familySchema, type FamilyName } from './families.js'
+import { TimestampMillisType } from './timestamp.js'
+
+export const LOGICAL_TYPES = Object.freeze({
+  decimal: DecimalType,
+  'timestamp-millis': TimestampMillisType
+})
+
+/**
+ * Options for `Type.forSchema`, fresh on each call because avsc writes its
+ * registry of named types into the object it is given.
+ * `assertLogicalTypes`: a malformed decimal in a schema fails loudly instead
+ * of silently decoding as raw bytes (the Avro spec's fallback).
+ */
+export function avroTypeOptions (): { logicalTypes: typeof LOGICAL_TYPES, assertLogicalTypes: true, omitRecordMethods: true } {
+  return { logicalTypes: LOGICAL_TYPES, assertLogicalTypes: true, omitRecordMethods: true }
+}
+
+const familyTypes = new Map<FamilyName, Type>()
+
+/** The avsc type of the family's current schema (the one this code writes). */
+export function familyType (family: FamilyName): Type {
+  let type = familyTypes.get(family)
+  if (type === undefined) {
+    type = avro.Type.forSchema(familySchema(family) as Parameters<typeof avro.Type.forSchema>[0], avroTypeOptions())
+    familyTypes.set(family, type)
+  }
+  return type
+}

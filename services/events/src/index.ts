@@ -1,0 +1,19 @@
+export * from './errors.js'
+export * from './families.js'
+export {
+  DecimalType, decimalProblem, formatDecimal, fromTwosComplement, normalizeDecimal, parseDecimal, toTwosComplement,
+  type DecimalSpec
+} from './decimal.js'
+export { TimestampMillisType } from './timestamp.js'
+export { LOGICAL_TYPES, avroTypeOptions, familyType } from './avro.js'
+export { MAX_EXACT_LONG, findEventIssues, validateEvent } from './validate.js'
+export {
+  classifySchemaFetchError, createEventRegistry, createSchemaRegistry,
+  type EventRegistry, type EventRegistryOptions, type SchemaResolver
+} from './registry.js'
+export {
+  MAGIC_BYTE, WIRE_HEADER_LENGTH, createEventCodec, encodeBody, frameWire, parseWireHeader,
+  type DecodedEvent, type EventCodec
+} from './codec.js'
+export * from './compatibility.js'
+export { checkFamilySchemas, describeFamilyCheck, type FamilyCheck } from './schemas-check.js'

@@ -1,0 +1,177 @@
+import avro from 'avsc'
+import type { Type } from 'avsc'
+import { describe, expect, it } from 'vitest'
+import {
+  avroTypeOptions, createEventCodec, EventDecodeError, EventValidationError, familySchema, familyType, frameWire, parseWireHeader,
+  type FamilyName, type SchemaResolver
+} from '../../../services/events/src/index.js'
+import { accountStatusEvent, fraudAlertEvent, transactionEvent } from './fixtures.js'
+
+const IDS: Record<FamilyName, number> = { transactions: 11, accounts: 12, fraud: 13 }
+
+/** An in-memory registry: ids for the three families, built like the real one. */
+function fakeResolver (): SchemaResolver & { calls: string[] } {
+  const calls: string[] = []
+  const types = new Map<number, Type>(
+    (Object.keys(IDS) as FamilyName[]).map((family) => [
+      IDS[family],
+      avro.Type.forSchema(familySchema(family) as Parameters<typeof avro.Type.forSchema>[0], avroTypeOptions())
+    ])
+  )
+  types.set(99, avro.Type.forSchema({ type: 'record', name: 'Other', namespace: 'com.else', fields: [] }))
+  return {
+    calls,
+    async schemaId (family, topic) {
+      calls.push(`${family}:${topic ?? 'default'}`)
+      return IDS[family]
+    },
+    async writerType (id) {
+      const type = types.get(id)
+      if (type === undefined) throw new EventDecodeError('unknown_schema_id', `no schema ${id}`, { schemaId: id })
+      return type
+    }
+  }
+}
+
+async function decodeFailure (promise: Promise<unknown>): Promise<EventDecodeError> {
+  try {
+    await promise
+  } catch (err) {
+    expect(err).toBeInstanceOf(EventDecodeError)
+    return err as EventDecodeError
+  }
+  throw new Error('expected a decode failure')
+}
+
+describe('wire header', () => {
+  it('frames and parses magic byte and big-endian schema id', () => {
+    const framed = frameWire(0x01020304, Buffer.from([0xaa]))
+    expect(framed.toString('hex')).toBe('0001020304aa')
+    expect(parseWireHeader(framed)).toEqual({ schemaId: 0x01020304, payload: Buffer.from([0xaa]) })
+  })
+
+  it.each([[null], [undefined], [Buffer.alloc(0)], [Buffer.from([0, 0, 0, 1])]])('calls %s too short', (value) => {
+    expect(() => parseWireHeader(value)).toThrow(expect.objectContaining({ code: 'WHE_ERR_DECODE', reason: 'record_too_short' }))
+  })
+
+  it('calls a non-zero first byte a bad magic byte', () => {
+    expect(() => parseWireHeader(Buffer.from([1, 0, 0, 0, 1, 2]))).toThrow(expect.objectContaining({ reason: 'bad_magic_byte' }))
+    expect(() => parseWireHeader(Buffer.from('{"json":true}'))).toThrow(expect.objectContaining({ reason: 'bad_magic_byte' }))
+  })
+
+  it('accepts an empty body after a full header (an empty record decodes to nothing)', () => {
+    expect(parseWireHeader(Buffer.from([0, 0, 0, 0, 5])).payload.length).toBe(0)
+  })
+})
+
+describe('codec with a fake registry', () => {
+  it.each([
+    ['transactions', transactionEvent()],
+    ['accounts', accountStatusEvent()],
+    ['fraud', fraudAlertEvent()]
+  ] as const)('round-trips a %s event', async (family, event) => {
+    const registry = fakeResolver()
+    const codec = createEventCodec({ registry })
+    const value = await codec.encode(family, event)
+    expect(value[0]).toBe(0)
+    expect(value.readInt32BE(1)).toBe(IDS[family])
+    const decoded = await codec.decode(value)
+    expect(decoded.family).toBe(family)
+    expect(decoded.schemaId).toBe(IDS[family])
+    expect(decoded.event.occurredAt).toBeInstanceOf(Date)
+    expect(decoded.event.occurredAt.getTime()).toBe(event.occurredAt.getTime())
+    expect(decoded.event.eventId).toBe(event.eventId)
+  })
+
+  it('decodes decimals as strings with four fraction digits and absent optionals as null', async () => {
+    const codec = createEventCodec({ registry: fakeResolver() })
+    const { merchant: _merchant, balanceAfter: _balance, ...event } = transactionEvent({ amount: '7' })
+    const decoded = await codec.decode(await codec.encode('transactions', event))
+    expect(decoded.family).toBe('transactions')
+    if (decoded.family !== 'transactions') return
+    expect(decoded.event.amount).toBe('7.0000')
+    expect(decoded.event.merchant).toBeNull()
+    expect(decoded.event.balanceAfter).toBeNull()
+    const full = await codec.decode(await codec.encode('transactions', transactionEvent()))
+    if (full.family !== 'transactions') return
+    expect(full.event.amount).toBe('1234.5000')
+    expect(full.event.balanceAfter).toBe('-10.0001')
+    expect(full.event.merchant).toEqual({ name: 'Corner Grocer', mcc: '5411', city: 'Berlin', country: 'DE' })
+  })
+
+  it('passes the topic override to the registry', async () => {
+    const registry = fakeResolver()
+    await createEventCodec({ registry }).encode('fraud', fraudAlertEvent(), { topic: 'custom.fraud' })
+    expect(registry.calls).toEqual(['fraud:custom.fraud'])
+  })
+
+  it('validates before asking the registry', async () => {
+    const registry = fakeResolver()
+    const codec = createEventCodec({ registry })
+    await expect(codec.encode('transactions', transactionEvent({ merchant: { name: 'x', mcc: '12' } })))
+      .rejects.toThrow(expect.objectContaining({ code: 'WHE_ERR_VALIDATION', field: 'merchant.mcc' }))
+    await expect(codec.encode('transactions', transactionEvent({ amount: '0.12345' }))).rejects.toBeInstanceOf(EventValidationError)
+    expect(registry.calls).toEqual([])
+  })
+
+  it.each([
+    ['truncated body', (value: Buffer) => value.subarray(0, value.length - 3)],
+    ['trailing garbage', (value: Buffer) => Buffer.concat([value, Buffer.from([1, 2, 3])])],
+    ['garbage body', (value: Buffer) => Buffer.concat([value.subarray(0, 5), Buffer.from('ffffffffffffffffff', 'hex')])],
+    ['empty body', (value: Buffer) => value.subarray(0, 5)]
+  ])('calls a %s corrupt Avro', async (_name, corrupt) => {
+    const codec = createEventCodec({ registry: fakeResolver() })
+    const value = await codec.encode('transactions', transactionEvent())
+    const error = await decodeFailure(codec.decode(corrupt(value)))
+    expect(error.reason).toBe('corrupt_avro')
+    expect(error.schemaId).toBe(IDS.transactions)
+  })
+
+  it('reports an unknown id and a foreign schema', async () => {
+    const codec = createEventCodec({ registry: fakeResolver() })
+    expect((await decodeFailure(codec.decode(frameWire(5, Buffer.from([0]))))).reason).toBe('unknown_schema_id')
+    expect((await decodeFailure(codec.decode(frameWire(99, Buffer.alloc(0))))).reason).toBe('unsupported_schema')
+  })
+
+  it('reads with the writer schema: an older version without a newer optional field', async () => {
+    // A v2 writer with an extra optional field; the decoder uses the writer schema it finds by id.
+    const v2 = structuredClone(familySchema('fraud'))
+    v2.fields.push({ name: 'channel', type: ['null', 'string'], default: null, doc: 'new' })
+    const v2Type = avro.Type.forSchema(v2 as Parameters<typeof avro.Type.forSchema>[0], avroTypeOptions())
+    const registry: SchemaResolver = {
+      schemaId: async () => 1,
+      writerType: async (id) => (id === 2 ? v2Type : familyType('fraud'))
+    }
+    const codec = createEventCodec({ registry })
+    const decoded = await codec.decode(frameWire(2, v2Type.toBuffer({ ...fraudAlertEvent(), channel: 'web' })))
+    expect(decoded.family).toBe('fraud')
+    expect((decoded.event as unknown as { channel: string }).channel).toBe('web')
+  })
+})
+
+describe('longs beyond JavaScript\'s exact range', () => {
+  it('are refused on decode (corrupt_avro) rather than rounded', async () => {
+    // A writer that can put any 64-bit long on the wire, as Java can.
+    const anyLong = avro.types.LongType.__with({
+      fromBuffer: (buffer: Buffer) => buffer.readBigInt64LE(),
+      toBuffer: (value: bigint) => {
+        const buffer = Buffer.alloc(8)
+        buffer.writeBigInt64LE(value)
+        return buffer
+      },
+      fromJSON: (value: number) => BigInt(value),
+      toJSON: (value: bigint) => Number(value),
+      isValid: (value: unknown) => typeof value === 'bigint',
+      compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1)
+    })
+    const writer = avro.Type.forSchema(
+      familySchema('fraud') as Parameters<typeof avro.Type.forSchema>[0],
+      { ...avroTypeOptions(), registry: { long: anyLong } }
+    )
+    const body = writer.toBuffer({ ...fraudAlertEvent(), accountSequence: 2n ** 60n })
+    const codec = createEventCodec({ registry: { schemaId: async () => 1, writerType: async () => familyType('fraud') } })
+    const error = await decodeFailure(codec.decode(frameWire(1, body)))
+    expect(error.reason).toBe('corrupt_avro')
+    expect(error.message).toMatch(/precision loss/)
+  })
+})
