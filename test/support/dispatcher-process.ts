@@ -54,6 +54,7 @@ export async function startDispatcher (env: Record<string, string>, { waitReady 
       ALLOW_PRIVATE_NETWORKS: 'true',
       TOPIC_REPLICATION_FACTOR: '1',
       COMMIT_INTERVAL_MS: '200',
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
       LOG_LEVEL: 'info',
       ...env
     },

@@ -10,6 +10,7 @@ export interface DispatcherConfig {
   kafkaBrokers: string[]
   kafkaClientId: string
   consumerGroupId: string
+  sessionTimeoutMs: number
   schemaRegistryUrl: string
   sourceTopics: string[]
   retryTopicSuffix: string
@@ -105,6 +106,7 @@ export const configOptions = [
   option({ key: 'kafkaBrokers', variable: 'KAFKA_BROKERS', description: 'Kafka bootstrap servers, comma-separated host:port', defaultValue: undefined, parse: list }),
   option({ key: 'kafkaClientId', variable: 'KAFKA_CLIENT_ID', description: 'Kafka client id', defaultValue: 'webhook-dispatcher', parse: text }),
   option({ key: 'consumerGroupId', variable: 'KAFKA_GROUP_ID', description: 'Consumer group shared by all dispatcher instances', defaultValue: 'webhook-dispatcher', parse: text }),
+  option({ key: 'sessionTimeoutMs', variable: 'KAFKA_SESSION_TIMEOUT_MS', description: 'Consumer group session timeout: how soon a crashed member\'s partitions move', defaultValue: '30000', parse: integer(6000, 300_000) }),
   option({ key: 'schemaRegistryUrl', variable: 'SCHEMA_REGISTRY_URL', description: 'Confluent-compatible schema registry base URL (Apicurio: …/apis/ccompat/v7)', defaultValue: undefined, parse: url }),
   option({ key: 'sourceTopics', variable: 'SOURCE_TOPICS', description: 'Source topics written by core banking, comma-separated', defaultValue: 'banking.transactions.v1,banking.accounts.v1,banking.fraud-alerts.v1', parse: list }),
   option({ key: 'retryTopicSuffix', variable: 'RETRY_TOPIC_SUFFIX', description: 'Suffix of each source topic\'s co-partitioned retry topic', defaultValue: '.retry', parse: text }),

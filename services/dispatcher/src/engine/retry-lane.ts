@@ -4,7 +4,7 @@ import type { DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from './
 import { DueTimers } from './due-timers.js'
 import { KeyQueues, orderingKey, type ReadyItem } from './key-queues.js'
 import type { WorkSource } from './scheduler.js'
-import { PartitionWatermark } from './watermark.js'
+import { LaneWindow } from './lane-window.js'
 
 /** A parked delivery loaded from `T.retry:p`. */
 export interface RetryItem extends DeliveryTask {
@@ -50,7 +50,7 @@ export class RetryLane implements WorkSource {
   readonly #effects: RetryLaneEffects
   readonly #timers: DueTimers
   readonly #log: Logger
-  #watermark: PartitionWatermark | undefined
+  readonly window = new LaneWindow()
   #closed = false
 
   constructor (topic: string, partition: number, effects: RetryLaneEffects, log: Logger) {
@@ -80,28 +80,21 @@ export class RetryLane implements WorkSource {
   }
 
   get unsettledRecords (): number {
-    return this.#watermark?.inFlightCount ?? 0
-  }
-
-  commitOffset (): bigint | undefined {
-    return this.#watermark?.commitOffset()
+    return this.window.unsettled
   }
 
   hasSeen (offset: bigint): boolean {
-    const highest = this.#watermark?.highestTracked
-    return highest !== undefined && offset <= highest
+    return this.window.hasSeen(offset)
   }
 
   /** The highest retry offset read so far. */
   get highestRead (): bigint | undefined {
-    return this.#watermark?.highestTracked
+    return this.window.highestTracked
   }
 
   /** Whether the item at `retryOffset` has been read and settled. */
   hasSettled (retryOffset: bigint): boolean {
-    const highest = this.#watermark?.highestTracked
-    if (highest === undefined || retryOffset > highest) return false
-    return !(this.#watermark as PartitionWatermark).isInFlight(retryOffset)
+    return this.window.hasSettled(retryOffset)
   }
 
   /** Whether items of `key` are still held. */
@@ -116,10 +109,9 @@ export class RetryLane implements WorkSource {
    */
   accept (retryOffset: bigint, plan: RetryPlan): string | undefined {
     if (this.#closed) return undefined
-    this.#watermark ??= new PartitionWatermark(retryOffset)
-    this.#watermark.track(retryOffset)
+    this.window.track(retryOffset)
     if (plan.kind === 'drop') {
-      this.#watermark.settle(retryOffset)
+      this.window.settle(retryOffset)
       this.#effects.onSettled?.('dropped')
       return undefined
     }
@@ -221,7 +213,7 @@ export class RetryLane implements WorkSource {
 
   #settle (retryOffset: bigint, outcome: 'delivered' | 'dead-lettered' | 'dropped', item?: RetryItem): void {
     if (this.#closed) return
-    this.#watermark?.settle(retryOffset)
+    this.window.settle(retryOffset)
     this.#effects.onSettled?.(outcome, item)
     this.#log.trace({ retryOffset: retryOffset.toString(), outcome }, 'retry item settled')
   }

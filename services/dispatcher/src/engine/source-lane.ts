@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from './delivery-task.js'
 import { KeyQueues, orderingKey, type ReadyItem } from './key-queues.js'
 import type { WorkSource } from './scheduler.js'
-import { PartitionWatermark } from './watermark.js'
+import { LaneWindow } from './lane-window.js'
 import type { DecodedEvent } from '../kafka/decode.js'
 import type { Subscription } from '../subscriptions/types.js'
 
@@ -67,7 +67,7 @@ export class SourceLane implements WorkSource {
   readonly #effects: SourceLaneEffects
   readonly #windowLimit: number
   readonly #log: Logger
-  #watermark: PartitionWatermark | undefined
+  readonly window = new LaneWindow()
   #closed = false
 
   constructor (topic: string, partition: number, windowLimit: number, effects: SourceLaneEffects, log: Logger) {
@@ -85,26 +85,20 @@ export class SourceLane implements WorkSource {
 
   /** Records in the window (from the watermark up), for backpressure and metrics. */
   get windowSize (): number {
-    return this.#watermark?.windowSize ?? 0
+    return this.window.size
   }
 
   get unsettledRecords (): number {
-    return this.#watermark?.inFlightCount ?? 0
+    return this.window.unsettled
   }
 
   get blockedKeys (): number {
     return this.#blocked.size
   }
 
-  /** The offset to commit, if anything was read. */
-  commitOffset (): bigint | undefined {
-    return this.#watermark?.commitOffset()
-  }
-
   /** Whether `offset` was already taken into the window (a re-fetch after a pause or rejoin). */
   hasSeen (offset: bigint): boolean {
-    const highest = this.#watermark?.highestTracked
-    return highest !== undefined && offset <= highest
+    return this.window.hasSeen(offset)
   }
 
   isFull (): boolean {
@@ -133,11 +127,10 @@ export class SourceLane implements WorkSource {
   accept (coordinates: RecordCoordinates, record: RawRecord, plan: RecordPlan): void {
     if (this.#closed) return
     const { offset } = coordinates
-    this.#watermark ??= new PartitionWatermark(offset)
-    this.#watermark.track(offset)
+    this.window.track(offset)
 
     if (plan.kind === 'drop') {
-      this.#watermark.settle(offset)
+      this.window.settle(offset)
       this.#effects.onSettled?.('dropped')
       return
     }
@@ -286,6 +279,6 @@ export class SourceLane implements WorkSource {
       return
     }
     this.#pending.delete(offset)
-    this.#watermark?.settle(offset)
+    this.window.settle(offset)
   }
 }

@@ -119,6 +119,17 @@ export class PartitionWatermark {
     return this.#highest
   }
 
+  /**
+   * Settled offsets above the watermark, ascending: what a commit's
+   * metadata can remember so a restart does not redeliver them.
+   */
+  * settledAboveWatermark (): Generator<bigint> {
+    for (let i = this.#head; i < this.#offsets.length; i++) {
+      const offset = this.#offsets[i] as bigint
+      if (!this.#unsettled.has(offset)) yield offset
+    }
+  }
+
   /** Whether `offset` is tracked and not yet settled. */
   isInFlight (offset: bigint): boolean {
     return this.#unsettled.has(offset)

@@ -38,6 +38,8 @@ interface LanePair {
   rebuilt: boolean
   /** The retry partition's end offset at assignment; rebuilt when read up to it. */
   rebuildTarget: bigint | undefined
+  /** Committed offsets and their metadata are known for both partitions. */
+  offsetsLoaded: boolean
   retrySender: OrderedSender
   /** Unknown-schema lookups per source offset, bounded by SCHEMA_LOOKUP_RETRIES. */
   schemaMisses: Map<bigint, number>
@@ -112,7 +114,7 @@ export class DispatcherRuntime {
       groupId: config.consumerGroupId,
       partitionAssigners: [createCoPartitionAssigner({ retrySuffix: config.retryTopicSuffix })],
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
+      sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: 250
     })
@@ -239,6 +241,7 @@ export class DispatcherRuntime {
     const pair: LanePair = {
       rebuilt: false,
       rebuildTarget: undefined,
+      offsetsLoaded: false,
       retrySender,
       schemaMisses: new Map(),
       source: undefined as unknown as SourceLane,
@@ -285,23 +288,33 @@ export class DispatcherRuntime {
   // is blocked before any newer record of it can be attempted (C2).
   async #startRebuild (pair: LanePair, retryTopic: string, partition: number, log: Logger): Promise<void> {
     const admin = this.#admin as Admin
+    const sourceTopic = pair.source.topic
     for (let attempt = 1; !pair.source.closed; attempt++) {
       try {
         const [ends, committed] = await Promise.all([
           admin.fetchTopicOffsets(retryTopic),
-          admin.fetchOffsets({ groupId: this.#o.config.consumerGroupId, topics: [retryTopic] })
+          admin.fetchOffsets({ groupId: this.#o.config.consumerGroupId, topics: [sourceTopic, retryTopic] })
         ])
-        const end = BigInt(ends.find((p) => p.partition === partition)?.high ?? '0')
-        const committedRaw = committed[0]?.partitions.find((p) => p.partition === partition)?.offset ?? '-1'
-        const low = BigInt(ends.find((p) => p.partition === partition)?.low ?? '0')
-        const start = BigInt(committedRaw) < 0n ? low : BigInt(committedRaw)
+        const committedOf = (topic: string): { offset: bigint, metadata: string | null } | undefined => {
+          const entry = committed.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition)
+          if (entry === undefined || BigInt(entry.offset) < 0n) return undefined
+          return { offset: BigInt(entry.offset), metadata: entry.metadata }
+        }
+        const sourceCommit = committedOf(sourceTopic)
+        const retryCommit = committedOf(retryTopic)
+        if (sourceCommit !== undefined) pair.source.window.rememberCommitted(sourceCommit.offset, sourceCommit.metadata)
+        if (retryCommit !== undefined) pair.retry.window.rememberCommitted(retryCommit.offset, retryCommit.metadata)
+        pair.offsetsLoaded = true
+        const retryEnd = ends.find((p) => p.partition === partition)
+        const end = BigInt(retryEnd?.high ?? '0')
+        const start = retryCommit?.offset ?? BigInt(retryEnd?.low ?? '0')
         pair.rebuildTarget = end
         if (start >= end) pair.rebuilt = true
-        log.debug({ start: start.toString(), end: end.toString() }, 'retry lane rebuild started')
+        log.info({ retryStart: start.toString(), retryEnd: end.toString(), sourceCommitted: sourceCommit?.offset.toString(), sourceSettledAbove: pair.source.window.rememberedCount }, 'lane pair assigned')
         this.#checkRebuilt(pair)
         return
       } catch (err) {
-        log.warn({ err, attempt }, 'cannot read retry partition offsets; retrying')
+        log.warn({ err, attempt }, 'cannot read committed offsets; retrying')
         await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 200 * attempt)))
       }
     }
@@ -350,7 +363,7 @@ export class DispatcherRuntime {
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || pair.source.closed || this.#draining) return
       const offset = BigInt(message.offset)
-      if (pair.source.hasSeen(offset)) {
+      if (pair.source.hasSeen(offset) || pair.source.window.skipIfSettledBefore(offset)) {
         resolveOffset(message.offset)
         continue
       }
@@ -374,11 +387,15 @@ export class DispatcherRuntime {
     const { partition } = batch
     const pair = this.#pairFor(sourceTopic, partition)
     if (pair === undefined || pair.retry.closed || this.#draining) return
+    if (!pair.offsetsLoaded) {
+      this.#pauseUntil(batch.topic, partition, () => pair.offsetsLoaded || pair.retry.closed)
+      return
+    }
     const cap = this.#o.config.retryMaxParkedInMemory
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || pair.retry.closed || this.#draining) break
       const offset = BigInt(message.offset)
-      if (pair.retry.hasSeen(offset)) {
+      if (pair.retry.hasSeen(offset) || pair.retry.window.skipIfSettledBefore(offset)) {
         resolveOffset(message.offset)
         continue
       }
@@ -571,14 +588,14 @@ export class DispatcherRuntime {
     if (this.#committing !== undefined) return await this.#committing
     const consumer = this.#consumer
     if (consumer === undefined) return
-    const offsets: Array<{ topic: string, partition: number, offset: string }> = []
+    const offsets: Array<{ topic: string, partition: number, offset: string, metadata: string | null }> = []
     for (const pair of this.#pairs.values()) {
       for (const lane of [pair.source, pair.retry]) {
-        const offset = lane.commitOffset()
-        if (offset === undefined) continue
-        const value = offset.toString()
-        if (this.#lastCommitted.get(lane.id) === value) continue
-        offsets.push({ topic: lane.topic, partition: lane.partition, offset: value })
+        const commit = lane.window.commit()
+        if (commit === undefined) continue
+        const entry = { topic: lane.topic, partition: lane.partition, offset: commit.offset.toString(), metadata: commit.metadata ?? null }
+        if (this.#lastCommitted.get(lane.id) === `${entry.offset}|${entry.metadata}`) continue
+        offsets.push(entry)
       }
     }
     let parked = 0
@@ -586,8 +603,9 @@ export class DispatcherRuntime {
     this.#o.metrics.parkedBacklog.set({ topic: 'all' }, parked)
     if (offsets.length === 0) return
     this.#committing = consumer.commitOffsets(offsets).then(() => {
-      for (const o of offsets) this.#lastCommitted.set(`${o.topic}:${o.partition}`, o.offset)
+      for (const o of offsets) this.#lastCommitted.set(`${o.topic}:${o.partition}`, `${o.offset}|${o.metadata}`)
       this.#o.metrics.commits.inc()
+      this.#log.debug({ offsets }, 'committed')
     }, (err: unknown) => {
       this.#o.metrics.commitFailures.inc()
       this.#log.warn({ err }, 'offset commit failed; will retry')
