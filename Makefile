@@ -15,7 +15,7 @@ export KAFKA_BROKERS ?= 127.0.0.1:$(or $(KAFKA_PORT),19092)
 export SCHEMA_REGISTRY_URL ?= http://127.0.0.1:$(or $(REGISTRY_PORT),18081)/apis/ccompat/v7
 STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
 
-.PHONY: help setup build typecheck lint stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate clean
+.PHONY: help setup build typecheck lint stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -65,8 +65,11 @@ test-unit: setup ## unit tests only (no Kafka needed)
 simulate: build $(STACK) ## run the core-banking simulator (ARGS="--rate 50 --count 1000")
 	node dist/services/producer/src/cli/simulate.js $(ARGS)
 
-dev: build $(STACK) ## run the system locally: stack + simulator, so events visibly flow
-	node dist/services/producer/src/cli/simulate.js --rate 20 $(ARGS)
+dev: build $(STACK) ## run the system: local stack, dispatcher, demo receiver and simulator; webhooks print as they arrive
+	deploy/local/dev.sh
+
+redrive: build ## move dead letters back into the retry lanes (ARGS="--subscription ID --dry-run")
+	node dist/services/dispatcher/src/cli/redrive.js $(ARGS)
 
 clean: ## remove build output
 	rm -rf dist .run/test-report.json

@@ -51,7 +51,6 @@ export async function startDispatcher (env: Record<string, string>, { waitReady 
       SCHEMA_REGISTRY_URL: registryUrl,
       HTTP_PORT: String(port),
       HTTP_HOST: '127.0.0.1',
-      ALLOW_PRIVATE_NETWORKS: 'true',
       TOPIC_REPLICATION_FACTOR: '1',
       COMMIT_INTERVAL_MS: '200',
       KAFKA_SESSION_TIMEOUT_MS: '6000',

@@ -32,7 +32,6 @@ export interface DispatcherConfig {
   httpPort: number
   httpHost: string
   logLevel: string
-  allowPrivateNetworks: boolean
 }
 
 type Parser<T> = (raw: string, variable: string) => T
@@ -73,13 +72,6 @@ const url: Parser<string> = (raw, variable) => {
   } catch {
     throw new ConfigError(variable, `must be an http(s) URL, got "${raw}"`)
   }
-}
-
-const boolean: Parser<boolean> = (raw, variable) => {
-  const value = raw.trim().toLowerCase()
-  if (value === 'true' || value === '1') return true
-  if (value === 'false' || value === '0') return false
-  throw new ConfigError(variable, `must be true or false, got "${raw}"`)
 }
 
 const durationList: Parser<number[]> = (raw, variable) => {
@@ -127,8 +119,7 @@ export const configOptions = [
   option({ key: 'shutdownDeadlineMs', variable: 'SHUTDOWN_DEADLINE_MS', description: 'Time SIGTERM allows in-flight deliveries before the final commit', defaultValue: '20000', parse: integer(0, 600_000) }),
   option({ key: 'httpPort', variable: 'HTTP_PORT', description: 'Port of /healthz, /readyz and /metrics', defaultValue: '9464', parse: integer(0, 65_535) }),
   option({ key: 'httpHost', variable: 'HTTP_HOST', description: 'Address the health and metrics server binds', defaultValue: '0.0.0.0', parse: text }),
-  option({ key: 'logLevel', variable: 'LOG_LEVEL', description: 'pino log level', defaultValue: 'info', parse: logLevel }),
-  option({ key: 'allowPrivateNetworks', variable: 'ALLOW_PRIVATE_NETWORKS', description: 'Allow http:// and private/loopback endpoint addresses (development and tests only)', defaultValue: 'false', parse: boolean })
+  option({ key: 'logLevel', variable: 'LOG_LEVEL', description: 'pino log level', defaultValue: 'info', parse: logLevel })
 ] as const
 
 /**

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { configOptions, loadConfig } from '../../../services/dispatcher/src/config.js'
+
+const required = {
+  KAFKA_BROKERS: '127.0.0.1:19092',
+  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:18081/apis/ccompat/v7/',
+  SUBSCRIPTIONS_FILE: '/etc/webhooks/subscriptions.json'
+}
+
+function configError (env: Record<string, string>): { code?: string, variable?: string, message: string } {
+  try {
+    loadConfig({ ...required, ...env })
+  } catch (err) {
+    return err as { code?: string, variable?: string, message: string }
+  }
+  throw new Error('expected loadConfig to throw')
+}
+
+describe('loadConfig', () => {
+  it('applies documented defaults and freezes the result', () => {
+    const config = loadConfig(required)
+    expect(config.sourceTopics).toEqual(['banking.transactions.v1', 'banking.accounts.v1', 'banking.fraud-alerts.v1'])
+    expect(config.schemaRegistryUrl).toBe('http://127.0.0.1:18081/apis/ccompat/v7')
+    expect(config.retryMaxAgeSeconds).toBe(72 * 3600)
+    expect(config.retryScheduleMs[0]).toBe(5000)
+    expect(Object.isFrozen(config)).toBe(true)
+    expect(Object.isFrozen(config.sourceTopics)).toBe(true)
+  })
+
+  it.each(Object.keys(required))('refuses to start without %s and names it', (variable) => {
+    const env: Record<string, string | undefined> = { ...required, [variable]: undefined }
+    expect(() => loadConfig(env)).toThrow(variable)
+  })
+
+  it.each([
+    ['MAX_IN_FLIGHT', 'lots'],
+    ['MAX_IN_FLIGHT', '0'],
+    ['DELIVERY_TIMEOUT_MS', '-5'],
+    ['SCHEMA_REGISTRY_URL', 'ftp://registry'],
+    ['RETRY_SCHEDULE_MS', '5000,1000'],
+    ['LOG_LEVEL', 'loud'],
+    ['KAFKA_SESSION_TIMEOUT_MS', '100']
+  ])('rejects %s=%s with a ConfigError naming the variable', (variable, value) => {
+    const err = configError({ [variable]: value })
+    expect(err.code).toBe('WHD_ERR_CONFIG')
+    expect(err.variable).toBe(variable)
+    expect(err.message).toContain(variable)
+  })
+
+  it('checks relations between options', () => {
+    expect(configError({ MAX_IN_FLIGHT: '10', ENDPOINT_MAX_IN_FLIGHT: '20' }).variable).toBe('ENDPOINT_MAX_IN_FLIGHT')
+    expect(configError({ CONNECT_TIMEOUT_MS: '5000', DELIVERY_TIMEOUT_MS: '1000' }).variable).toBe('DELIVERY_TIMEOUT_MS')
+    expect(configError({ SOURCE_TOPICS: 'a,b.retry' }).variable).toBe('SOURCE_TOPICS')
+    expect(configError({ SOURCE_TOPICS: 'a', DEAD_LETTER_TOPIC: 'a' }).variable).toBe('SOURCE_TOPICS')
+  })
+
+  it('every option is in the README configuration table with its default', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../../README.md'), 'utf8')
+    for (const option of configOptions) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${option.variable}\` |`))
+      expect(row, option.variable).toBeDefined()
+      expect(row).toContain(option.defaultValue === undefined ? '*required*' : `\`${option.defaultValue}\``)
+    }
+  })
+})
