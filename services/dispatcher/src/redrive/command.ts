@@ -1,0 +1,148 @@
+import { parseArgs } from 'node:util'
+import { configOptions, type DispatcherConfig } from '../config.js'
+import { ConfigError } from '../errors.js'
+import type { RedriveFilter } from './filter.js'
+import { parseInstant } from './instant.js'
+
+/** The redrive command line, validated. */
+export interface RedriveCommand {
+  /** `--help`: print {@link redriveUsage} and do nothing else. */
+  help: boolean
+  brokers: string[]
+  clientId: string
+  deadLetterTopic: string
+  retryTopicSuffix: string
+  filter: RedriveFilter
+  dryRun: boolean
+  /** `--group-id`; undefined = a throwaway group. */
+  groupId?: string
+}
+
+export const redriveUsage = `Usage: redrive [filters] [--dry-run] [--group-id G]
+
+Moves dead letters back into the retry lane of their source partition, with a
+fresh retry budget. Scans the dead-letter topic from the beginning up to its
+end at start; never commits offsets.
+
+Filters (all that are given must hold; repeat a flag to allow several values):
+  --subscription ID    subscription id (whd-subscription-id)
+  --account ID         account id (the record key)
+  --from TIME          dead-lettered at or after TIME (inclusive)
+  --to TIME            dead-lettered before TIME (exclusive)
+  --reason R           dead-letter reason, e.g. retries-exhausted, endpoint-gone
+  --source-topic T     source topic
+TIME is ISO-8601 with a zone (2024-06-10T08:30:00Z), a date (UTC midnight),
+or epoch milliseconds.
+
+Options:
+  --dry-run            write nothing; print what would be redriven
+  --group-id G         consumer group for the scan (default: a throwaway
+                       whd-redrive-<uuid>); never the dispatcher's group
+  -h, --help           this text
+
+Environment: KAFKA_BROKERS (required), DEAD_LETTER_TOPIC (webhooks.dead-letter),
+RETRY_TOPIC_SUFFIX (.retry), KAFKA_CLIENT_ID, KAFKA_GROUP_ID (the dispatcher's
+group, refused as --group-id).
+
+Exit codes: 0 done, 1 Kafka error, 2 bad flags or environment, 130 interrupted.`
+
+const flags = {
+  subscription: { type: 'string', multiple: true },
+  account: { type: 'string', multiple: true },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  reason: { type: 'string', multiple: true },
+  'source-topic': { type: 'string', multiple: true },
+  'dry-run': { type: 'boolean' },
+  'group-id': { type: 'string' },
+  help: { type: 'boolean', short: 'h' }
+} as const
+
+/**
+ * Parses the redrive command line and the environment it reads. Throws a
+ * {@link ConfigError} whose `variable` is the offending flag (`--from`) or
+ * environment variable (`KAFKA_BROKERS`).
+ */
+export function parseRedriveCommand (argv: readonly string[], env: Record<string, string | undefined>): RedriveCommand {
+  let values: ReturnType<typeof parse>['values']
+  try {
+    values = parse(argv).values
+  } catch (err) {
+    // node:util names the flag in its message: "Unknown option '--bogus'".
+    const message = (err as Error).message
+    const flag = /'(-{1,2}[^' =]+)/.exec(message)?.[1] ?? 'arguments'
+    throw new ConfigError(flag, message, { cause: err })
+  }
+  const help = values.help === true
+  const filter: RedriveFilter = {}
+  const list = (flag: string, given: string[] | undefined): string[] | undefined => {
+    if (given === undefined) return undefined
+    for (const value of given) {
+      if (value.trim() === '') throw new ConfigError(`--${flag}`, 'must not be empty')
+    }
+    return [...new Set(given.map((v) => v.trim()))]
+  }
+  const subscriptionIds = list('subscription', values.subscription)
+  if (subscriptionIds !== undefined) filter.subscriptionIds = subscriptionIds
+  const accountIds = list('account', values.account)
+  if (accountIds !== undefined) filter.accountIds = accountIds
+  const reasons = list('reason', values.reason)
+  if (reasons !== undefined) filter.reasons = reasons
+  const sourceTopics = list('source-topic', values['source-topic'])
+  if (sourceTopics !== undefined) filter.sourceTopics = sourceTopics
+  for (const flag of ['from', 'to'] as const) {
+    const raw = values[flag]
+    if (raw === undefined) continue
+    try {
+      filter[flag] = parseInstant(raw)
+    } catch (err) {
+      throw new ConfigError(`--${flag}`, (err as Error).message)
+    }
+  }
+  if (filter.from !== undefined && filter.to !== undefined && filter.from >= filter.to) {
+    throw new ConfigError('--to', `must be later than --from (${new Date(filter.from).toISOString()}); the range is [from, to)`)
+  }
+  const groupId = values['group-id']
+  if (groupId !== undefined && groupId.trim() === '') throw new ConfigError('--group-id', 'must not be empty')
+
+  const command: RedriveCommand = {
+    help,
+    brokers: [],
+    clientId: '',
+    deadLetterTopic: '',
+    retryTopicSuffix: '',
+    filter,
+    dryRun: values['dry-run'] === true
+  }
+  if (groupId !== undefined) command.groupId = groupId.trim()
+  if (help) return command
+
+  command.brokers = [...fromEnvironment('kafkaBrokers', env)]
+  command.clientId = `${fromEnvironment('kafkaClientId', env)}-redrive`
+  command.deadLetterTopic = fromEnvironment('deadLetterTopic', env)
+  command.retryTopicSuffix = fromEnvironment('retryTopicSuffix', env)
+  if (command.groupId !== undefined && command.groupId === fromEnvironment('consumerGroupId', env)) {
+    // Joining the dispatcher's group would rebalance every instance and take
+    // partitions away from them.
+    throw new ConfigError('--group-id', `"${command.groupId}" is the dispatcher's consumer group (KAFKA_GROUP_ID); use a group of its own`)
+  }
+  return command
+}
+
+function parse (argv: readonly string[]) {
+  return parseArgs({ args: [...argv], options: flags, strict: true, allowPositionals: false })
+}
+
+// The variables the redrive shares with the dispatcher are validated and
+// defaulted exactly as the dispatcher does, from the one option table.
+function fromEnvironment<K extends keyof DispatcherConfig> (key: K, env: Record<string, string | undefined>): DispatcherConfig[K] {
+  const spec = configOptions.find((option) => option.key === key) as unknown as {
+    variable: string
+    description: string
+    defaultValue: string | undefined
+    parse: (raw: string, variable: string) => DispatcherConfig[K]
+  }
+  const raw = env[spec.variable] ?? spec.defaultValue
+  if (raw === undefined || raw.trim() === '') throw new ConfigError(spec.variable, `is required: ${spec.description}`)
+  return spec.parse(raw, spec.variable)
+}

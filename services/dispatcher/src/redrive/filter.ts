@@ -1,0 +1,104 @@
+import type { IHeaders } from 'kafkajs'
+import { H } from '../kafka/parked-record.js'
+
+/**
+ * Which dead letters to redrive. Every criterion that is set must hold (AND);
+ * a list matches any of its values (OR). An empty filter matches every dead
+ * letter.
+ */
+export interface RedriveFilter {
+  /** `whd-subscription-id` is one of these. */
+  subscriptionIds?: readonly string[]
+  /** The record key (the account id) is one of these. */
+  accountIds?: readonly string[]
+  /** Dead-lettered at or after this instant (epoch ms, inclusive). */
+  from?: number
+  /** Dead-lettered before this instant (epoch ms, exclusive), so ranges tile. */
+  to?: number
+  /** `whd-dead-letter-reason` is one of these, e.g. `retries-exhausted`. */
+  reasons?: readonly string[]
+  /** `whd-source-topic` is one of these. */
+  sourceTopics?: readonly string[]
+}
+
+/** A dead-letter record as kafkajs hands it over. */
+export interface DeadLetterMessage {
+  key: Buffer | null
+  value: Buffer | null
+  headers?: IHeaders
+}
+
+/**
+ * What a dead letter says about itself, read leniently: a field is absent
+ * when its header is missing or malformed, so a filter can still judge
+ * records that cannot be redriven.
+ */
+export interface DeadLetterSummary {
+  subscriptionId?: string
+  /** The record key as UTF-8; source records are keyed by account id. */
+  accountId?: string
+  reason?: string
+  deadLetteredAt?: number
+  sourceTopic?: string
+  sourcePartition?: number
+  sourceOffset?: string
+}
+
+function text (headers: IHeaders, name: string): string | undefined {
+  const value = headers[name]
+  const first = Array.isArray(value) ? value[0] : value
+  if (first === undefined) return undefined
+  const decoded = Buffer.isBuffer(first) ? first.toString('utf8') : String(first)
+  return decoded === '' ? undefined : decoded
+}
+
+function integer (headers: IHeaders, name: string): number | undefined {
+  const raw = text(headers, name)
+  if (raw === undefined || !/^-?\d+$/.test(raw)) return undefined
+  const value = Number(raw)
+  return Number.isSafeInteger(value) ? value : undefined
+}
+
+/** Reads the `whd-` headers a filter looks at. */
+export function summarizeDeadLetter (message: DeadLetterMessage): DeadLetterSummary {
+  const headers = message.headers ?? {}
+  const summary: DeadLetterSummary = {}
+  const subscriptionId = text(headers, H.subscriptionId)
+  if (subscriptionId !== undefined) summary.subscriptionId = subscriptionId
+  if (message.key !== null && message.key.length > 0) summary.accountId = message.key.toString('utf8')
+  const reason = text(headers, H.reason)
+  if (reason !== undefined) summary.reason = reason
+  const deadLetteredAt = integer(headers, H.deadLetteredAt)
+  if (deadLetteredAt !== undefined) summary.deadLetteredAt = deadLetteredAt
+  const sourceTopic = text(headers, H.sourceTopic)
+  if (sourceTopic !== undefined) summary.sourceTopic = sourceTopic
+  const sourcePartition = integer(headers, H.sourcePartition)
+  if (sourcePartition !== undefined) summary.sourcePartition = sourcePartition
+  const sourceOffset = text(headers, H.sourceOffset)
+  if (sourceOffset !== undefined) summary.sourceOffset = sourceOffset
+  return summary
+}
+
+function oneOf (values: readonly string[] | undefined, actual: string | undefined): boolean {
+  if (values === undefined || values.length === 0) return true
+  return actual !== undefined && values.includes(actual)
+}
+
+/**
+ * Whether a dead letter is selected. A criterion on a field the letter does
+ * not carry never holds: a letter without a dead-letter time is outside any
+ * time range, one without a key belongs to no account.
+ */
+export function matchesFilter (letter: DeadLetterSummary, filter: RedriveFilter): boolean {
+  if (!oneOf(filter.subscriptionIds, letter.subscriptionId)) return false
+  if (!oneOf(filter.accountIds, letter.accountId)) return false
+  if (!oneOf(filter.reasons, letter.reason)) return false
+  if (!oneOf(filter.sourceTopics, letter.sourceTopic)) return false
+  if (filter.from !== undefined || filter.to !== undefined) {
+    const at = letter.deadLetteredAt
+    if (at === undefined) return false
+    if (filter.from !== undefined && at < filter.from) return false
+    if (filter.to !== undefined && at >= filter.to) return false
+  }
+  return true
+}
