@@ -2,7 +2,7 @@
 // registry → HTTP deliverer → Kafka runtime → health server → signals.
 // No logic lives here.
 import { Kafka, logLevel as kafkaLogLevel } from 'kafkajs'
-import { createEventCodec, createEventRegistry } from '../../events/src/index.js'
+import { createEventCodec, createEventRegistry, quietKafkajsTimerWarning } from '../../events/src/index.js'
 import { loadConfig } from './config.js'
 import { createHttpDeliverer } from './delivery/http-deliverer.js'
 import { createHealthServer } from './http/health.js'
@@ -16,6 +16,7 @@ import { FileSubscriptionStore } from './subscriptions/file-store.js'
 import { VERSION } from './version.js'
 
 async function main (): Promise<void> {
+  quietKafkajsTimerWarning()
   let config
   try {
     config = loadConfig()

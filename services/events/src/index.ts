@@ -17,3 +17,4 @@ export {
 } from './codec.js'
 export * from './compatibility.js'
 export { checkFamilySchemas, describeFamilyCheck, type FamilyCheck } from './schemas-check.js'
+export { quietKafkajsTimerWarning } from './kafkajs-warnings.js'

@@ -43,6 +43,15 @@ export interface DeliveryTask {
   lastError?: string
 }
 
+/** What a dead letter records about the delivery that failed, when there was one. */
+export interface DeliveryState {
+  subscriptionId?: string
+  attempts: number
+  firstFailureAt?: number
+  lastStatus?: number
+  lastError?: string
+}
+
 /** What became of a delivery, as far as the lane that owns it is concerned. */
 export type TaskOutcome =
   | { kind: 'delivered' }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { NextAttempt } from '../delivery/backoff.js'
-import type { DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from './delivery-task.js'
+import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from './delivery-task.js'
 import { DueTimers } from './due-timers.js'
 import { KeyQueues, orderingKey, type ReadyItem } from './key-queues.js'
 import type { WorkSource } from './scheduler.js'
@@ -17,13 +17,13 @@ export type RetryPlan =
   | { kind: 'retry', task: DeliveryTask }
   /** The subscription no longer exists (C1: an explicit, counted drop). */
   | { kind: 'drop', reason: 'subscription-deleted' }
-  /** The record cannot be used (not decodable, not ours). */
-  | { kind: 'dead-letter', reason: string, source: RecordCoordinates, record: RawRecord }
+  /** The record cannot be used (not decodable, not ours); `delivery` when its headers were readable. */
+  | { kind: 'dead-letter', reason: string, source: RecordCoordinates, record: RawRecord, delivery?: DeliveryState }
 
 export interface RetryLaneEffects {
   /** When to attempt a failed item again, or that it is out of time. */
   nextAttempt: (task: DeliveryTask, retryAfterMs: number | undefined) => NextAttempt
-  deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, task?: DeliveryTask) => Promise<void>
+  deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState) => Promise<void>
   disableEndpoint: (subscriptionId: string, reason: string) => void
   /** Tells the partner source lane that the retry lane settled an item of `key`. */
   onKeySettled: (key: string) => void
@@ -116,7 +116,7 @@ export class RetryLane implements WorkSource {
       return undefined
     }
     if (plan.kind === 'dead-letter') {
-      void this.#effects.deadLetter(plan.source, plan.record, plan.reason).then(() => this.#settle(retryOffset, 'dead-lettered'))
+      void this.#effects.deadLetter(plan.source, plan.record, plan.reason, plan.delivery).then(() => this.#settle(retryOffset, 'dead-lettered'))
       return undefined
     }
     const item: RetryItem = { ...plan.task, retryOffset }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from './delivery-task.js'
+import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from './delivery-task.js'
 import { KeyQueues, orderingKey, type ReadyItem } from './key-queues.js'
 import type { WorkSource } from './scheduler.js'
 import { LaneWindow } from './lane-window.js'
@@ -26,7 +26,7 @@ export interface SourceLaneEffects {
   /** Parks a task on the co-partitioned retry topic; resolves with its retry offset. */
   park: (task: DeliveryTask) => Promise<bigint>
   /** Writes a dead letter; resolves once durable. */
-  deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, task?: DeliveryTask) => Promise<void>
+  deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState) => Promise<void>
   /** An endpoint answered 410 Gone. */
   disableEndpoint: (subscriptionId: string, reason: string) => void
   /** Whether the partner retry lane has settled the record at `retryOffset`. */

@@ -5,7 +5,7 @@ import { classify } from '../delivery/classify.js'
 import { nextAttemptAt } from '../delivery/backoff.js'
 import { toWebhookBody } from '../delivery/payload.js'
 import type { Deliverer } from '../delivery/types.js'
-import type { DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from '../engine/delivery-task.js'
+import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from '../engine/delivery-task.js'
 import { RetryLane, type RetryPlan } from '../engine/retry-lane.js'
 import { Scheduler } from '../engine/scheduler.js'
 import { SourceLane, type RecordPlan } from '../engine/source-lane.js'
@@ -406,7 +406,7 @@ export class DispatcherRuntime {
         this.#pauseUntil(batch.topic, partition, () => pair.retry.heldItems < cap / 2 || pair.retry.closed)
         break
       }
-      const plan = await this.#planParked(message)
+      const plan = await this.#planParked(message, { topic: batch.topic, partition, offset })
       if (plan.kind === 'later') {
         const resumeAt = this.#now() + plan.delayMs
         this.#pauseUntil(batch.topic, partition, () => this.#now() >= resumeAt || pair.retry.closed)
@@ -452,13 +452,17 @@ export class DispatcherRuntime {
     return { kind: 'deliver', event, body: toWebhookBody(event), subscriptions }
   }
 
-  async #planParked (message: KafkaMessage): Promise<RetryPlan | Later> {
+  async #planParked (message: KafkaMessage, at: RecordCoordinates): Promise<RetryPlan | Later> {
     let state: ParkedState
     try {
       state = readParkedState({ key: message.key, value: message.value, headers: message.headers ?? {} })
     } catch {
-      const record = rawRecord(message)
-      return { kind: 'dead-letter', reason: 'malformed-parked-record', source: { topic: 'unknown', partition: -1, offset: -1n }, record }
+      // Not written by a dispatcher: keep it, with where it sat, for an operator.
+      return { kind: 'dead-letter', reason: 'malformed-parked-record', source: at, record: rawRecord(message) }
+    }
+    const subscriptionId = state.subscriptionId
+    if (subscriptionId === undefined) {
+      return { kind: 'dead-letter', reason: 'malformed-parked-record', source: state.source, record: state.record, delivery: state }
     }
     let event: DecodedEvent
     try {
@@ -468,10 +472,11 @@ export class DispatcherRuntime {
         this.#o.metrics.registryErrors.inc()
         return laterOnRegistryOutage
       }
-      return { kind: 'dead-letter', reason: (err as { reason?: string }).reason ?? 'corrupt-avro', source: state.source, record: state.record }
+      const reason = (err as { reason?: string }).reason ?? 'corrupt-avro'
+      this.#o.metrics.decodeErrors.inc({ reason })
+      return { kind: 'dead-letter', reason, source: state.source, record: state.record, delivery: state }
     }
-    const subscriptionId = state.subscriptionId
-    if (subscriptionId === undefined || this.#o.subscriptions.get(subscriptionId) === undefined) {
+    if (this.#o.subscriptions.get(subscriptionId) === undefined) {
       this.#o.metrics.dropped.inc({ reason: 'subscription-deleted' })
       return { kind: 'drop', reason: 'subscription-deleted' }
     }
@@ -531,7 +536,7 @@ export class DispatcherRuntime {
     this.#o.metrics.inFlight.dec()
     task.attempts++
     const outcome = classify(result, this.#now())
-    const lane = task.attempts > 1 || task.firstFailureAt !== undefined ? 'retry' : 'source'
+    const lane = 'retryOffset' in task ? 'retry' : 'source'
     this.#o.metrics.attemptDuration.observe({ outcome: outcome.kind === 'delivered' ? 'delivered' : 'failed' }, result.durationMs / 1000)
     if (outcome.kind === 'delivered') {
       this.#o.metrics.deliveries.inc({ outcome: 'delivered', status_class: '2xx', lane })
@@ -558,17 +563,17 @@ export class DispatcherRuntime {
       : { kind: 'failed', endpointGone: false, retryAfterMs: outcome.retryAfterMs }
   }
 
-  async #deadLetter (source: RecordCoordinates, record: RawRecord, reason: string, task?: DeliveryTask): Promise<void> {
-    const state: ParkedState = { source, record, attempts: task?.attempts ?? 0 }
-    if (task !== undefined) {
-      state.subscriptionId = task.subscriptionId
-      if (task.firstFailureAt !== undefined) state.firstFailureAt = task.firstFailureAt
-      if (task.lastStatus !== undefined) state.lastStatus = task.lastStatus
-      if (task.lastError !== undefined) state.lastError = task.lastError
+  async #deadLetter (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState): Promise<void> {
+    const state: ParkedState = { source, record, attempts: delivery?.attempts ?? 0 }
+    if (delivery !== undefined) {
+      if (delivery.subscriptionId !== undefined) state.subscriptionId = delivery.subscriptionId
+      if (delivery.firstFailureAt !== undefined) state.firstFailureAt = delivery.firstFailureAt
+      if (delivery.lastStatus !== undefined) state.lastStatus = delivery.lastStatus
+      if (delivery.lastError !== undefined) state.lastError = delivery.lastError
     }
     await (this.#deadLetters as OrderedSender).send(toDeadLetterRecord(state, reason, this.#now()))
     this.#o.metrics.deadLetters.inc({ reason })
-    this.#log.info({ reason, topic: source.topic, partition: source.partition, offset: source.offset.toString(), subscriptionId: task?.subscriptionId }, 'dead-lettered')
+    this.#log.info({ reason, topic: source.topic, partition: source.partition, offset: source.offset.toString(), subscriptionId: delivery?.subscriptionId }, 'dead-lettered')
   }
 
   #disable (subscriptionId: string, reason: string): void {

@@ -10,7 +10,7 @@
 import { randomInt } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Kafka, logLevel } from 'kafkajs'
-import { createEventRegistry, FAMILY_NAMES } from '../../../events/src/index.js'
+import { createEventRegistry, FAMILY_NAMES, quietKafkajsTimerWarning } from '../../../events/src/index.js'
 import { createBankingProducer, type BankingProducer } from '../banking-producer.js'
 import { eventsDue, msUntilNextEvent } from '../pacing.js'
 import { createSimulator } from '../simulator.js'
@@ -50,18 +50,6 @@ async function setUp (options: SimulateOptions, env: SimulateEnv): Promise<Banki
   const ids = await Promise.all(FAMILY_NAMES.map(async (family) => `${family}=${await registry.schemaId(family, producer.topics[family])}`))
   log(`schemas registered: ${ids.join(' ')}`)
   return producer
-}
-
-/**
- * kafkajs 2.2.4 arms a negative setTimeout when a request queues behind the
- * one in flight (requestQueue scheduleCheckPendingRequests; Node clamps it to
- * 1 ms and warns). Harmless; keep every other warning.
- */
-function quietKafkajsTimerWarning (): void {
-  process.removeAllListeners('warning')
-  process.on('warning', (warning) => {
-    if (warning.name !== 'TimeoutNegativeWarning') console.error(warning)
-  })
 }
 
 async function main (): Promise<number> {
