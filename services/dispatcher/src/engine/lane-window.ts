@@ -9,10 +9,23 @@ import { PartitionWatermark } from './watermark.js'
 export class LaneWindow {
   #watermark: PartitionWatermark | undefined
   #settledBefore = new Set<bigint>()
+  #deliveriesBefore = new Map<bigint, Set<string>>()
 
-  /** Offsets a previous owner settled above its commit (from the commit metadata). */
+  /** What a previous owner settled above its commit (from the commit metadata). */
   rememberCommitted (committedOffset: bigint, metadata: string | null | undefined): void {
-    this.#settledBefore = decodeSettledOffsets(committedOffset, metadata)
+    const decoded = decodeSettledOffsets(committedOffset, metadata)
+    this.#settledBefore = decoded.records
+    this.#deliveriesBefore = decoded.deliveries
+  }
+
+  /**
+   * The subscriptions whose delivery of the record at `offset` a previous
+   * owner settled (the record itself was only partly settled); consumed.
+   */
+  takeDeliveriesSettledBefore (offset: bigint): Set<string> | undefined {
+    const subs = this.#deliveriesBefore.get(offset)
+    this.#deliveriesBefore.delete(offset)
+    return subs
   }
 
   /**
@@ -26,9 +39,9 @@ export class LaneWindow {
     return true
   }
 
-  /** How many remembered offsets are still to be skipped. */
+  /** How many remembered records and partly settled records are still to be met. */
   get rememberedCount (): number {
-    return this.#settledBefore.size
+    return this.#settledBefore.size + this.#deliveriesBefore.size
   }
 
   track (offset: bigint): void {
@@ -65,11 +78,14 @@ export class LaneWindow {
     return this.#watermark?.inFlightCount ?? 0
   }
 
-  /** The offset and metadata to commit, if anything was read. */
-  commit (): { offset: bigint, metadata: string | undefined } | undefined {
+  /**
+   * The offset and metadata to commit, if anything was read. `deliveries`
+   * adds, per subscription, the partly settled records it has settled.
+   */
+  commit (deliveries?: ReadonlyMap<string, Iterable<bigint>>): { offset: bigint, metadata: string | undefined } | undefined {
     const watermark = this.#watermark
     const offset = watermark?.commitOffset()
     if (watermark === undefined || offset === undefined) return undefined
-    return { offset, metadata: encodeSettledOffsets(offset, watermark.settledAboveWatermark()) }
+    return { offset, metadata: encodeSettledOffsets(offset, watermark.settledAboveWatermark(), deliveries) }
   }
 }

@@ -63,6 +63,8 @@ export class SourceLane implements WorkSource {
   readonly partition: number
   readonly #queues = new KeyQueues<DeliveryTask>()
   readonly #pending = new Map<bigint, number>()
+  /** Records fanned out to several subscriptions and partly settled: who settled. */
+  readonly #partlySettled = new Map<bigint, Set<string>>()
   readonly #blocked = new Map<string, BlockedKey>()
   readonly #effects: SourceLaneEffects
   readonly #windowLimit: number
@@ -143,8 +145,17 @@ export class SourceLane implements WorkSource {
       return
     }
 
-    const { event, body, subscriptions } = plan
+    const { event, body } = plan
+    // After a restart, deliveries the previous owner already settled (the
+    // record itself was only partly settled) are not made again.
+    const settledBefore = this.window.takeDeliveriesSettledBefore(offset)
+    const subscriptions = settledBefore === undefined ? plan.subscriptions : plan.subscriptions.filter((s) => !settledBefore.has(s.id))
+    if (subscriptions.length === 0) {
+      this.window.settle(offset)
+      return
+    }
     this.#pending.set(offset, subscriptions.length)
+    if (settledBefore !== undefined && settledBefore.size > 0) this.#partlySettled.set(offset, new Set(settledBefore))
     for (const subscription of subscriptions) {
       const task: DeliveryTask = {
         webhookId: event.eventId,
@@ -181,12 +192,12 @@ export class SourceLane implements WorkSource {
     switch (outcome.kind) {
       case 'delivered':
         this.#queues.complete(key)
-        this.#settleOne(offset)
+        this.#settleOne(offset, task.subscriptionId)
         this.#effects.onSettled?.('delivered', task)
         return
       case 'dropped':
         this.#queues.complete(key)
-        this.#settleOne(offset)
+        this.#settleOne(offset, task.subscriptionId)
         this.#effects.onSettled?.('dropped', task)
         return
       case 'dead-letter':
@@ -243,7 +254,7 @@ export class SourceLane implements WorkSource {
         blocked.inProgress--
         if (blocked.newest === undefined || retryOffset > blocked.newest) blocked.newest = retryOffset
         if (this.#closed) return
-        this.#settleOne(task.source.offset)
+        this.#settleOne(task.source.offset, task.subscriptionId)
         this.#effects.onSettled?.('parked', task)
         this.#maybeUnblock(key)
       }, (err: unknown) => {
@@ -267,18 +278,38 @@ export class SourceLane implements WorkSource {
     const offset = task.source.offset
     void this.#effects.deadLetter(task.source, task.record, reason, task).then(() => {
       if (this.#closed) return
-      this.#settleOne(offset)
+      this.#settleOne(offset, task.subscriptionId)
       this.#effects.onSettled?.('dead-lettered', task)
     })
   }
 
-  #settleOne (offset: bigint): void {
+  #settleOne (offset: bigint, subscriptionId?: string): void {
     const left = (this.#pending.get(offset) ?? 1) - 1
     if (left > 0) {
       this.#pending.set(offset, left)
+      if (subscriptionId !== undefined) {
+        const subs = this.#partlySettled.get(offset) ?? new Set<string>()
+        subs.add(subscriptionId)
+        this.#partlySettled.set(offset, subs)
+      }
       return
     }
     this.#pending.delete(offset)
+    this.#partlySettled.delete(offset)
     this.window.settle(offset)
+  }
+
+  /** The offset and metadata to commit: settled records and, for partly settled ones, settled deliveries. */
+  commit (): { offset: bigint, metadata: string | undefined } | undefined {
+    if (this.#partlySettled.size === 0) return this.window.commit()
+    const bySubscription = new Map<string, bigint[]>()
+    for (const [offset, subs] of this.#partlySettled) {
+      for (const sub of subs) {
+        const list = bySubscription.get(sub) ?? []
+        list.push(offset)
+        bySubscription.set(sub, list)
+      }
+    }
+    return this.window.commit(bySubscription)
   }
 }

@@ -596,7 +596,7 @@ export class DispatcherRuntime {
     const offsets: Array<{ topic: string, partition: number, offset: string, metadata: string | null }> = []
     for (const pair of this.#pairs.values()) {
       for (const lane of [pair.source, pair.retry]) {
-        const commit = lane.window.commit()
+        const commit = lane === pair.source ? pair.source.commit() : lane.window.commit()
         if (commit === undefined) continue
         const entry = { topic: lane.topic, partition: lane.partition, offset: commit.offset.toString(), metadata: commit.metadata ?? null }
         if (this.#lastCommitted.get(lane.id) === `${entry.offset}|${entry.metadata}`) continue
