@@ -1,14 +1,9 @@
 import type { EventCodec } from '../../../events/src/index.js'
+import type { WebhookEventEnvelope } from '../delivery/payload.js'
 import { DecodeError, RegistryUnavailableError, type DecodeFailureReason } from '../errors.js'
 
 /** A decoded source event: the envelope typed, the rest as the schema gives it. */
-export interface DecodedEvent {
-  eventId: string
-  eventType: string
-  occurredAt: Date
-  tenantId: string
-  accountId: string
-  accountSequence: number
+export interface DecodedEvent extends WebhookEventEnvelope {
   [field: string]: unknown
 }
 

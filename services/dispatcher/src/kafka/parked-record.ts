@@ -1,5 +1,5 @@
 import type { IHeaders } from 'kafkajs'
-import type { DeliveryTask, RawRecord, RecordCoordinates } from '../engine/delivery-task.js'
+import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates } from '../engine/delivery-task.js'
 
 /**
  * The record format of the retry and dead-letter topics. The value and key
@@ -33,14 +33,9 @@ export interface OutgoingRecord {
 }
 
 /** Delivery state read back from a parked or dead-lettered record. */
-export interface ParkedState {
-  subscriptionId?: string
+export interface ParkedState extends DeliveryState {
   source: RecordCoordinates
   record: RawRecord
-  attempts: number
-  firstFailureAt?: number
-  lastStatus?: number
-  lastError?: string
 }
 
 function originalHeaders (headers: IHeaders): Record<string, string | Buffer> {
@@ -102,17 +97,21 @@ export function toDeadLetterRecord (state: ParkedState, reason: string, now: num
   }
 }
 
-function header (headers: IHeaders, name: string): string | undefined {
+/** A header as text; undefined when absent or empty. */
+export function header (headers: IHeaders, name: string): string | undefined {
   const value = headers[name]
   const first = Array.isArray(value) ? value[0] : value
   if (first === undefined) return undefined
-  return Buffer.isBuffer(first) ? first.toString('utf8') : String(first)
+  const decoded = Buffer.isBuffer(first) ? first.toString('utf8') : String(first)
+  return decoded === '' ? undefined : decoded
 }
 
-function intHeader (headers: IHeaders, name: string): number | undefined {
+/** A header as a safe integer; undefined when absent or not one. */
+export function intHeader (headers: IHeaders, name: string): number | undefined {
   const raw = header(headers, name)
   if (raw === undefined || !/^-?\d+$/.test(raw)) return undefined
-  return Number(raw)
+  const value = Number(raw)
+  return Number.isSafeInteger(value) ? value : undefined
 }
 
 /** Malformed `whd-` headers: the record was not written by a dispatcher. */

@@ -1,5 +1,5 @@
 import type { IHeaders } from 'kafkajs'
-import { H } from '../kafka/parked-record.js'
+import { H, header as text, intHeader as integer } from '../kafka/parked-record.js'
 
 /**
  * Which dead letters to redrive. Every criterion that is set must hold (AND);
@@ -44,20 +44,7 @@ export interface DeadLetterSummary {
   sourceOffset?: string
 }
 
-function text (headers: IHeaders, name: string): string | undefined {
-  const value = headers[name]
-  const first = Array.isArray(value) ? value[0] : value
-  if (first === undefined) return undefined
-  const decoded = Buffer.isBuffer(first) ? first.toString('utf8') : String(first)
-  return decoded === '' ? undefined : decoded
-}
 
-function integer (headers: IHeaders, name: string): number | undefined {
-  const raw = text(headers, name)
-  if (raw === undefined || !/^-?\d+$/.test(raw)) return undefined
-  const value = Number(raw)
-  return Number.isSafeInteger(value) ? value : undefined
-}
 
 /** Reads the `whd-` headers a filter looks at. */
 export function summarizeDeadLetter (message: DeadLetterMessage): DeadLetterSummary {

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { seededRandom as prng } from '../../../support/random.js'
 import { KeyQueues, orderingKey } from '../../../../services/dispatcher/src/engine/key-queues.js'
 import type { ReadyItem } from '../../../../services/dispatcher/src/engine/key-queues.js'
 
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const items = <T>(taken: Array<ReadyItem<T>>): T[] => taken.map((t) => t.item)
 

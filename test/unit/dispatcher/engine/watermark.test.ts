@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { seededRandom as prng } from '../../../support/random.js'
 import { PartitionWatermark } from '../../../../services/dispatcher/src/engine/watermark.js'
 
 // Small seeded PRNG (mulberry32) so a failing random run can be replayed.
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe('PartitionWatermark', () => {
   describe('before anything is tracked', () => {

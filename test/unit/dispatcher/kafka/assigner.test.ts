@@ -1,6 +1,7 @@
 import { AssignerProtocol } from 'kafkajs'
 import type { Cluster, GroupMemberAssignment, PartitionMetadata } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
+import { seededRandom as prng } from '../../../support/random.js'
 import {
   assignCoPartitioned,
   CO_PARTITION_ASSIGNER_NAME,
@@ -11,16 +12,6 @@ import type { TopicPartitions } from '../../../../services/dispatcher/src/kafka/
 
 type Assignment = Record<string, TopicPartitions>
 
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
 
