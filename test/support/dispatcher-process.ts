@@ -70,13 +70,16 @@ export async function startDispatcher (env: Record<string, string>, { waitReady 
     kill: (signal = 'SIGTERM') => { child.kill(signal) }
   }
   if (waitReady) {
-    let exitCode: number | null | undefined
-    void exited.then((code) => { exitCode = code })
-    await waitUntil('dispatcher ready', async () => {
-      if (exitCode !== undefined) throw new Error(`dispatcher exited with ${exitCode}:\n${output.slice(-3000)}`)
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
-      return res?.status === 200
-    }, { timeoutMs: 60_000, intervalMs: 200 })
+    // A process that dies during start-up fails the wait at once, with its output.
+    const died = exited.then((code) => { throw new Error(`dispatcher exited with ${code} before it was ready:\n${output.slice(-3000)}`) })
+    await Promise.race([
+      died,
+      waitUntil('dispatcher ready', async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
+        return res?.status === 200
+      }, { timeoutMs: 60_000, intervalMs: 200 })
+    ])
+    died.catch(() => undefined)
   }
   return proc
 }

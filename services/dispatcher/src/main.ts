@@ -31,6 +31,9 @@ async function main (): Promise<void> {
   const deliverer = createHttpDeliverer({
     connectTimeoutMs: config.connectTimeoutMs,
     attemptTimeoutMs: config.deliveryTimeoutMs,
+    // The scheduler already caps concurrency per endpoint; a smaller pool
+    // would queue requests inside undici, where the wait eats the deadline.
+    connectionsPerOrigin: config.endpointMaxInFlight,
     version: VERSION
   })
   const kafka = new Kafka({

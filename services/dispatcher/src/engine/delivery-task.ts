@@ -41,6 +41,8 @@ export interface DeliveryTask {
   firstFailureAt?: number
   lastStatus?: number
   lastError?: string
+  /** Not to be attempted before (ms since the epoch): the endpoint's Retry-After. */
+  notBefore?: number
 }
 
 /** What a dead letter records about the delivery that failed, when there was one. */

@@ -206,9 +206,11 @@ export class RetryLane implements WorkSource {
       // more now; its failure dead-letters it.
       return
     }
-    if (next.at <= this.#effects.now()) return
+    // A Retry-After from the attempt that parked it wins when later.
+    const at = Math.max(next.at, head.notBefore ?? 0)
+    if (at <= this.#effects.now()) return
     this.#queues.block(key)
-    this.#timers.schedule(key, next.at)
+    this.#timers.schedule(key, at)
   }
 
   #settle (retryOffset: bigint, outcome: 'delivered' | 'dead-lettered' | 'dropped', item?: RetryItem): void {

@@ -211,6 +211,8 @@ export class SourceLane implements WorkSource {
           this.#deadLetterTask(task, 'endpoint-gone')
           return
         }
+        // The endpoint's Retry-After travels with the parked head.
+        if (outcome.retryAfterMs !== undefined) task.notBefore = this.#effects.now() + outcome.retryAfterMs
         // Block first, then take everything queued behind the head, so the
         // head and its followers go to the retry topic in order.
         const behind = this.#queues.drainKey(key)

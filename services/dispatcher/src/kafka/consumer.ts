@@ -15,7 +15,7 @@ import type { SubscriptionSource } from '../subscriptions/types.js'
 import { createCoPartitionAssigner } from './assigner.js'
 import type { DecodedEvent, RecordDecoder } from './decode.js'
 import { OrderedSender } from './ordered-sender.js'
-import { readParkedState, toDeadLetterRecord, toParkedRecord, type ParkedState } from './parked-record.js'
+import { readNotBefore, readParkedState, toDeadLetterRecord, toParkedRecord, type ParkedState } from './parked-record.js'
 
 export interface DispatcherRuntimeOptions {
   config: Readonly<DispatcherConfig>
@@ -495,6 +495,8 @@ export class DispatcherRuntime {
     if (state.firstFailureAt !== undefined) task.firstFailureAt = state.firstFailureAt
     if (state.lastStatus !== undefined) task.lastStatus = state.lastStatus
     if (state.lastError !== undefined) task.lastError = state.lastError
+    const notBefore = readNotBefore(message.headers)
+    if (notBefore !== undefined) task.notBefore = notBefore
     return { kind: 'retry', task }
   }
 
@@ -558,9 +560,9 @@ export class DispatcherRuntime {
     }
     this.#o.metrics.deliveries.inc({ outcome: 'failed', status_class: outcome.statusClass, lane })
     this.#log.debug({ webhookId: task.webhookId, subscriptionId: task.subscriptionId, error: task.lastError, attempts: task.attempts }, 'attempt failed')
-    return outcome.retryAfterMs === undefined
-      ? { kind: 'failed', endpointGone: false }
-      : { kind: 'failed', endpointGone: false, retryAfterMs: outcome.retryAfterMs }
+    if (outcome.retryAfterMs === undefined) return { kind: 'failed', endpointGone: false }
+    const retryAfterMs = Math.min(Math.max(outcome.retryAfterMs, 1000), this.#o.config.retryAfterMaxMs)
+    return { kind: 'failed', endpointGone: false, retryAfterMs }
   }
 
   async #deadLetter (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState): Promise<void> {

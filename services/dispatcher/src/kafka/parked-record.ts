@@ -20,7 +20,8 @@ export const H = Object.freeze({
   parkedAt: 'whd-parked-at',
   reason: 'whd-dead-letter-reason',
   deadLetteredAt: 'whd-dead-lettered-at',
-  redrivenAt: 'whd-redriven-at'
+  redrivenAt: 'whd-redriven-at',
+  notBefore: 'whd-not-before'
 })
 
 const ownHeaderPrefix = 'whd-'
@@ -69,15 +70,18 @@ function stateHeaders (state: Omit<ParkedState, 'record'> & { record: RawRecord 
 
 /** A failed delivery, parked on the retry topic. */
 export function toParkedRecord (task: DeliveryTask, now: number): OutgoingRecord {
-  return {
-    key: task.record.key,
-    value: task.record.value,
-    headers: {
-      ...originalHeaders(task.record.headers),
-      ...stateHeaders({ ...task, subscriptionId: task.subscriptionId }),
-      [H.parkedAt]: String(now)
-    }
+  const headers: Record<string, string | Buffer> = {
+    ...originalHeaders(task.record.headers),
+    ...stateHeaders({ ...task, subscriptionId: task.subscriptionId }),
+    [H.parkedAt]: String(now)
   }
+  if (task.notBefore !== undefined) headers[H.notBefore] = String(task.notBefore)
+  return { key: task.record.key, value: task.record.value, headers }
+}
+
+/** The Retry-After deadline a parked record carries, if any. */
+export function readNotBefore (headers: IHeaders | undefined): number | undefined {
+  return intHeader(headers ?? {}, H.notBefore)
 }
 
 /**
