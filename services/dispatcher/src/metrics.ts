@@ -1,19 +1,43 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { decodeFailureReasons } from './errors.js'
+
+/** Why a delivery or record went to the dead-letter topic. */
+export const deadLetterReasons = [...decodeFailureReasons, 'retries-exhausted', 'endpoint-gone', 'endpoint-disabled', 'malformed-parked-record'] as const
+export const dropReasons = ['no-subscription', 'subscription-deleted'] as const
+export const failureClasses = ['3xx', '4xx', '5xx', 'network', 'timeout'] as const
+export const lanes = ['source', 'retry'] as const
+export const settleOutcomes = ['delivered', 'parked', 'dead-lettered', 'dropped'] as const
+export const circuitStates = ['closed', 'open', 'half-open'] as const
+
+/** Live state the gauges read at scrape time; the runtime fills it in. */
+export interface MetricSources {
+  parkedByTopic: () => Map<string, number>
+  blockedKeys: () => number
+  windowRecords: () => number
+  endpointsDisabled: () => number
+  circuitStates: () => Record<(typeof circuitStates)[number], number>
+  /** Committed-to-end distance per assigned partition (source and retry). */
+  consumerLag: () => Promise<Array<{ topic: string, partition: number, lag: number }>>
+}
 
 /**
  * The dispatcher's Prometheus metrics, on one registry passed around (not the
- * global default). Names are prefixed `webhooks_`, in base units; labels have
- * bounded values only (no tenant or endpoint ids).
+ * global default). Names are prefixed `webhooks_`, in base units; label
+ * values are bounded (no tenant or endpoint ids), and every known label
+ * combination starts at zero so rates and alerts see a series from the start.
  */
 export function createMetrics () {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'webhooks_process_' })
+  collectDefaultMetrics({ register: registry, prefix: 'webhooks_' })
+  let sources: MetricSources | undefined
 
   const m = {
     registry,
+    /** Called once by the runtime, so gauges can read its state at scrape time. */
+    bind: (s: MetricSources) => { sources = s },
     deliveries: new Counter({
       name: 'webhooks_deliveries_total',
-      help: 'Delivery attempts by outcome (delivered, failed) and status class',
+      help: 'Delivery attempts by outcome (delivered, failed), status class and lane (source, retry)',
       labelNames: ['outcome', 'status_class', 'lane'] as const,
       registers: [registry]
     }),
@@ -39,7 +63,7 @@ export function createMetrics () {
     }),
     dropped: new Counter({
       name: 'webhooks_dropped_total',
-      help: 'Records or deliveries dropped by an explicit rule',
+      help: 'Records or deliveries dropped by an explicit rule (no matching subscription, subscription deleted)',
       labelNames: ['reason'] as const,
       registers: [registry]
     }),
@@ -55,19 +79,76 @@ export function createMetrics () {
       labelNames: ['reason'] as const,
       registers: [registry]
     }),
-    registryErrors: new Counter({ name: 'webhooks_registry_errors_total', help: 'Schema registry lookups that failed (registry unreachable)', registers: [registry] }),
+    registryErrors: new Counter({ name: 'webhooks_registry_errors_total', help: 'Schema registry lookups that failed because the registry was unreachable', registers: [registry] }),
+    commitFailures: new Counter({ name: 'webhooks_commit_failures_total', help: 'Offset commits that failed', registers: [registry] }),
+    commits: new Counter({ name: 'webhooks_commits_total', help: 'Offset commits written', registers: [registry] }),
+    rebalances: new Counter({ name: 'webhooks_rebalances_total', help: 'Consumer group joins of this member', registers: [registry] }),
+    lastProcessed: new Gauge({ name: 'webhooks_last_processed_timestamp_seconds', help: 'When a delivery last settled (Unix seconds)', registers: [registry] }),
+    assignedPartitions: new Gauge({ name: 'webhooks_assigned_partitions', help: 'Source partitions assigned to this member', registers: [registry] }),
+    endpointsDisabled: new Gauge({
+      name: 'webhooks_endpoints_disabled',
+      help: 'Endpoints disabled (410 Gone or by an operator)',
+      registers: [registry],
+      collect () { this.set(sources?.endpointsDisabled() ?? 0) }
+    }),
+    endpointDisables: new Counter({ name: 'webhooks_endpoint_disables_total', help: 'Times an endpoint was disabled', registers: [registry] }),
     parkedBacklog: new Gauge({
       name: 'webhooks_parked_backlog',
       help: 'Parked deliveries held by retry lanes, per source topic',
       labelNames: ['topic'] as const,
-      registers: [registry]
+      registers: [registry],
+      collect () {
+        this.reset()
+        for (const [topic, count] of sources?.parkedByTopic() ?? []) this.set({ topic }, count)
+      }
     }),
-    commitFailures: new Counter({ name: 'webhooks_commit_failures_total', help: 'Offset commits that failed', registers: [registry] }),
-    commits: new Counter({ name: 'webhooks_commits_total', help: 'Offset commits written', registers: [registry] }),
-    rebalances: new Counter({ name: 'webhooks_rebalances_total', help: 'Consumer group joins of this member', registers: [registry] }),
-    lastProcessed: new Gauge({ name: 'webhooks_last_processed_timestamp_seconds', help: 'When a delivery last settled', registers: [registry] }),
-    assignedPartitions: new Gauge({ name: 'webhooks_assigned_partitions', help: 'Source partitions assigned to this member', registers: [registry] })
+    blockedKeys: new Gauge({
+      name: 'webhooks_blocked_keys',
+      help: '(subscription, account) keys waiting behind a parked delivery',
+      registers: [registry],
+      collect () { this.set(sources?.blockedKeys() ?? 0) }
+    }),
+    windowRecords: new Gauge({
+      name: 'webhooks_window_records',
+      help: 'Source records read and held in partition windows (unsettled or above an unsettled one)',
+      registers: [registry],
+      collect () { this.set(sources?.windowRecords() ?? 0) }
+    }),
+    circuitBreakers: new Gauge({
+      name: 'webhooks_circuit_breakers',
+      help: 'Endpoints by circuit-breaker state',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect () {
+        const states = sources?.circuitStates()
+        for (const state of circuitStates) this.set({ state }, states?.[state] ?? 0)
+      }
+    }),
+    consumerLag: new Gauge({
+      name: 'webhooks_consumer_lag',
+      help: 'Records between the committed offset and the end of each assigned partition',
+      labelNames: ['topic', 'partition'] as const,
+      registers: [registry],
+      async collect () {
+        if (sources === undefined) return
+        const lags = await sources.consumerLag().catch(() => undefined)
+        if (lags === undefined) return
+        this.reset()
+        for (const { topic, partition, lag } of lags) this.set({ topic, partition: String(partition) }, lag)
+      }
+    })
   }
+
+  for (const lane of lanes) {
+    m.deliveries.inc({ outcome: 'delivered', status_class: '2xx', lane }, 0)
+    for (const statusClass of failureClasses) m.deliveries.inc({ outcome: 'failed', status_class: statusClass, lane }, 0)
+    for (const outcome of settleOutcomes) m.settled.inc({ outcome, lane }, 0)
+  }
+  for (const reason of deadLetterReasons) m.deadLetters.inc({ reason }, 0)
+  for (const reason of decodeFailureReasons) m.decodeErrors.inc({ reason }, 0)
+  for (const reason of dropReasons) m.dropped.inc({ reason }, 0)
+  m.attemptDuration.zero({ outcome: 'delivered' })
+  m.attemptDuration.zero({ outcome: 'failed' })
   return m
 }
 

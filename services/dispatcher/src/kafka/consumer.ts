@@ -9,7 +9,7 @@ import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates, TaskOut
 import { RetryLane, type RetryPlan } from '../engine/retry-lane.js'
 import { Scheduler } from '../engine/scheduler.js'
 import { SourceLane, type RecordPlan } from '../engine/source-lane.js'
-import type { Metrics } from '../metrics.js'
+import type { MetricSources, Metrics } from '../metrics.js'
 import { matchSubscriptions } from '../subscriptions/match.js'
 import type { SubscriptionSource } from '../subscriptions/types.js'
 import { createCoPartitionAssigner } from './assigner.js'
@@ -91,6 +91,47 @@ export class DispatcherRuntime {
       endpointCap: (id) => options.subscriptions.get(id)?.maxInFlight ?? options.config.endpointMaxInFlight,
       execute: (task) => this.#execute(task),
       onError: (err, task) => this.#log.error({ err, subscriptionId: task.subscriptionId }, 'delivery bookkeeping failed')
+    })
+    options.metrics.bind(this.#metricSources())
+  }
+
+  #metricSources (): MetricSources {
+    const pairs = (): LanePair[] => [...this.#pairs.values()]
+    let lagCache: { at: number, value: Promise<Array<{ topic: string, partition: number, lag: number }>> } | undefined
+    return {
+      parkedByTopic: () => {
+        const byTopic = new Map(this.#o.config.sourceTopics.map((t) => [t, 0]))
+        for (const pair of pairs()) byTopic.set(pair.source.topic, (byTopic.get(pair.source.topic) ?? 0) + pair.retry.heldItems)
+        return byTopic
+      },
+      blockedKeys: () => pairs().reduce((n, p) => n + p.source.blockedKeys, 0),
+      windowRecords: () => pairs().reduce((n, p) => n + p.source.windowSize, 0),
+      endpointsDisabled: () => this.#o.subscriptions.all().filter((s) => !s.enabled).length,
+      // No circuit breaker yet: every enabled endpoint is closed.
+      circuitStates: () => ({ closed: this.#o.subscriptions.all().filter((s) => s.enabled).length, open: 0, 'half-open': 0 }),
+      consumerLag: () => {
+        // One round of end-offset lookups per 5 s, however often Prometheus scrapes.
+        if (lagCache === undefined || this.#now() - lagCache.at > 5000) lagCache = { at: this.#now(), value: this.#consumerLag() }
+        return lagCache.value
+      }
+    }
+  }
+
+  async #consumerLag (): Promise<Array<{ topic: string, partition: number, lag: number }>> {
+    const admin = this.#admin
+    if (admin === undefined) return []
+    const lanes = [...this.#pairs.values()].flatMap((p) => [p.source, p.retry])
+    const topics = [...new Set(lanes.map((l) => l.topic))]
+    const ends = new Map<string, bigint>()
+    await Promise.all(topics.map(async (topic) => {
+      for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${p.partition}`, BigInt(p.high))
+    }))
+    return lanes.flatMap((lane) => {
+      const end = ends.get(lane.id)
+      if (end === undefined) return []
+      const committed = this.#lastCommitted.get(lane.id)?.split('|')[0]
+      const from = committed === undefined ? 0n : BigInt(committed)
+      return [{ topic: lane.topic, partition: lane.partition, lag: Number(end > from ? end - from : 0n) }]
     })
   }
 
@@ -579,6 +620,7 @@ export class DispatcherRuntime {
   }
 
   #disable (subscriptionId: string, reason: string): void {
+    if (this.#o.subscriptions.get(subscriptionId)?.enabled === true) this.#o.metrics.endpointDisables.inc()
     this.#o.subscriptions.disable(subscriptionId, reason)
     this.#log.warn({ subscriptionId, reason }, 'endpoint disabled')
   }
@@ -605,9 +647,6 @@ export class DispatcherRuntime {
         offsets.push(entry)
       }
     }
-    let parked = 0
-    for (const pair of this.#pairs.values()) parked += pair.retry.heldItems
-    this.#o.metrics.parkedBacklog.set({ topic: 'all' }, parked)
     if (offsets.length === 0) return
     this.#committing = consumer.commitOffsets(offsets).then(() => {
       for (const o of offsets) this.#lastCommitted.set(`${o.topic}:${o.partition}`, `${o.offset}|${o.metadata}`)

@@ -23,6 +23,8 @@ export interface SubscriptionSource {
   /** Enabled and disabled subscriptions of one tenant. */
   forTenant (tenantId: string): readonly Subscription[]
   get (id: string): Subscription | undefined
+  /** Every subscription, e.g. for metrics. */
+  all (): readonly Subscription[]
   /** Marks a subscription disabled (410 Gone); the reason is kept for operators. */
   disable (id: string, reason: string): void
 }
