@@ -24,7 +24,8 @@ async function main (): Promise<void> {
     process.stderr.write(`webhook-dispatcher: invalid configuration: ${(err as Error).message}\n`)
     process.exit(78)
   }
-  const log = createLogger(config.logLevel)
+  const rootLog = createLogger(config.logLevel)
+  const log = rootLog.child({ module: 'main' })
   const metrics = createMetrics()
   const subscriptions = FileSubscriptionStore.fromFile(config.subscriptionsFile)
   const codec = createEventCodec({ registry: createEventRegistry({ url: config.schemaRegistryUrl, autoRegister: false, retries: 2 }) })
@@ -42,7 +43,7 @@ async function main (): Promise<void> {
     logLevel: kafkaLogLevel.WARN,
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, ...rest } = entry
-      const child = log.child({ module: `kafkajs:${namespace}` })
+      const child = rootLog.child({ module: `kafkajs:${namespace}` })
       if (level <= kafkaLogLevel.ERROR) child.error(rest, message)
       else child.warn(rest, message)
     }
@@ -61,7 +62,7 @@ async function main (): Promise<void> {
     subscriptions,
     deliver: deliverer.deliver,
     metrics,
-    log,
+    log: rootLog.child({ module: 'dispatcher' }),
     onFatal: (err) => {
       log.fatal({ err }, 'unrecoverable kafka failure; exiting so the orchestrator restarts us')
       process.exit(1)
@@ -73,7 +74,7 @@ async function main (): Promise<void> {
   log.info({ version: VERSION, port: typeof address === 'object' && address !== null ? address.port : config.httpPort }, 'health and metrics listening')
 
   installShutdown({
-    log,
+    log: rootLog.child({ module: 'shutdown' }),
     steps: [
       ['dispatcher', () => runtime.close()],
       ['http deliverer', () => deliverer.close()],
