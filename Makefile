@@ -15,7 +15,7 @@ export KAFKA_BROKERS ?= 127.0.0.1:$(or $(KAFKA_PORT),19092)
 export SCHEMA_REGISTRY_URL ?= http://127.0.0.1:$(or $(REGISTRY_PORT),18081)/apis/ccompat/v7
 STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
 
-.PHONY: help setup build typecheck lint stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive clean
+.PHONY: help setup build typecheck lint stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive prometheus clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,7 +54,10 @@ stack-clean: ## stop the local stack and delete its data
 schemas-check: build $(STACK) ## register every schema under BACKWARD compatibility
 	node dist/services/events/src/cli/schemas-check.js
 
-test: setup typecheck lint $(STACK) schemas-check ## run every test (starts the local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set)
+prometheus: ## install Prometheus + promtool (Debian package) for the observability tests
+	deploy/local/prometheus.sh ensure
+
+test: setup typecheck lint $(STACK) schemas-check prometheus ## run every test (starts the local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set)
 	@mkdir -p .run
 	@rm -f .run/test-report.json
 	vitest run; status=$$?; node test/support/print-summary.mjs .run/test-report.json; exit $$status

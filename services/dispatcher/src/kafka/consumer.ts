@@ -142,6 +142,8 @@ export class DispatcherRuntime {
 
   async start (): Promise<void> {
     const { config, kafka } = this.#o
+    // A baseline, so "time since last progress" is measured from start-up.
+    this.#o.metrics.lastProcessed.set(this.#now() / 1000)
     this.#admin = kafka.admin()
     await this.#admin.connect()
     this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
@@ -343,8 +345,16 @@ export class DispatcherRuntime {
         }
         const sourceCommit = committedOf(sourceTopic)
         const retryCommit = committedOf(retryTopic)
-        if (sourceCommit !== undefined) pair.source.window.rememberCommitted(sourceCommit.offset, sourceCommit.metadata)
-        if (retryCommit !== undefined) pair.retry.window.rememberCommitted(retryCommit.offset, retryCommit.metadata)
+        // What the group had committed is where lag counts from until this
+        // member commits, and is not committed again unchanged.
+        if (sourceCommit !== undefined) {
+          pair.source.window.rememberCommitted(sourceCommit.offset, sourceCommit.metadata)
+          this.#lastCommitted.set(pair.source.id, `${sourceCommit.offset}|${sourceCommit.metadata}`)
+        }
+        if (retryCommit !== undefined) {
+          pair.retry.window.rememberCommitted(retryCommit.offset, retryCommit.metadata)
+          this.#lastCommitted.set(pair.retry.id, `${retryCommit.offset}|${retryCommit.metadata}`)
+        }
         pair.offsetsLoaded = true
         const retryEnd = ends.find((p) => p.partition === partition)
         const end = BigInt(retryEnd?.high ?? '0')
