@@ -56,6 +56,7 @@ for _ in $(seq 1 60); do
 done
 
 SUBSCRIPTIONS_FILE="$run_dir/subscriptions.json" TOPIC_REPLICATION_FACTOR=1 \
+  SSRF_ALLOW_CIDRS=127.0.0.0/8 ALLOW_HTTP=true \
   HTTP_HOST=127.0.0.1 LOG_LEVEL="${LOG_LEVEL:-warn}" \
   node dist/services/dispatcher/src/main.js &
 pids+=($!)

@@ -53,6 +53,9 @@ export async function startDispatcher (env: Record<string, string>, { waitReady 
       HTTP_HOST: '127.0.0.1',
       TOPIC_REPLICATION_FACTOR: '1',
       COMMIT_INTERVAL_MS: '200',
+      // Test receivers listen on loopback over plain HTTP.
+      SSRF_ALLOW_CIDRS: '127.0.0.0/8,::1/128',
+      ALLOW_HTTP: 'true',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       LOG_LEVEL: 'info',
       ...env

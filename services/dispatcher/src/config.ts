@@ -1,3 +1,4 @@
+import { parseCidr } from './delivery/ssrf/address-policy.js'
 import { ConfigError } from './errors.js'
 
 /**
@@ -31,6 +32,8 @@ export interface DispatcherConfig {
   shutdownDeadlineMs: number
   httpPort: number
   httpHost: string
+  ssrfAllowCidrs: string[]
+  allowHttp: boolean
   logLevel: string
 }
 
@@ -82,6 +85,25 @@ const durationList: Parser<number[]> = (raw, variable) => {
   return values
 }
 
+const boolean: Parser<boolean> = (raw, variable) => {
+  const value = raw.trim().toLowerCase()
+  if (value === 'true') return true
+  if (value === 'false') return false
+  throw new ConfigError(variable, `must be true or false, got "${raw}"`)
+}
+
+// `none` stands for the empty list: an unset or empty variable means "use the default".
+const cidrList: Parser<string[]> = (raw, variable) => {
+  if (raw.trim().toLowerCase() === 'none') return []
+  return list(raw, variable).map((entry) => {
+    try {
+      return parseCidr(entry).text
+    } catch (err) {
+      throw new ConfigError(variable, (err as Error).message)
+    }
+  })
+}
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 const logLevel: Parser<string> = (raw, variable) => {
   const value = raw.trim().toLowerCase()
@@ -119,6 +141,8 @@ export const configOptions = [
   option({ key: 'shutdownDeadlineMs', variable: 'SHUTDOWN_DEADLINE_MS', description: 'Time SIGTERM allows in-flight deliveries before the final commit', defaultValue: '20000', parse: integer(0, 600_000) }),
   option({ key: 'httpPort', variable: 'HTTP_PORT', description: 'Port of /healthz, /readyz and /metrics', defaultValue: '9464', parse: integer(0, 65_535) }),
   option({ key: 'httpHost', variable: 'HTTP_HOST', description: 'Address the health and metrics server binds', defaultValue: '0.0.0.0', parse: text }),
+  option({ key: 'ssrfAllowCidrs', variable: 'SSRF_ALLOW_CIDRS', description: 'CIDR blocks endpoints may reach although private, loopback or otherwise special (comma-separated; development and tests only)', defaultValue: 'none', parse: cidrList }),
+  option({ key: 'allowHttp', variable: 'ALLOW_HTTP', description: 'Accept http:// endpoint URLs as well as https:// (development and tests only)', defaultValue: 'false', parse: boolean }),
   option({ key: 'logLevel', variable: 'LOG_LEVEL', description: 'pino log level', defaultValue: 'info', parse: logLevel })
 ] as const
 
@@ -150,7 +174,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   if (result.deliveryTimeoutMs < result.connectTimeoutMs) {
     throw new ConfigError('DELIVERY_TIMEOUT_MS', `must be at least CONNECT_TIMEOUT_MS (${result.connectTimeoutMs})`)
   }
-  return Object.freeze({ ...result, kafkaBrokers: Object.freeze([...result.kafkaBrokers]), sourceTopics: Object.freeze([...result.sourceTopics]), retryScheduleMs: Object.freeze([...result.retryScheduleMs]) }) as Readonly<DispatcherConfig>
+  return Object.freeze({ ...result, kafkaBrokers: Object.freeze([...result.kafkaBrokers]), ssrfAllowCidrs: Object.freeze([...result.ssrfAllowCidrs]), sourceTopics: Object.freeze([...result.sourceTopics]), retryScheduleMs: Object.freeze([...result.retryScheduleMs]) }) as Readonly<DispatcherConfig>
 }
 
 /** The retry topic of a source topic. */

@@ -5,6 +5,7 @@ import { Kafka, logLevel as kafkaLogLevel } from 'kafkajs'
 import { createEventCodec, createEventRegistry, quietKafkajsTimerWarning } from '../../events/src/index.js'
 import { loadConfig } from './config.js'
 import { createHttpDeliverer } from './delivery/http-deliverer.js'
+import { createSsrfPolicy } from './delivery/ssrf.js'
 import { createHealthServer } from './http/health.js'
 import { DispatcherRuntime } from './kafka/consumer.js'
 import { createRecordDecoder } from './kafka/decode.js'
@@ -27,9 +28,14 @@ async function main (): Promise<void> {
   const rootLog = createLogger(config.logLevel)
   const log = rootLog.child({ module: 'main' })
   const metrics = createMetrics()
-  const subscriptions = FileSubscriptionStore.fromFile(config.subscriptionsFile)
+  const ssrf = createSsrfPolicy({ allowCidrs: config.ssrfAllowCidrs, allowHttp: config.allowHttp })
+  if (ssrf.allow.length > 0 || ssrf.allowHttp) {
+    log.warn({ allowCidrs: config.ssrfAllowCidrs, allowHttp: config.allowHttp }, 'SSRF protection relaxed: for development and tests only')
+  }
+  const subscriptions = FileSubscriptionStore.fromFile(config.subscriptionsFile, ssrf)
   const codec = createEventCodec({ registry: createEventRegistry({ url: config.schemaRegistryUrl, autoRegister: false, retries: 2 }) })
   const deliverer = createHttpDeliverer({
+    ssrf,
     connectTimeoutMs: config.connectTimeoutMs,
     attemptTimeoutMs: config.deliveryTimeoutMs,
     // The scheduler already caps concurrency per endpoint; a smaller pool

@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks'
 import { Agent, type buildConnector, type Dispatcher } from 'undici'
 import { signWebhook, webhookHeaders } from './sign.js'
+import { createSsrfConnector, SsrfBlockedError, type SsrfPolicy } from './ssrf.js'
 import type { AttemptErrorCode, AttemptResult, Deliverer, DeliveryRequest } from './types.js'
 
 export interface HttpDelivererOptions {
@@ -36,6 +37,14 @@ export interface HttpDelivererOptions {
    * `WHD_ERR_SSRF_BLOCKED` (`SSRF_BLOCKED_CODE`): that maps to `ssrf-blocked`.
    */
   connect?: Partial<buildConnector.BuildOptions> | buildConnector.connector
+  /**
+   * SSRF policy (DESIGN §6) enforced on every connection: an IP-literal host,
+   * and every address a host name resolves to, is judged before a socket is
+   * opened; a refusal is the `ssrf-blocked` error. Combines with an options
+   * `connect` (not a connector function, nor one with its own `lookup`).
+   * Unset, nothing is checked: main.ts always sets it. @defaultValue undefined
+   */
+  ssrf?: SsrfPolicy
 }
 
 export interface HttpDeliverer {
@@ -44,7 +53,7 @@ export interface HttpDeliverer {
   close: () => Promise<void>
 }
 
-export const SSRF_BLOCKED_CODE = 'WHD_ERR_SSRF_BLOCKED'
+export const SSRF_BLOCKED_CODE = SsrfBlockedError.code
 
 const DEFAULTS = {
   connectTimeoutMs: 5_000,
@@ -147,9 +156,15 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
   const now = options.now ?? Date.now
 
   // A hook may add a `lookup` or a private CA, but never turn verification off.
-  const connect = typeof options.connect === 'function'
-    ? options.connect
+  if (typeof options.connect === 'function' && options.ssrf !== undefined) {
+    throw new TypeError('connect: a connector function cannot be combined with ssrf; pass connect options instead')
+  }
+  const connectOptions = typeof options.connect === 'function'
+    ? undefined
     : { ...options.connect, timeout: connectTimeoutMs, rejectUnauthorized: true }
+  const connect = connectOptions === undefined
+    ? options.connect as buildConnector.connector
+    : options.ssrf === undefined ? connectOptions : createSsrfConnector(options.ssrf, connectOptions)
   const agent = new Agent({
     connections,
     pipelining: 1,

@@ -88,7 +88,9 @@ export class DispatcherRuntime {
     for (const topic of options.config.sourceTopics) this.#retryTopicToSource.set(retryTopicOf(options.config, topic), topic)
     this.#scheduler = new Scheduler({
       maxInFlight: options.config.maxInFlight,
-      endpointCap: (id) => options.subscriptions.get(id)?.maxInFlight ?? options.config.endpointMaxInFlight,
+      // A subscription's own cap may lower ENDPOINT_MAX_IN_FLIGHT, never raise
+      // it: the HTTP pool is sized from the global cap.
+      endpointCap: (id) => Math.min(options.subscriptions.get(id)?.maxInFlight ?? Infinity, options.config.endpointMaxInFlight),
       execute: (task) => this.#execute(task),
       onError: (err, task) => this.#log.error({ err, subscriptionId: task.subscriptionId }, 'delivery bookkeeping failed')
     })

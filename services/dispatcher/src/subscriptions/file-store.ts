@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs'
+import type { SsrfPolicy } from '../delivery/ssrf/address-policy.js'
+import { checkEndpointUrl } from '../delivery/ssrf/endpoint-url.js'
 import { SubscriptionSourceError } from '../errors.js'
 import type { Subscription, SubscriptionSource } from './types.js'
 
@@ -25,14 +27,15 @@ export class FileSubscriptionStore implements SubscriptionSource {
     }
   }
 
-  static fromFile (path: string): FileSubscriptionStore {
+  /** `ssrf` also checks each URL as the admin API would (https, no blocked IP literal). */
+  static fromFile (path: string, ssrf?: SsrfPolicy): FileSubscriptionStore {
     let raw: unknown
     try {
       raw = JSON.parse(readFileSync(path, 'utf8'))
     } catch (err) {
       throw new SubscriptionSourceError(`cannot read subscriptions file ${path}: ${(err as Error).message}`, { cause: err })
     }
-    return new FileSubscriptionStore(parseSubscriptions(raw, path))
+    return new FileSubscriptionStore(parseSubscriptions(raw, path, ssrf))
   }
 
   forTenant (tenantId: string): readonly Subscription[] {
@@ -60,7 +63,7 @@ export class FileSubscriptionStore implements SubscriptionSource {
 }
 
 /** Validates the file's content; errors name the entry and field. */
-export function parseSubscriptions (raw: unknown, source = 'subscriptions'): Subscription[] {
+export function parseSubscriptions (raw: unknown, source = 'subscriptions', ssrf?: SsrfPolicy): Subscription[] {
   const list = (raw as { subscriptions?: unknown } | null)?.subscriptions
   if (!Array.isArray(list)) throw new SubscriptionSourceError(`${source}: expected an object with a "subscriptions" array`)
   return list.map((entry: unknown, index) => {
@@ -81,6 +84,8 @@ export function parseSubscriptions (raw: unknown, source = 'subscriptions'): Sub
     } catch {
       throw new SubscriptionSourceError(`${where}.url: must be an http(s) URL`)
     }
+    const checked = ssrf === undefined ? undefined : checkEndpointUrl(url, ssrf)
+    if (checked !== undefined && !checked.ok) throw new SubscriptionSourceError(`${where}.url: ${checked.reason} [${checked.code}]`)
     const eventTypes = e.eventTypes
     if (!Array.isArray(eventTypes) || eventTypes.length === 0 || !eventTypes.every((t) => typeof t === 'string' && t !== '')) {
       throw new SubscriptionSourceError(`${where}.eventTypes: must be a non-empty array of event types`)

@@ -1,0 +1,86 @@
+// CPU accounting from /proc (Linux), to tell a CPU-bound run from one that
+// waits: a process's CPU seconds, and how busy the whole machine was.
+import { readFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+
+// USER_HZ, the unit of /proc times; 100 on every mainstream Linux ABI.
+const TICKS_PER_SECOND = 100
+
+/** CPU seconds (user + system) a process has used; undefined when it is gone or not on Linux. */
+export function processCpuSeconds (pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+  } catch {
+    return undefined
+  }
+}
+
+export interface MachineCpu {
+  busy: number
+  total: number
+}
+
+/** Aggregate CPU time counters of the machine (all cores). */
+export function machineCpu (): MachineCpu | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] as string
+    const values = line.trim().split(/\s+/).slice(1).map(Number)
+    const total = values.slice(0, 8).reduce((a, b) => a + b, 0)
+    const idle = (values[3] ?? 0) + (values[4] ?? 0)
+    return { busy: total - idle, total }
+  } catch {
+    return undefined
+  }
+}
+
+/** CPU used over a measuring window (cores = average number of cores busy). */
+export interface CpuUse {
+  /** The process doing the work: the bench process, or the dispatcher. */
+  senderCores: number
+  receiverCores: number
+  /** The whole machine, out of its core count (Kafka and anything else included). */
+  machineCores: number
+  /** Sender CPU time per item delivered, microseconds. */
+  senderUsPerItem: number
+}
+
+/** A span of wall time, with the CPU the sender, the receiver and the machine used in it. */
+export class CpuWindow {
+  readonly #senderPid: number
+  readonly #receiverPid: number
+  readonly #startWall = Date.now()
+  readonly #startSender: number | undefined
+  readonly #startReceiver: number | undefined
+  readonly #startMachine = machineCpu()
+
+  constructor ({ sender, receiver }: { sender: number, receiver: number }) {
+    this.#senderPid = sender
+    this.#receiverPid = receiver
+    this.#startSender = processCpuSeconds(sender)
+    this.#startReceiver = processCpuSeconds(receiver)
+  }
+
+  end (items: number): CpuUse {
+    const wallSeconds = (Date.now() - this.#startWall) / 1000
+    const used = (start: number | undefined, pid: number): number => {
+      const end = processCpuSeconds(pid)
+      return start === undefined || end === undefined ? Number.NaN : end - start
+    }
+    const sender = used(this.#startSender, this.#senderPid)
+    const receiver = used(this.#startReceiver, this.#receiverPid)
+    const machine = machineCpu()
+    const start = this.#startMachine
+    const machineCores = machine !== undefined && start !== undefined && machine.total > start.total
+      ? ((machine.busy - start.busy) / (machine.total - start.total)) * cpus().length
+      : Number.NaN
+    return {
+      senderCores: wallSeconds > 0 ? sender / wallSeconds : Number.NaN,
+      receiverCores: wallSeconds > 0 ? receiver / wallSeconds : Number.NaN,
+      machineCores,
+      senderUsPerItem: items > 0 ? (sender / items) * 1e6 : Number.NaN
+    }
+  }
+}

@@ -1,0 +1,294 @@
+// One run of the real dispatcher process: a fresh consumer group drains the
+// pre-produced backlog (throughput, first to last delivery, with every event
+// accounted for), then a paced phase measures event-to-delivery latency
+// below capacity.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Kafka } from 'kafkajs'
+import type { EventCodec } from '../../services/events/src/index.js'
+import { checkDeliveries, type ProducedEvent } from '../support/oracle.js'
+import { testStack } from '../support/stack.js'
+import type { ReceivedWebhook } from '../support/webhook-receiver.js'
+import { CpuWindow, type CpuUse } from './cpu.js'
+import { producePaced } from './paced-producer.js'
+import { readProfile, summarizeProfile, type ProfileSummary } from './profile.js'
+import type { BenchReceiver, Receipts, ReceiverStats } from './receiver.js'
+import { percentile, rateOf, type Rate } from './stats.js'
+
+// Compiled layout: dist/test/bench/ → dist/services/dispatcher/src/main.js.
+const mainJs = join(import.meta.dirname, '../../services/dispatcher/src/main.js')
+
+export interface Completeness {
+  expected: number
+  missing: number
+  unexpected: number
+  duplicates: number
+  orderViolations: number
+}
+
+export interface Latency {
+  p50: number
+  p99: number
+  max: number
+}
+
+export interface DispatcherRunResult {
+  backlog: Rate
+  completeness: Completeness
+  receiver: Pick<ReceiverStats, 'maxInFlight' | 'connections' | 'verified' | 'badSignatures'>
+  /** CPU during the backlog, from the first delivery on. */
+  cpu: CpuUse
+  paced: {
+    ratePerSecond: number
+    events: number
+    completeness: Completeness
+    /** Kafka acknowledgement of the produce → receipt at the endpoint, ms. */
+    fromAck: Latency
+    /** Start of the produce request → receipt, ms. */
+    fromSend: Latency
+  } | undefined
+  profile: ProfileSummary | undefined
+  /** Exit code after the closing SIGTERM (0 = clean shutdown). */
+  exitCode: number | null
+  /** Set when the process died before the backlog was delivered. */
+  exitedEarly: string | undefined
+}
+
+export interface DispatcherRunOptions {
+  kafka: Kafka
+  codec: Pick<EventCodec, 'encode'>
+  topic: string
+  deadLetterTopic: string
+  groupId: string
+  subscriptionsFile: string
+  tenantId: string
+  maxInFlight: number
+  receiver: BenchReceiver
+  produced: readonly ProducedEvent[]
+  budgetMs: number
+  /**
+   * The latency phase, on `topic`: an empty topic of this run only, which
+   * the dispatcher consumes beside the backlog. Skipped when undefined.
+   */
+  paced: { topic: string, maxRate: number, share: number, seconds: number } | undefined
+  profile: boolean
+  signal: AbortSignal
+  log: (line: string) => void
+}
+
+interface Spawned {
+  child: ChildProcess
+  port: number
+  exited: Promise<number | null>
+  output: () => string
+}
+
+let nextPort = 29900 + Math.floor(Math.random() * 90)
+
+async function spawnDispatcher (env: Record<string, string>, execArgv: string[]): Promise<Spawned> {
+  const { brokers, registryUrl } = await testStack()
+  const port = nextPort++
+  let output = ''
+  const child = spawn(process.execPath, [...execArgv, mainJs], {
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: brokers.join(','),
+      SCHEMA_REGISTRY_URL: registryUrl,
+      HTTP_PORT: String(port),
+      HTTP_HOST: '127.0.0.1',
+      SSRF_ALLOW_CIDRS: '127.0.0.0/8,::1/128',
+      ALLOW_HTTP: 'true',
+      TOPIC_REPLICATION_FACTOR: '1',
+      LOG_LEVEL: 'info',
+      ...env
+    },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  // Keep only the tail: a long run logs enough to matter.
+  const keep = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-20_000) }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`dispatcher exited with ${child.exitCode ?? child.signalCode} before it was ready:\n${output.slice(-3000)}`)
+    }
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
+    await res?.body?.cancel()
+    if (res?.status === 200) break
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`dispatcher not ready within 60 s:\n${output.slice(-3000)}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return { child, port, exited, output: () => output }
+}
+
+async function stop (spawned: Spawned): Promise<number | null> {
+  if (spawned.child.exitCode !== null) return spawned.child.exitCode
+  spawned.child.kill('SIGTERM')
+  const timer = setTimeout(() => spawned.child.kill('SIGKILL'), 30_000)
+  try {
+    return await spawned.exited
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Completeness and order of first receipts, judged by the shared test oracle. */
+export function judge (produced: readonly ProducedEvent[], tenantId: string, receipts: Receipts): Completeness {
+  const byId = new Map(produced.map((e) => [e.eventId, e]))
+  const accepted: ReceivedWebhook[] = []
+  let unexpected = 0
+  receipts.ids.forEach((webhookId, i) => {
+    const event = byId.get(webhookId)
+    if (event === undefined) {
+      unexpected++
+      return
+    }
+    accepted.push({
+      webhookId,
+      type: event.eventType,
+      accountId: event.accountId,
+      accountSequence: event.accountSequence,
+      body: {},
+      receivedAt: receipts.at[i] as number,
+      status: 204
+    })
+  })
+  const report = checkDeliveries(produced, [{ id: 'bench', tenantId, matches: () => true, accepted }])
+  return {
+    expected: report.expected,
+    missing: report.missing.length,
+    unexpected: unexpected + report.unexpected.length,
+    duplicates: report.duplicates,
+    orderViolations: report.orderViolations.length
+  }
+}
+
+function latency (values: number[]): Latency {
+  return { p50: percentile(values, 50), p99: percentile(values, 99), max: values.length === 0 ? Number.NaN : values.reduce((a, b) => Math.max(a, b), -Infinity) }
+}
+
+async function waitForDistinct (
+  receiver: BenchReceiver, expected: number, deadline: number,
+  { signal, child, onFirst }: { signal: AbortSignal, child: ChildProcess, onFirst?: (stats: ReceiverStats) => void }
+): Promise<ReceiverStats> {
+  for (;;) {
+    const stats = await receiver.stats()
+    if (stats.firstAt !== undefined) onFirst?.(stats)
+    const over = Date.now() >= deadline || signal.aborted || child.exitCode !== null || child.signalCode !== null
+    if (stats.distinct >= expected || over) return stats
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+export async function runDispatcher (options: DispatcherRunOptions, receiverDelayMs: number): Promise<DispatcherRunResult> {
+  const { receiver, produced, signal, log } = options
+  await receiver.reset(receiverDelayMs)
+  const profileDir = options.profile ? await mkdtemp(join(tmpdir(), 'whd-bench-prof-')) : undefined
+  const startedAt = Date.now()
+  const spawned = await spawnDispatcher({
+    SOURCE_TOPICS: options.paced === undefined ? options.topic : `${options.topic},${options.paced.topic}`,
+    DEAD_LETTER_TOPIC: options.deadLetterTopic,
+    KAFKA_GROUP_ID: options.groupId,
+    SUBSCRIPTIONS_FILE: options.subscriptionsFile,
+    // One endpoint takes all the load, so its cap is the global one.
+    MAX_IN_FLIGHT: String(options.maxInFlight),
+    ENDPOINT_MAX_IN_FLIGHT: String(options.maxInFlight)
+  }, profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])
+  let exitCode: number | null = null
+  let exitedEarly: string | undefined
+  try {
+    const pid = spawned.child.pid as number
+    let cpu: { window: CpuWindow, from: number } | undefined
+    const expected = produced.length
+    const stats = await waitForDistinct(receiver, expected, startedAt + options.budgetMs, {
+      signal,
+      child: spawned.child,
+      onFirst: (first) => { cpu ??= { window: new CpuWindow({ sender: pid, receiver: receiver.pid }), from: first.distinct } }
+    })
+    const cpuUsed = cpu?.window.end(stats.distinct - cpu.from) ?? { senderCores: Number.NaN, receiverCores: Number.NaN, machineCores: Number.NaN, senderUsPerItem: Number.NaN }
+    if (spawned.child.exitCode !== null || spawned.child.signalCode !== null) {
+      exitedEarly = `exited with ${spawned.child.exitCode ?? spawned.child.signalCode} during the backlog`
+      log(`  dispatcher ${exitedEarly}; output tail:\n${spawned.output().slice(-4000)}`)
+    }
+    const backlog = rateOf(stats.distinct, stats.firstAt, stats.lastAt, stats.distinct >= expected)
+    const completeness = judge(produced, options.tenantId, await receiver.receipts())
+    log(`  backlog: ${stats.distinct}/${expected} in ${(((stats.lastAt ?? 0) - (stats.firstAt ?? 0)) / 1000).toFixed(1)} s → ${backlog.perSecond.toFixed(0)}/s`)
+
+    let paced: DispatcherRunResult['paced']
+    const pacing = options.paced
+    if (pacing !== undefined && backlog.complete && exitedEarly === undefined && !signal.aborted) {
+      const ratePerSecond = Math.max(1, Math.min(pacing.maxRate, Math.floor(backlog.perSecond * pacing.share)))
+      log(`  paced: ${ratePerSecond}/s for ${pacing.seconds} s`)
+      const events = await producePaced({
+        kafka: options.kafka,
+        codec: options.codec,
+        topic: pacing.topic,
+        tenantId: options.tenantId,
+        ratePerSecond,
+        seconds: pacing.seconds,
+        signal
+      })
+      await waitForDistinct(receiver, expected + events.length, Date.now() + 60_000, { signal, child: spawned.child })
+      const receipts = await receiver.receipts()
+      const first = new Map<string, number>()
+      for (let i = 0; i < receipts.ids.length; i++) {
+        const id = receipts.ids[i] as string
+        if (!first.has(id)) first.set(id, receipts.at[i] as number)
+      }
+      const fromAck: number[] = []
+      const fromSend: number[] = []
+      for (const e of events) {
+        const at = first.get(e.eventId)
+        if (at === undefined) continue
+        // A record can be fetched before its acknowledgement reaches the
+        // producer; such a delivery counts as 0 ms after the ack.
+        fromAck.push(Math.max(0, at - e.ackedAt))
+        fromSend.push(at - e.sentAt)
+      }
+      const pacedIds = new Set(events.map((e) => e.eventId))
+      const pacedReceipts = { ids: [] as string[], at: [] as number[] }
+      receipts.ids.forEach((id, i) => {
+        if (pacedIds.has(id)) {
+          pacedReceipts.ids.push(id)
+          pacedReceipts.at.push(receipts.at[i] as number)
+        }
+      })
+      paced = {
+        ratePerSecond,
+        events: events.length,
+        completeness: judge(events, options.tenantId, pacedReceipts),
+        fromAck: latency(fromAck),
+        fromSend: latency(fromSend)
+      }
+    }
+    const final = await receiver.stats()
+    exitCode = await stop(spawned)
+    if (exitCode !== 0 && exitedEarly === undefined) {
+      log(`  dispatcher exited with ${String(exitCode)} after SIGTERM; output tail:\n${spawned.output().slice(-4000)}`)
+    }
+    const profile = profileDir === undefined ? undefined : await readProfile(profileDir)
+    if (profileDir !== undefined) await rm(profileDir, { recursive: true, force: true })
+    return {
+      backlog,
+      completeness,
+      receiver: { maxInFlight: final.maxInFlight, connections: final.connections, verified: final.verified, badSignatures: final.badSignatures },
+      cpu: cpuUsed,
+      paced,
+      profile: profile === undefined ? undefined : summarizeProfile(profile),
+      exitCode,
+      exitedEarly
+    }
+  } catch (err) {
+    log(`  dispatcher output (tail):\n${spawned.output().slice(-3000)}`)
+    throw err
+  } finally {
+    if (spawned.child.exitCode === null) await stop(spawned)
+  }
+}
