@@ -45,7 +45,7 @@ describe('observability against a real Prometheus', () => {
     scenario = await createScenario([
       { id: 'sub-ok', tenantId: 'tenant-000', eventTypes: ['*'] },
       { id: 'sub-failing', tenantId: 'tenant-000', eventTypes: ['transaction.reversed'], behaviour: () => ({ status: 500 }) }
-    ], { partitions: 4, env: { RETRY_SCHEDULE_MS: '100,200', RETRY_MAX_AGE_SECONDS: '2', DELIVERY_TIMEOUT_MS: '2000', CONNECT_TIMEOUT_MS: '1000' } })
+    ], { partitions: 4, env: { RETRY_SCHEDULE_MS: '100,200', RETRY_MAX_AGE_SECONDS: '2', CIRCUIT_FAILURE_THRESHOLD: '10000', DELIVERY_TIMEOUT_MS: '2000', CONNECT_TIMEOUT_MS: '1000' } })
     const s = scenario
     const dispatcher = await s.start()
     const ok = s.receivers.get('sub-ok')

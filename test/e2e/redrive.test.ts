@@ -116,6 +116,8 @@ describe('redrive end to end', () => {
       KAFKA_GROUP_ID: group,
       RETRY_SCHEDULE_MS: '100,200',
       RETRY_MAX_AGE_SECONDS: '1',
+      // Exhaustion and redrive are the subject here, not the circuit breaker.
+      CIRCUIT_FAILURE_THRESHOLD: '10000',
       LOG_LEVEL: 'warn',
       SUBSCRIPTIONS_FILE: await writeSubscriptionsFile([
         { id: 'sub-a', tenantId: 'tenant-000', url: receiver.url, eventTypes: ['transaction.*'], secrets: [secret] }

@@ -24,6 +24,7 @@ export interface DispatcherSubscription {
   eventTypes: string[]
   secrets: string[]
   maxInFlight?: number
+  rateLimitPerSecond?: number
 }
 
 /** Writes a subscriptions file for the file-backed store. */

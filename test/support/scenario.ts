@@ -13,6 +13,7 @@ export interface ScenarioSubscription {
   eventTypes: string[]
   behaviour?: Behaviour
   maxInFlight?: number
+  rateLimitPerSecond?: number
 }
 
 /**
@@ -48,7 +49,7 @@ export async function createScenario (
   for (const sub of subscriptions) {
     const receiver = await startTestReceiver(secret, sub.behaviour)
     receivers.set(sub.id, receiver)
-    dispatcherSubs.push({ id: sub.id, tenantId: sub.tenantId, url: receiver.url, eventTypes: sub.eventTypes, secrets: [secret], ...(sub.maxInFlight === undefined ? {} : { maxInFlight: sub.maxInFlight }) })
+    dispatcherSubs.push({ id: sub.id, tenantId: sub.tenantId, url: receiver.url, eventTypes: sub.eventTypes, secrets: [secret], ...(sub.maxInFlight === undefined ? {} : { maxInFlight: sub.maxInFlight }), ...(sub.rateLimitPerSecond === undefined ? {} : { rateLimitPerSecond: sub.rateLimitPerSecond }) })
   }
   const subscriptionsFile = await writeSubscriptionsFile(dispatcherSubs)
   const scenario: Scenario = {

@@ -16,6 +16,10 @@ export interface DispatcherConfig {
   sourceTopics: string[]
   retryTopicSuffix: string
   deadLetterTopic: string
+  endpointEventsTopic: string
+  circuitFailureThreshold: number
+  circuitOpenMs: number
+  autoDisableAfterHours: number
   topicReplicationFactor: number
   subscriptionsFile: string
   maxInFlight: number
@@ -125,12 +129,16 @@ export const configOptions = [
   option({ key: 'sourceTopics', variable: 'SOURCE_TOPICS', description: 'Source topics written by core banking, comma-separated', defaultValue: 'banking.transactions.v1,banking.accounts.v1,banking.fraud-alerts.v1', parse: list }),
   option({ key: 'retryTopicSuffix', variable: 'RETRY_TOPIC_SUFFIX', description: 'Suffix of each source topic\'s co-partitioned retry topic', defaultValue: '.retry', parse: text }),
   option({ key: 'deadLetterTopic', variable: 'DEAD_LETTER_TOPIC', description: 'Topic for exhausted deliveries and undecodable records', defaultValue: 'webhooks.dead-letter', parse: text }),
+  option({ key: 'endpointEventsTopic', variable: 'ENDPOINT_EVENTS_TOPIC', description: 'Topic for operational events: endpoint disabled or re-enabled', defaultValue: 'webhooks.endpoint-events', parse: text }),
   option({ key: 'topicReplicationFactor', variable: 'TOPIC_REPLICATION_FACTOR', description: 'Replication factor of the retry and dead-letter topics the dispatcher creates', defaultValue: '3', parse: integer(1, 32) }),
   option({ key: 'subscriptionsFile', variable: 'SUBSCRIPTIONS_FILE', description: 'JSON file with the subscriptions (until the topic-backed store lands)', defaultValue: undefined, parse: text }),
   option({ key: 'maxInFlight', variable: 'MAX_IN_FLIGHT', description: 'Deliveries in flight at once, over all endpoints', defaultValue: '512', parse: integer(1, 100_000) }),
   option({ key: 'endpointMaxInFlight', variable: 'ENDPOINT_MAX_IN_FLIGHT', description: 'Deliveries in flight at once to one endpoint', defaultValue: '64', parse: integer(1, 100_000) }),
   option({ key: 'partitionWindowRecords', variable: 'PARTITION_WINDOW_RECORDS', description: 'Unsettled records held per source partition before its fetch pauses', defaultValue: '2000', parse: integer(1, 1_000_000) }),
   option({ key: 'retryMaxParkedInMemory', variable: 'RETRY_MAX_PARKED_IN_MEMORY', description: 'Parked deliveries held in memory per retry partition before it stops reading ahead', defaultValue: '20000', parse: integer(1, 10_000_000) }),
+  option({ key: 'circuitFailureThreshold', variable: 'CIRCUIT_FAILURE_THRESHOLD', description: 'Consecutive failed attempts that open an endpoint\'s circuit (its deliveries then park at once)', defaultValue: '10', parse: integer(1, 10_000) }),
+  option({ key: 'circuitOpenMs', variable: 'CIRCUIT_OPEN_MS', description: 'First open period of a circuit before one probe; doubles per failed probe, up to 10 min', defaultValue: '30000', parse: integer(100, 3_600_000) }),
+  option({ key: 'autoDisableAfterHours', variable: 'AUTO_DISABLE_AFTER_HOURS', description: 'Continuous failure after which an endpoint is disabled (5 days)', defaultValue: '120', parse: integer(1, 100_000) }),
   option({ key: 'commitIntervalMs', variable: 'COMMIT_INTERVAL_MS', description: 'How often settled watermarks are committed', defaultValue: '1000', parse: integer(50, 60_000) }),
   option({ key: 'connectTimeoutMs', variable: 'CONNECT_TIMEOUT_MS', description: 'TCP+TLS connect timeout per attempt', defaultValue: '5000', parse: integer(1, 60_000) }),
   option({ key: 'deliveryTimeoutMs', variable: 'DELIVERY_TIMEOUT_MS', description: 'Deadline of a whole attempt, response included', defaultValue: '15000', parse: integer(1, 120_000) }),
@@ -164,8 +172,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     if (topic.endsWith(result.retryTopicSuffix)) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" ends with the retry suffix "${result.retryTopicSuffix}"`)
     }
-    if (topic === result.deadLetterTopic) {
-      throw new ConfigError('SOURCE_TOPICS', `"${topic}" is also DEAD_LETTER_TOPIC`)
+    if (topic === result.deadLetterTopic || topic === result.endpointEventsTopic) {
+      throw new ConfigError('SOURCE_TOPICS', `"${topic}" is also DEAD_LETTER_TOPIC or ENDPOINT_EVENTS_TOPIC`)
     }
   }
   if (result.endpointMaxInFlight > result.maxInFlight) {

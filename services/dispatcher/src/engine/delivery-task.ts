@@ -59,4 +59,11 @@ export type TaskOutcome =
   | { kind: 'delivered' }
   | { kind: 'failed', retryAfterMs?: number, endpointGone: boolean }
   | { kind: 'dropped', reason: 'subscription-deleted' }
-  | { kind: 'dead-letter', reason: 'endpoint-disabled' }
+  | { kind: 'dead-letter', reason: 'endpoint-disabled' | 'retries-exhausted' }
+  /**
+   * Not attempted: the endpoint is paused or its circuit is open. The source
+   * lane parks it (and the key), the retry lane holds the key until `until`
+   * (circuit) or until the endpoint resumes (pause). Not a failure: no
+   * attempt is counted and no backoff starts.
+   */
+  | { kind: 'held', reason: 'paused' | 'circuit-open', until?: number }

@@ -49,6 +49,8 @@ export class RetryLane implements WorkSource {
   readonly #queues = new KeyQueues<RetryItem>()
   readonly #effects: RetryLaneEffects
   readonly #timers: DueTimers
+  /** Keys held until their endpoint resumes, by subscription. */
+  readonly #heldUntilResume = new Map<string, Set<string>>()
   readonly #log: Logger
   readonly window = new LaneWindow()
   #closed = false
@@ -149,6 +151,18 @@ export class RetryLane implements WorkSource {
       case 'dead-letter':
         this.#deadLetterHead(key, item, outcome.reason)
         return
+      case 'held': {
+        this.#queues.release(key)
+        this.#queues.block(key)
+        if (outcome.until !== undefined) {
+          this.#timers.schedule(key, outcome.until)
+        } else {
+          const keys = this.#heldUntilResume.get(item.subscriptionId) ?? new Set<string>()
+          keys.add(key)
+          this.#heldUntilResume.set(item.subscriptionId, keys)
+        }
+        return
+      }
       case 'failed': {
         if (outcome.endpointGone) {
           this.#effects.disableEndpoint(item.subscriptionId, 'endpoint answered 410 Gone')
@@ -166,6 +180,15 @@ export class RetryLane implements WorkSource {
         this.#effects.onRetryScheduled?.(item)
       }
     }
+  }
+
+  /** The endpoint resumed: its held keys may run again, each from its head, in order. */
+  releaseHeld (subscriptionId: string): void {
+    const keys = this.#heldUntilResume.get(subscriptionId)
+    if (keys === undefined) return
+    this.#heldUntilResume.delete(subscriptionId)
+    for (const key of keys) this.#queues.unblock(key)
+    this.#effects.requestPump()
   }
 
   close (): void {

@@ -1,4 +1,5 @@
 import type { ReadyItem } from './key-queues.js'
+import { RateLimiter } from './rate-limiter.js'
 import type { DeliveryTask, TaskOutcome } from './delivery-task.js'
 
 /** A lane the scheduler takes work from: a source partition or a retry partition. */
@@ -18,6 +19,9 @@ export interface SchedulerOptions {
   /** The in-flight cap of one subscription's endpoint. */
   endpointCap: (subscriptionId: string) => number
   execute: TaskExecutor
+  /** Deliveries per second allowed to a subscription's endpoint; undefined = unlimited. */
+  rateLimit?: (subscriptionId: string) => number | undefined
+  now?: () => number
   onError?: (err: unknown, task: DeliveryTask) => void
 }
 
@@ -31,6 +35,8 @@ export class Scheduler {
   readonly #options: SchedulerOptions
   readonly #sources = new Map<string, WorkSource>()
   readonly #perEndpoint = new Map<string, number>()
+  readonly #limiter = new RateLimiter()
+  #rateTimer: NodeJS.Timeout | undefined
   #order: WorkSource[] = []
   #cursor = 0
   #inFlight = 0
@@ -82,6 +88,17 @@ export class Scheduler {
     })
   }
 
+  // A rate-limited endpoint gets its next token later: pump again then.
+  #pumpAt (at: number): void {
+    if (this.#rateTimer !== undefined) return
+    const delay = Math.max(1, at - (this.#options.now ?? Date.now)())
+    this.#rateTimer = setTimeout(() => {
+      this.#rateTimer = undefined
+      this.requestPump()
+    }, delay)
+    this.#rateTimer.unref()
+  }
+
   /** Starts as many attempts as the caps allow. */
   pump (): void {
     if (this.#stopped) return
@@ -105,6 +122,14 @@ export class Scheduler {
   #admit (task: DeliveryTask): boolean {
     const running = this.#perEndpoint.get(task.subscriptionId) ?? 0
     if (running >= this.#options.endpointCap(task.subscriptionId)) return false
+    const rate = this.#options.rateLimit?.(task.subscriptionId)
+    if (rate !== undefined) {
+      const taken = this.#limiter.tryTake(task.subscriptionId, rate, (this.#options.now ?? Date.now)())
+      if (!taken.ok) {
+        this.#pumpAt(taken.retryAt)
+        return false
+      }
+    }
     this.#perEndpoint.set(task.subscriptionId, running + 1)
     this.#inFlight++
     return true

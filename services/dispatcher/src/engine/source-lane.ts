@@ -204,6 +204,12 @@ export class SourceLane implements WorkSource {
         this.#queues.complete(key)
         this.#deadLetterTask(task, outcome.reason)
         return
+      case 'held': {
+        const behind = this.#queues.drainKey(key)
+        this.#queues.complete(key)
+        this.#park(key, [task, ...behind])
+        return
+      }
       case 'failed': {
         if (outcome.endpointGone) {
           this.#effects.disableEndpoint(task.subscriptionId, 'endpoint answered 410 Gone')

@@ -7,6 +7,7 @@ import { toWebhookBody } from '../delivery/payload.js'
 import type { Deliverer } from '../delivery/types.js'
 import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from '../engine/delivery-task.js'
 import { RetryLane, type RetryPlan } from '../engine/retry-lane.js'
+import { CircuitBreakers } from '../engine/circuit-breaker.js'
 import { Scheduler } from '../engine/scheduler.js'
 import { SourceLane, type RecordPlan } from '../engine/source-lane.js'
 import type { MetricSources, Metrics } from '../metrics.js'
@@ -70,6 +71,8 @@ export class DispatcherRuntime {
   readonly #paused = new Map<string, { topic: string, partition: number, until: () => boolean }>()
   readonly #lastCommitted = new Map<string, string>()
   readonly #scheduler: Scheduler
+  readonly #breakers: CircuitBreakers
+  #endpointEvents: OrderedSender | undefined
   #consumer: Consumer | undefined
   #producer: Producer | undefined
   #admin: Admin | undefined
@@ -86,8 +89,11 @@ export class DispatcherRuntime {
     this.#log = options.log
     this.#now = options.now ?? Date.now
     for (const topic of options.config.sourceTopics) this.#retryTopicToSource.set(retryTopicOf(options.config, topic), topic)
+    this.#breakers = new CircuitBreakers({ failureThreshold: options.config.circuitFailureThreshold, initialOpenMs: options.config.circuitOpenMs })
     this.#scheduler = new Scheduler({
       maxInFlight: options.config.maxInFlight,
+      rateLimit: (id) => options.subscriptions.get(id)?.rateLimitPerSecond,
+      now: this.#now,
       // A subscription's own cap may lower ENDPOINT_MAX_IN_FLIGHT, never raise
       // it: the HTTP pool is sized from the global cap.
       endpointCap: (id) => Math.min(options.subscriptions.get(id)?.maxInFlight ?? Infinity, options.config.endpointMaxInFlight),
@@ -109,8 +115,7 @@ export class DispatcherRuntime {
       blockedKeys: () => pairs().reduce((n, p) => n + p.source.blockedKeys, 0),
       windowRecords: () => pairs().reduce((n, p) => n + p.source.windowSize, 0),
       endpointsDisabled: () => this.#o.subscriptions.all().filter((s) => !s.enabled).length,
-      // No circuit breaker yet: every enabled endpoint is closed.
-      circuitStates: () => ({ closed: this.#o.subscriptions.all().filter((s) => s.enabled).length, open: 0, 'half-open': 0 }),
+      circuitStates: () => this.#breakers.countStates(this.#o.subscriptions.all().filter((s) => s.enabled).map((s) => s.id), this.#now()),
       consumerLag: () => {
         // One round of end-offset lookups per 5 s, however often Prometheus scrapes.
         if (lagCache === undefined || this.#now() - lagCache.at > 5000) lagCache = { at: this.#now(), value: this.#consumerLag() }
@@ -154,6 +159,12 @@ export class DispatcherRuntime {
       producer: this.#producer,
       topic: config.deadLetterTopic,
       onSendError: (err, attempt) => this.#log.warn({ err, attempt }, 'dead-letter write failed; retrying')
+    })
+    this.#endpointEvents = new OrderedSender({
+      producer: this.#producer,
+      topic: config.endpointEventsTopic,
+      partition: 0,
+      onSendError: (err, attempt) => this.#log.warn({ err, attempt }, 'endpoint event write failed; retrying')
     })
     const consumer = kafka.consumer({
       groupId: config.consumerGroupId,
@@ -223,6 +234,7 @@ export class DispatcherRuntime {
     await this.#commit().catch(() => undefined)
     for (const pair of this.#pairs.values()) this.#closePair(pair)
     this.#deadLetters?.close()
+    this.#endpointEvents?.close()
     const steps: Array<() => Promise<void>> = [
       async () => { await consumer?.disconnect() },
       async () => { await this.#producer?.disconnect() },
@@ -580,6 +592,19 @@ export class DispatcherRuntime {
       return { kind: 'dropped', reason: 'subscription-deleted' }
     }
     if (!subscription.enabled) return { kind: 'dead-letter', reason: 'endpoint-disabled' }
+    if (subscription.paused === true) return { kind: 'held', reason: 'paused' }
+    // Out of time: dead-lettered even while its circuit is open, so an
+    // endpoint that stays down does not keep deliveries past the max age.
+    const maxAgeMs = this.#o.config.retryMaxAgeSeconds * 1000
+    if (task.firstFailureAt !== undefined && this.#now() >= task.firstFailureAt + maxAgeMs) return { kind: 'dead-letter', reason: 'retries-exhausted' }
+    const gate = this.#breakers.beforeAttempt(subscription.id, this.#now())
+    if (!gate.allow) {
+      // The endpoint is failing: a delivery it holds back starts its retry
+      // clock now, so it dead-letters on time if the endpoint stays down.
+      task.firstFailureAt ??= this.#now()
+      task.lastError ??= 'circuit-open'
+      return { kind: 'held', reason: 'circuit-open', until: Math.min(gate.until, task.firstFailureAt + maxAgeMs) }
+    }
     this.#o.metrics.inFlight.inc()
     const result = await this.#o.deliver({
       url: subscription.url,
@@ -593,6 +618,7 @@ export class DispatcherRuntime {
     const outcome = classify(result, this.#now())
     const lane = 'retryOffset' in task ? 'retry' : 'source'
     this.#o.metrics.attemptDuration.observe({ outcome: outcome.kind === 'delivered' ? 'delivered' : 'failed' }, result.durationMs / 1000)
+    this.#breakers.record(subscription.id, outcome.kind === 'delivered', this.#now(), gate.probe)
     if (outcome.kind === 'delivered') {
       this.#o.metrics.deliveries.inc({ outcome: 'delivered', status_class: '2xx', lane })
       this.#o.metrics.endToEndLag.observe(Math.max(0, this.#now() - task.occurredAt) / 1000)
@@ -600,6 +626,10 @@ export class DispatcherRuntime {
       return { kind: 'delivered' }
     }
     task.firstFailureAt ??= this.#now()
+    const failingSince = this.#breakers.failingSince(subscription.id)
+    if (failingSince !== undefined && this.#now() - failingSince >= this.#o.config.autoDisableAfterHours * 3_600_000) {
+      this.#disable(subscription.id, 'continuous-failure')
+    }
     if (result.kind === 'response') {
       task.lastStatus = result.status
       task.lastError = `HTTP ${result.status}`
@@ -632,9 +662,27 @@ export class DispatcherRuntime {
   }
 
   #disable (subscriptionId: string, reason: string): void {
-    if (this.#o.subscriptions.get(subscriptionId)?.enabled === true) this.#o.metrics.endpointDisables.inc()
+    const subscription = this.#o.subscriptions.get(subscriptionId)
+    if (subscription?.enabled !== true) return
+    this.#o.metrics.endpointDisables.inc()
     this.#o.subscriptions.disable(subscriptionId, reason)
+    void this.publishEndpointEvent('endpoint.disabled', subscription, reason)
     this.#log.warn({ subscriptionId, reason }, 'endpoint disabled')
+  }
+
+  /**
+   * An operational event on ENDPOINT_EVENTS_TOPIC (key = subscription id),
+   * so the platform can tell the tenant its endpoint was disabled or enabled.
+   */
+  async publishEndpointEvent (type: 'endpoint.disabled' | 'endpoint.enabled', subscription: { id: string, tenantId: string }, reason: string): Promise<void> {
+    const event = { type, subscriptionId: subscription.id, tenantId: subscription.tenantId, reason, at: new Date(this.#now()).toISOString() }
+    await this.#endpointEvents?.send({ key: Buffer.from(subscription.id), value: Buffer.from(JSON.stringify(event)), headers: {} })
+  }
+
+  /** An endpoint resumed (or was re-enabled): its held deliveries may run again. */
+  resumeEndpoint (subscriptionId: string): void {
+    this.#breakers.forget(subscriptionId)
+    for (const pair of this.#pairs.values()) pair.retry.releaseHeld(subscriptionId)
   }
 
   #onSettled (outcome: string, lane: 'source' | 'retry', _task?: DeliveryTask): void {

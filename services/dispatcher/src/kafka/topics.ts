@@ -17,12 +17,16 @@ export interface TopicBootstrapReport {
  */
 export async function bootstrapTopics (
   admin: Admin,
-  config: Pick<DispatcherConfig, 'sourceTopics' | 'retryTopicSuffix' | 'deadLetterTopic'>,
+  config: Pick<DispatcherConfig, 'sourceTopics' | 'retryTopicSuffix' | 'deadLetterTopic'> & Partial<Pick<DispatcherConfig, 'endpointEventsTopic'>>,
   { replicationFactor = -1, deadLetterPartitions = 6 }: { replicationFactor?: number, deadLetterPartitions?: number } = {}
 ): Promise<TopicBootstrapReport> {
   const retryTopics = config.sourceTopics.map((t) => retryTopicOf(config, t))
   const existing = new Set(await admin.listTopics())
   const metadata = await admin.fetchTopicMetadata({ topics: [...config.sourceTopics, ...retryTopics, config.deadLetterTopic].filter((t) => existing.has(t)) })
+  if (config.endpointEventsTopic !== undefined && !existing.has(config.endpointEventsTopic)) {
+    existing.add(config.endpointEventsTopic)
+    await admin.createTopics({ topics: [{ topic: config.endpointEventsTopic, numPartitions: 1, replicationFactor }], waitForLeaders: true })
+  }
   const partitions = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]))
 
   const partitionsBySource: Record<string, number> = {}

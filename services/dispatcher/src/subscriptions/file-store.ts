@@ -99,6 +99,10 @@ export function parseSubscriptions (raw: unknown, source = 'subscriptions', ssrf
     if (maxInFlight !== undefined && (typeof maxInFlight !== 'number' || !Number.isInteger(maxInFlight) || maxInFlight < 1)) {
       throw new SubscriptionSourceError(`${where}.maxInFlight: must be a positive integer`)
     }
+    const rateLimitPerSecond = e.rateLimitPerSecond
+    if (rateLimitPerSecond !== undefined && (typeof rateLimitPerSecond !== 'number' || !(rateLimitPerSecond > 0))) {
+      throw new SubscriptionSourceError(`${where}.rateLimitPerSecond: must be a positive number`)
+    }
     const subscription: Subscription = {
       id,
       tenantId,
@@ -108,6 +112,7 @@ export function parseSubscriptions (raw: unknown, source = 'subscriptions', ssrf
       enabled: e.enabled !== false
     }
     if (maxInFlight !== undefined) subscription.maxInFlight = maxInFlight as number
+    if (rateLimitPerSecond !== undefined) subscription.rateLimitPerSecond = rateLimitPerSecond as number
     if (typeof e.description === 'string') subscription.description = e.description
     return subscription
   })

@@ -13,9 +13,20 @@ export interface Subscription {
   secrets: string[]
   /** False after 410 Gone or by an operator: deliveries are dead-lettered. */
   enabled: boolean
-  /** Per-endpoint in-flight cap; the global ENDPOINT_MAX_IN_FLIGHT when absent. */
+  /** Why it was disabled (410 Gone, continuous failure, operator). */
+  disabledReason?: string
+  /** Paused by an operator: deliveries park, nothing is lost; resume delivers the backlog in order. */
+  paused?: boolean
+  /** Per-endpoint in-flight cap; lowers the global ENDPOINT_MAX_IN_FLIGHT, never raises it. */
   maxInFlight?: number
+  /** Token-bucket rate limit, deliveries per second. */
+  rateLimitPerSecond?: number
   description?: string
+  /** ISO-8601 times. */
+  createdAt?: string
+  updatedAt?: string
+  /** mTLS client certificate and key, and a CA for private certificates (PEM, decrypted in memory). */
+  tls?: { clientCertPem?: string, clientKeyPem?: string, caPem?: string }
 }
 
 /** Read side of the subscription store, as the delivery engine needs it. */
