@@ -24,6 +24,14 @@ rate="${DEV_RATE:-20}"
 secret_file="$run_dir/webhook-secret"
 [ -s "$secret_file" ] || node -e "process.stdout.write('whsec_' + require('node:crypto').randomBytes(32).toString('base64'))" > "$secret_file"
 secret="$(cat "$secret_file")"
+# The key that encrypts endpoint secrets at rest in the subscriptions topic.
+key_file="$run_dir/secrets-key"
+[ -s "$key_file" ] || node -e "process.stdout.write('dev:' + require('node:crypto').randomBytes(32).toString('base64'))" > "$key_file"
+export SECRETS_ENCRYPTION_KEYS="$(cat "$key_file")"
+# A token for trying the admin API: curl -H "authorization: Bearer $(cat .run/dev/admin-token)" localhost:8080/v1/endpoints
+token_file="$run_dir/admin-token"
+[ -s "$token_file" ] || node -e "process.stdout.write(require('node:crypto').randomBytes(24).toString('base64url'))" > "$token_file"
+export ADMIN_TOKENS="$(cat "$token_file"):*"
 
 cat > "$run_dir/subscriptions.json" <<JSON
 {

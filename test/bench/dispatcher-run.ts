@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto'
 // One run of the real dispatcher process: a fresh consumer group drains the
 // pre-produced backlog (throughput, first to last delivery, with every event
 // accounted for), then a paced phase measures event-to-delivery latency
@@ -100,6 +101,9 @@ async function spawnDispatcher (env: Record<string, string>, execArgv: string[])
       HTTP_HOST: '127.0.0.1',
       SSRF_ALLOW_CIDRS: '127.0.0.0/8,::1/128',
       ALLOW_HTTP: 'true',
+      ADMIN_PORT: '0',
+      SUBSCRIPTIONS_TOPIC: `bench-subscriptions-${randomUUID()}`,
+      SECRETS_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
       TOPIC_REPLICATION_FACTOR: '1',
       LOG_LEVEL: 'info',
       ...env

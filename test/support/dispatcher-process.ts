@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { writeFile, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { uniqueTopic } from './kafka.js'
 import { testStack } from './stack.js'
 import { waitUntil } from './wait.js'
 
@@ -10,6 +12,8 @@ const mainJs = join(import.meta.dirname, '../../dist/services/dispatcher/src/mai
 export interface DispatcherProcess {
   child: ChildProcess
   metricsUrl: string
+  /** Base URL of the admin API (http://127.0.0.1:port). */
+  adminUrl: string
   /** Everything the process wrote, stdout and stderr. */
   output: () => string
   /** Resolves with the exit code. */
@@ -35,7 +39,10 @@ export async function writeSubscriptionsFile (subscriptions: DispatcherSubscript
   return path
 }
 
-let nextPort = 29500 + Math.floor(Math.random() * 400)
+let nextPort = 29500 + Math.floor(Math.random() * 400) * 2
+
+/** One encryption key for every dispatcher this test process starts, so they can share a subscriptions topic. */
+export const testSecretsKeys = `test:${randomBytes(32).toString('base64')}`
 
 /**
  * Starts the built dispatcher (`dist/`, made by `make build`) as a child
@@ -44,6 +51,7 @@ let nextPort = 29500 + Math.floor(Math.random() * 400)
 export async function startDispatcher (env: Record<string, string>, { waitReady = true } = {}): Promise<DispatcherProcess> {
   const { brokers, registryUrl } = await testStack()
   const port = nextPort++
+  const adminPort = nextPort++
   let output = ''
   const child = spawn(process.execPath, [mainJs], {
     env: {
@@ -59,6 +67,11 @@ export async function startDispatcher (env: Record<string, string>, { waitReady 
       ALLOW_HTTP: 'true',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       LOG_LEVEL: 'info',
+      ADMIN_PORT: String(adminPort),
+      // Each dispatcher gets its own subscriptions topic, seeded from
+      // SUBSCRIPTIONS_FILE; pass SUBSCRIPTIONS_TOPIC to share one.
+      SUBSCRIPTIONS_TOPIC: uniqueTopic('test-subscriptions'),
+      SECRETS_ENCRYPTION_KEYS: testSecretsKeys,
       ...env
     },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -69,6 +82,7 @@ export async function startDispatcher (env: Record<string, string>, { waitReady 
   const proc: DispatcherProcess = {
     child,
     metricsUrl: `http://127.0.0.1:${port}/metrics`,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
     output: () => output,
     exited,
     kill: (signal = 'SIGTERM') => { child.kill(signal) }

@@ -1,5 +1,7 @@
 import { parseCidr } from './delivery/ssrf/address-policy.js'
 import { ConfigError } from './errors.js'
+import { parseAdminTokens, type AdminToken } from './http/auth.js'
+import { parseSecretKeys, type SecretKey } from './subscriptions/crypto.js'
 
 /**
  * Every setting of the dispatcher, read once from the environment at start-up,
@@ -21,7 +23,13 @@ export interface DispatcherConfig {
   circuitOpenMs: number
   autoDisableAfterHours: number
   topicReplicationFactor: number
-  subscriptionsFile: string
+  subscriptionsFile: string | undefined
+  subscriptionsTopic: string
+  subscriptionsTopicPartitions: number
+  secretsEncryptionKeys: { keys: SecretKey[], currentId: string }
+  adminPort: number
+  adminHost: string
+  adminTokens: readonly AdminToken[]
   maxInFlight: number
   endpointMaxInFlight: number
   partitionWindowRecords: number
@@ -108,6 +116,12 @@ const cidrList: Parser<string[]> = (raw, variable) => {
   })
 }
 
+// `none` stands for "not set": an empty variable means "use the default".
+const optionalPath: Parser<string | undefined> = (raw) => (raw.trim().toLowerCase() === 'none' ? undefined : raw.trim())
+const secretKeys: Parser<{ keys: SecretKey[], currentId: string }> = (raw, variable) => parseSecretKeys(raw, variable)
+const adminTokens: Parser<readonly AdminToken[]> = (raw, variable) =>
+  raw.trim().toLowerCase() === 'none' ? Object.freeze([]) : parseAdminTokens(raw, variable)
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 const logLevel: Parser<string> = (raw, variable) => {
   const value = raw.trim().toLowerCase()
@@ -131,7 +145,13 @@ export const configOptions = [
   option({ key: 'deadLetterTopic', variable: 'DEAD_LETTER_TOPIC', description: 'Topic for exhausted deliveries and undecodable records', defaultValue: 'webhooks.dead-letter', parse: text }),
   option({ key: 'endpointEventsTopic', variable: 'ENDPOINT_EVENTS_TOPIC', description: 'Topic for operational events: endpoint disabled or re-enabled', defaultValue: 'webhooks.endpoint-events', parse: text }),
   option({ key: 'topicReplicationFactor', variable: 'TOPIC_REPLICATION_FACTOR', description: 'Replication factor of the retry and dead-letter topics the dispatcher creates', defaultValue: '3', parse: integer(1, 32) }),
-  option({ key: 'subscriptionsFile', variable: 'SUBSCRIPTIONS_FILE', description: 'JSON file with the subscriptions (until the topic-backed store lands)', defaultValue: undefined, parse: text }),
+  option({ key: 'subscriptionsTopic', variable: 'SUBSCRIPTIONS_TOPIC', description: 'Compacted topic holding the subscriptions (source of truth); created if missing', defaultValue: 'webhooks.subscriptions', parse: text }),
+  option({ key: 'subscriptionsTopicPartitions', variable: 'SUBSCRIPTIONS_TOPIC_PARTITIONS', description: 'Partitions of the subscriptions topic when the dispatcher creates it', defaultValue: '1', parse: integer(1, 64) }),
+  option({ key: 'secretsEncryptionKeys', variable: 'SECRETS_ENCRYPTION_KEYS', description: 'AES-256 keys for secrets at rest: id:base64(32 bytes), comma-separated, current first (older ones only decrypt)', defaultValue: undefined, parse: secretKeys }),
+  option({ key: 'subscriptionsFile', variable: 'SUBSCRIPTIONS_FILE', description: 'Optional JSON file imported into the subscriptions topic at start-up (idempotent); none = no import', defaultValue: 'none', parse: optionalPath }),
+  option({ key: 'adminPort', variable: 'ADMIN_PORT', description: 'Port of the admin API', defaultValue: '8080', parse: integer(0, 65_535) }),
+  option({ key: 'adminHost', variable: 'ADMIN_HOST', description: 'Address the admin API binds', defaultValue: '127.0.0.1', parse: text }),
+  option({ key: 'adminTokens', variable: 'ADMIN_TOKENS', description: 'Admin API bearer tokens: <sha256-hex-or-token>:<tenant-id or *>, comma-separated; none = every call refused', defaultValue: 'none', parse: adminTokens }),
   option({ key: 'maxInFlight', variable: 'MAX_IN_FLIGHT', description: 'Deliveries in flight at once, over all endpoints', defaultValue: '512', parse: integer(1, 100_000) }),
   option({ key: 'endpointMaxInFlight', variable: 'ENDPOINT_MAX_IN_FLIGHT', description: 'Deliveries in flight at once to one endpoint', defaultValue: '64', parse: integer(1, 100_000) }),
   option({ key: 'partitionWindowRecords', variable: 'PARTITION_WINDOW_RECORDS', description: 'Unsettled records held per source partition before its fetch pauses', defaultValue: '2000', parse: integer(1, 1_000_000) }),
@@ -172,7 +192,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     if (topic.endsWith(result.retryTopicSuffix)) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" ends with the retry suffix "${result.retryTopicSuffix}"`)
     }
-    if (topic === result.deadLetterTopic || topic === result.endpointEventsTopic) {
+    if (topic === result.deadLetterTopic || topic === result.endpointEventsTopic || topic === result.subscriptionsTopic) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" is also DEAD_LETTER_TOPIC or ENDPOINT_EVENTS_TOPIC`)
     }
   }

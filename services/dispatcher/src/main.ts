@@ -1,11 +1,12 @@
-// Wires the dispatcher together: config → logger → metrics → subscriptions →
-// registry → HTTP deliverer → Kafka runtime → health server → signals.
+// Wires the dispatcher together: config → logger → metrics → registry →
+// HTTP deliverer → Kafka → subscriptions → runtime → health and admin
+// servers → signals.
 // No logic lives here.
 import { Kafka, logLevel as kafkaLogLevel } from 'kafkajs'
 import { createEventCodec, createEventRegistry, quietKafkajsTimerWarning } from '../../events/src/index.js'
 import { loadConfig } from './config.js'
 import { createHttpDeliverer } from './delivery/http-deliverer.js'
-import { createSsrfPolicy } from './delivery/ssrf.js'
+import { checkEndpointUrl, createSsrfPolicy } from './delivery/ssrf.js'
 import { createHealthServer } from './http/health.js'
 import { DispatcherRuntime } from './kafka/consumer.js'
 import { createRecordDecoder } from './kafka/decode.js'
@@ -13,7 +14,13 @@ import { bootstrapTopics } from './kafka/topics.js'
 import { createLogger } from './logger.js'
 import { createMetrics } from './metrics.js'
 import { installShutdown } from './shutdown.js'
-import { FileSubscriptionStore } from './subscriptions/file-store.js'
+import { importSubscriptionsFile } from './cli/import-subscriptions.js'
+import { createAdminApi, startAdminServer } from './http/admin-api.js'
+import { createTestEventSender } from './http/admin/test-event.js'
+import { createKafkaDeadLetters } from './redrive/kafka-dead-letters.js'
+import { createSecretCipher } from './subscriptions/crypto.js'
+import { watchEndpointTransitions } from './subscriptions/endpoint-transitions.js'
+import { TopicSubscriptionStore } from './subscriptions/topic-store.js'
 import { VERSION } from './version.js'
 
 async function main (): Promise<void> {
@@ -32,7 +39,6 @@ async function main (): Promise<void> {
   if (ssrf.allow.length > 0 || ssrf.allowHttp) {
     log.warn({ allowCidrs: config.ssrfAllowCidrs, allowHttp: config.allowHttp }, 'SSRF protection relaxed: for development and tests only')
   }
-  const subscriptions = FileSubscriptionStore.fromFile(config.subscriptionsFile, ssrf)
   const codec = createEventCodec({ registry: createEventRegistry({ url: config.schemaRegistryUrl, autoRegister: false, retries: 2 }) })
   const deliverer = createHttpDeliverer({
     ssrf,
@@ -61,6 +67,31 @@ async function main (): Promise<void> {
   await admin.disconnect()
   log.info({ created: topics.created, partitions: topics.partitionsBySource }, 'topics ready')
 
+  const subscriptionsLog = rootLog.child({ module: 'subscriptions' })
+  const subscriptions = new TopicSubscriptionStore({
+    kafka,
+    cipher: createSecretCipher(config.secretsEncryptionKeys.keys, config.secretsEncryptionKeys.currentId),
+    ssrf,
+    topic: config.subscriptionsTopic,
+    partitions: config.subscriptionsTopicPartitions,
+    replicationFactor: config.topicReplicationFactor,
+    groupIdPrefix: `${config.consumerGroupId}-subscriptions`,
+    onError: (err, context) => {
+      if (context.fatal === true) {
+        subscriptionsLog.fatal({ err, ...context }, 'subscription store stopped following its topic; exiting so the orchestrator restarts us')
+        process.exit(1)
+      }
+      subscriptionsLog.error({ err, ...context }, 'subscription store error')
+    }
+  })
+  // Every subscription is known before the first record is consumed.
+  await subscriptions.start()
+  if (config.subscriptionsFile !== undefined) {
+    const imported = await importSubscriptionsFile(subscriptions, config.subscriptionsFile, ssrf)
+    log.info({ file: config.subscriptionsFile, created: imported.created.length, updated: imported.updated.length, unchanged: imported.unchanged.length }, 'subscriptions file imported')
+  }
+  log.info({ topic: subscriptions.topic, subscriptions: subscriptions.all().length }, 'subscriptions loaded')
+
   const runtime = new DispatcherRuntime({
     config,
     kafka,
@@ -74,6 +105,25 @@ async function main (): Promise<void> {
       process.exit(1)
     }
   })
+  watchEndpointTransitions(subscriptions, {
+    resumed: (subscription) => runtime.resumeEndpoint(subscription.id),
+    enabledChanged: (subscription, enabled) => {
+      void runtime.publishEndpointEvent(enabled ? 'endpoint.enabled' : 'endpoint.disabled', subscription, subscription.disabledReason ?? (enabled ? 'enabled' : 'disabled'))
+    }
+  })
+  const adminApi = createAdminApi({
+    store: subscriptions,
+    tokens: config.adminTokens,
+    deadLetters: createKafkaDeadLetters({ kafka, deadLetterTopic: config.deadLetterTopic, retryTopicSuffix: config.retryTopicSuffix }),
+    sendTestEvent: createTestEventSender({ deliver: deliverer.deliver }),
+    endpointStatus: (id) => runtime.endpointStatus(id),
+    ssrfCheck: (url) => checkEndpointUrl(url, ssrf),
+    logger: rootLog.child({ module: 'admin-api' })
+  })
+  if (config.adminTokens.length === 0) log.warn('ADMIN_TOKENS is empty: the admin API refuses every call')
+  const adminServer = await startAdminServer(adminApi, { port: config.adminPort, host: config.adminHost })
+  log.info({ host: adminServer.host, port: adminServer.port }, 'admin API listening')
+
   const health = createHealthServer({ ready: () => runtime.ready }, metrics.registry)
   await new Promise<void>((resolve) => health.listen(config.httpPort, config.httpHost, resolve))
   const address = health.address()
@@ -82,7 +132,10 @@ async function main (): Promise<void> {
   installShutdown({
     log: rootLog.child({ module: 'shutdown' }),
     steps: [
+      ['admin api', () => adminServer.close()],
       ['dispatcher', () => runtime.close()],
+      // After the runtime: draining may still disable an endpoint.
+      ['subscriptions', () => subscriptions.close()],
       ['http deliverer', () => deliverer.close()],
       ['health server', () => new Promise<void>((resolve) => health.close(() => resolve()))]
     ]

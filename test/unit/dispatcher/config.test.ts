@@ -6,7 +6,7 @@ import { configOptions, loadConfig } from '../../../services/dispatcher/src/conf
 const required = {
   KAFKA_BROKERS: '127.0.0.1:19092',
   SCHEMA_REGISTRY_URL: 'http://127.0.0.1:18081/apis/ccompat/v7/',
-  SUBSCRIPTIONS_FILE: '/etc/webhooks/subscriptions.json'
+  SECRETS_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`
 }
 
 function configError (env: Record<string, string>): { code?: string, variable?: string, message: string } {

@@ -8,6 +8,7 @@ import type { Deliverer } from '../delivery/types.js'
 import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from '../engine/delivery-task.js'
 import { RetryLane, type RetryPlan } from '../engine/retry-lane.js'
 import { CircuitBreakers } from '../engine/circuit-breaker.js'
+import { EndpointStats } from '../engine/endpoint-stats.js'
 import { Scheduler } from '../engine/scheduler.js'
 import { SourceLane, type RecordPlan } from '../engine/source-lane.js'
 import type { MetricSources, Metrics } from '../metrics.js'
@@ -72,6 +73,7 @@ export class DispatcherRuntime {
   readonly #lastCommitted = new Map<string, string>()
   readonly #scheduler: Scheduler
   readonly #breakers: CircuitBreakers
+  readonly #endpointStats = new EndpointStats()
   #endpointEvents: OrderedSender | undefined
   #consumer: Consumer | undefined
   #producer: Producer | undefined
@@ -619,6 +621,7 @@ export class DispatcherRuntime {
     const lane = 'retryOffset' in task ? 'retry' : 'source'
     this.#o.metrics.attemptDuration.observe({ outcome: outcome.kind === 'delivered' ? 'delivered' : 'failed' }, result.durationMs / 1000)
     this.#breakers.record(subscription.id, outcome.kind === 'delivered', this.#now(), gate.probe)
+    this.#endpointStats.record(subscription.id, outcome.kind === 'delivered', this.#now(), result.kind === 'response' ? `HTTP ${result.status}` : result.code)
     if (outcome.kind === 'delivered') {
       this.#o.metrics.deliveries.inc({ outcome: 'delivered', status_class: '2xx', lane })
       this.#o.metrics.endToEndLag.observe(Math.max(0, this.#now() - task.occurredAt) / 1000)
@@ -665,8 +668,8 @@ export class DispatcherRuntime {
     const subscription = this.#o.subscriptions.get(subscriptionId)
     if (subscription?.enabled !== true) return
     this.#o.metrics.endpointDisables.inc()
+    // The store's change notification announces it (endpoint-transitions.ts).
     this.#o.subscriptions.disable(subscriptionId, reason)
-    void this.publishEndpointEvent('endpoint.disabled', subscription, reason)
     this.#log.warn({ subscriptionId, reason }, 'endpoint disabled')
   }
 
@@ -677,6 +680,17 @@ export class DispatcherRuntime {
   async publishEndpointEvent (type: 'endpoint.disabled' | 'endpoint.enabled', subscription: { id: string, tenantId: string }, reason: string): Promise<void> {
     const event = { type, subscriptionId: subscription.id, tenantId: subscription.tenantId, reason, at: new Date(this.#now()).toISOString() }
     await this.#endpointEvents?.send({ key: Buffer.from(subscription.id), value: Buffer.from(JSON.stringify(event)), headers: {} })
+  }
+
+  /** What the admin API shows about an endpoint: recent results, circuit state, why disabled. */
+  endpointStatus (subscriptionId: string): { recentSuccesses: number, recentFailures: number, lastError?: string, lastAttemptAt?: number, circuit: 'closed' | 'open' | 'half-open', disabledReason?: string } {
+    const now = this.#now()
+    const disabledReason = this.#o.subscriptions.get(subscriptionId)?.disabledReason
+    return {
+      ...this.#endpointStats.view(subscriptionId, now),
+      circuit: this.#breakers.state(subscriptionId, now),
+      ...(disabledReason === undefined ? {} : { disabledReason })
+    }
   }
 
   /** An endpoint resumed (or was re-enabled): its held deliveries may run again. */

@@ -54,6 +54,7 @@ export class FileSubscriptionStore implements SubscriptionSource {
     const subscription = this.byId.get(id)
     if (subscription === undefined) return
     subscription.enabled = false
+    subscription.disabledReason = reason
     this.disabledReasons.set(id, reason)
   }
 

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto'
+import type { Kafka } from 'kafkajs'
+import { toDeadLetter } from '../http/admin/dead-letter-record.js'
+import type { DeadLetter, DeadLetterOperations } from '../http/admin/types.js'
+import { matchesFilter, summarizeDeadLetter, type RedriveFilter } from './filter.js'
+import { redrive } from './run.js'
+
+export interface KafkaDeadLettersOptions {
+  kafka: Kafka
+  deadLetterTopic: string
+  retryTopicSuffix: string
+}
+
+/** The admin API's dead-letter operations on the dead-letter topic. */
+export function createKafkaDeadLetters ({ kafka, deadLetterTopic, retryTopicSuffix }: KafkaDeadLettersOptions): DeadLetterOperations {
+  return {
+    list: (filter, limit) => listDeadLetters(kafka, deadLetterTopic, filter, limit),
+    redrive: (filter, dryRun) => redrive({ kafka, deadLetterTopic, retryTopicSuffix, filter, dryRun })
+  }
+}
+
+/**
+ * Up to `limit` matching dead letters, oldest first per partition: reads the
+ * topic from its start to the end offsets captured now, with a throwaway
+ * group that never commits.
+ */
+async function listDeadLetters (kafka: Kafka, topic: string, filter: RedriveFilter, limit: number): Promise<DeadLetter[]> {
+  const admin = kafka.admin()
+  await admin.connect()
+  let ends: Map<number, bigint>
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic)
+    ends = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]))
+  } finally {
+    await admin.disconnect()
+  }
+  if (ends.size === 0) return []
+  const groupId = `whd-dead-letter-list-${randomUUID()}`
+  const consumer = kafka.consumer({ groupId })
+  const letters: DeadLetter[] = []
+  try {
+    await consumer.connect()
+    await consumer.subscribe({ topics: [topic], fromBeginning: true })
+    await new Promise<void>((resolve, reject) => {
+      consumer.on(consumer.events.CRASH, (event) => reject(event.payload.error))
+      void consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          const end = ends.get(partition)
+          if (end === undefined) return
+          const offset = BigInt(message.offset)
+          if (offset < end && letters.length < limit && matchesFilter(summarizeDeadLetter(message), filter)) {
+            letters.push(toDeadLetter(message, topic, partition))
+          }
+          if (offset + 1n >= end) ends.delete(partition)
+          if (ends.size === 0 || letters.length >= limit) resolve()
+        }
+      })
+    })
+  } finally {
+    await consumer.disconnect()
+    const admin2 = kafka.admin()
+    await admin2.connect().then(() => admin2.deleteGroups([groupId])).catch(() => undefined).finally(() => admin2.disconnect())
+  }
+  return letters
+}
