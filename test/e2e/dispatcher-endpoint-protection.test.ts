@@ -49,7 +49,9 @@ describe('per-endpoint protection', () => {
     const free = times('sub-free')
     // 20 at once (one second's burst), then 20 a second: 80 take ≥ 3 s.
     expect((limited.at(-1) as number) - (limited[0] as number)).toBeGreaterThanOrEqual(2700)
-    for (let i = 0; i + 41 < limited.length; i++) expect((limited[i + 40] as number) - (limited[i] as number)).toBeGreaterThanOrEqual(950)
+    // Any 41 consecutive deliveries span about a second (timed at the
+    // receiver, so allow for jitter); unlimited, they would take milliseconds.
+    for (let i = 0; i + 41 < limited.length; i++) expect((limited[i + 40] as number) - (limited[i] as number)).toBeGreaterThanOrEqual(750)
     expect((free.at(-1) as number) - (free[0] as number)).toBeLessThan(2000)
     expect(s.check(produced).orderViolations).toEqual([])
   }, 120_000)

@@ -12,6 +12,28 @@ export interface DeliveryRequest {
   secrets: string[]
   /** Deadline for this attempt, connect to end of response body. */
   timeoutMs?: number
+  /**
+   * The endpoint's mutual-TLS client certificate and extra CA (the
+   * subscription's `tls`). Unset, or with every field empty, the request
+   * goes over the deliverer's shared connections.
+   */
+  tls?: DeliveryTlsMaterial
+}
+
+/**
+ * TLS material of one endpoint, PEM text (the key already decrypted, in
+ * memory only). Certificate and key go together.
+ */
+export interface DeliveryTlsMaterial {
+  /** Client certificate (chain) presented to the endpoint. */
+  clientCertPem?: string
+  /** Private key of `clientCertPem`, unencrypted. Never logged. */
+  clientKeyPem?: string
+  /**
+   * One or more CA certificates trusted for the endpoint's server
+   * certificate, in addition to (not instead of) the deliverer's trust store.
+   */
+  caPem?: string
 }
 
 export type AttemptErrorCode =

@@ -17,6 +17,7 @@ import type { SubscriptionSource } from '../subscriptions/types.js'
 import { createCoPartitionAssigner } from './assigner.js'
 import type { DecodedEvent, RecordDecoder } from './decode.js'
 import { OrderedSender } from './ordered-sender.js'
+import { retryRetriable } from './retriable.js'
 import { readNotBefore, readParkedState, toDeadLetterRecord, toParkedRecord, type ParkedState } from './parked-record.js'
 
 export interface DispatcherRuntimeOptions {
@@ -190,7 +191,8 @@ export class DispatcherRuntime {
     })
     await consumer.connect()
     const topics = config.sourceTopics.flatMap((t) => [t, retryTopicOf(config, t)])
-    await consumer.subscribe({ topics, fromBeginning: true })
+    // The retry topics may have been created a moment ago.
+    await retryRetriable(() => consumer.subscribe({ topics, fromBeginning: true }))
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

@@ -1,6 +1,7 @@
 import type { Admin } from 'kafkajs'
 import { retryTopicOf, type DispatcherConfig } from '../config.js'
 import { TopicLayoutError } from '../errors.js'
+import { retryRetriable } from './retriable.js'
 
 /** What a start-up check found and did. */
 export interface TopicBootstrapReport {
@@ -22,7 +23,7 @@ export async function bootstrapTopics (
 ): Promise<TopicBootstrapReport> {
   const retryTopics = config.sourceTopics.map((t) => retryTopicOf(config, t))
   const existing = new Set(await admin.listTopics())
-  const metadata = await admin.fetchTopicMetadata({ topics: [...config.sourceTopics, ...retryTopics, config.deadLetterTopic].filter((t) => existing.has(t)) })
+  const metadata = await retryRetriable(() => admin.fetchTopicMetadata({ topics: [...config.sourceTopics, ...retryTopics, config.deadLetterTopic].filter((t) => existing.has(t)) }))
   if (config.endpointEventsTopic !== undefined && !existing.has(config.endpointEventsTopic)) {
     existing.add(config.endpointEventsTopic)
     await admin.createTopics({ topics: [{ topic: config.endpointEventsTopic, numPartitions: 1, replicationFactor }], waitForLeaders: true })

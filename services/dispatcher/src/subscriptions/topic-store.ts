@@ -2,6 +2,7 @@
 // (DESIGN §6): the topic is the source of truth, every instance materialises
 // it in memory and applies changes live, its own writes included.
 import { randomUUID } from 'node:crypto'
+import { retryRetriable } from '../kafka/retriable.js'
 import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs'
 import { TopicLayoutError } from '../errors.js'
 import { SecretKeyError, type SecretCipher } from './crypto.js'
@@ -140,7 +141,8 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
       await this.#admin.connect()
       await this.#ensureTopic(this.#admin)
       const ends = new Map<number, bigint>()
-      for (const p of await this.#admin.fetchTopicOffsets(this.topic)) {
+      const admin = this.#admin
+      for (const p of await retryRetriable(() => admin.fetchTopicOffsets(this.topic))) {
         ends.set(p.partition, BigInt(p.high))
         this.#positions.set(p.partition, BigInt(p.low))
       }
@@ -168,7 +170,7 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
         }
       })
       await consumer.connect()
-      await consumer.subscribe({ topics: [this.topic], fromBeginning: true })
+      await retryRetriable(() => consumer.subscribe({ topics: [this.topic], fromBeginning: true }))
       await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {
