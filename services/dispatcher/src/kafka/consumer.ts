@@ -615,6 +615,7 @@ export class DispatcherRuntime {
       webhookId: task.webhookId,
       body: task.body,
       secrets: subscription.secrets,
+      tls: subscription.tls,
       timeoutMs: this.#o.config.deliveryTimeoutMs
     })
     this.#o.metrics.inFlight.dec()

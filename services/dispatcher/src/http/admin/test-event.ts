@@ -30,7 +30,7 @@ export function createTestEventSender (options: TestEventSenderOptions): SendTes
       timestamp: new Date(now()).toISOString(),
       data: { subscriptionId: subscription.id, message: 'Test event from the webhook dispatcher admin API' }
     })
-    const result = await options.deliver({ url: subscription.url, webhookId: newId(), body, secrets: [...subscription.secrets] })
+    const result = await options.deliver({ url: subscription.url, webhookId: newId(), body, secrets: [...subscription.secrets], tls: subscription.tls })
     return result.kind === 'response'
       ? { status: result.status, durationMs: result.durationMs }
       : { error: result.code, durationMs: result.durationMs }
