@@ -19,7 +19,7 @@ import { createAdminApi, startAdminServer } from './http/admin-api.js'
 import { createTestEventSender } from './http/admin/test-event.js'
 import { createKafkaDeadLetters } from './redrive/kafka-dead-letters.js'
 import { createSecretCipher } from './subscriptions/crypto.js'
-import { watchEndpointTransitions } from './subscriptions/endpoint-transitions.js'
+import { announcingEnableChanges, watchHeldReleases } from './subscriptions/endpoint-transitions.js'
 import { TopicSubscriptionStore } from './subscriptions/topic-store.js'
 import { VERSION } from './version.js'
 
@@ -105,14 +105,9 @@ async function main (): Promise<void> {
       process.exit(1)
     }
   })
-  watchEndpointTransitions(subscriptions, {
-    resumed: (subscription) => runtime.resumeEndpoint(subscription.id),
-    enabledChanged: (subscription, enabled) => {
-      void runtime.publishEndpointEvent(enabled ? 'endpoint.enabled' : 'endpoint.disabled', subscription, subscription.disabledReason ?? (enabled ? 'enabled' : 'disabled'))
-    }
-  })
+  watchHeldReleases(subscriptions, (id) => runtime.resumeEndpoint(id))
   const adminApi = createAdminApi({
-    store: subscriptions,
+    store: announcingEnableChanges(subscriptions, (type, subscription, reason) => { void runtime.publishEndpointEvent(type, subscription, reason) }),
     tokens: config.adminTokens,
     deadLetters: createKafkaDeadLetters({ kafka, deadLetterTopic: config.deadLetterTopic, retryTopicSuffix: config.retryTopicSuffix }),
     sendTestEvent: createTestEventSender({ deliver: deliverer.deliver }),

@@ -671,8 +671,8 @@ export class DispatcherRuntime {
     const subscription = this.#o.subscriptions.get(subscriptionId)
     if (subscription?.enabled !== true) return
     this.#o.metrics.endpointDisables.inc()
-    // The store's change notification announces it (endpoint-transitions.ts).
     this.#o.subscriptions.disable(subscriptionId, reason)
+    void this.publishEndpointEvent('endpoint.disabled', subscription, reason)
     this.#log.warn({ subscriptionId, reason }, 'endpoint disabled')
   }
 
@@ -696,7 +696,7 @@ export class DispatcherRuntime {
     }
   }
 
-  /** An endpoint resumed (or was re-enabled): its held deliveries may run again. */
+  /** An endpoint resumed, was re-enabled, disabled or deleted: its held deliveries move on. */
   resumeEndpoint (subscriptionId: string): void {
     this.#breakers.forget(subscriptionId)
     for (const pair of this.#pairs.values()) pair.retry.releaseHeld(subscriptionId)

@@ -26,7 +26,7 @@ export async function bootstrapTopics (
   const metadata = await retryRetriable(() => admin.fetchTopicMetadata({ topics: [...config.sourceTopics, ...retryTopics, config.deadLetterTopic].filter((t) => existing.has(t)) }))
   if (config.endpointEventsTopic !== undefined && !existing.has(config.endpointEventsTopic)) {
     existing.add(config.endpointEventsTopic)
-    await admin.createTopics({ topics: [{ topic: config.endpointEventsTopic, numPartitions: 1, replicationFactor }], waitForLeaders: true })
+    await retryRetriable(() => admin.createTopics({ topics: [{ topic: config.endpointEventsTopic as string, numPartitions: 1, replicationFactor }], waitForLeaders: true }))
   }
   const partitions = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]))
 
@@ -54,7 +54,7 @@ export async function bootstrapTopics (
     })
   }
   if (toCreate.length > 0) {
-    await admin.createTopics({ topics: toCreate, waitForLeaders: true })
+    await retryRetriable(() => admin.createTopics({ topics: toCreate, waitForLeaders: true }))
   }
   return { created: toCreate.map((t) => t.topic), partitionsBySource }
 }

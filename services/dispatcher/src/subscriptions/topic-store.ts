@@ -200,7 +200,7 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
   async #ensureTopic (admin: Admin): Promise<void> {
     if (!(await admin.listTopics()).includes(this.topic)) {
       // false: another instance created it meanwhile, which is as good.
-      await admin.createTopics({
+      await retryRetriable(() => admin.createTopics({
         waitForLeaders: true,
         topics: [{
           topic: this.topic,
@@ -208,7 +208,7 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
           replicationFactor: this.#replicationFactor,
           configEntries: [{ name: 'cleanup.policy', value: 'compact' }]
         }]
-      })
+      }))
       return
     }
     const { resources } = await admin.describeConfigs({
