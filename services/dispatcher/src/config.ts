@@ -12,6 +12,10 @@ import { parseSecretKeys, type SecretKey } from './subscriptions/crypto.js'
 export interface DispatcherConfig {
   kafkaBrokers: string[]
   kafkaClientId: string
+  kafkaSsl: boolean
+  kafkaSaslMechanism: 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512'
+  kafkaSaslUsername: string | undefined
+  kafkaSaslPassword: string | undefined
   consumerGroupId: string
   sessionTimeoutMs: number
   schemaRegistryUrl: string
@@ -116,6 +120,13 @@ const cidrList: Parser<string[]> = (raw, variable) => {
   })
 }
 
+const saslMechanisms = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const
+const saslMechanism: Parser<(typeof saslMechanisms)[number]> = (raw, variable) => {
+  const value = raw.trim().toLowerCase()
+  if (!(saslMechanisms as readonly string[]).includes(value)) throw new ConfigError(variable, `must be one of ${saslMechanisms.join(', ')}, got "${raw}"`)
+  return value as (typeof saslMechanisms)[number]
+}
+
 // `none` stands for "not set": an empty variable means "use the default".
 const optionalPath: Parser<string | undefined> = (raw) => (raw.trim().toLowerCase() === 'none' ? undefined : raw.trim())
 const secretKeys: Parser<{ keys: SecretKey[], currentId: string }> = (raw, variable) => parseSecretKeys(raw, variable)
@@ -137,6 +148,10 @@ function option<K extends keyof DispatcherConfig> (spec: OptionSpec<K>): OptionS
 export const configOptions = [
   option({ key: 'kafkaBrokers', variable: 'KAFKA_BROKERS', description: 'Kafka bootstrap servers, comma-separated host:port', defaultValue: undefined, parse: list }),
   option({ key: 'kafkaClientId', variable: 'KAFKA_CLIENT_ID', description: 'Kafka client id', defaultValue: 'webhook-dispatcher', parse: text }),
+  option({ key: 'kafkaSsl', variable: 'KAFKA_SSL', description: 'Connect to Kafka with TLS (a private CA via NODE_EXTRA_CA_CERTS)', defaultValue: 'false', parse: boolean }),
+  option({ key: 'kafkaSaslMechanism', variable: 'KAFKA_SASL_MECHANISM', description: 'Kafka SASL mechanism: none, plain, scram-sha-256 or scram-sha-512', defaultValue: 'none', parse: saslMechanism }),
+  option({ key: 'kafkaSaslUsername', variable: 'KAFKA_SASL_USERNAME', description: 'Kafka SASL user name (with KAFKA_SASL_MECHANISM)', defaultValue: 'none', parse: optionalPath }),
+  option({ key: 'kafkaSaslPassword', variable: 'KAFKA_SASL_PASSWORD', description: 'Kafka SASL password (with KAFKA_SASL_MECHANISM); never logged', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'consumerGroupId', variable: 'KAFKA_GROUP_ID', description: 'Consumer group shared by all dispatcher instances', defaultValue: 'webhook-dispatcher', parse: text }),
   option({ key: 'sessionTimeoutMs', variable: 'KAFKA_SESSION_TIMEOUT_MS', description: 'Consumer group session timeout: how soon a crashed member\'s partitions move', defaultValue: '30000', parse: integer(6000, 300_000) }),
   option({ key: 'schemaRegistryUrl', variable: 'SCHEMA_REGISTRY_URL', description: 'Confluent-compatible schema registry base URL (Apicurio: …/apis/ccompat/v7)', defaultValue: undefined, parse: url }),
@@ -195,6 +210,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     if (topic === result.deadLetterTopic || topic === result.endpointEventsTopic || topic === result.subscriptionsTopic) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" is also DEAD_LETTER_TOPIC or ENDPOINT_EVENTS_TOPIC`)
     }
+  }
+  if (result.kafkaSaslMechanism !== 'none' && (result.kafkaSaslUsername === undefined || result.kafkaSaslPassword === undefined)) {
+    throw new ConfigError(result.kafkaSaslUsername === undefined ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD', `is required with KAFKA_SASL_MECHANISM=${result.kafkaSaslMechanism}`)
   }
   if (result.endpointMaxInFlight > result.maxInFlight) {
     throw new ConfigError('ENDPOINT_MAX_IN_FLIGHT', `must not exceed MAX_IN_FLIGHT (${result.maxInFlight})`)

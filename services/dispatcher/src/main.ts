@@ -2,7 +2,7 @@
 // HTTP deliverer → Kafka → subscriptions → runtime → health and admin
 // servers → signals.
 // No logic lives here.
-import { Kafka, logLevel as kafkaLogLevel } from 'kafkajs'
+import { Kafka, logLevel as kafkaLogLevel, type SASLOptions } from 'kafkajs'
 import { createEventCodec, createEventRegistry, quietKafkajsTimerWarning } from '../../events/src/index.js'
 import { loadConfig } from './config.js'
 import { createHttpDeliverer } from './delivery/http-deliverer.js'
@@ -52,6 +52,10 @@ async function main (): Promise<void> {
   const kafka = new Kafka({
     brokers: [...config.kafkaBrokers],
     clientId: config.kafkaClientId,
+    ssl: config.kafkaSsl,
+    ...(config.kafkaSaslMechanism === 'none'
+      ? {}
+      : { sasl: { mechanism: config.kafkaSaslMechanism, username: config.kafkaSaslUsername ?? '', password: config.kafkaSaslPassword ?? '' } as SASLOptions }),
     logLevel: kafkaLogLevel.WARN,
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, ...rest } = entry

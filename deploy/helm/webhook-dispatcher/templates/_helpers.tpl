@@ -1,0 +1,245 @@
+{{/*
+The chart name, or nameOverride; at most 63 characters (a DNS label).
+*/}}
+{{- define "webhook-dispatcher.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The full name of every resource: fullnameOverride, or "<release>-<name>"
+(just the release name when it already contains the chart name), truncated to
+63 characters because some Kubernetes name fields are limited to that.
+*/}}
+{{- define "webhook-dispatcher.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+"name-version" for the helm.sh/chart label ("+" is not allowed in labels).
+*/}}
+{{- define "webhook-dispatcher.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Selector labels: the immutable subset that Deployment and Service select on.
+Never add a label here that can change between releases.
+*/}}
+{{- define "webhook-dispatcher.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "webhook-dispatcher.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Labels of every object: the selector labels plus the descriptive ones.
+*/}}
+{{- define "webhook-dispatcher.labels" -}}
+helm.sh/chart: {{ include "webhook-dispatcher.chart" . }}
+{{ include "webhook-dispatcher.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/component: dispatcher
+app.kubernetes.io/part-of: webhook-dispatcher
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "webhook-dispatcher.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "webhook-dispatcher.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "webhook-dispatcher.image" -}}
+{{- $tag := .Values.image.tag | default .Chart.AppVersion }}
+{{- if .Values.image.digest }}
+{{- printf "%s:%s@%s" .Values.image.repository $tag .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Secret the sensitive variables come from: the user's, or the chart's.
+*/}}
+{{- define "webhook-dispatcher.secretName" -}}
+{{- .Values.secrets.existingSecret | default (include "webhook-dispatcher.fullname" .) }}
+{{- end }}
+
+{{/*
+The dispatcher's non-secret environment, one variable per key, in the
+dispatcher's own names (services/dispatcher/src/config.ts). Every setting is
+written out, defaults included, so the ConfigMap shows the effective
+configuration. Lists are joined with commas; an empty list is "none".
+*/}}
+{{- define "webhook-dispatcher.env" -}}
+{{- $v := .Values -}}
+KAFKA_BROKERS: {{ $v.kafka.brokers | quote }}
+KAFKA_CLIENT_ID: {{ $v.kafka.clientId | quote }}
+KAFKA_GROUP_ID: {{ $v.kafka.groupId | quote }}
+KAFKA_SESSION_TIMEOUT_MS: {{ int64 $v.kafka.sessionTimeoutMs | toString | quote }}
+SCHEMA_REGISTRY_URL: {{ $v.schemaRegistry.url | quote }}
+SOURCE_TOPICS: {{ join "," $v.kafka.sourceTopics | quote }}
+RETRY_TOPIC_SUFFIX: {{ $v.kafka.retryTopicSuffix | quote }}
+DEAD_LETTER_TOPIC: {{ $v.kafka.deadLetterTopic | quote }}
+ENDPOINT_EVENTS_TOPIC: {{ $v.kafka.endpointEventsTopic | quote }}
+TOPIC_REPLICATION_FACTOR: {{ int64 $v.kafka.topicReplicationFactor | toString | quote }}
+SUBSCRIPTIONS_TOPIC: {{ $v.kafka.subscriptionsTopic | quote }}
+SUBSCRIPTIONS_TOPIC_PARTITIONS: {{ int64 $v.kafka.subscriptionsTopicPartitions | toString | quote }}
+SUBSCRIPTIONS_FILE: {{ include "webhook-dispatcher.subscriptionsFilePath" . | default "none" | quote }}
+ADMIN_PORT: {{ int64 $v.admin.port | toString | quote }}
+ADMIN_HOST: {{ $v.admin.host | quote }}
+MAX_IN_FLIGHT: {{ int64 $v.engine.maxInFlight | toString | quote }}
+ENDPOINT_MAX_IN_FLIGHT: {{ int64 $v.engine.endpointMaxInFlight | toString | quote }}
+PARTITION_WINDOW_RECORDS: {{ int64 $v.engine.partitionWindowRecords | toString | quote }}
+RETRY_MAX_PARKED_IN_MEMORY: {{ int64 $v.engine.retryMaxParkedInMemory | toString | quote }}
+CIRCUIT_FAILURE_THRESHOLD: {{ int64 $v.delivery.circuitFailureThreshold | toString | quote }}
+CIRCUIT_OPEN_MS: {{ int64 $v.delivery.circuitOpenMs | toString | quote }}
+AUTO_DISABLE_AFTER_HOURS: {{ int64 $v.delivery.autoDisableAfterHours | toString | quote }}
+COMMIT_INTERVAL_MS: {{ int64 $v.engine.commitIntervalMs | toString | quote }}
+CONNECT_TIMEOUT_MS: {{ int64 $v.delivery.connectTimeoutMs | toString | quote }}
+DELIVERY_TIMEOUT_MS: {{ int64 $v.delivery.deliveryTimeoutMs | toString | quote }}
+RETRY_SCHEDULE_MS: {{ include "webhook-dispatcher.joinIntegers" $v.delivery.retryScheduleMs | quote }}
+RETRY_MAX_AGE_SECONDS: {{ int64 $v.delivery.retryMaxAgeSeconds | toString | quote }}
+RETRY_AFTER_MAX_MS: {{ int64 $v.delivery.retryAfterMaxMs | toString | quote }}
+SCHEMA_LOOKUP_RETRIES: {{ int64 $v.schemaRegistry.lookupRetries | toString | quote }}
+SHUTDOWN_DEADLINE_MS: {{ int64 $v.engine.shutdownDeadlineMs | toString | quote }}
+HTTP_PORT: {{ int64 $v.metrics.port | toString | quote }}
+HTTP_HOST: {{ $v.metrics.host | quote }}
+SSRF_ALLOW_CIDRS: {{ join "," $v.delivery.ssrfAllowCidrs | default "none" | quote }}
+ALLOW_HTTP: {{ $v.delivery.allowHttp | toString | quote }}
+LOG_LEVEL: {{ $v.logLevel | quote }}
+KAFKA_SSL: {{ $v.kafka.tls.enabled | toString | quote }}
+{{- if $v.kafka.sasl.enabled }}
+KAFKA_SASL_MECHANISM: {{ $v.kafka.sasl.mechanism | quote }}
+{{- end }}
+{{- if $v.kafka.tls.caSecret.name }}
+NODE_EXTRA_CA_CERTS: {{ printf "/etc/webhook-dispatcher/kafka-ca/%s" $v.kafka.tls.caSecret.key | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Integers joined with commas. Values from YAML are float64 in templates, and
+`join` would print large ones in exponent notation (1.08e+07).
+*/}}
+{{- define "webhook-dispatcher.joinIntegers" -}}
+{{- $out := list }}
+{{- range . }}{{ $out = append $out (int64 . | toString) }}{{ end }}
+{{- join "," $out }}
+{{- end }}
+
+{{- define "webhook-dispatcher.subscriptionsFilePath" -}}
+{{- if .Values.subscriptionsFile.secretName }}
+{{- printf "/etc/webhook-dispatcher/subscriptions/%s" .Values.subscriptionsFile.key }}
+{{- end }}
+{{- end }}
+
+{{/*
+Checks across values that the JSON schema cannot express. Every failure is
+collected so that one run names all of them.
+*/}}
+{{- define "webhook-dispatcher.validate" -}}
+{{- $v := .Values }}
+{{- $errors := list }}
+{{- if not $v.kafka.brokers }}
+{{- $errors = append $errors "kafka.brokers is required: the Kafka bootstrap servers, comma-separated host:port" }}
+{{- end }}
+{{- if not $v.schemaRegistry.url }}
+{{- $errors = append $errors "schemaRegistry.url is required: the Confluent-compatible schema registry base URL" }}
+{{- end }}
+{{- if and (not $v.secrets.existingSecret) (not $v.secrets.encryptionKeys) }}
+{{- $errors = append $errors "secrets.encryptionKeys (or secrets.existingSecret) is required: AES-256 keys id:base64(32 bytes) that encrypt endpoint secrets at rest; keep a copy outside the cluster" }}
+{{- end }}
+{{- if and $v.kafka.sasl.enabled (not $v.secrets.existingSecret) (or (not $v.kafka.sasl.username) (not $v.kafka.sasl.password)) }}
+{{- $errors = append $errors "kafka.sasl.username and kafka.sasl.password are required when kafka.sasl.enabled (or put them in secrets.existingSecret)" }}
+{{- end }}
+{{- if and $v.kafka.sasl.enabled (eq $v.kafka.sasl.mechanism "plain") (not $v.kafka.tls.enabled) }}
+{{- $errors = append $errors "kafka.sasl.mechanism plain sends the password in clear text: enable kafka.tls too" }}
+{{- end }}
+{{- if gt (int64 $v.engine.endpointMaxInFlight) (int64 $v.engine.maxInFlight) }}
+{{- $errors = append $errors (printf "engine.endpointMaxInFlight (%d) must not exceed engine.maxInFlight (%d)" (int64 $v.engine.endpointMaxInFlight) (int64 $v.engine.maxInFlight)) }}
+{{- end }}
+{{- if lt (int64 $v.delivery.deliveryTimeoutMs) (int64 $v.delivery.connectTimeoutMs) }}
+{{- $errors = append $errors (printf "delivery.deliveryTimeoutMs (%d) must be at least delivery.connectTimeoutMs (%d)" (int64 $v.delivery.deliveryTimeoutMs) (int64 $v.delivery.connectTimeoutMs)) }}
+{{- end }}
+{{- $previous := 0 }}
+{{- range $v.delivery.retryScheduleMs }}
+{{- if lt (int64 .) (int64 $previous) }}
+{{- $errors = append $errors "delivery.retryScheduleMs must not decrease" }}
+{{- end }}
+{{- $previous = . }}
+{{- end }}
+{{- range $v.kafka.sourceTopics }}
+{{- if hasSuffix $v.kafka.retryTopicSuffix . }}
+{{- $errors = append $errors (printf "kafka.sourceTopics: %q ends with the retry suffix %q" . $v.kafka.retryTopicSuffix) }}
+{{- end }}
+{{- if has . (list $v.kafka.deadLetterTopic $v.kafka.endpointEventsTopic $v.kafka.subscriptionsTopic) }}
+{{- $errors = append $errors (printf "kafka.sourceTopics: %q is also the dead-letter, endpoint-events or subscriptions topic" .) }}
+{{- end }}
+{{- end }}
+{{- $graceMs := mul (int64 $v.terminationGracePeriodSeconds) 1000 }}
+{{- $neededMs := add (int64 $v.engine.shutdownDeadlineMs) 5000 }}
+{{- if lt $graceMs $neededMs }}
+{{- $errors = append $errors (printf "terminationGracePeriodSeconds (%d) must be at least engine.shutdownDeadlineMs + 5 s (%d s): Kubernetes would kill the pod before it has drained and committed" (int64 $v.terminationGracePeriodSeconds) (div (add $neededMs 999) 1000)) }}
+{{- end }}
+{{- if and $v.autoscaling.enabled $v.keda.enabled }}
+{{- $errors = append $errors "autoscaling.enabled and keda.enabled are exclusive: KEDA creates its own HorizontalPodAutoscaler" }}
+{{- end }}
+{{- if and $v.keda.enabled (gt (int64 $v.keda.maxReplicaCount) (int64 $v.kafka.partitions)) }}
+{{- $errors = append $errors (printf "keda.maxReplicaCount (%d) exceeds kafka.partitions (%d): instances beyond the source partitions get no work" (int64 $v.keda.maxReplicaCount) (int64 $v.kafka.partitions)) }}
+{{- end }}
+{{- if and $v.keda.enabled (gt (int64 $v.keda.minReplicaCount) (int64 $v.keda.maxReplicaCount)) }}
+{{- $errors = append $errors "keda.minReplicaCount exceeds keda.maxReplicaCount" }}
+{{- end }}
+{{- if and $v.autoscaling.enabled (gt (int64 $v.autoscaling.maxReplicas) (int64 $v.kafka.partitions)) }}
+{{- $errors = append $errors (printf "autoscaling.maxReplicas (%d) exceeds kafka.partitions (%d): instances beyond the source partitions get no work" (int64 $v.autoscaling.maxReplicas) (int64 $v.kafka.partitions)) }}
+{{- end }}
+{{- if and $v.autoscaling.enabled (gt (int64 $v.autoscaling.minReplicas) (int64 $v.autoscaling.maxReplicas)) }}
+{{- $errors = append $errors "autoscaling.minReplicas exceeds autoscaling.maxReplicas" }}
+{{- end }}
+{{- if $errors }}
+{{- fail (printf "\n\nwebhook-dispatcher: invalid values:\n  - %s\n" (join "\n  - " $errors)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Ports of "host:port" entries, unique and sorted.
+*/}}
+{{- define "webhook-dispatcher.kafkaPorts" -}}
+{{- $ports := list }}
+{{- range splitList "," .Values.kafka.brokers }}
+{{- $broker := trim . }}
+{{- if $broker }}
+{{- $ports = append $ports (regexReplaceAll "^.*:" $broker "") }}
+{{- end }}
+{{- end }}
+{{- $ports | uniq | sortAlpha | join "," }}
+{{- end }}
+
+{{/*
+Port of the registry URL: explicit, or the scheme's default.
+*/}}
+{{- define "webhook-dispatcher.registryPort" -}}
+{{- $url := urlParse .Values.schemaRegistry.url }}
+{{- if regexMatch ":[0-9]+$" $url.host }}
+{{- regexReplaceAll "^.*:" $url.host "" }}
+{{- else if eq $url.scheme "https" }}443
+{{- else }}80
+{{- end }}
+{{- end }}
+
+{{/*
+KEDA's name for the SASL mechanism.
+*/}}
+{{- define "webhook-dispatcher.kedaSasl" -}}
+{{- get (dict "plain" "plaintext" "scram-sha-256" "scram_sha256" "scram-sha-512" "scram_sha512") .Values.kafka.sasl.mechanism }}
+{{- end }}
