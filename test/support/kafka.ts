@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
+import { retryRetriable } from '../../services/dispatcher/src/kafka/retriable.js'
 import { testStack } from './stack.js'
 
 /** A topic name no other test uses. */
@@ -23,10 +24,13 @@ export async function createTestTopics (
   const kafka = await testKafka('test-admin')
   const admin = kafka.admin()
   await admin.connect()
-  await admin.createTopics({
+  // A fresh broker can answer UNKNOWN_TOPIC_OR_PARTITION while kafkajs waits
+  // for the new topics' leaders; a second try finds them created.
+  await retryRetriable(() => admin.createTopics({
     waitForLeaders: true,
     topics: topics.map(({ topic, numPartitions = 1 }) => ({ topic, numPartitions, replicationFactor: 1 }))
-  })
+  }))
+  await retryRetriable(() => admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) }))
   return {
     admin,
     cleanup: async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { ConfigResourceTypes, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { retryRetriable } from '../../../services/dispatcher/src/kafka/retriable.js'
 import { bootstrapTopics } from '../../../services/dispatcher/src/kafka/topics.js'
 import { startDispatcher, writeSubscriptionsFile } from '../../support/dispatcher-process.js'
 import { testKafka, uniqueTopic } from '../../support/kafka.js'
@@ -16,7 +17,7 @@ describe('bootstrapTopics', () => {
 
   const createTopics = async (topics: Array<{ topic: string, numPartitions: number }>): Promise<void> => {
     for (const { topic } of topics) made.add(topic)
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((t) => ({ ...t, replicationFactor: 1 })) })
+    await retryRetriable(() => admin.createTopics({ waitForLeaders: true, topics: topics.map((t) => ({ ...t, replicationFactor: 1 })) }))
   }
 
   const partitionCounts = async (topics: string[]): Promise<Record<string, number>> => {

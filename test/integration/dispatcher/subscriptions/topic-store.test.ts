@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { retryRetriable } from '../../../../services/dispatcher/src/kafka/retriable.js'
 import { createSsrfPolicy } from '../../../../services/dispatcher/src/delivery/ssrf.js'
 import { createSecretCipher, type SecretCipher } from '../../../../services/dispatcher/src/subscriptions/crypto.js'
 import type { StoreErrorContext } from '../../../../services/dispatcher/src/subscriptions/memory-store.js'
@@ -102,7 +103,7 @@ describe('TopicSubscriptionStore', () => {
 
   it('refuses a subscriptions topic that is not compacted', async () => {
     const topic = newTopic()
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }] })
+    await retryRetriable(() => admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }] }))
     const { store } = open(topic)
     await expect(store.start()).rejects.toMatchObject({ code: 'WHD_ERR_TOPIC_LAYOUT', message: expect.stringContaining('cleanup.policy=compact') })
     expect(store.ready).toBe(false)
