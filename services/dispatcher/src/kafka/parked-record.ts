@@ -132,11 +132,16 @@ export function readParkedState (message: { key: Buffer | null, value: Buffer | 
   if (topic === undefined || partition === undefined || offset === undefined || !/^\d+$/.test(offset)) {
     throw new ParkedRecordFormatError('record lacks whd-source-* headers')
   }
-  const state: ParkedState = {
+  return {
+    ...readDeliveryState(headers),
     source: { topic, partition, offset: BigInt(offset) },
-    record: { key: message.key, value: message.value, headers: originalHeaders(headers), timestamp: intHeader(headers, H.sourceTimestamp) ?? 0 },
-    attempts: intHeader(headers, H.attempts) ?? 0
+    record: { key: message.key, value: message.value, headers: originalHeaders(headers), timestamp: intHeader(headers, H.sourceTimestamp) ?? 0 }
   }
+}
+
+/** The delivery state in `whd-` headers; absent headers stay absent (attempts default to 0). */
+export function readDeliveryState (headers: IHeaders): DeliveryState {
+  const state: DeliveryState = { attempts: intHeader(headers, H.attempts) ?? 0 }
   const subscriptionId = header(headers, H.subscriptionId)
   if (subscriptionId !== undefined) state.subscriptionId = subscriptionId
   const firstFailureAt = intHeader(headers, H.firstFailureAt)

@@ -1,7 +1,7 @@
 // From a dead-letter record (kafka/parked-record.ts format) to what the admin
 // API lists: for the Kafka-backed DeadLetterOperations.list. Pure.
 import type { IHeaders } from 'kafkajs'
-import { H, header, intHeader } from '../../kafka/parked-record.js'
+import { H, readDeliveryState } from '../../kafka/parked-record.js'
 import { summarizeDeadLetter } from '../../redrive/filter.js'
 import type { DeadLetter } from './types.js'
 
@@ -11,15 +11,9 @@ export function toDeadLetter (
   topic: string,
   partition: number
 ): DeadLetter {
-  const headers = message.headers ?? {}
-  const letter: DeadLetter = { topic, partition, offset: message.offset, ...summarizeDeadLetter(message) }
-  const attempts = intHeader(headers, H.attempts)
-  if (attempts !== undefined) letter.attempts = attempts
-  const firstFailureAt = intHeader(headers, H.firstFailureAt)
-  if (firstFailureAt !== undefined) letter.firstFailureAt = firstFailureAt
-  const lastStatus = intHeader(headers, H.lastStatus)
-  if (lastStatus !== undefined) letter.lastStatus = lastStatus
-  const lastError = header(headers, H.lastError)
-  if (lastError !== undefined) letter.lastError = lastError
+  const { subscriptionId: _subscriptionId, attempts, ...delivery } = readDeliveryState(message.headers ?? {})
+  const letter: DeadLetter = { topic, partition, offset: message.offset, ...summarizeDeadLetter(message), ...delivery }
+  // A dead letter without the header (an undecodable source record) shows no attempts.
+  if (message.headers?.[H.attempts] !== undefined) letter.attempts = attempts
   return letter
 }
