@@ -1,29 +1,21 @@
 // The narrow seams the admin API depends on, besides the subscription store.
 // main.ts wires the Kafka- and HTTP-backed implementations; tests pass fakes.
-import type { RedriveFilter } from '../../redrive/filter.js'
+import type { DeliveryState } from '../../engine/delivery-task.js'
+import type { DeadLetterSummary, RedriveFilter } from '../../redrive/filter.js'
 import type { Subscription } from '../../subscriptions/types.js'
 
-/** One dead letter as the admin API lists it: metadata only, never the payload. */
-export interface DeadLetter {
+/**
+ * One dead letter as the admin API lists it: where it sits, what it says
+ * about itself ({@link DeadLetterSummary}) and the failed delivery's state;
+ * metadata only, never the payload. `lastError` is written by the
+ * dispatcher's classifier, never a response body.
+ */
+export interface DeadLetter extends DeadLetterSummary, Omit<DeliveryState, 'attempts' | 'subscriptionId'> {
   /** Where the dead letter itself sits. */
   topic: string
   partition: number
   offset: string
-  subscriptionId?: string
-  /** The record key: the account id. */
-  accountId?: string
-  /** `whd-dead-letter-reason`, e.g. `retries-exhausted`, `endpoint-gone`, `corrupt-avro`. */
-  reason?: string
-  /** Epoch milliseconds. */
-  deadLetteredAt?: number
-  sourceTopic?: string
-  sourcePartition?: number
-  sourceOffset?: string
   attempts?: number
-  firstFailureAt?: number
-  lastStatus?: number
-  /** Written by the dispatcher's classifier, never a response body. */
-  lastError?: string
 }
 
 /** Counts of a redrive (a subset of `RedriveResult` from `redrive/run.ts`). */

@@ -1,72 +1,19 @@
-import { readFileSync } from 'node:fs'
 import type { SsrfPolicy } from '../delivery/ssrf/address-policy.js'
 import { checkEndpointUrl } from '../delivery/ssrf/endpoint-url.js'
 import { SubscriptionSourceError } from '../errors.js'
-import type { Subscription, SubscriptionSource } from './types.js'
+import type { Subscription } from './types.js'
 
 const secretPattern = /^whsec_[A-Za-z0-9+/]+={0,2}$/
 
 /**
- * Subscriptions from a JSON file (`{ "subscriptions": [ … ] }`), validated at
- * start-up. An interim source until the topic-backed store exists; it keeps
- * its state in memory (a 410 disables an endpoint until restart).
+ * The subscriptions file (`{ "subscriptions": [ … ] }`) that seeds the
+ * subscriptions topic (SUBSCRIPTIONS_FILE, the import CLI). Validates the
+ * content; errors name the entry and field, and a repeated id is refused.
  */
-export class FileSubscriptionStore implements SubscriptionSource {
-  private readonly byId = new Map<string, Subscription>()
-  private readonly byTenant = new Map<string, Subscription[]>()
-  private readonly disabledReasons = new Map<string, string>()
-
-  constructor (subscriptions: readonly Subscription[]) {
-    for (const subscription of subscriptions) {
-      if (this.byId.has(subscription.id)) throw new SubscriptionSourceError(`duplicate subscription id "${subscription.id}"`)
-      const copy = { ...subscription, eventTypes: [...subscription.eventTypes], secrets: [...subscription.secrets] }
-      this.byId.set(copy.id, copy)
-      const list = this.byTenant.get(copy.tenantId) ?? []
-      list.push(copy)
-      this.byTenant.set(copy.tenantId, list)
-    }
-  }
-
-  /** `ssrf` also checks each URL as the admin API would (https, no blocked IP literal). */
-  static fromFile (path: string, ssrf?: SsrfPolicy): FileSubscriptionStore {
-    let raw: unknown
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'))
-    } catch (err) {
-      throw new SubscriptionSourceError(`cannot read subscriptions file ${path}: ${(err as Error).message}`, { cause: err })
-    }
-    return new FileSubscriptionStore(parseSubscriptions(raw, path, ssrf))
-  }
-
-  forTenant (tenantId: string): readonly Subscription[] {
-    return this.byTenant.get(tenantId) ?? []
-  }
-
-  get (id: string): Subscription | undefined {
-    return this.byId.get(id)
-  }
-
-  all (): readonly Subscription[] {
-    return [...this.byId.values()]
-  }
-
-  disable (id: string, reason: string): void {
-    const subscription = this.byId.get(id)
-    if (subscription === undefined) return
-    subscription.enabled = false
-    subscription.disabledReason = reason
-    this.disabledReasons.set(id, reason)
-  }
-
-  disabledReason (id: string): string | undefined {
-    return this.disabledReasons.get(id)
-  }
-}
-
-/** Validates the file's content; errors name the entry and field. */
 export function parseSubscriptions (raw: unknown, source = 'subscriptions', ssrf?: SsrfPolicy): Subscription[] {
   const list = (raw as { subscriptions?: unknown } | null)?.subscriptions
   if (!Array.isArray(list)) throw new SubscriptionSourceError(`${source}: expected an object with a "subscriptions" array`)
+  const seen = new Set<string>()
   return list.map((entry: unknown, index) => {
     const where = `${source}: subscriptions[${index}]`
     if (typeof entry !== 'object' || entry === null) throw new SubscriptionSourceError(`${where}: must be an object`)
@@ -77,6 +24,8 @@ export function parseSubscriptions (raw: unknown, source = 'subscriptions', ssrf
       return value
     }
     const id = str('id')
+    if (seen.has(id)) throw new SubscriptionSourceError(`${where}.id: duplicate subscription id "${id}"`)
+    seen.add(id)
     const tenantId = str('tenantId')
     const url = str('url')
     try {
