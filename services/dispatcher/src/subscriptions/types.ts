@@ -1,7 +1,6 @@
 /**
- * A tenant's webhook endpoint and what it receives. The file store reads these
- * today; the topic-backed store (webhooks.subscriptions) will implement the
- * same {@link SubscriptionSource} interface.
+ * A tenant's webhook endpoint and what it receives, as the subscription
+ * store (webhooks.subscriptions) materialises it for the engine.
  */
 export interface Subscription {
   id: string
