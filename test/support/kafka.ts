@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
+import { registerKafkaCodecs } from '../../services/events/src/index.js'
 import { retryRetriable } from '../../services/dispatcher/src/kafka/retriable.js'
 import { testStack } from './stack.js'
 
@@ -11,6 +12,8 @@ export function uniqueTopic (prefix = 'test'): string {
 /** A kafkajs client for the test stack, quiet unless something is wrong. */
 export async function testKafka (clientId = 'test'): Promise<Kafka> {
   const { brokers } = await testStack()
+  // The dispatcher writes compressed batches (KAFKA_COMPRESSION) that tests read back.
+  registerKafkaCodecs()
   return new Kafka({ brokers, clientId, logLevel: logLevel.ERROR })
 }
 

@@ -1,3 +1,4 @@
+import { compressionNames, DEFAULT_KAFKA_COMPRESSION, parseCompressionName, type CompressionName } from '../../events/src/index.js'
 import { parseCidr } from './delivery/ssrf/address-policy.js'
 import { ConfigError } from './errors.js'
 import { parseAdminTokens, type AdminToken } from './http/auth.js'
@@ -16,6 +17,7 @@ export interface DispatcherConfig {
   kafkaSaslMechanism: 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512'
   kafkaSaslUsername: string | undefined
   kafkaSaslPassword: string | undefined
+  kafkaCompression: CompressionName
   consumerGroupId: string
   sessionTimeoutMs: number
   schemaRegistryUrl: string
@@ -140,6 +142,12 @@ const logLevel: Parser<string> = (raw, variable) => {
   return value
 }
 
+const compression: Parser<CompressionName> = (raw, variable) => {
+  const name = parseCompressionName(raw)
+  if (name === undefined) throw new ConfigError(variable, `must be one of ${compressionNames.join(', ')}, got "${raw}"`)
+  return name
+}
+
 function option<K extends keyof DispatcherConfig> (spec: OptionSpec<K>): OptionSpec<K> {
   return spec
 }
@@ -152,6 +160,7 @@ export const configOptions = [
   option({ key: 'kafkaSaslMechanism', variable: 'KAFKA_SASL_MECHANISM', description: 'Kafka SASL mechanism: none, plain, scram-sha-256 or scram-sha-512', defaultValue: 'none', parse: saslMechanism }),
   option({ key: 'kafkaSaslUsername', variable: 'KAFKA_SASL_USERNAME', description: 'Kafka SASL user name (with KAFKA_SASL_MECHANISM)', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'kafkaSaslPassword', variable: 'KAFKA_SASL_PASSWORD', description: 'Kafka SASL password (with KAFKA_SASL_MECHANISM); never logged', defaultValue: 'none', parse: optionalPath }),
+  option({ key: 'kafkaCompression', variable: 'KAFKA_COMPRESSION', description: 'Compression of the records the dispatcher writes (retry, dead-letter, endpoint events, subscriptions): none, gzip, snappy, lz4 or zstd. Every codec is read on every topic whatever this says', defaultValue: DEFAULT_KAFKA_COMPRESSION, parse: compression }),
   option({ key: 'consumerGroupId', variable: 'KAFKA_GROUP_ID', description: 'Consumer group shared by all dispatcher instances', defaultValue: 'webhook-dispatcher', parse: text }),
   option({ key: 'sessionTimeoutMs', variable: 'KAFKA_SESSION_TIMEOUT_MS', description: 'Consumer group session timeout: how soon a crashed member\'s partitions move', defaultValue: '30000', parse: integer(6000, 300_000) }),
   option({ key: 'schemaRegistryUrl', variable: 'SCHEMA_REGISTRY_URL', description: 'Confluent-compatible schema registry base URL (Apicurio: …/apis/ccompat/v7)', defaultValue: undefined, parse: url }),

@@ -149,6 +149,28 @@ export class KafkaCrashError extends DispatcherError {
   }
 }
 
+/**
+ * A compressed record batch could not be decoded: its CRC does not match,
+ * its codec is unknown, or it does not decompress to records. Its partition
+ * stops at the batch (nothing at or past it is processed or committed);
+ * other partitions flow. Retrying the same bytes cannot help.
+ */
+export class UndecodableBatchError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_UNDECODABLE_BATCH'
+  readonly topic: string
+  readonly partition: number
+  readonly offset: string
+  readonly codec: string
+
+  constructor (at: { topic: string, partition: number, offset: string }, problem: { codec: string, reason: string }, options: DispatcherErrorOptions = {}) {
+    super(`undecodable ${problem.codec} record batch on ${at.topic} partition ${at.partition} at offset ${at.offset}: ${problem.reason}`, { ...options, retriable: false })
+    this.topic = at.topic
+    this.partition = at.partition
+    this.offset = at.offset
+    this.codec = problem.codec
+  }
+}
+
 /** Every concrete error class, for documentation and the table test. */
 export const allErrorClasses = Object.freeze([
   ConfigError,
@@ -157,7 +179,8 @@ export const allErrorClasses = Object.freeze([
   TopicLayoutError,
   SubscriptionSourceError,
   ShutdownTimeoutError,
-  KafkaCrashError
+  KafkaCrashError,
+  UndecodableBatchError
 ] as const)
 
 /** The `code` of any concrete dispatcher error. */

@@ -3,8 +3,9 @@
 // servers → signals.
 // No logic lives here.
 import { Kafka, logLevel as kafkaLogLevel, type SASLOptions } from 'kafkajs'
-import { createEventCodec, createEventRegistry, quietKafkajsTimerWarning } from '../../events/src/index.js'
+import { createEventCodec, createEventRegistry, kafkaCompressionType, quietKafkajsTimerWarning, registerKafkaCodecs } from '../../events/src/index.js'
 import { loadConfig } from './config.js'
+import { UndecodableBatchError } from './errors.js'
 import { createHttpDeliverer } from './delivery/http-deliverer.js'
 import { checkEndpointUrl, createSsrfPolicy } from './delivery/ssrf.js'
 import { createHealthServer } from './http/health.js'
@@ -49,6 +50,8 @@ async function main (): Promise<void> {
     connectionsPerOrigin: config.endpointMaxInFlight,
     version: VERSION
   })
+  registerKafkaCodecs()
+  const compression = kafkaCompressionType(config.kafkaCompression)
   const kafka = new Kafka({
     brokers: [...config.kafkaBrokers],
     clientId: config.kafkaClientId,
@@ -79,15 +82,20 @@ async function main (): Promise<void> {
     topic: config.subscriptionsTopic,
     partitions: config.subscriptionsTopicPartitions,
     replicationFactor: config.topicReplicationFactor,
+    compression,
     groupIdPrefix: `${config.consumerGroupId}-subscriptions`,
     onError: (err, context) => {
       if (context.fatal === true) {
         subscriptionsLog.fatal({ err, ...context }, 'subscription store stopped following its topic; exiting so the orchestrator restarts us')
         process.exit(1)
       }
+      if ((err as { code?: string }).code === UndecodableBatchError.code) {
+        metrics.undecodableBatches.inc({ reader: 'subscriptions', codec: (err as UndecodableBatchError).codec })
+      }
       subscriptionsLog.error({ err, ...context }, 'subscription store error')
     }
   })
+  metrics.bind({ stoppedSubscriptionPartitions: () => subscriptions.stoppedPartitions })
   // Every subscription is known before the first record is consumed.
   await subscriptions.start()
   if (config.subscriptionsFile !== undefined) {
@@ -113,7 +121,7 @@ async function main (): Promise<void> {
   const adminApi = createAdminApi({
     store: announcingEnableChanges(subscriptions, (type, subscription, reason) => { void runtime.publishEndpointEvent(type, subscription, reason) }),
     tokens: config.adminTokens,
-    deadLetters: createKafkaDeadLetters({ kafka, deadLetterTopic: config.deadLetterTopic, retryTopicSuffix: config.retryTopicSuffix }),
+    deadLetters: createKafkaDeadLetters({ kafka, deadLetterTopic: config.deadLetterTopic, retryTopicSuffix: config.retryTopicSuffix, compression }),
     sendTestEvent: createTestEventSender({ deliver: deliverer.deliver }),
     endpointStatus: (id) => runtime.endpointStatus(id),
     ssrfCheck: (url) => checkEndpointUrl(url, ssrf),

@@ -8,6 +8,10 @@ export const failureClasses = ['3xx', '4xx', '5xx', 'network', 'timeout'] as con
 export const lanes = ['source', 'retry'] as const
 export const settleOutcomes = ['delivered', 'parked', 'dead-lettered', 'dropped'] as const
 export const circuitStates = ['closed', 'open', 'half-open'] as const
+/** Where a consumer meets an undecodable batch: the lanes and the subscriptions store. */
+export const batchReaders = [...lanes, 'subscriptions'] as const
+export type BatchReader = (typeof batchReaders)[number]
+const knownCodecs = ['gzip', 'snappy', 'lz4', 'zstd'] as const
 
 /** Live state the gauges read at scrape time; the runtime fills it in. */
 export interface MetricSources {
@@ -18,6 +22,10 @@ export interface MetricSources {
   circuitStates: () => Record<(typeof circuitStates)[number], number>
   /** Committed-to-end distance per assigned partition (source and retry). */
   consumerLag: () => Promise<Array<{ topic: string, partition: number, lag: number }>>
+  /** Source and retry partitions stopped at an undecodable record batch. */
+  stoppedPartitions: () => Record<(typeof lanes)[number], number>
+  /** Subscriptions-topic partitions stopped at an undecodable record batch. */
+  stoppedSubscriptionPartitions: () => number
 }
 
 /**
@@ -33,8 +41,8 @@ export function createMetrics () {
 
   const m = {
     registry,
-    /** Called once by the runtime, so gauges can read its state at scrape time. */
-    bind: (s: MetricSources) => { sources = s },
+    /** Called by the runtime (and main, for the subscriptions store), so gauges can read live state at scrape time. */
+    bind: (s: Partial<MetricSources>) => { sources = { ...sources, ...s } as MetricSources },
     deliveries: new Counter({
       name: 'webhooks_deliveries_total',
       help: 'Delivery attempts by outcome (delivered, failed), status class and lane (source, retry)',
@@ -78,6 +86,22 @@ export function createMetrics () {
       help: 'Source records that could not be decoded, by reason',
       labelNames: ['reason'] as const,
       registers: [registry]
+    }),
+    undecodableBatches: new Counter({
+      name: 'webhooks_undecodable_batches_total',
+      help: 'Compressed record batches that could not be decoded (corrupt, or an unknown codec); each stops its partition',
+      labelNames: ['reader', 'codec'] as const,
+      registers: [registry]
+    }),
+    stoppedPartitions: new Gauge({
+      name: 'webhooks_stopped_partitions',
+      help: 'Partitions stopped at an undecodable record batch, by reader (source, retry, subscriptions)',
+      labelNames: ['reader'] as const,
+      registers: [registry],
+      collect () {
+        const stopped = { ...sources?.stoppedPartitions?.(), subscriptions: sources?.stoppedSubscriptionPartitions?.() }
+        for (const reader of batchReaders) this.set({ reader }, stopped[reader] ?? 0)
+      }
     }),
     registryErrors: new Counter({ name: 'webhooks_registry_errors_total', help: 'Schema registry lookups that failed because the registry was unreachable', registers: [registry] }),
     commitFailures: new Counter({ name: 'webhooks_commit_failures_total', help: 'Offset commits that failed', registers: [registry] }),
@@ -144,6 +168,7 @@ export function createMetrics () {
     for (const statusClass of failureClasses) m.deliveries.inc({ outcome: 'failed', status_class: statusClass, lane }, 0)
     for (const outcome of settleOutcomes) m.settled.inc({ outcome, lane }, 0)
   }
+  for (const reader of batchReaders) for (const codec of knownCodecs) m.undecodableBatches.inc({ reader, codec }, 0)
   for (const reason of deadLetterReasons) m.deadLetters.inc({ reason }, 0)
   for (const reason of decodeFailureReasons) m.decodeErrors.inc({ reason }, 0)
   for (const reason of dropReasons) m.dropped.inc({ reason }, 0)

@@ -18,3 +18,6 @@ export {
 export * from './compatibility.js'
 export { checkFamilySchemas, describeFamilyCheck, type FamilyCheck } from './schemas-check.js'
 export { quietKafkajsTimerWarning } from './kafkajs-warnings.js'
+export { DEFAULT_KAFKA_COMPRESSION, compressionIds, compressionNameOf, compressionNames, parseCompressionName, type CompressionName } from './compression/codecs.js'
+export { kafkaCompressionType, registerKafkaCodecs } from './compression/register.js'
+export { undecodableBatchOf, type UndecodableBatch } from './compression/undecodable-batch.js'

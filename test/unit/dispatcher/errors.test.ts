@@ -10,7 +10,8 @@ import {
   RegistryUnavailableError,
   ShutdownTimeoutError,
   SubscriptionSourceError,
-  TopicLayoutError
+  TopicLayoutError,
+  UndecodableBatchError
 } from '../../../services/dispatcher/src/errors.js'
 
 const cause = new Error('root cause')
@@ -23,7 +24,8 @@ const table: Array<{ make: () => DispatcherError, errorClass: { code: string, na
   { make: () => new TopicLayoutError('banking.transactions.v1.retry', 'has 6 partitions', { cause }), errorClass: TopicLayoutError, name: 'TopicLayoutError', code: 'WHD_ERR_TOPIC_LAYOUT', retriable: false },
   { make: () => new SubscriptionSourceError('bad record', { cause }), errorClass: SubscriptionSourceError, name: 'SubscriptionSourceError', code: 'WHD_ERR_SUBSCRIPTIONS', retriable: false },
   { make: () => new ShutdownTimeoutError('took longer than 30000 ms', { cause }), errorClass: ShutdownTimeoutError, name: 'ShutdownTimeoutError', code: 'WHD_ERR_SHUTDOWN_TIMEOUT', retriable: false },
-  { make: () => new KafkaCrashError('consumer crashed', { cause }), errorClass: KafkaCrashError, name: 'KafkaCrashError', code: 'WHD_ERR_KAFKA_CRASH', retriable: false }
+  { make: () => new KafkaCrashError('consumer crashed', { cause }), errorClass: KafkaCrashError, name: 'KafkaCrashError', code: 'WHD_ERR_KAFKA_CRASH', retriable: false },
+  { make: () => new UndecodableBatchError({ topic: 't', partition: 1, offset: '42' }, { codec: 'lz4', reason: 'crc-mismatch' }, { cause }), errorClass: UndecodableBatchError, name: 'UndecodableBatchError', code: 'WHD_ERR_UNDECODABLE_BATCH', retriable: false }
 ]
 
 describe('error classes', () => {

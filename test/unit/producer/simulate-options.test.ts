@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { DEFAULT_KAFKA_COMPRESSION } from '../../../services/events/src/index.js'
 import { parseMix, parseSimulateArgs, readSimulateEnv, UsageError } from '../../../services/producer/src/cli/simulate-options.js'
 import { eventsDue, msUntilNextEvent } from '../../../services/producer/src/pacing.js'
 
@@ -45,7 +46,9 @@ describe('simulate options', () => {
 
   it('reads and checks the environment, naming the variable', () => {
     expect(readSimulateEnv({ KAFKA_BROKERS: '127.0.0.1:19092, 127.0.0.1:19093', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:18081/apis/ccompat/v7' }))
-      .toEqual({ brokers: ['127.0.0.1:19092', '127.0.0.1:19093'], registryUrl: 'http://127.0.0.1:18081/apis/ccompat/v7' })
+      .toEqual({ brokers: ['127.0.0.1:19092', '127.0.0.1:19093'], registryUrl: 'http://127.0.0.1:18081/apis/ccompat/v7', compression: DEFAULT_KAFKA_COMPRESSION })
+    expect(readSimulateEnv({ KAFKA_BROKERS: 'a:1', SCHEMA_REGISTRY_URL: 'http://x', KAFKA_COMPRESSION: ' ZSTD ' }).compression).toBe('zstd')
+    expect(() => readSimulateEnv({ KAFKA_BROKERS: 'a:1', SCHEMA_REGISTRY_URL: 'http://x', KAFKA_COMPRESSION: 'brotli' })).toThrow(/KAFKA_COMPRESSION must be one of none, gzip, snappy, lz4, zstd/)
     expect(() => readSimulateEnv({ SCHEMA_REGISTRY_URL: 'http://x' })).toThrow(/KAFKA_BROKERS is not set/)
     expect(() => readSimulateEnv({ KAFKA_BROKERS: 'localhost', SCHEMA_REGISTRY_URL: 'http://x' })).toThrow(/KAFKA_BROKERS .*host:port/)
     expect(() => readSimulateEnv({ KAFKA_BROKERS: 'a:1' })).toThrow(/SCHEMA_REGISTRY_URL is not set/)

@@ -23,7 +23,7 @@
 import { readFileSync, realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { Kafka, logLevel } from 'kafkajs'
-import { quietKafkajsTimerWarning } from '../../../events/src/index.js'
+import { kafkaCompressionType, quietKafkajsTimerWarning, registerKafkaCodecs } from '../../../events/src/index.js'
 import { configOptions, type DispatcherConfig } from '../config.js'
 import { createSsrfPolicy, type SsrfPolicy } from '../delivery/ssrf.js'
 import { ConfigError, SubscriptionSourceError } from '../errors.js'
@@ -127,6 +127,7 @@ export async function runImport (argv: readonly string[], env: NodeJS.ProcessEnv
     const ssrf = createSsrfPolicy({ allowCidrs: fromConfig('ssrfAllowCidrs', env), allowHttp: fromConfig('allowHttp', env) })
     subscriptions = readSubscriptionsFile(file, ssrf)
     const cipher = secretCipherFromEnv(env)
+    registerKafkaCodecs()
     const kafka = new Kafka({
       brokers: fromConfig('kafkaBrokers', env),
       clientId: env.KAFKA_CLIENT_ID ?? 'webhook-dispatcher-import',
@@ -140,6 +141,7 @@ export async function runImport (argv: readonly string[], env: NodeJS.ProcessEnv
       topic: env.SUBSCRIPTIONS_TOPIC?.trim() || DEFAULT_SUBSCRIPTIONS_TOPIC,
       partitions: positiveInteger(env, 'SUBSCRIPTIONS_TOPIC_PARTITIONS', 1),
       replicationFactor: fromConfig('topicReplicationFactor', env),
+      compression: kafkaCompressionType(fromConfig('kafkaCompression', env)),
       groupIdPrefix: 'webhook-dispatcher-import',
       onError: (error, context) => io.err(`import-subscriptions: ${context.op}${context.id === undefined ? '' : ` ${context.id}`}: ${(error as Error).message}`)
     })

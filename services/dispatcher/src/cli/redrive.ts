@@ -13,6 +13,7 @@
  * can call as well; this file only wires the command line to it.
  */
 import { Kafka, logLevel } from 'kafkajs'
+import { kafkaCompressionType, registerKafkaCodecs } from '../../../events/src/index.js'
 import { parseRedriveCommand, redriveUsage, type RedriveCommand } from '../redrive/command.js'
 import { formatProgress, formatRecord, formatSummary } from '../redrive/format.js'
 import { redrive } from '../redrive/run.js'
@@ -36,6 +37,7 @@ async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return 0
   }
 
+  registerKafkaCodecs()
   const kafka = new Kafka({
     brokers: command.brokers,
     clientId: command.clientId,
@@ -54,6 +56,7 @@ async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       kafka,
       deadLetterTopic: command.deadLetterTopic,
       retryTopicSuffix: command.retryTopicSuffix,
+      compression: kafkaCompressionType(command.compression),
       filter: command.filter,
       dryRun: command.dryRun,
       ...(command.groupId === undefined ? {} : { groupId: command.groupId }),

@@ -1,5 +1,6 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
+import { kafkaCompressionType, undecodableBatchOf, type UndecodableBatch } from '../../../events/src/index.js'
 import { retryTopicOf, type DispatcherConfig } from '../config.js'
 import { classify } from '../delivery/classify.js'
 import { nextAttemptAt } from '../delivery/backoff.js'
@@ -11,6 +12,7 @@ import { CircuitBreakers } from '../engine/circuit-breaker.js'
 import { EndpointStats } from '../engine/endpoint-stats.js'
 import { Scheduler } from '../engine/scheduler.js'
 import { SourceLane, type RecordPlan } from '../engine/source-lane.js'
+import { UndecodableBatchError } from '../errors.js'
 import type { MetricSources, Metrics } from '../metrics.js'
 import { matchSubscriptions } from '../subscriptions/match.js'
 import type { SubscriptionSource } from '../subscriptions/types.js'
@@ -72,6 +74,8 @@ export class DispatcherRuntime {
   readonly #retryTopicToSource = new Map<string, string>()
   readonly #paused = new Map<string, { topic: string, partition: number, until: () => boolean }>()
   readonly #lastCommitted = new Map<string, string>()
+  /** Partitions stopped at an undecodable record batch, by topic:partition. */
+  readonly #stopped = new Map<string, 'source' | 'retry'>()
   readonly #scheduler: Scheduler
   readonly #breakers: CircuitBreakers
   readonly #endpointStats = new EndpointStats()
@@ -106,7 +110,7 @@ export class DispatcherRuntime {
     options.metrics.bind(this.#metricSources())
   }
 
-  #metricSources (): MetricSources {
+  #metricSources (): Omit<MetricSources, 'stoppedSubscriptionPartitions'> {
     const pairs = (): LanePair[] => [...this.#pairs.values()]
     let lagCache: { at: number, value: Promise<Array<{ topic: string, partition: number, lag: number }>> } | undefined
     return {
@@ -123,6 +127,11 @@ export class DispatcherRuntime {
         // One round of end-offset lookups per 5 s, however often Prometheus scrapes.
         if (lagCache === undefined || this.#now() - lagCache.at > 5000) lagCache = { at: this.#now(), value: this.#consumerLag() }
         return lagCache.value
+      },
+      stoppedPartitions: () => {
+        const stopped = { source: 0, retry: 0 }
+        for (const lane of this.#stopped.values()) stopped[lane]++
+        return stopped
       }
     }
   }
@@ -158,13 +167,16 @@ export class DispatcherRuntime {
     await this.#admin.connect()
     this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
     await this.#producer.connect()
+    const compression = kafkaCompressionType(config.kafkaCompression)
     this.#deadLetters = new OrderedSender({
       producer: this.#producer,
+      compression,
       topic: config.deadLetterTopic,
       onSendError: (err, attempt) => this.#log.warn({ err, attempt }, 'dead-letter write failed; retrying')
     })
     this.#endpointEvents = new OrderedSender({
       producer: this.#producer,
+      compression,
       topic: config.endpointEventsTopic,
       partition: 0,
       onSendError: (err, attempt) => this.#log.warn({ err, attempt }, 'endpoint event write failed; retrying')
@@ -295,6 +307,7 @@ export class DispatcherRuntime {
     const producer = this.#producer as Producer
     const retrySender = new OrderedSender({
       producer,
+      compression: kafkaCompressionType(config.kafkaCompression),
       topic: retryTopic,
       partition,
       onSendError: (err, attempt) => log.warn({ err, attempt }, 'park failed; retrying')
@@ -403,6 +416,8 @@ export class DispatcherRuntime {
     this.#scheduler.remove(pair.retry.id)
     this.#lastCommitted.delete(pair.source.id)
     this.#lastCommitted.delete(pair.retry.id)
+    this.#stopped.delete(pair.source.id)
+    this.#stopped.delete(pair.retry.id)
   }
 
   // ---- consuming --------------------------------------------------------
@@ -431,6 +446,11 @@ export class DispatcherRuntime {
     }
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || pair.source.closed || this.#draining) return
+      const undecodable = undecodableBatchOf(message)
+      if (undecodable !== undefined) {
+        this.#stopAtUndecodableBatch('source', { topic, partition, offset: message.offset }, undecodable, () => pair.source.closed)
+        return
+      }
       const offset = BigInt(message.offset)
       if (pair.source.hasSeen(offset) || pair.source.window.skipIfSettledBefore(offset)) {
         resolveOffset(message.offset)
@@ -463,6 +483,13 @@ export class DispatcherRuntime {
     const cap = this.#o.config.retryMaxParkedInMemory
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || pair.retry.closed || this.#draining) break
+      const undecodable = undecodableBatchOf(message)
+      if (undecodable !== undefined) {
+        // Parked items past this point stay unread: their keys stay blocked,
+        // and before the rebuild is complete the source partition stays gated.
+        this.#stopAtUndecodableBatch('retry', { topic: batch.topic, partition, offset: message.offset }, undecodable, () => pair.retry.closed)
+        break
+      }
       const offset = BigInt(message.offset)
       if (pair.retry.hasSeen(offset) || pair.retry.window.skipIfSettledBefore(offset)) {
         resolveOffset(message.offset)
@@ -570,6 +597,22 @@ export class DispatcherRuntime {
   }
 
   // ---- pausing ----------------------------------------------------------
+
+  /**
+   * A batch kafkajs could not decode stops its partition until the partition
+   * is revoked or the process restarts (then it is met again): the records
+   * at and past it are never accepted, so the watermark and the commit stay
+   * below it, and every other partition keeps flowing.
+   */
+  #stopAtUndecodableBatch (lane: 'source' | 'retry', at: { topic: string, partition: number, offset: string }, problem: UndecodableBatch, revoked: () => boolean): void {
+    const id = `${at.topic}:${at.partition}`
+    if (!this.#stopped.has(id)) {
+      this.#stopped.set(id, lane)
+      this.#o.metrics.undecodableBatches.inc({ reader: lane, codec: problem.codec })
+      this.#log.error({ err: new UndecodableBatchError(at, problem), topic: at.topic, partition: at.partition, offset: at.offset, codec: problem.codec, reason: problem.reason }, 'undecodable record batch: partition stopped before it; other partitions continue')
+    }
+    this.#pauseUntil(at.topic, at.partition, revoked)
+  }
 
   #pauseUntil (topic: string, partition: number, until: () => boolean): void {
     const id = `${topic}:${partition}`

@@ -1,4 +1,4 @@
-import type { Producer } from 'kafkajs'
+import type { CompressionTypes, Producer } from 'kafkajs'
 import type { OutgoingRecord } from './parked-record.js'
 
 interface Pending {
@@ -9,6 +9,8 @@ interface Pending {
 export interface OrderedSenderOptions {
   producer: Producer
   topic: string
+  /** The codec of the batches it writes (KAFKA_COMPRESSION). */
+  compression: CompressionTypes
   /** Fixed partition (retry topics: the source partition); undefined = by key. */
   partition?: number
   /** Called on each failed send before it is tried again. */
@@ -79,12 +81,13 @@ export class OrderedSender {
   }
 
   async #sendWithRetry (batch: Pending[]): Promise<bigint | undefined> {
-    const { producer, topic, partition } = this.#options
+    const { producer, topic, partition, compression } = this.#options
     for (let attempt = 1; !this.#closed; attempt++) {
       try {
         const metadata = await producer.send({
           topic,
           acks: -1,
+          compression,
           messages: batch.map(({ record }) => ({ key: record.key, value: record.value, headers: record.headers, partition }))
         })
         // One send to one partition is one idempotent batch: its records get

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { DEFAULT_KAFKA_COMPRESSION, type CompressionName } from '../../../events/src/index.js'
 import { configOptions, type DispatcherConfig } from '../config.js'
 import { ConfigError } from '../errors.js'
 import type { RedriveFilter } from './filter.js'
@@ -12,6 +13,8 @@ export interface RedriveCommand {
   clientId: string
   deadLetterTopic: string
   retryTopicSuffix: string
+  /** KAFKA_COMPRESSION: the codec of the retry records it writes. */
+  compression: CompressionName
   filter: RedriveFilter
   dryRun: boolean
   /** `--group-id`; undefined = a throwaway group. */
@@ -111,6 +114,7 @@ export function parseRedriveCommand (argv: readonly string[], env: Record<string
     clientId: '',
     deadLetterTopic: '',
     retryTopicSuffix: '',
+    compression: DEFAULT_KAFKA_COMPRESSION,
     filter,
     dryRun: values['dry-run'] === true
   }
@@ -121,6 +125,7 @@ export function parseRedriveCommand (argv: readonly string[], env: Record<string
   command.clientId = `${fromEnvironment('kafkaClientId', env)}-redrive`
   command.deadLetterTopic = fromEnvironment('deadLetterTopic', env)
   command.retryTopicSuffix = fromEnvironment('retryTopicSuffix', env)
+  command.compression = fromEnvironment('kafkaCompression', env)
   if (command.groupId !== undefined && command.groupId === fromEnvironment('consumerGroupId', env)) {
     // Joining the dispatcher's group would rebalance every instance and take
     // partitions away from them.

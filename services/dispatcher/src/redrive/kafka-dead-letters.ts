@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import type { Kafka } from 'kafkajs'
+import type { CompressionTypes, Kafka } from 'kafkajs'
+import { undecodableBatchOf } from '../../../events/src/index.js'
+import { UndecodableBatchError } from '../errors.js'
 import { toDeadLetter } from '../http/admin/dead-letter-record.js'
 import type { DeadLetter, DeadLetterOperations } from '../http/admin/types.js'
 import { matchesFilter, summarizeDeadLetter, type RedriveFilter } from './filter.js'
@@ -9,13 +11,15 @@ export interface KafkaDeadLettersOptions {
   kafka: Kafka
   deadLetterTopic: string
   retryTopicSuffix: string
+  /** Codec of the retry records a redrive writes (KAFKA_COMPRESSION). */
+  compression: CompressionTypes
 }
 
 /** The admin API's dead-letter operations on the dead-letter topic. */
-export function createKafkaDeadLetters ({ kafka, deadLetterTopic, retryTopicSuffix }: KafkaDeadLettersOptions): DeadLetterOperations {
+export function createKafkaDeadLetters ({ kafka, deadLetterTopic, retryTopicSuffix, compression }: KafkaDeadLettersOptions): DeadLetterOperations {
   return {
     list: (filter, limit) => listDeadLetters(kafka, deadLetterTopic, filter, limit),
-    redrive: (filter, dryRun) => redrive({ kafka, deadLetterTopic, retryTopicSuffix, filter, dryRun })
+    redrive: (filter, dryRun) => redrive({ kafka, deadLetterTopic, retryTopicSuffix, compression, filter, dryRun })
   }
 }
 
@@ -49,6 +53,11 @@ async function listDeadLetters (kafka: Kafka, topic: string, filter: RedriveFilt
           const end = ends.get(partition)
           if (end === undefined) return
           const offset = BigInt(message.offset)
+          const undecodable = undecodableBatchOf(message)
+          if (undecodable !== undefined && offset < end) {
+            reject(new UndecodableBatchError({ topic, partition, offset: message.offset }, undecodable))
+            return
+          }
           if (offset < end && letters.length < limit && matchesFilter(summarizeDeadLetter(message), filter)) {
             letters.push(toDeadLetter(message, topic, partition))
           }

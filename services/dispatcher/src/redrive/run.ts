@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer, TopicMessages } from 'kafkajs'
-import { TopicLayoutError } from '../errors.js'
+import type { Admin, CompressionTypes, Consumer, EachBatchPayload, Kafka, Message, Producer, TopicMessages } from 'kafkajs'
+import { undecodableBatchOf } from '../../../events/src/index.js'
+import { TopicLayoutError, UndecodableBatchError } from '../errors.js'
 import type { RedriveFilter } from './filter.js'
 import { planRedrive, targetLabel, type RedriveDecision, type RedriveSkipReason } from './plan.js'
 
@@ -10,6 +11,8 @@ export interface RedriveOptions {
   deadLetterTopic: string
   /** Suffix of each source topic's retry topic (`RETRY_TOPIC_SUFFIX`). */
   retryTopicSuffix: string
+  /** Codec of the retry records it writes (KAFKA_COMPRESSION). @defaultValue none */
+  compression?: CompressionTypes
   /**
    * Which dead letters to redrive.
    * @defaultValue `{}` (all of them)
@@ -129,7 +132,7 @@ export async function redrive (options: RedriveOptions): Promise<RedriveResult> 
         // A CLI run fails rather than restarting itself behind the operator's back.
         retry: { retries: 5, restartOnFailure: async () => false }
       })
-      await scan({ consumer, producer, topic, ranges, signal }, (message, partition) => {
+      await scan({ consumer, producer, compression: options.compression, topic, ranges, signal }, (message, partition) => {
         const decision = planRedrive(message, filter, { retryTopicSuffix, now: now(), retryPartitions })
         return decision.kind === 'unmatched'
           ? undefined
@@ -179,6 +182,7 @@ interface ScanContext {
   consumer: Consumer
   /** Undefined in a dry run. */
   producer: Producer | undefined
+  compression: CompressionTypes | undefined
   topic: string
   ranges: Map<number, ScanRange>
   signal: AbortSignal | undefined
@@ -190,7 +194,7 @@ interface ScanContext {
  * batch's redrives before the next batch is read.
  */
 async function scan (
-  { consumer, producer, topic, ranges, signal }: ScanContext,
+  { consumer, producer, compression, topic, ranges, signal }: ScanContext,
   decide: (message: EachBatchPayload['batch']['messages'][number], partition: number) => RedriveRecordEvent | undefined,
   account: (scanned: number, selected: Selected[]) => void
 ): Promise<void> {
@@ -249,6 +253,9 @@ async function scan (
             // captured at start: written after the scan began.
             if (offset < position) continue
             if (offset >= range.end || signal?.aborted === true) break
+            const undecodable = undecodableBatchOf(message)
+            // Skipping it would leave its letters behind unseen: stop, and say where.
+            if (undecodable !== undefined) throw new UndecodableBatchError({ topic, partition: batch.partition, offset: message.offset }, undecodable)
             scanned++
             position = offset + 1n
             const event = decide(message, batch.partition)
@@ -256,7 +263,7 @@ async function scan (
           }
           const messages = selected.filter((e) => e.decision.kind === 'redrive')
           if (producer !== undefined && messages.length > 0) {
-            await producer.sendBatch({ acks: -1, topicMessages: byTopic(messages) })
+            await producer.sendBatch({ acks: -1, compression, topicMessages: byTopic(messages) })
           }
           // Counted and advanced only once acknowledged: a failed send is not
           // reported as redriven.

@@ -3,8 +3,9 @@
 // it in memory and applies changes live, its own writes included.
 import { randomUUID } from 'node:crypto'
 import { retryRetriable } from '../kafka/retriable.js'
-import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs'
-import { TopicLayoutError } from '../errors.js'
+import type { Admin, CompressionTypes, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs'
+import { undecodableBatchOf } from '../../../events/src/index.js'
+import { TopicLayoutError, UndecodableBatchError } from '../errors.js'
 import { SecretKeyError, type SecretCipher } from './crypto.js'
 import {
   MaterializedSubscriptionStore,
@@ -33,6 +34,8 @@ export interface TopicSubscriptionStoreOptions extends SubscriptionStoreOptions 
   partitions?: number
   /** Replication factor, used only when the store creates the topic. @defaultValue -1 (the broker's default) */
   replicationFactor?: number
+  /** Codec of the records it writes (KAFKA_COMPRESSION); any codec is read. @defaultValue none */
+  compression?: CompressionTypes
   /** Each instance reads with a consumer group of its own, `<prefix>-<uuid>`; nothing is committed. @defaultValue `webhook-dispatcher-subscriptions` */
   groupIdPrefix?: string
   /** How long a write waits to be read back by this instance before it rejects (it stays written). @defaultValue 30000 */
@@ -86,6 +89,9 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
   readonly #replicationFactor: number
   readonly #writeTimeoutMs: number
   readonly #catchUpStallMs: number
+  readonly #compression: CompressionTypes | undefined
+  /** Partitions stopped at an undecodable record batch: nothing past it is applied. */
+  readonly #stopped = new Set<number>()
   #state: State = 'new'
   #starting: Promise<void> | undefined
   #closing: Promise<void> | undefined
@@ -110,7 +116,13 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
     this.#replicationFactor = options.replicationFactor ?? -1
     this.#writeTimeoutMs = options.writeTimeoutMs ?? 30_000
     this.#catchUpStallMs = options.catchUpStallMs ?? 5000
+    this.#compression = options.compression
     this.groupId = `${options.groupIdPrefix ?? 'webhook-dispatcher-subscriptions'}-${randomUUID()}`
+  }
+
+  /** Partitions stopped at an undecodable record batch (start-up then never completes). */
+  get stoppedPartitions (): number {
+    return this.#stopped.size
   }
 
   /** True between a successful `start()` and `close()`. */
@@ -160,7 +172,7 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
       })
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         // Also fires for batches of only filtered records, which never reach eachBatch.
-        if (payload.topic === this.topic) this.#advance(payload.partition, BigInt(payload.lastOffset) + 1n)
+        if (payload.topic === this.topic && !this.#stopped.has(payload.partition)) this.#advance(payload.partition, BigInt(payload.lastOffset) + 1n)
       })
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         const err = payload.error
@@ -178,6 +190,13 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
           for (const message of batch.messages) {
             const offset = BigInt(message.offset)
             if (offset < position) continue
+            const undecodable = undecodableBatchOf(message)
+            if (undecodable !== undefined) {
+              // Skipping it could hide a subscription's latest state: stop
+              // here, as the dispatcher's lanes do, and say so.
+              this.#stopAt(consumer, batch.partition, message.offset, undecodable)
+              break
+            }
             this.#applyRecord(message, batch.partition)
             position = offset + 1n
           }
@@ -220,6 +239,13 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
       // With deletion, subscriptions older than the retention would vanish.
       throw new TopicLayoutError(this.topic, `cleanup.policy is "${policy ?? 'unknown'}"; the subscriptions topic must have cleanup.policy=compact`)
     }
+  }
+
+  #stopAt (consumer: Consumer, partition: number, offset: string, problem: { codec: string, reason: string }): void {
+    if (this.#stopped.has(partition)) return
+    this.#stopped.add(partition)
+    consumer.pause([{ topic: this.topic, partitions: [partition] }])
+    this.reportError(new UndecodableBatchError({ topic: this.topic, partition, offset }, problem), { op: 'read', partition, offset })
   }
 
   #applyRecord (message: KafkaMessage, partition: number): void {
@@ -287,7 +313,7 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
         seen.set(partition, position)
         if (!stalled) continue
         marked.add(partition)
-        this.#producer?.send({ topic: this.topic, acks: -1, messages: [{ ...encodeTombstone(SYNC_MARKER_KEY), partition }] })
+        this.#producer?.send({ topic: this.topic, acks: -1, compression: this.#compression, messages: [{ ...encodeTombstone(SYNC_MARKER_KEY), partition }] })
           .catch((err: unknown) => this.reportError(err, { op: 'catch-up marker', partition }))
       }
     }, this.#catchUpStallMs)
@@ -303,7 +329,7 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
     let partition: number
     let offset: bigint
     try {
-      const [metadata] = await producer.send({ topic: this.topic, acks: -1, messages: [record] })
+      const [metadata] = await producer.send({ topic: this.topic, acks: -1, compression: this.#compression, messages: [record] })
       const base = metadata?.baseOffset ?? metadata?.offset
       if (metadata === undefined || base === undefined) throw new Error('the broker returned no offset')
       partition = metadata.partition

@@ -3,7 +3,9 @@
  * one place (pure; the CLI passes process.argv and process.env).
  */
 import { parseArgs } from 'node:util'
-import { FAMILY_NAMES, isFamilyName } from '../../../events/src/index.js'
+import {
+  compressionNames, DEFAULT_KAFKA_COMPRESSION, FAMILY_NAMES, isFamilyName, parseCompressionName, type CompressionName
+} from '../../../events/src/index.js'
 import { DEFAULT_MIX, type EventMix } from '../simulator.js'
 import { DEFAULT_PARTITIONS } from '../topics.js'
 
@@ -24,6 +26,7 @@ export interface SimulateOptions {
 export interface SimulateEnv {
   brokers: string[]
   registryUrl: string
+  compression: CompressionName
 }
 
 export class UsageError extends Error {
@@ -50,7 +53,8 @@ Options:
 
 Environment:
   KAFKA_BROKERS        comma-separated host:port list, e.g. 127.0.0.1:19092
-  SCHEMA_REGISTRY_URL  Confluent-compatible API base, e.g. http://127.0.0.1:18081/apis/ccompat/v7`
+  SCHEMA_REGISTRY_URL  Confluent-compatible API base, e.g. http://127.0.0.1:18081/apis/ccompat/v7
+  KAFKA_COMPRESSION    codec of the batches it writes: ${compressionNames.join(', ')} (default ${DEFAULT_KAFKA_COMPRESSION})`
 
 function integer (name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback
@@ -125,5 +129,7 @@ export function readSimulateEnv (env: Readonly<Record<string, string | undefined
   const registryUrl = env.SCHEMA_REGISTRY_URL?.trim() ?? ''
   if (registryUrl === '') throw new UsageError('SCHEMA_REGISTRY_URL is not set; e.g. SCHEMA_REGISTRY_URL=http://127.0.0.1:18081/apis/ccompat/v7')
   if (!URL.canParse(registryUrl)) throw new UsageError(`SCHEMA_REGISTRY_URL is not a URL: ${JSON.stringify(registryUrl)}`)
-  return { brokers, registryUrl }
+  const compression = parseCompressionName(env.KAFKA_COMPRESSION ?? DEFAULT_KAFKA_COMPRESSION)
+  if (compression === undefined) throw new UsageError(`KAFKA_COMPRESSION must be one of ${compressionNames.join(', ')}, got ${JSON.stringify(env.KAFKA_COMPRESSION)}`)
+  return { brokers, registryUrl, compression }
 }

@@ -10,7 +10,7 @@
 import { randomInt } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Kafka, logLevel } from 'kafkajs'
-import { createEventRegistry, FAMILY_NAMES, quietKafkajsTimerWarning } from '../../../events/src/index.js'
+import { createEventRegistry, FAMILY_NAMES, quietKafkajsTimerWarning, registerKafkaCodecs } from '../../../events/src/index.js'
 import { createBankingProducer, type BankingProducer } from '../banking-producer.js'
 import { eventsDue, msUntilNextEvent } from '../pacing.js'
 import { createSimulator } from '../simulator.js'
@@ -33,6 +33,7 @@ function describeError (err: unknown): string {
 }
 
 async function setUp (options: SimulateOptions, env: SimulateEnv): Promise<BankingProducer> {
+  registerKafkaCodecs()
   const kafka = new Kafka({ clientId: 'banking-simulator', brokers: env.brokers, logLevel: logLevel.ERROR })
   const admin = kafka.admin()
   try {
@@ -45,7 +46,7 @@ async function setUp (options: SimulateOptions, env: SimulateEnv): Promise<Banki
     await admin.disconnect()
   }
   const registry = createEventRegistry({ url: env.registryUrl, clientId: 'banking-simulator' })
-  const producer = createBankingProducer({ kafka, registry })
+  const producer = createBankingProducer({ kafka, registry, compression: env.compression })
   await producer.connect()
   const ids = await Promise.all(FAMILY_NAMES.map(async (family) => `${family}=${await registry.schemaId(family, producer.topics[family])}`))
   log(`schemas registered: ${ids.join(' ')}`)
