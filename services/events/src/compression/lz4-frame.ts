@@ -1,14 +1,17 @@
 import lz4 from 'lz4js'
+import xxhash from 'lz4js/xxh32.js'
 
 /**
  * LZ4 as Kafka clients write it: the LZ4 frame format (magic 0x184D2204)
  * with independent or linked blocks, optional checksums and content size.
  *
- * Writing uses lz4js's frame writer. Reading parses the frame here and lets
- * lz4js decode each block into a buffer sized from the block itself:
- * lz4js's own reader allocates (and zero-fills) the frame's maximum block
- * size, 4 MiB, for every frame. Checksums inside the frame are not checked:
- * the record batch's CRC-32C, checked before decompression, covers them.
+ * The frame is read and written here; lz4js (pure JavaScript) does the
+ * blocks. Its own frame writer links blocks, which Kafka's Java client
+ * refuses ("Dependent block stream is unsupported"), and its reader allocates
+ * (and zero-fills) 4 MiB per frame. Writing follows Kafka's Java client:
+ * independent 64 KiB blocks, no checksums. Checksums inside a frame read are
+ * not checked: the record batch's CRC-32C, checked before decompression,
+ * covers them.
  */
 const FRAME_MAGIC = 0x184d2204
 const FLAG_VERSION_MASK = 0xc0
@@ -21,9 +24,35 @@ const BLOCK_SIZES: Record<number, number> = { 4: 64 * 1024, 5: 256 * 1024, 6: 10
 /** An LZ4 sequence can expand its input at most about 255-fold. */
 const MAX_EXPANSION = 255
 
+const FLAG_BLOCK_INDEPENDENCE = 0x20
+const WRITE_BLOCK_SIZE_ID = 4 // 64 KiB
+const WRITE_BLOCK_SIZE = 64 * 1024
+const hashTable = new Uint32Array(1 << 16)
+const blockOut = Buffer.allocUnsafe(WRITE_BLOCK_SIZE + Math.ceil(WRITE_BLOCK_SIZE / 255) + 16)
+
 export function lz4Compress (data: Buffer): Buffer {
-  const frame = lz4.compress(data)
-  return Buffer.from(frame.buffer, frame.byteOffset, frame.length)
+  const descriptor = Buffer.from([FLAG_VERSION_1 | FLAG_BLOCK_INDEPENDENCE, WRITE_BLOCK_SIZE_ID << 4])
+  const header = Buffer.alloc(7)
+  header.writeUInt32LE(FRAME_MAGIC, 0)
+  descriptor.copy(header, 4)
+  header[6] = (xxhash.hash(0, descriptor, 0, descriptor.length) >>> 8) & 0xff
+  const parts: Buffer[] = [header]
+  for (let at = 0; at < data.length; at += WRITE_BLOCK_SIZE) {
+    const block = data.subarray(at, at + WRITE_BLOCK_SIZE)
+    // A fresh table per block: no match may reach into an earlier block.
+    hashTable.fill(0)
+    const size = lz4.compressBlock(block, blockOut, 0, block.length, hashTable)
+    const word = Buffer.alloc(4)
+    if (size === 0 || size >= block.length) {
+      word.writeUInt32LE((BLOCK_UNCOMPRESSED | block.length) >>> 0)
+      parts.push(word, Buffer.from(block))
+    } else {
+      word.writeUInt32LE(size)
+      parts.push(word, Buffer.from(blockOut.subarray(0, size)))
+    }
+  }
+  parts.push(Buffer.alloc(4)) // end mark
+  return Buffer.concat(parts)
 }
 
 export function lz4Decompress (frame: Buffer): Buffer {

@@ -9,10 +9,17 @@ declare module 'snappyjs' {
 }
 
 declare module 'lz4js' {
-  /** An LZ4 frame (4 MiB blocks, no content checksum). */
-  export function compress (src: Uint8Array, maxSize?: number): Uint8Array
+  /** Compresses src[sIndex, sIndex + sLength) into dst as one raw LZ4 block; 0 when it does not compress. `hashTable`: 65536 zeros. */
+  export function compressBlock (src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, hashTable: Uint32Array): number
   /** Decompresses one raw LZ4 block into dst at dIndex; returns the new end index. */
   export function decompressBlock (src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, dIndex: number): number
-  const lz4: { compress: typeof compress, decompressBlock: typeof decompressBlock }
+  const lz4: { compressBlock: typeof compressBlock, decompressBlock: typeof decompressBlock }
   export default lz4
+}
+
+declare module 'lz4js/xxh32.js' {
+  /** xxHash32 of src[index, index + length). */
+  export function hash (seed: number, src: Uint8Array, index: number, length: number): number
+  const xxhash: { hash: typeof hash }
+  export default xxhash
 }

@@ -54,6 +54,13 @@ describe('compression codecs', () => {
     expect(lz4Decompress(frame).equals(content)).toBe(true)
   })
 
+  it('lz4 writes frames as Kafka\'s Java client requires: version 1, independent 64 KiB blocks', async () => {
+    const frame = await codecs.lz4.compress(samples[2]?.[1] as Buffer)
+    expect(frame.readUInt32LE(0)).toBe(0x184d2204)
+    expect(frame[4]).toBe(0x60) // "Dependent block stream is unsupported" otherwise
+    expect(frame[5]).toBe(0x40)
+  })
+
   it('lz4 refuses what is not a whole frame', async () => {
     expect(() => lz4Decompress(Buffer.from('not lz4 at all'))).toThrow(/bad magic/)
     const frame = await codecs.lz4.compress(samples[1]?.[1] as Buffer)
