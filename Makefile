@@ -15,7 +15,7 @@ export KAFKA_BROKERS ?= 127.0.0.1:$(or $(KAFKA_PORT),19092)
 export SCHEMA_REGISTRY_URL ?= http://127.0.0.1:$(or $(REGISTRY_PORT),18081)/apis/ccompat/v7
 STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
 
-.PHONY: help setup build typecheck lint stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive prometheus bench clean dist image helm helm-sync
+.PHONY: help setup build typecheck lint stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive prometheus bench bench-compression clean dist image helm helm-sync
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -90,6 +90,10 @@ redrive: build ## move dead letters back into the retry lanes (ARGS="--subscript
 bench: setup $(STACK) ## dispatcher vs a naive consumer vs the raw ceilings, side by side → bench/results.md
 	tsc -p test/bench/tsconfig.json
 	node dist/test/bench/run.js
+
+bench-compression: setup $(STACK) ## each Kafka codec side by side: events/s produced and consumed, bytes stored → bench/compression.md
+	tsc -p test/bench/tsconfig.json
+	node dist/test/bench/compression.js
 
 clean: ## remove build output
 	rm -rf dist .run/test-report.json

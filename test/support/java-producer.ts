@@ -3,13 +3,12 @@ import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { CompressionName } from '../../services/events/src/index.js'
+import { repoRoot } from './log-segments.js'
 import { testStack } from './stack.js'
-
-const root = join(import.meta.dirname, '../..')
 
 /** The Kafka client jars the local stack fetched (deploy/local/fetch.sh). */
 function kafkaLibs (): string {
-  const version = /^KAFKA_VERSION=(\S+)$/m.exec(readFileSync(join(root, 'deploy/local/versions.env'), 'utf8'))?.[1]
+  const version = /^KAFKA_VERSION=(\S+)$/m.exec(readFileSync(join(repoRoot(), 'deploy/local/versions.env'), 'utf8'))?.[1]
   const libs = join(process.env.WEBHOOKS_CACHE_DIR ?? join(homedir(), '.cache/webhook-dispatcher'), `kafka-${version}`, 'libs')
   if (!existsSync(join(libs, `kafka-clients-${version}.jar`))) throw new Error(`no kafka-clients jar in ${libs}: run make stack-up first`)
   return libs

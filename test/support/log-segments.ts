@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { open, readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { crc32c } from '../../services/events/src/compression/crc32c.js'
 
 /**
@@ -10,10 +10,16 @@ import { crc32c } from '../../services/events/src/compression/crc32c.js'
  * decompresses on produce, not on fetch). Needs the local stack of
  * deploy/local/ (`STACK_RUN_DIR`, default .run/stack).
  */
-const root = join(import.meta.dirname, '../..')
+/** The repository root, from the sources or from their build under dist/. */
+export function repoRoot (): string {
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'deploy/local/stack.sh'))) return dir
+    if (dirname(dir) === dir) throw new Error(`no repository root above ${import.meta.dirname}`)
+  }
+}
 
 export function kafkaLogDir (): string {
-  const dir = process.env.KAFKA_LOG_DIR ?? join(process.env.STACK_RUN_DIR ?? join(root, '.run/stack'), 'kafka-data')
+  const dir = process.env.KAFKA_LOG_DIR ?? join(process.env.STACK_RUN_DIR ?? join(repoRoot(), '.run/stack'), 'kafka-data')
   if (!existsSync(dir)) throw new Error(`no Kafka log directory at ${dir}: these tests inspect the local stack's log (make stack-up), or set KAFKA_LOG_DIR`)
   return dir
 }

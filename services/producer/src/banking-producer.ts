@@ -42,7 +42,7 @@ export interface BankingProducerOptions {
   /**
    * Codec of the record batches it writes: none, gzip, snappy, lz4 or zstd
    * (all pure JavaScript or Node's own zlib; every Kafka client ≥ 2.1 reads them).
-   * @defaultValue `lz4` ({@link DEFAULT_KAFKA_COMPRESSION})
+   * @defaultValue `zstd` ({@link DEFAULT_KAFKA_COMPRESSION})
    */
   compression?: CompressionName
 }

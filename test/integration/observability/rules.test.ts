@@ -40,7 +40,7 @@ describe('Prometheus alert rules (deploy/prometheus)', () => {
   it('pass promtool check rules', async () => {
     const { code, output } = await runTool(promtool, ['check', 'rules', rulesFile])
     expect(code, output).toBe(0)
-    expect(output).toContain('SUCCESS: 8 rules found')
+    expect(output).toContain('SUCCESS: 9 rules found')
   })
 
   it('pass their promtool unit tests', async () => {
@@ -76,7 +76,8 @@ describe('Prometheus alert rules (deploy/prometheus)', () => {
       'WebhookDispatcherNoProgress',
       'WebhookDispatcherRebalanceStorm',
       'WebhookEndpointsBeingDisabled',
-      'WebhookParkedBacklogGrowing'
+      'WebhookParkedBacklogGrowing',
+      'WebhookPartitionStoppedAtUndecodableBatch'
     ])
     for (const [name, block] of blocks) {
       const expr = /expr: \|\n([\s\S]*?)\n {8}\w/.exec(block)?.[1] ?? ''
@@ -109,7 +110,7 @@ describe('Grafana dashboards (deploy/grafana)', () => {
   })
 
   // Bounded labels only: no tenant, endpoint, subscription or account ids.
-  const allowedLabels = new Set(['job', 'instance', 'outcome', 'status_class', 'lane', 'reason', 'topic', 'partition', 'state', 'le'])
+  const allowedLabels = new Set(['job', 'instance', 'outcome', 'status_class', 'lane', 'reason', 'topic', 'partition', 'state', 'le', 'reader', 'codec'])
 
   for (const uid of Object.keys(dashboardFiles) as Array<keyof typeof dashboardFiles>) {
     describe(uid, () => {

@@ -85,6 +85,7 @@ configuration. Lists are joined with commas; an empty list is "none".
 {{- $v := .Values -}}
 KAFKA_BROKERS: {{ $v.kafka.brokers | quote }}
 KAFKA_CLIENT_ID: {{ $v.kafka.clientId | quote }}
+KAFKA_COMPRESSION: {{ $v.kafka.compression | quote }}
 KAFKA_GROUP_ID: {{ $v.kafka.groupId | quote }}
 KAFKA_SESSION_TIMEOUT_MS: {{ int64 $v.kafka.sessionTimeoutMs | toString | quote }}
 SCHEMA_REGISTRY_URL: {{ $v.schemaRegistry.url | quote }}

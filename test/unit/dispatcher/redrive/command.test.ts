@@ -20,9 +20,15 @@ describe('parseRedriveCommand', () => {
       clientId: 'webhook-dispatcher-redrive',
       deadLetterTopic: 'webhooks.dead-letter',
       retryTopicSuffix: '.retry',
+      compression: 'zstd',
       filter: {},
       dryRun: false
     })
+  })
+
+  it('writes with KAFKA_COMPRESSION, and refuses a codec Kafka does not have, naming the variable', () => {
+    expect(parseRedriveCommand([], { ...env, KAFKA_COMPRESSION: 'SNAPPY' }).compression).toBe('snappy')
+    expect(() => parseRedriveCommand([], { ...env, KAFKA_COMPRESSION: 'brotli' })).toThrow(/KAFKA_COMPRESSION: must be one of none, gzip, snappy, lz4, zstd/)
   })
 
   it('reads DEAD_LETTER_TOPIC, RETRY_TOPIC_SUFFIX and KAFKA_CLIENT_ID', () => {
