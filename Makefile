@@ -15,7 +15,7 @@ export KAFKA_BROKERS ?= 127.0.0.1:$(or $(KAFKA_PORT),19092)
 export SCHEMA_REGISTRY_URL ?= http://127.0.0.1:$(or $(REGISTRY_PORT),18081)/apis/ccompat/v7
 STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
 
-.PHONY: help setup build typecheck lint stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive prometheus bench bench-compression clean dist image helm helm-sync
+.PHONY: help setup build typecheck lint stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression clean dist image helm helm-sync
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ schemas-check: build $(STACK) ## register every schema under BACKWARD compatibil
 prometheus: ## install Prometheus + promtool (Debian package) for the observability tests
 	deploy/local/prometheus.sh ensure
 
+python-tools: ## Python venv with confluent-kafka (librdkafka) in .tools/py, for the interoperability tests
+	deploy/local/python-tools.sh
+
 helm: ## build the pinned Helm CLI from the Go module proxy into .tools/bin (needs Go; minutes the first time)
 	deploy/local/helm.sh ensure
 
@@ -70,7 +73,7 @@ dist: build ## lay out the container image's /app in .run/dist-image (what the D
 image: ## build the container image (needs a Docker engine)
 	docker build -t webhook-dispatcher:$$(node -p 'require("./package.json").version') .
 
-test: setup typecheck lint $(STACK) schemas-check prometheus helm ## run every test (starts the local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set)
+test: setup typecheck lint $(STACK) schemas-check prometheus helm python-tools ## run every test (starts the local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set)
 	@mkdir -p .run
 	@rm -f .run/test-report.json
 	vitest run; status=$$?; node test/support/print-summary.mjs .run/test-report.json; exit $$status

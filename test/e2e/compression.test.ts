@@ -6,7 +6,7 @@ import { compressionIds, compressionNames, kafkaCompressionType, type Compressio
 import { readTopic } from '../support/dead-letters.js'
 import { readMetric } from '../support/dispatcher-process.js'
 import type { PreparedTransaction } from '../support/event-feed.js'
-import { produceWithJava } from '../support/java-producer.js'
+import { produceWith } from '../support/foreign-producer.js'
 import { testKafka, uniqueTopic } from '../support/kafka.js'
 import { damageBatch, storedBatches, storedCodecs } from '../support/log-segments.js'
 import { createScenario, type Scenario } from '../support/scenario.js'
@@ -32,15 +32,17 @@ describe('compressed topics end to end', () => {
     admin = undefined
   })
 
-  it('delivers in order, every field exact, what Apache Kafka\'s Java producer wrote with each codec', async () => {
+  it('delivers in order, every field exact, what Kafka\'s Java client and librdkafka wrote with each codec', async () => {
     scenario = await createScenario([{ id: 'sub', tenantId: 'tenant-000', eventTypes: ['*'] }], { partitions: 4 })
     const s = scenario
     const sent: PreparedTransaction[] = []
-    // One run per codec, one after the other: each account's events span every codec, in order.
+    // One run per client and codec, one after the other: each account's events span them all, in order.
     for (const name of compressionNames) {
-      const round = await s.feed.prepareTransactions(s.source, { count: 60, accounts: 12 })
-      await produceWithJava(name, round.map((p) => ({ topic: s.source, key: Buffer.from(p.message.key), value: p.message.value })))
-      sent.push(...round)
+      for (const client of ['java', 'librdkafka'] as const) {
+        const round = await s.feed.prepareTransactions(s.source, { count: 40, accounts: 12 })
+        await produceWith(client, name, round.map((p) => ({ topic: s.source, key: Buffer.from(p.message.key), value: p.message.value })))
+        sent.push(...round)
+      }
     }
     const stored = new Set(await storedCodecs(s.source, 4))
     expect(stored).toEqual(new Set(Object.values(compressionIds)))

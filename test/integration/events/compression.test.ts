@@ -6,7 +6,7 @@ import {
   type BankingEvent, type CompressionName, type EventCodec, type FamilyName
 } from '../../../services/events/src/index.js'
 import { createBankingProducer, createSimulator } from '../../../services/producer/src/index.js'
-import { produceWithJava } from '../../support/java-producer.js'
+import { produceWith } from '../../support/foreign-producer.js'
 import { createTestTopics, testKafka, uniqueTopic } from '../../support/kafka.js'
 import { storedCodecs } from '../../support/log-segments.js'
 import { testStack } from '../../support/stack.js'
@@ -52,17 +52,17 @@ describe('compressed batches between kafkajs, the Java client and the broker', (
   beforeAll(async () => {
     registryUrl = (await testStack()).registryUrl
     codec = createEventCodec({ registry: createEventRegistry({ url: registryUrl }) })
-    for (const name of compressionNames) topics.push(...['tx', 'acc', 'fraud', 'java'].map((t) => uniqueTopic(`test-${name}-${t}`)))
+    for (const name of compressionNames) topics.push(...['tx', 'acc', 'fraud', 'java', 'rdkafka'].map((t) => uniqueTopic(`test-${name}-${t}`)))
     ;({ cleanup } = await createTestTopics(topics.map((topic) => ({ topic, numPartitions: PARTITIONS }))))
   })
 
   afterAll(async () => {
     await cleanup?.()
-    await Promise.all(topics.filter((t) => !t.includes('-java-')).map(async (topic) => await deleteSubject({ url: registryUrl }, `${topic}-value`)))
+    await Promise.all(topics.filter((t) => !t.includes('-java-') && !t.includes('-rdkafka-')).map(async (topic) => await deleteSubject({ url: registryUrl }, `${topic}-value`)))
   })
 
-  it.each(compressionNames)('%s: the producer library writes it, the broker accepts it, kafkajs and Kafka\'s Java client round-trip it exactly', async (name: CompressionName) => {
-    const [tx, acc, fraud, java] = topics.slice(compressionNames.indexOf(name) * 4) as [string, string, string, string]
+  it.each(compressionNames)('%s: the producer library writes it, the broker accepts it; what it, Kafka\'s Java client and librdkafka write, kafkajs reads exactly', async (name: CompressionName) => {
+    const [tx, acc, fraud, java, rdkafka] = topics.slice(compressionNames.indexOf(name) * 5) as [string, string, string, string, string]
     const familyTopics: Record<FamilyName, string> = { transactions: tx, accounts: acc, fraud }
     const kafka = await testKafka('test-compression-producer')
     const producer = createBankingProducer({ kafka, registry: createEventRegistry({ url: registryUrl }), topics: familyTopics, compression: name })
@@ -80,12 +80,14 @@ describe('compressed batches between kafkajs, the Java client and the broker', (
     const libraryCodecs = [...await storedCodecs(tx, PARTITIONS), ...await storedCodecs(acc, PARTITIONS), ...await storedCodecs(fraud, PARTITIONS)]
     expect(new Set(libraryCodecs)).toEqual(new Set([compressionIds[name]]))
 
-    // The same bytes through Apache Kafka's Java producer, read back by kafkajs.
-    await produceWithJava(name, written.map((m) => ({ topic: java, key: m.key as Buffer, value: m.value as Buffer })))
-    const fromJava = await consumeAll([java], EVENTS)
-    expect(byId(await decodedEvents(codec, fromJava))).toEqual(byId(events))
-    const javaCodecs = await storedCodecs(java, PARTITIONS)
-    expect(javaCodecs.length).toBeGreaterThan(0)
-    expect(new Set(javaCodecs)).toEqual(new Set([compressionIds[name]]))
+    // The same bytes through Apache Kafka's Java producer and through librdkafka, read back by kafkajs.
+    for (const [client, topic] of [['java', java], ['librdkafka', rdkafka]] as const) {
+      await produceWith(client, name, written.map((m) => ({ topic, key: m.key as Buffer, value: m.value as Buffer })))
+      const fromClient = await consumeAll([topic], EVENTS)
+      expect(byId(await decodedEvents(codec, fromClient)), client).toEqual(byId(events))
+      const stored = await storedCodecs(topic, PARTITIONS)
+      expect(stored.length, client).toBeGreaterThan(0)
+      expect(new Set(stored), client).toEqual(new Set([compressionIds[name]]))
+    }
   }, 120_000)
 })
