@@ -5,6 +5,17 @@
 
 /** Reads one zig-zag varint (up to 64 bits) at `at`; undefined past the end or on an overlong encoding. */
 export function readVarint (bytes: Uint8Array, at: number): { value: number, next: number } | undefined {
+  // Lengths and deltas fit in four bytes (28 bits): plain numbers, no BigInt.
+  let small = 0
+  for (let i = at; i < bytes.length && i < at + 4; i++) {
+    const b = bytes[i] as number
+    small |= (b & 0x7f) << (7 * (i - at))
+    if ((b & 0x80) === 0) return { value: (small >>> 1) ^ -(small & 1), next: i + 1 }
+  }
+  return readLongVarint(bytes, at)
+}
+
+function readLongVarint (bytes: Uint8Array, at: number): { value: number, next: number } | undefined {
   let raw = 0n
   let shift = 0n
   for (let i = at; i < bytes.length && shift < 70n; i++) {

@@ -82,7 +82,7 @@ describe('CRC-32C and varints', () => {
   })
 
   it('round-trips zig-zag varints and refuses truncated ones', () => {
-    for (const value of [0, -1, 1, 63, -64, 64, 300, -300, 2 ** 31 - 1, -(2 ** 31)]) {
+    for (const value of [0, -1, 1, 63, -64, 64, 300, -300, 2 ** 26, -(2 ** 27), 2 ** 27, 2 ** 31 - 1, -(2 ** 31)]) {
       expect(readVarint(writeVarint(value), 0)).toEqual({ value, next: writeVarint(value).length })
     }
     expect(readVarint(Buffer.from([0x80, 0x80]), 0)).toBeUndefined()
