@@ -14,4 +14,4 @@ command -v python3 >/dev/null || { echo "python-tools: python3 is required (Debi
 rm -rf "$venv"
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check "confluent-kafka==$CONFLUENT_KAFKA_VERSION"
-echo "python-tools: confluent-kafka $("$venv/bin/python" -c 'import confluent_kafka; print(confluent_kafka.version()[0], "with librdkafka", confluent_kafka.libversion()[0])') in $venv"
+echo "python-tools: confluent-kafka $("$venv/bin/python" -c 'import confluent_kafka; print(confluent_kafka.version(), "with librdkafka", confluent_kafka.libversion()[0])') in $venv"
