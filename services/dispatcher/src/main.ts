@@ -14,7 +14,7 @@ import { createRecordDecoder } from './kafka/decode.js'
 import { bootstrapTopics } from './kafka/topics.js'
 import { createLogger } from './logger.js'
 import { createMetrics } from './metrics.js'
-import { installShutdown } from './shutdown.js'
+import { createShutdown, installProcessHandlers, SHUTDOWN_FINISH_MS, type ShutdownCause } from './shutdown.js'
 import { importSubscriptionsFile } from './cli/import-subscriptions.js'
 import { createAdminApi, startAdminServer } from './http/admin-api.js'
 import { createTestEventSender } from './http/admin/test-event.js'
@@ -35,6 +35,9 @@ async function main (): Promise<void> {
   }
   const rootLog = createLogger(config.logLevel)
   const log = rootLog.child({ module: 'main' })
+  // Filled in once every part to close exists; a fatal error before that exits at once.
+  const shutdown: { run?: (cause: ShutdownCause) => Promise<void> } = {}
+  installProcessHandlers(rootLog.child({ module: 'shutdown' }), () => shutdown.run)
   const metrics = createMetrics()
   const ssrf = createSsrfPolicy({ allowCidrs: config.ssrfAllowCidrs, allowHttp: config.allowHttp })
   if (ssrf.allow.length > 0 || ssrf.allowHttp) {
@@ -136,8 +139,9 @@ async function main (): Promise<void> {
   const address = health.address()
   log.info({ version: VERSION, port: typeof address === 'object' && address !== null ? address.port : config.httpPort }, 'health and metrics listening')
 
-  installShutdown({
+  shutdown.run = createShutdown({
     log: rootLog.child({ module: 'shutdown' }),
+    deadlineMs: config.shutdownDeadlineMs + SHUTDOWN_FINISH_MS,
     steps: [
       ['admin api', () => adminServer.close()],
       ['dispatcher', () => runtime.close()],

@@ -118,7 +118,7 @@ export class RetryLane implements WorkSource {
       return undefined
     }
     if (plan.kind === 'dead-letter') {
-      void this.#effects.deadLetter(plan.source, plan.record, plan.reason, plan.delivery).then(() => this.#settle(retryOffset, 'dead-lettered'))
+      this.#effects.deadLetter(plan.source, plan.record, plan.reason, plan.delivery).then(() => this.#settle(retryOffset, 'dead-lettered'), (err: unknown) => this.#abandoned(err))
       return undefined
     }
     const item: RetryItem = { ...plan.task, retryOffset }
@@ -191,6 +191,12 @@ export class RetryLane implements WorkSource {
     this.#effects.requestPump()
   }
 
+  // The dead-letter sender rejects only once closed (shutdown): the record
+  // stays unsettled, so it is not committed and is read again (C1).
+  #abandoned (err: unknown): void {
+    this.#log.warn({ err, lane: this.id }, 'dead letter abandoned on close; the record will be read again')
+  }
+
   close (): void {
     this.#closed = true
     this.#timers.close()
@@ -199,13 +205,13 @@ export class RetryLane implements WorkSource {
   // The head of `key` stays busy while its dead letter is written, so the
   // key's next item cannot overtake it (C2: "succeeded or dead-lettered").
   #deadLetterHead (key: string, item: RetryItem, reason: string): void {
-    void this.#effects.deadLetter(item.source, item.record, reason, item).then(() => {
+    this.#effects.deadLetter(item.source, item.record, reason, item).then(() => {
       if (this.#closed) return
       this.#queues.complete(key)
       this.#settle(item.retryOffset, 'dead-lettered', item)
       this.#afterHead(key)
       this.#effects.requestPump()
-    })
+    }, (err: unknown) => this.#abandoned(err))
   }
 
   #afterHead (key: string): void {

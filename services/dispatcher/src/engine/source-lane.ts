@@ -138,10 +138,10 @@ export class SourceLane implements WorkSource {
     }
     if (plan.kind === 'dead-letter') {
       this.#pending.set(offset, 1)
-      void this.#effects.deadLetter(coordinates, record, plan.reason).then(() => {
+      this.#effects.deadLetter(coordinates, record, plan.reason).then(() => {
         this.#settleOne(offset)
         this.#effects.onSettled?.('dead-lettered')
-      })
+      }, (err: unknown) => this.#abandoned(err))
       return
     }
 
@@ -236,6 +236,12 @@ export class SourceLane implements WorkSource {
     this.#maybeUnblock(key)
   }
 
+  // The dead-letter sender rejects only once closed (shutdown): the record
+  // stays unsettled, so it is not committed and is read again (C1).
+  #abandoned (err: unknown): void {
+    this.#log.warn({ err, lane: this.id }, 'dead letter abandoned on close; the record will be read again')
+  }
+
   /**
    * Stops the lane (partition revoked or shutdown): nothing more starts, late
    * results are ignored. Unsettled records stay uncommitted.
@@ -284,11 +290,11 @@ export class SourceLane implements WorkSource {
 
   #deadLetterTask (task: DeliveryTask, reason: string): void {
     const offset = task.source.offset
-    void this.#effects.deadLetter(task.source, task.record, reason, task).then(() => {
+    this.#effects.deadLetter(task.source, task.record, reason, task).then(() => {
       if (this.#closed) return
       this.#settleOne(offset, task.subscriptionId)
       this.#effects.onSettled?.('dead-lettered', task)
-    })
+    }, (err: unknown) => this.#abandoned(err))
   }
 
   #settleOne (offset: bigint, subscriptionId?: string): void {

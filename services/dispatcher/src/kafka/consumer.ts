@@ -88,6 +88,7 @@ export class DispatcherRuntime {
   #resumeTimer: NodeJS.Timeout | undefined
   #joined = false
   #closing = false
+  #closed: Promise<void> | undefined
   #draining = false
   #committing: Promise<void> | undefined
 
@@ -231,8 +232,13 @@ export class DispatcherRuntime {
    * already read finish, so the final commit covers them and nothing is
    * delivered twice), bounded by the deadline; then commit and leave.
    */
-  async close (deadlineMs = this.#o.config.shutdownDeadlineMs): Promise<void> {
-    if (this.#closing) return
+  close (deadlineMs = this.#o.config.shutdownDeadlineMs): Promise<void> {
+    // A second call (a second signal) waits for the first.
+    this.#closed ??= this.#close(deadlineMs)
+    return this.#closed
+  }
+
+  async #close (deadlineMs: number): Promise<void> {
     this.#closing = true
     this.#draining = true
     const consumer = this.#consumer
@@ -725,7 +731,12 @@ export class DispatcherRuntime {
    */
   async publishEndpointEvent (type: 'endpoint.disabled' | 'endpoint.enabled', subscription: { id: string, tenantId: string }, reason: string): Promise<void> {
     const event = { type, subscriptionId: subscription.id, tenantId: subscription.tenantId, reason, at: new Date(this.#now()).toISOString() }
-    await this.#endpointEvents?.send({ key: Buffer.from(subscription.id), value: Buffer.from(JSON.stringify(event)), headers: {} })
+    try {
+      await this.#endpointEvents?.send({ key: Buffer.from(subscription.id), value: Buffer.from(JSON.stringify(event)), headers: {} })
+    } catch (err) {
+      // Only a closed sender rejects (shutdown); the state change itself is on the subscriptions topic.
+      this.#log.warn({ err, type, subscriptionId: subscription.id }, 'endpoint event not written')
+    }
   }
 
   /** What the admin API shows about an endpoint: recent results, circuit state, why disabled. */

@@ -47,7 +47,7 @@ async function listDeadLetters (kafka: Kafka, topic: string, filter: RedriveFilt
     await consumer.subscribe({ topics: [topic], fromBeginning: true })
     await new Promise<void>((resolve, reject) => {
       consumer.on(consumer.events.CRASH, (event) => reject(event.payload.error))
-      void consumer.run({
+      consumer.run({
         autoCommit: false,
         eachMessage: async ({ partition, message }) => {
           const end = ends.get(partition)
@@ -64,7 +64,7 @@ async function listDeadLetters (kafka: Kafka, topic: string, filter: RedriveFilt
           if (offset + 1n >= end) ends.delete(partition)
           if (ends.size === 0 || letters.length >= limit) resolve()
         }
-      })
+      }).catch(reject)
     })
   } finally {
     await consumer.disconnect()
