@@ -171,17 +171,178 @@ export class UndecodableBatchError extends DispatcherError {
   }
 }
 
-/** Every concrete error class, for documentation and the table test. */
-export const allErrorClasses = Object.freeze([
-  ConfigError,
-  DecodeError,
-  RegistryUnavailableError,
-  TopicLayoutError,
-  SubscriptionSourceError,
-  ShutdownTimeoutError,
-  KafkaCrashError,
-  UndecodableBatchError
+/**
+ * A retry-topic or dead-letter record lacks the `whd-` headers a dispatcher
+ * writes: someone else wrote it. The retry lane dead-letters it
+ * (`malformed-parked-record`) with where it sat.
+ */
+export class ParkedRecordFormatError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_PARKED_FORMAT'
+
+  constructor (message: string, options: DispatcherErrorOptions = {}) {
+    super(message, { ...options, retriable: false })
+  }
+}
+
+// ---- delivery -------------------------------------------------------------
+
+/**
+ * The dispatcher refused to connect to an address the SSRF policy blocks. Not
+ * retriable as such: the same name usually resolves to the same place (the
+ * delivery engine still retries on its schedule, in case DNS is fixed).
+ */
+export class SsrfBlockedError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_SSRF_BLOCKED'
+  /** The host as the URL named it (a name or an IP literal). */
+  readonly hostname: string
+  /** The address that was refused. */
+  readonly address: string
+  /** The refused range, e.g. `127.0.0.0/8`. */
+  readonly range: string
+
+  /** @param refused - the range and its wording, from the SSRF policy (delivery/ssrf/connect-guard.ts `ssrfBlocked`) */
+  constructor (hostname: string, address: string, refused: { range: string, description: string }, options: DispatcherErrorOptions = {}) {
+    super(hostname === address ? `refusing to connect: ${refused.description}` : `refusing to connect to ${hostname}: ${refused.description}`, { ...options, retriable: false })
+    this.hostname = hostname
+    this.address = address
+    this.range = refused.range
+  }
+}
+
+/**
+ * An endpoint's TLS material cannot be used: a certificate without its key,
+ * a key that does not match the certificate, PEM that does not parse. Nothing
+ * is sent. Not retriable as such: the subscription must be fixed (the engine
+ * still retries on its schedule). The message never contains the PEM.
+ */
+export class TlsMaterialError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_TLS_MATERIAL'
+  /** The offending field of `DeliveryTlsMaterial`, e.g. `clientKeyPem`. */
+  readonly field: string
+
+  constructor (field: string, problem: string, options: DispatcherErrorOptions = {}) {
+    super(`tls.${field}: ${problem}`, { ...options, retriable: false })
+    this.field = field
+  }
+}
+
+/**
+ * The server closed or reset the connection during the TLS handshake, before
+ * it was established: typically it refused the client certificate (or the
+ * lack of one) under TLS 1.2, or it does not speak TLS on that port.
+ */
+export class TlsHandshakeError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_TLS_HANDSHAKE'
+
+  constructor (message: string, options: DispatcherErrorOptions = {}) {
+    super(message, { ...options, retriable: true })
+  }
+}
+
+// ---- subscriptions --------------------------------------------------------
+
+/** No subscription has this id (or it is not visible to the caller). */
+export class SubscriptionNotFoundError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_NOT_FOUND'
+  readonly id: string
+
+  constructor (id: string, options: DispatcherErrorOptions = {}) {
+    super(`subscription "${id}" does not exist`, { ...options, retriable: false })
+    this.id = id
+  }
+}
+
+/** An input field is missing or invalid; `field` names it (e.g. `eventTypes[2]`). */
+export class SubscriptionValidationError extends DispatcherError {
+  static override readonly code: string = 'WHD_ERR_VALIDATION'
+  readonly field: string
+  /** The problem without the field name, e.g. `must be a positive integer`. */
+  readonly reason: string
+
+  constructor (field: string, reason: string, options: DispatcherErrorOptions = {}) {
+    super(`${field}: ${reason}`, { ...options, retriable: false })
+    this.field = field
+    this.reason = reason
+  }
+}
+
+/** The endpoint URL is malformed, not https (unless allowed), or carries credentials. */
+export class EndpointUrlInvalidError extends SubscriptionValidationError {
+  static override readonly code = 'WHD_ERR_URL_INVALID'
+}
+
+/**
+ * The endpoint URL names a host webhooks may not reach (private, loopback,
+ * link-local, …: DESIGN §6). Same code as the connect-time `SsrfBlockedError`,
+ * which refuses the same thing for resolved addresses.
+ */
+export class EndpointUrlBlockedError extends SubscriptionValidationError {
+  static override readonly code = 'WHD_ERR_SSRF_BLOCKED'
+}
+
+/**
+ * The store cannot take writes now: not started, closing, Kafka unreachable,
+ * or a write was acknowledged but this instance has not read it back in time
+ * (then the write is durable and applies when the instance catches up).
+ * Retriable.
+ */
+export class SubscriptionStoreUnavailableError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_STORE_UNAVAILABLE'
+
+  constructor (message: string, options: DispatcherErrorOptions = {}) {
+    super(message, { ...options, retriable: true })
+  }
+}
+
+/**
+ * A secret could not be encrypted or decrypted: an unknown key id, a key of
+ * the wrong size, or an envelope that fails authentication (tampered, or
+ * encrypted under another key with the same id). The message never contains
+ * the plaintext or key material. Not retriable: configure the missing key.
+ */
+export class SecretKeyError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_SECRET_KEY'
+  /** The key id concerned, when there is one. */
+  readonly kid: string | undefined
+
+  constructor (message: string, kid?: string, options: DispatcherErrorOptions = {}) {
+    super(message, { ...options, retriable: false })
+    this.kid = kid
+  }
+}
+
+/**
+ * The registry: every concrete error class of the dispatcher, with the HTTP
+ * status the admin API answers when a dependency throws it (none: it never
+ * reaches a response). The README's error-code table is checked against it,
+ * and one table test checks each class's name, code and retriable flag.
+ * `EndpointUrlBlockedError` shares its code with `SsrfBlockedError` on
+ * purpose: the same refusal, judged on the URL at write time and on the
+ * resolved address at connect time.
+ */
+export const errorRegistry = Object.freeze([
+  { errorClass: ConfigError },
+  { errorClass: DecodeError },
+  { errorClass: RegistryUnavailableError },
+  { errorClass: TopicLayoutError },
+  { errorClass: SubscriptionSourceError },
+  { errorClass: ShutdownTimeoutError },
+  { errorClass: KafkaCrashError },
+  { errorClass: UndecodableBatchError },
+  { errorClass: ParkedRecordFormatError },
+  { errorClass: SsrfBlockedError },
+  { errorClass: TlsMaterialError },
+  { errorClass: TlsHandshakeError },
+  { errorClass: SubscriptionNotFoundError, httpStatus: 404 },
+  { errorClass: SubscriptionValidationError, httpStatus: 400 },
+  { errorClass: EndpointUrlInvalidError, httpStatus: 400 },
+  { errorClass: EndpointUrlBlockedError, httpStatus: 400, sharesCodeWith: SsrfBlockedError },
+  { errorClass: SubscriptionStoreUnavailableError, httpStatus: 503 },
+  { errorClass: SecretKeyError }
 ] as const)
+
+/** Every concrete error class, in registry order. */
+export const allErrorClasses = Object.freeze(errorRegistry.map((row) => row.errorClass))
 
 /** The `code` of any concrete dispatcher error. */
 export type DispatcherErrorCode = (typeof allErrorClasses)[number]['code']

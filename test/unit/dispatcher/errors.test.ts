@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   allErrorClasses,
@@ -5,14 +7,28 @@ import {
   DecodeError,
   decodeFailureReasons,
   DispatcherError,
+  EndpointUrlBlockedError,
+  EndpointUrlInvalidError,
+  errorRegistry,
   isDispatcherError,
   KafkaCrashError,
+  ParkedRecordFormatError,
   RegistryUnavailableError,
+  SecretKeyError,
   ShutdownTimeoutError,
+  SsrfBlockedError,
+  SubscriptionNotFoundError,
   SubscriptionSourceError,
+  SubscriptionStoreUnavailableError,
+  SubscriptionValidationError,
+  TlsHandshakeError,
+  TlsMaterialError,
   TopicLayoutError,
   UndecodableBatchError
 } from '../../../services/dispatcher/src/errors.js'
+import { apiErrorCodes, apiErrorStatus, fromDependencyError } from '../../../services/dispatcher/src/http/admin/errors.js'
+import * as eventsErrors from '../../../services/events/src/errors.js'
+import * as producerErrors from '../../../services/producer/src/errors.js'
 
 const cause = new Error('root cause')
 
@@ -25,7 +41,17 @@ const table: Array<{ make: () => DispatcherError, errorClass: { code: string, na
   { make: () => new SubscriptionSourceError('bad record', { cause }), errorClass: SubscriptionSourceError, name: 'SubscriptionSourceError', code: 'WHD_ERR_SUBSCRIPTIONS', retriable: false },
   { make: () => new ShutdownTimeoutError('took longer than 30000 ms', { cause }), errorClass: ShutdownTimeoutError, name: 'ShutdownTimeoutError', code: 'WHD_ERR_SHUTDOWN_TIMEOUT', retriable: false },
   { make: () => new KafkaCrashError('consumer crashed', { cause }), errorClass: KafkaCrashError, name: 'KafkaCrashError', code: 'WHD_ERR_KAFKA_CRASH', retriable: false },
-  { make: () => new UndecodableBatchError({ topic: 't', partition: 1, offset: '42' }, { codec: 'lz4', reason: 'crc-mismatch' }, { cause }), errorClass: UndecodableBatchError, name: 'UndecodableBatchError', code: 'WHD_ERR_UNDECODABLE_BATCH', retriable: false }
+  { make: () => new UndecodableBatchError({ topic: 't', partition: 1, offset: '42' }, { codec: 'lz4', reason: 'crc-mismatch' }, { cause }), errorClass: UndecodableBatchError, name: 'UndecodableBatchError', code: 'WHD_ERR_UNDECODABLE_BATCH', retriable: false },
+  { make: () => new ParkedRecordFormatError('record lacks whd-source-* headers', { cause }), errorClass: ParkedRecordFormatError, name: 'ParkedRecordFormatError', code: 'WHD_ERR_PARKED_FORMAT', retriable: false },
+  { make: () => new SsrfBlockedError('metadata.internal', '169.254.169.254', { range: '169.254.0.0/16', description: 'link-local' }, { cause }), errorClass: SsrfBlockedError, name: 'SsrfBlockedError', code: 'WHD_ERR_SSRF_BLOCKED', retriable: false },
+  { make: () => new TlsMaterialError('clientKeyPem', 'does not match the certificate', { cause }), errorClass: TlsMaterialError, name: 'TlsMaterialError', code: 'WHD_ERR_TLS_MATERIAL', retriable: false },
+  { make: () => new TlsHandshakeError('socket closed during the handshake', { cause }), errorClass: TlsHandshakeError, name: 'TlsHandshakeError', code: 'WHD_ERR_TLS_HANDSHAKE', retriable: true },
+  { make: () => new SubscriptionNotFoundError('s1', { cause }), errorClass: SubscriptionNotFoundError, name: 'SubscriptionNotFoundError', code: 'WHD_ERR_NOT_FOUND', retriable: false },
+  { make: () => new SubscriptionValidationError('eventTypes', 'must be non-empty', { cause }), errorClass: SubscriptionValidationError, name: 'SubscriptionValidationError', code: 'WHD_ERR_VALIDATION', retriable: false },
+  { make: () => new EndpointUrlInvalidError('url', 'not an absolute URL', { cause }), errorClass: EndpointUrlInvalidError, name: 'EndpointUrlInvalidError', code: 'WHD_ERR_URL_INVALID', retriable: false },
+  { make: () => new EndpointUrlBlockedError('url', 'loopback', { cause }), errorClass: EndpointUrlBlockedError, name: 'EndpointUrlBlockedError', code: 'WHD_ERR_SSRF_BLOCKED', retriable: false },
+  { make: () => new SubscriptionStoreUnavailableError('not started', { cause }), errorClass: SubscriptionStoreUnavailableError, name: 'SubscriptionStoreUnavailableError', code: 'WHD_ERR_STORE_UNAVAILABLE', retriable: true },
+  { make: () => new SecretKeyError('no key "k9"', 'k9', { cause }), errorClass: SecretKeyError, name: 'SecretKeyError', code: 'WHD_ERR_SECRET_KEY', retriable: false }
 ]
 
 describe('error classes', () => {
@@ -49,10 +75,23 @@ describe('error classes', () => {
     expect(allErrorClasses).toHaveLength(table.length)
   })
 
-  it('codes are unique and follow the WHD_ERR_ prefix', () => {
-    const codes = allErrorClasses.map((errorClass) => errorClass.code)
-    expect(new Set(codes).size).toBe(codes.length)
-    for (const code of codes) expect(code).toMatch(/^WHD_ERR_[A-Z_]+$/)
+  it('codes are unique but where the registry says a class shares one, and follow the WHD_ERR_ prefix', () => {
+    const own = errorRegistry.filter((row) => !('sharesCodeWith' in row)).map((row) => row.errorClass.code)
+    expect(new Set(own).size).toBe(own.length)
+    for (const row of errorRegistry) {
+      expect(row.errorClass.code).toMatch(/^WHD_ERR_[A-Z_]+$/)
+      if ('sharesCodeWith' in row) expect(row.errorClass.code).toBe(row.sharesCodeWith.code)
+    }
+  })
+
+  it('the admin API answers a class the registry gives a status with that status', () => {
+    for (const { make, errorClass } of table) {
+      const row = errorRegistry.find((r) => r.errorClass === errorClass)
+      if (row === undefined || !('httpStatus' in row)) continue
+      const answer = fromDependencyError(make())
+      expect(answer?.status, errorClass.name).toBe(row.httpStatus)
+      expect(apiErrorStatus[answer?.code as keyof typeof apiErrorStatus]).toBe(row.httpStatus)
+    }
   })
 
   it('omits cause when none is given', () => {
@@ -111,5 +150,22 @@ describe('isDispatcherError', () => {
     ['a string', 'WHD_ERR_DECODE']
   ])('rejects %s', (_label, value) => {
     expect(isDispatcherError(value)).toBe(false)
+  })
+})
+
+describe('the README\'s error codes', () => {
+  const readme = readFileSync(join(import.meta.dirname, '../../../README.md'), 'utf8')
+  const section = readme.slice(readme.indexOf('## Error codes'), readme.indexOf('\n## ', readme.indexOf('## Error codes') + 1))
+  // First column of each table row: one or more backticked codes.
+  const documented = new Set(section.split('\n').filter((line) => line.startsWith('| `')).flatMap((line) => [...(line.split(' | ')[0] ?? '').matchAll(/`(WH[DEP]_ERR_[A-Z_]+)`/g)].map((m) => m[1] as string)))
+  const codesOf = (module: Record<string, unknown>): string[] => Object.values(module).flatMap((value) => {
+    const code = (value as { code?: unknown }).code
+    return typeof value === 'function' && typeof code === 'string' ? [code] : []
+  })
+  const known = new Set([...allErrorClasses.map((c) => c.code), ...apiErrorCodes, ...codesOf(eventsErrors), ...codesOf(producerErrors)])
+
+  it('lists every code of every registry, and no code that none has', () => {
+    expect([...known].filter((code) => !documented.has(code)).sort()).toEqual([])
+    expect([...documented].filter((code) => !known.has(code)).sort()).toEqual([])
   })
 })

@@ -16,7 +16,7 @@ export { checkEndpointUrl, SSRF_BLOCKED, URL_INVALID, type EndpointUrlCheck } fr
 export {
   createSsrfConnector,
   createSsrfLookup,
-  SsrfBlockedError,
+  ssrfBlocked,
   type ResolvedAddress,
   type SsrfConnectorOptions,
   type SsrfGuardOptions,

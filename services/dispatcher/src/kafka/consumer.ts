@@ -12,7 +12,7 @@ import { CircuitBreakers } from '../engine/circuit-breaker.js'
 import { EndpointStats } from '../engine/endpoint-stats.js'
 import { Scheduler } from '../engine/scheduler.js'
 import { SourceLane, type RecordPlan } from '../engine/source-lane.js'
-import { UndecodableBatchError } from '../errors.js'
+import { KafkaCrashError, UndecodableBatchError } from '../errors.js'
 import type { MetricSources, Metrics } from '../metrics.js'
 import { matchSubscriptions } from '../subscriptions/match.js'
 import type { SubscriptionSource } from '../subscriptions/types.js'
@@ -200,7 +200,7 @@ export class DispatcherRuntime {
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload
       this.#log.error({ err: error, restart }, 'kafka consumer crashed')
-      if (!restart && !this.#closing) this.#o.onFatal(error)
+      if (!restart && !this.#closing) this.#o.onFatal(new KafkaCrashError('the kafka consumer crashed and will not restart', { cause: error }))
     })
     await consumer.connect()
     const topics = config.sourceTopics.flatMap((t) => [t, retryTopicOf(config, t)])

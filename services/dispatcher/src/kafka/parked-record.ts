@@ -1,3 +1,4 @@
+import { ParkedRecordFormatError } from '../errors.js'
 import type { IHeaders } from 'kafkajs'
 import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates } from '../engine/delivery-task.js'
 
@@ -116,11 +117,6 @@ export function intHeader (headers: IHeaders, name: string): number | undefined 
   if (raw === undefined || !/^-?\d+$/.test(raw)) return undefined
   const value = Number(raw)
   return Number.isSafeInteger(value) ? value : undefined
-}
-
-/** Malformed `whd-` headers: the record was not written by a dispatcher. */
-export class ParkedRecordFormatError extends Error {
-  readonly code = 'WHD_ERR_PARKED_FORMAT'
 }
 
 /** Reads the delivery state of a retry-topic or dead-letter record. */

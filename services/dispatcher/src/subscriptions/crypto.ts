@@ -2,7 +2,7 @@
 // with a key id in every envelope, so keys can be rotated — new envelopes use
 // the current key, old ones still decrypt with the key they name.
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto'
-import { ConfigError, DispatcherError, type DispatcherErrorOptions } from '../errors.js'
+import { ConfigError, SecretKeyError } from '../errors.js'
 
 /** An encrypted value as stored on the subscriptions topic; every field but `kid` is base64. */
 export interface SecretEnvelope {
@@ -34,23 +34,6 @@ export interface SecretCipher {
   encrypt (plaintext: string, context?: string): SecretEnvelope
   /** Decrypts with the key the envelope names; throws a {@link SecretKeyError}. */
   decrypt (envelope: SecretEnvelope, context?: string): string
-}
-
-/**
- * A secret could not be encrypted or decrypted: an unknown key id, a key of
- * the wrong size, or an envelope that fails authentication (tampered, or
- * encrypted under another key with the same id). The message never contains
- * the plaintext or key material. Not retriable: configure the missing key.
- */
-export class SecretKeyError extends DispatcherError {
-  static override readonly code = 'WHD_ERR_SECRET_KEY'
-  /** The key id concerned, when there is one. */
-  readonly kid: string | undefined
-
-  constructor (message: string, kid?: string, options: DispatcherErrorOptions = {}) {
-    super(message, { ...options, retriable: false })
-    this.kid = kid
-  }
 }
 
 const ALGORITHM = 'aes-256-gcm'

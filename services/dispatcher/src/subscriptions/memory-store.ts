@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { SsrfPolicy } from '../delivery/ssrf/address-policy.js'
 import { checkEndpointUrl, SSRF_BLOCKED } from '../delivery/ssrf/endpoint-url.js'
 import { decodeSecret, generateSecret } from '../delivery/sign.js'
-import { DispatcherError, type DispatcherErrorOptions } from '../errors.js'
+import { EndpointUrlBlockedError, EndpointUrlInvalidError, SubscriptionNotFoundError, SubscriptionValidationError } from '../errors.js'
 import { eventTypeMatches } from './match.js'
 import type { StoredSecret, StoredSubscription } from './record.js'
 import type {
@@ -20,70 +20,6 @@ import type {
   SubscriptionStore
 } from './store.js'
 import type { Subscription } from './types.js'
-
-// ---- errors -------------------------------------------------------------
-
-/** No subscription has this id (or it is not visible to the caller). */
-export class SubscriptionNotFoundError extends DispatcherError {
-  static override readonly code = 'WHD_ERR_NOT_FOUND'
-  readonly id: string
-
-  constructor (id: string, options: DispatcherErrorOptions = {}) {
-    super(`subscription "${id}" does not exist`, { ...options, retriable: false })
-    this.id = id
-  }
-}
-
-/** An input field is missing or invalid; `field` names it (e.g. `eventTypes[2]`). */
-export class SubscriptionValidationError extends DispatcherError {
-  static override readonly code: string = 'WHD_ERR_VALIDATION'
-  readonly field: string
-  /** The problem without the field name, e.g. `must be a positive integer`. */
-  readonly reason: string
-
-  constructor (field: string, reason: string, options: DispatcherErrorOptions = {}) {
-    super(`${field}: ${reason}`, { ...options, retriable: false })
-    this.field = field
-    this.reason = reason
-  }
-}
-
-/** The endpoint URL is malformed, not https (unless allowed), or carries credentials. */
-export class EndpointUrlInvalidError extends SubscriptionValidationError {
-  static override readonly code = 'WHD_ERR_URL_INVALID'
-}
-
-/**
- * The endpoint URL names a host webhooks may not reach (private, loopback,
- * link-local, …: DESIGN §6). Same code as the connect-time `SsrfBlockedError`,
- * which refuses the same thing for resolved addresses.
- */
-export class EndpointUrlBlockedError extends SubscriptionValidationError {
-  static override readonly code = 'WHD_ERR_SSRF_BLOCKED'
-}
-
-/**
- * The store cannot take writes now: not started, closing, Kafka unreachable,
- * or a write was acknowledged but this instance has not read it back in time
- * (then the write is durable and applies when the instance catches up).
- * Retriable.
- */
-export class SubscriptionStoreUnavailableError extends DispatcherError {
-  static override readonly code = 'WHD_ERR_STORE_UNAVAILABLE'
-
-  constructor (message: string, options: DispatcherErrorOptions = {}) {
-    super(message, { ...options, retriable: true })
-  }
-}
-
-/** The error classes of the subscription store (besides `SecretKeyError`, crypto.ts). */
-export const subscriptionStoreErrorClasses = Object.freeze([
-  SubscriptionNotFoundError,
-  SubscriptionValidationError,
-  EndpointUrlInvalidError,
-  EndpointUrlBlockedError,
-  SubscriptionStoreUnavailableError
-] as const)
 
 // ---- validation ---------------------------------------------------------
 

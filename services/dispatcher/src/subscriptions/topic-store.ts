@@ -5,13 +5,9 @@ import { randomUUID } from 'node:crypto'
 import { retryRetriable } from '../kafka/retriable.js'
 import type { Admin, CompressionTypes, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs'
 import { undecodableBatchOf } from '../../../events/src/index.js'
-import { TopicLayoutError, UndecodableBatchError } from '../errors.js'
-import { SecretKeyError, type SecretCipher } from './crypto.js'
-import {
-  MaterializedSubscriptionStore,
-  SubscriptionStoreUnavailableError,
-  type SubscriptionStoreOptions
-} from './memory-store.js'
+import { SecretKeyError, SubscriptionStoreUnavailableError, TopicLayoutError, UndecodableBatchError } from '../errors.js'
+import type { SecretCipher } from './crypto.js'
+import { MaterializedSubscriptionStore, type SubscriptionStoreOptions } from './memory-store.js'
 import { decodeSubscriptionRecord, encodeSubscriptionRecord, encodeTombstone, type StoredSubscription } from './record.js'
 
 export const DEFAULT_SUBSCRIPTIONS_TOPIC = 'webhooks.subscriptions'

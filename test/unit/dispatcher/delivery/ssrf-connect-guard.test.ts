@@ -7,9 +7,10 @@ import {
   createSsrfConnector,
   createSsrfLookup,
   createSsrfPolicy,
-  SsrfBlockedError,
+  ssrfBlocked,
   type SsrfResolver
 } from '../../../../services/dispatcher/src/delivery/ssrf.js'
+import { SsrfBlockedError } from '../../../../services/dispatcher/src/errors.js'
 
 const strict = createSsrfPolicy()
 const loopbackAllowed = createSsrfPolicy({ allowCidrs: ['127.0.0.0/8', '::1/128'] })
@@ -191,7 +192,7 @@ describe('createSsrfConnector', () => {
 
 describe('SsrfBlockedError', () => {
   it('is a dispatcher error with a stable code, the refused address and range', () => {
-    const err = new SsrfBlockedError('169.254.169.254', '169.254.169.254', { allowed: false, range: '169.254.0.0/16', label: 'link-local (cloud metadata)' })
+    const err = ssrfBlocked('169.254.169.254', '169.254.169.254', { allowed: false, range: '169.254.0.0/16', label: 'link-local (cloud metadata)' })
     expect(err).toBeInstanceOf(Error)
     expect(err).toMatchObject({ name: 'SsrfBlockedError', code: 'WHD_ERR_SSRF_BLOCKED', retriable: false, range: '169.254.0.0/16' })
     expect(err.message).toBe('refusing to connect: 169.254.169.254 is in 169.254.0.0/16 (link-local (cloud metadata))')

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SSRF_BLOCKED_CODE } from '../../../../services/dispatcher/src/delivery/http-deliverer.js'
-import { checkEndpointUrl, createSsrfPolicy, SSRF_BLOCKED, SsrfBlockedError, URL_INVALID } from '../../../../services/dispatcher/src/delivery/ssrf.js'
+import { checkEndpointUrl, createSsrfPolicy, SSRF_BLOCKED, URL_INVALID } from '../../../../services/dispatcher/src/delivery/ssrf.js'
+import { SsrfBlockedError } from '../../../../services/dispatcher/src/errors.js'
 
 const strict = createSsrfPolicy()
 const withHttp = createSsrfPolicy({ allowHttp: true })

@@ -6,7 +6,7 @@ import {
   SubscriptionNotFoundError,
   SubscriptionStoreUnavailableError,
   SubscriptionValidationError
-} from '../../../../services/dispatcher/src/subscriptions/memory-store.js'
+} from '../../../../services/dispatcher/src/errors.js'
 
 describe('ApiError', () => {
   it('carries its status and writes the error body', () => {

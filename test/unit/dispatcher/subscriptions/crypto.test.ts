@@ -4,9 +4,9 @@ import {
   createSecretCipher,
   parseSecretKeys,
   secretCipherFromEnv,
-  SecretKeyError,
   type SecretEnvelope
 } from '../../../../services/dispatcher/src/subscriptions/crypto.js'
+import { SecretKeyError } from '../../../../services/dispatcher/src/errors.js'
 
 const k1 = { id: 'k1', key: randomBytes(32) }
 const k2 = { id: 'k2', key: randomBytes(32) }

@@ -1,16 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createSsrfPolicy } from '../../../../services/dispatcher/src/delivery/ssrf.js'
-import { DispatcherError } from '../../../../services/dispatcher/src/errors.js'
-import { SecretKeyError } from '../../../../services/dispatcher/src/subscriptions/crypto.js'
-import {
-  EndpointUrlBlockedError,
-  EndpointUrlInvalidError,
-  MemorySubscriptionStore,
-  SubscriptionNotFoundError,
-  subscriptionStoreErrorClasses,
-  SubscriptionStoreUnavailableError,
-  SubscriptionValidationError
-} from '../../../../services/dispatcher/src/subscriptions/memory-store.js'
+import { EndpointUrlBlockedError, SubscriptionNotFoundError } from '../../../../services/dispatcher/src/errors.js'
+import { MemorySubscriptionStore } from '../../../../services/dispatcher/src/subscriptions/memory-store.js'
 import type { SubscriptionInput } from '../../../../services/dispatcher/src/subscriptions/store.js'
 import type { Subscription } from '../../../../services/dispatcher/src/subscriptions/types.js'
 
@@ -412,28 +403,5 @@ describe('MemorySubscriptionStore', () => {
     unsubscribe()
     await store.update(subscription.id, { description: 'x' })
     expect(seen).toEqual([subscription.id])
-  })
-})
-
-describe('subscription store errors', () => {
-  const table: Array<{ make: () => DispatcherError, name: string, code: string, retriable: boolean }> = [
-    { make: () => new SubscriptionNotFoundError('s1'), name: 'SubscriptionNotFoundError', code: 'WHD_ERR_NOT_FOUND', retriable: false },
-    { make: () => new SubscriptionValidationError('eventTypes', 'must be non-empty'), name: 'SubscriptionValidationError', code: 'WHD_ERR_VALIDATION', retriable: false },
-    { make: () => new EndpointUrlInvalidError('url', 'not an absolute URL'), name: 'EndpointUrlInvalidError', code: 'WHD_ERR_URL_INVALID', retriable: false },
-    { make: () => new EndpointUrlBlockedError('url', 'loopback'), name: 'EndpointUrlBlockedError', code: 'WHD_ERR_SSRF_BLOCKED', retriable: false },
-    { make: () => new SubscriptionStoreUnavailableError('not started'), name: 'SubscriptionStoreUnavailableError', code: 'WHD_ERR_STORE_UNAVAILABLE', retriable: true },
-    { make: () => new SecretKeyError('no key "k9"', 'k9'), name: 'SecretKeyError', code: 'WHD_ERR_SECRET_KEY', retriable: false }
-  ]
-
-  it.each(table)('$name has code $code and retriable=$retriable', ({ make, name, code, retriable }) => {
-    const err = make()
-    expect(err).toBeInstanceOf(DispatcherError)
-    expect(err.name).toBe(name)
-    expect(err.code).toBe(code)
-    expect(err.retriable).toBe(retriable)
-  })
-
-  it('the table covers every store error class', () => {
-    expect(subscriptionStoreErrorClasses.map((c) => c.name).sort()).toEqual(table.map((r) => r.name).filter((n) => n !== 'SecretKeyError').sort())
   })
 })

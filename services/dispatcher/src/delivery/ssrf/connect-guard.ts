@@ -11,30 +11,12 @@
 import { lookup as dnsLookup } from 'node:dns/promises'
 import { isIP, type LookupFunction } from 'node:net'
 import { buildConnector } from 'undici'
-import { DispatcherError, type DispatcherErrorOptions } from '../../errors.js'
+import { SsrfBlockedError } from '../../errors.js'
 import { classifyAddress, describeVerdict, type AddressVerdict, type SsrfPolicy } from './address-policy.js'
 
-/**
- * The dispatcher refused to connect to an address the SSRF policy blocks. Not
- * retriable as such: the same name usually resolves to the same place (the
- * delivery engine still retries on its schedule, in case DNS is fixed).
- */
-export class SsrfBlockedError extends DispatcherError {
-  static override readonly code = 'WHD_ERR_SSRF_BLOCKED'
-  /** The host as the URL named it (a name or an IP literal). */
-  readonly hostname: string
-  /** The address that was refused. */
-  readonly address: string
-  /** The refused range, e.g. `127.0.0.0/8`. */
-  readonly range: string
-
-  constructor (hostname: string, address: string, verdict: AddressVerdict, options: DispatcherErrorOptions = {}) {
-    const where = describeVerdict(address, verdict)
-    super(hostname === address ? `refusing to connect: ${where}` : `refusing to connect to ${hostname}: ${where}`, { ...options, retriable: false })
-    this.hostname = hostname
-    this.address = address
-    this.range = verdict.range ?? 'unknown'
-  }
+/** The error for a refused address, worded from the policy's verdict. */
+export function ssrfBlocked (hostname: string, address: string, verdict: AddressVerdict): SsrfBlockedError {
+  return new SsrfBlockedError(hostname, address, { range: verdict.range ?? 'unknown', description: describeVerdict(address, verdict) })
 }
 
 /** One resolved address, as `dns.lookup(…, { all: true })` returns it. */
@@ -87,7 +69,7 @@ function judgeAnswer (hostname: string, answer: readonly ResolvedAddress[], fami
   const approved: ResolvedAddress[] = []
   for (const { address } of answer) {
     const verdict = classifyAddress(address, policy)
-    if (!verdict.allowed) return new SsrfBlockedError(hostname, address, verdict)
+    if (!verdict.allowed) return ssrfBlocked(hostname, address, verdict)
     // The address text, not the resolver's label, decides the family.
     const actual = isIP(address)
     if (family === 0 || actual === family) approved.push({ address, family: actual })
@@ -160,7 +142,7 @@ export function createSsrfConnector (
     if (literal !== undefined) {
       const verdict = classifyAddress(literal, policy)
       if (!verdict.allowed) {
-        const err = new SsrfBlockedError(literal, literal, verdict)
+        const err = ssrfBlocked(literal, literal, verdict)
         // undici's own connector reports failures asynchronously; so do we.
         queueMicrotask(() => callback(err, null))
         return

@@ -1,37 +1,7 @@
-// TLS failures of a delivery attempt: which error codes mean "TLS", and the
-// two errors the deliverer raises itself. Every one maps to the `tls` attempt
-// error code.
-import { DispatcherError, type DispatcherErrorOptions } from '../../errors.js'
-
-/**
- * An endpoint's TLS material cannot be used: a certificate without its key,
- * a key that does not match the certificate, PEM that does not parse. Nothing
- * is sent. Not retriable as such: the subscription must be fixed (the engine
- * still retries on its schedule). The message never contains the PEM.
- */
-export class TlsMaterialError extends DispatcherError {
-  static override readonly code = 'WHD_ERR_TLS_MATERIAL'
-  /** The offending field of `DeliveryTlsMaterial`, e.g. `clientKeyPem`. */
-  readonly field: string
-
-  constructor (field: string, problem: string, options: DispatcherErrorOptions = {}) {
-    super(`tls.${field}: ${problem}`, { ...options, retriable: false })
-    this.field = field
-  }
-}
-
-/**
- * The server closed or reset the connection during the TLS handshake, before
- * it was established: typically it refused the client certificate (or the
- * lack of one) under TLS 1.2, or it does not speak TLS on that port.
- */
-export class TlsHandshakeError extends DispatcherError {
-  static override readonly code = 'WHD_ERR_TLS_HANDSHAKE'
-
-  constructor (message: string, options: DispatcherErrorOptions = {}) {
-    super(message, { ...options, retriable: true })
-  }
-}
+// TLS failures of a delivery attempt: which error codes mean "TLS" (the two
+// the deliverer raises itself are in errors.ts). Every one maps to the `tls`
+// attempt error code.
+import { TlsHandshakeError, TlsMaterialError } from '../../errors.js'
 
 // Certificate verification results (OpenSSL's X509_V_ERR_* names, as Node
 // reports them) and Node's TLS protocol error.

@@ -11,7 +11,8 @@
 //   its `cause`, where the deliverer's classification finds it.
 import type { TLSSocket } from 'node:tls'
 import type { buildConnector } from 'undici'
-import { isTlsErrorCode, TlsHandshakeError } from './errors.js'
+import { TlsHandshakeError } from '../../errors.js'
+import { isTlsErrorCode } from './errors.js'
 
 function codeOf (err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code

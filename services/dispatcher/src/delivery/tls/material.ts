@@ -4,7 +4,7 @@
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
 import { createSecureContext, rootCertificates, type SecureContext, type SecureContextOptions } from 'node:tls'
 import type { DeliveryTlsMaterial } from '../types.js'
-import { TlsMaterialError } from './errors.js'
+import { TlsMaterialError } from '../../errors.js'
 
 /**
  * The material with empty fields dropped, or undefined when none is left (such

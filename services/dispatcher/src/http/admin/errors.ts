@@ -56,6 +56,13 @@ export class ApiError extends Error {
   }
 }
 
+/** Judged by shape and code, not `instanceof`: another loaded copy of this module counts too. */
+export function isApiError (err: unknown): err is ApiError {
+  if (typeof err !== 'object' || err === null) return false
+  const { name, code, status, toBody } = err as { name?: unknown, code?: unknown, status?: unknown, toBody?: unknown }
+  return name === 'ApiError' && typeof code === 'string' && code in apiErrorStatus && typeof status === 'number' && typeof toBody === 'function'
+}
+
 export const validationError = (field: string, message: string): ApiError =>
   new ApiError('WHD_ERR_VALIDATION', `${field}: ${message}`, { field })
 
@@ -77,7 +84,7 @@ export const notFound = (what = 'endpoint'): ApiError => new ApiError('WHD_ERR_N
  * callers and never puts secrets in them.
  */
 export function fromDependencyError (err: unknown): ApiError | undefined {
-  if (err instanceof ApiError) return err
+  if (isApiError(err)) return err
   if (typeof err !== 'object' || err === null) return undefined
   const { code, message, field, retriable } = err as { code?: unknown, message?: unknown, field?: unknown, retriable?: unknown }
   if (typeof code !== 'string') return undefined
