@@ -36,8 +36,9 @@ build: setup ## compile TypeScript to dist/
 typecheck: setup ## type-check everything, tests included
 	tsc -p tsconfig.json
 
-lint: setup ## eslint
+lint: setup ## eslint, and the layers of the code (dependency-cruiser: no upward import, no cycle)
 	eslint --max-warnings=0 .
+	depcruise services --config .dependency-cruiser.cjs
 
 stack-up: setup ## start local Kafka (KRaft) + Apicurio Registry on loopback
 	deploy/local/stack.sh up

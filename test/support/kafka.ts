@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { registerKafkaCodecs } from '../../services/events/src/index.js'
-import { retryRetriable } from '../../services/dispatcher/src/kafka/retriable.js'
+import { retryRetriable } from '../../services/dispatcher/src/retriable.js'
 import { testStack } from './stack.js'
 
 /** A topic name no other test uses. */

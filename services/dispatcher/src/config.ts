@@ -1,7 +1,7 @@
 import { compressionNames, DEFAULT_KAFKA_COMPRESSION, parseCompressionName, type CompressionName } from '../../events/src/index.js'
 import { parseCidr } from './delivery/ssrf/address-policy.js'
 import { ConfigError } from './errors.js'
-import { parseAdminTokens, type AdminToken } from './http/auth.js'
+import { parseAdminTokens, type AdminToken } from './admin-tokens.js'
 import { parseSecretKeys, type SecretKey } from './subscriptions/crypto.js'
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { ConfigResourceTypes, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { retryRetriable } from '../../../services/dispatcher/src/kafka/retriable.js'
+import { retryRetriable } from '../../../services/dispatcher/src/retriable.js'
 import { bootstrapTopics } from '../../../services/dispatcher/src/kafka/topics.js'
 import { startDispatcher, writeSubscriptionsFile } from '../../support/dispatcher-process.js'
 import { testKafka, uniqueTopic } from '../../support/kafka.js'

@@ -1,4 +1,10 @@
 import type { IHeaders } from 'kafkajs'
+import type { WebhookEventEnvelope } from '../delivery/payload.js'
+
+/** A decoded source event: the envelope typed, the rest as the schema gives it. */
+export interface DecodedEvent extends WebhookEventEnvelope {
+  [field: string]: unknown
+}
 
 /** Where a record was read from. Offsets are int64, kept as bigint. */
 export interface RecordCoordinates {

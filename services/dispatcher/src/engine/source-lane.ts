@@ -3,7 +3,7 @@ import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates, TaskOut
 import { KeyQueues, orderingKey, type ReadyItem } from './key-queues.js'
 import type { WorkSource } from './scheduler.js'
 import { LaneWindow } from './lane-window.js'
-import type { DecodedEvent } from '../kafka/decode.js'
+import type { DecodedEvent } from './delivery-task.js'
 import type { Subscription } from '../subscriptions/types.js'
 
 /** What a lane answers when the consumer hands it a record. */

@@ -1,11 +1,6 @@
 import type { EventCodec } from '../../../events/src/index.js'
-import type { WebhookEventEnvelope } from '../delivery/payload.js'
+import type { DecodedEvent } from '../engine/delivery-task.js'
 import { DecodeError, RegistryUnavailableError, type DecodeFailureReason } from '../errors.js'
-
-/** A decoded source event: the envelope typed, the rest as the schema gives it. */
-export interface DecodedEvent extends WebhookEventEnvelope {
-  [field: string]: unknown
-}
 
 /**
  * Turns a record value into an event. Throws {@link DecodeError} for bad

@@ -1,5 +1,5 @@
 import type { CompressionTypes, Producer } from 'kafkajs'
-import type { OutgoingRecord } from './parked-record.js'
+import type { OutgoingRecord } from '../engine/parked-record.js'
 
 interface Pending {
   record: OutgoingRecord

@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs'
 import { retryTopicOf, type DispatcherConfig } from '../config.js'
 import { TopicLayoutError } from '../errors.js'
-import { retryRetriable } from './retriable.js'
+import { retryRetriable } from '../retriable.js'
 
 /** What a start-up check found and did. */
 export interface TopicBootstrapReport {

@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util'
 import { DEFAULT_KAFKA_COMPRESSION, type CompressionName } from '../../../events/src/index.js'
 import { configOptions, type DispatcherConfig } from '../config.js'
 import { ConfigError } from '../errors.js'
-import type { RedriveFilter } from './filter.js'
-import { parseInstant } from './instant.js'
+import type { RedriveFilter } from '../dead-letters/filter.js'
+import { parseInstant } from '../dead-letters/instant.js'
 
 /** The redrive command line, validated. */
 export interface RedriveCommand {

@@ -1,7 +1,7 @@
 // The redrive's human-readable output: one line per selected dead letter
 // (stdout), progress lines (stderr) and the final summary (stdout).
-import type { DeadLetterSummary } from './filter.js'
-import { redriveSkipReasons, targetLabel } from './plan.js'
+import type { DeadLetterSummary } from '../dead-letters/filter.js'
+import { redriveSkipReasons, targetLabel } from '../dead-letters/plan.js'
 import type { RedriveProgress, RedriveRecordEvent, RedriveResult } from './run.js'
 
 function counts (p: RedriveProgress): string {

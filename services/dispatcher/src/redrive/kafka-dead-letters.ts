@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { CompressionTypes, Kafka } from 'kafkajs'
 import { undecodableBatchOf } from '../../../events/src/index.js'
 import { UndecodableBatchError } from '../errors.js'
-import { toDeadLetter } from '../http/admin/dead-letter-record.js'
-import type { DeadLetter, DeadLetterOperations } from '../http/admin/types.js'
-import { matchesFilter, summarizeDeadLetter, type RedriveFilter } from './filter.js'
+import { toDeadLetter, type DeadLetter, type DeadLetterOperations } from '../dead-letters/view.js'
+import { matchesFilter, summarizeDeadLetter, type RedriveFilter } from '../dead-letters/filter.js'
 import { redrive } from './run.js'
 
 export interface KafkaDeadLettersOptions {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { Admin, CompressionTypes, Consumer, EachBatchPayload, Kafka, Message, Producer, TopicMessages } from 'kafkajs'
 import { undecodableBatchOf } from '../../../events/src/index.js'
 import { TopicLayoutError, UndecodableBatchError } from '../errors.js'
-import type { RedriveFilter } from './filter.js'
-import { planRedrive, targetLabel, type RedriveDecision, type RedriveSkipReason } from './plan.js'
+import type { RedriveFilter } from '../dead-letters/filter.js'
+import { planRedrive, targetLabel, type RedriveDecision, type RedriveSkipReason } from '../dead-letters/plan.js'
 
 export interface RedriveOptions {
   kafka: Kafka

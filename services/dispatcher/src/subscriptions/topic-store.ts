@@ -2,7 +2,7 @@
 // (DESIGN §6): the topic is the source of truth, every instance materialises
 // it in memory and applies changes live, its own writes included.
 import { randomUUID } from 'node:crypto'
-import { retryRetriable } from '../kafka/retriable.js'
+import { retryRetriable } from '../retriable.js'
 import type { Admin, CompressionTypes, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs'
 import { undecodableBatchOf } from '../../../events/src/index.js'
 import { SecretKeyError, SubscriptionStoreUnavailableError, TopicLayoutError, UndecodableBatchError } from '../errors.js'

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { retryRetriable } from '../../../../services/dispatcher/src/kafka/retriable.js'
+import { retryRetriable } from '../../../../services/dispatcher/src/retriable.js'
 import { createSsrfPolicy } from '../../../../services/dispatcher/src/delivery/ssrf.js'
 import { createSecretCipher, type SecretCipher } from '../../../../services/dispatcher/src/subscriptions/crypto.js'
 import type { StoreErrorContext } from '../../../../services/dispatcher/src/subscriptions/memory-store.js'

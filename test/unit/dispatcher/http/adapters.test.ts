@@ -2,11 +2,11 @@
 // dead-letter records as the API lists them.
 import { describe, expect, it } from 'vitest'
 import type { DeliveryRequest } from '../../../../services/dispatcher/src/delivery/types.js'
-import { toDeadLetter } from '../../../../services/dispatcher/src/http/admin/dead-letter-record.js'
+import { toDeadLetter } from '../../../../services/dispatcher/src/dead-letters/view.js'
 import { createTestEventSender } from '../../../../services/dispatcher/src/http/admin/test-event.js'
-import { toDeadLetterRecord } from '../../../../services/dispatcher/src/kafka/parked-record.js'
+import { toDeadLetterRecord } from '../../../../services/dispatcher/src/engine/parked-record.js'
 import type { Subscription } from '../../../../services/dispatcher/src/subscriptions/types.js'
-import { consumed } from '../redrive/fixtures.js'
+import { consumed } from '../dead-letters/fixtures.js'
 
 const secrets = ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec_c2Vjb25kLXNlY3JldC0xMjM0NTY3ODkwMTI=']
 const subscription: Subscription = { id: 'ep-1', tenantId: 't-1', url: 'https://hooks.example/x', eventTypes: ['*'], secrets, enabled: false }

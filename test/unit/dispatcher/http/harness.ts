@@ -19,7 +19,7 @@ import {
 } from '../../../../services/dispatcher/src/http/admin-api.js'
 import { matchRoute } from '../../../../services/dispatcher/src/http/admin/routes.js'
 import { createLogger } from '../../../../services/dispatcher/src/logger.js'
-import { matchesFilter, type RedriveFilter } from '../../../../services/dispatcher/src/redrive/filter.js'
+import { matchesFilter, type RedriveFilter } from '../../../../services/dispatcher/src/dead-letters/filter.js'
 import { MemorySubscriptionStore } from '../../../../services/dispatcher/src/subscriptions/memory-store.js'
 import type { Subscription } from '../../../../services/dispatcher/src/subscriptions/types.js'
 import { checkSchema, resolveRef } from './schema-check.js'

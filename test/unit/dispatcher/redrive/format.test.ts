@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { formatProgress, formatRecord, formatSummary } from '../../../../services/dispatcher/src/redrive/format.js'
-import { planRedrive, type RedriveDecision } from '../../../../services/dispatcher/src/redrive/plan.js'
+import { planRedrive, type RedriveDecision } from '../../../../services/dispatcher/src/dead-letters/plan.js'
 import type { RedriveRecordEvent, RedriveResult } from '../../../../services/dispatcher/src/redrive/run.js'
-import { T, deadLetter, undecodableLetter } from './fixtures.js'
+import { T, deadLetter, undecodableLetter } from '../dead-letters/fixtures.js'
 
 function event (decision: RedriveDecision, dryRun: boolean): RedriveRecordEvent {
   if (decision.kind === 'unmatched') throw new Error('unmatched')

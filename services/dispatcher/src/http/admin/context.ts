@@ -1,4 +1,4 @@
-import type { Principal } from '../auth.js'
+import type { Principal } from '../../admin-tokens.js'
 
 /** What a handler gets to know about one authenticated request. */
 export interface RequestContext {

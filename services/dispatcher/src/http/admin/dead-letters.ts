@@ -1,9 +1,9 @@
 // Handlers of /v1/dead-letters. A tenant token sees and redrives only the
 // letters of its own tenant's subscriptions (DESIGN C6): its filter is
 // narrowed to those subscription ids before the dead-letter topic is read.
-import type { RedriveFilter } from '../../redrive/filter.js'
+import type { RedriveFilter } from '../../dead-letters/filter.js'
 import type { SubscriptionSource } from '../../subscriptions/types.js'
-import type { Scope } from '../auth.js'
+import type { Scope } from '../../admin-tokens.js'
 import type { Handler } from './context.js'
 import { ApiError } from './errors.js'
 import type { DeadLetterOperations } from './types.js'

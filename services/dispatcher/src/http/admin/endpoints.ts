@@ -5,7 +5,7 @@
 import type { EndpointUrlCheck } from '../../delivery/ssrf/endpoint-url.js'
 import type { SubscriptionInput, SubscriptionPatch, SubscriptionStore } from '../../subscriptions/store.js'
 import type { Subscription } from '../../subscriptions/types.js'
-import { scopeCovers, type Scope } from '../auth.js'
+import { scopeCovers, type Scope } from '../../admin-tokens.js'
 import type { Handler, Reply, RequestContext } from './context.js'
 import { ApiError, notFound } from './errors.js'
 import type { OperationId } from './routes.js'

@@ -4,7 +4,7 @@
 // test/unit/dispatcher/http/openapi.test.ts (UPDATE_OPENAPI=1 rewrites it).
 import { apiErrorCodes } from './errors.js'
 import { EVENT_TYPE_PATTERN, EXACT_EVENT_TYPE_PATTERN, ENDPOINT_ID_PATTERN, limits } from './validate.js'
-import { TENANT_ID_PATTERN } from '../auth.js'
+import { TENANT_ID_PATTERN } from '../../admin-tokens.js'
 
 type Schema = Record<string, unknown>
 

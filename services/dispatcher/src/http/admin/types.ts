@@ -1,46 +1,8 @@
 // The narrow seams the admin API depends on, besides the subscription store.
 // main.ts wires the Kafka- and HTTP-backed implementations; tests pass fakes.
-import type { DeliveryState } from '../../engine/delivery-task.js'
-import type { DeadLetterSummary, RedriveFilter } from '../../redrive/filter.js'
 import type { Subscription } from '../../subscriptions/types.js'
 
-/**
- * One dead letter as the admin API lists it: where it sits, what it says
- * about itself ({@link DeadLetterSummary}) and the failed delivery's state;
- * metadata only, never the payload. `lastError` is written by the
- * dispatcher's classifier, never a response body.
- */
-export interface DeadLetter extends DeadLetterSummary, Omit<DeliveryState, 'attempts' | 'subscriptionId'> {
-  /** Where the dead letter itself sits. */
-  topic: string
-  partition: number
-  offset: string
-  attempts?: number
-}
-
-/** Counts of a redrive (a subset of `RedriveResult` from `redrive/run.ts`). */
-export interface DeadLetterRedriveCounts {
-  scanned: number
-  matched: number
-  redriven: number
-  skipped: number
-  /** False when the scan stopped early. */
-  complete?: boolean
-  skippedByReason?: Partial<Record<string, number>>
-}
-
-/**
- * Dead-letter operations. The API always passes a filter already narrowed to
- * the caller's scope: for a tenant token `subscriptionIds` is a non-empty
- * list of that tenant's subscriptions (an empty list would match every
- * letter, so the API never passes one).
- */
-export interface DeadLetterOperations {
-  /** Up to `limit` dead letters matching `filter`, oldest first. */
-  list: (filter: RedriveFilter, limit: number) => Promise<readonly DeadLetter[]>
-  /** Moves the matching dead letters back into the retry lane (`redrive()` in `redrive/run.ts`). */
-  redrive: (filter: RedriveFilter, dryRun: boolean) => Promise<DeadLetterRedriveCounts>
-}
+export type { DeadLetter, DeadLetterOperations, DeadLetterRedriveCounts } from '../../dead-letters/view.js'
 
 /** The outcome of one `webhook.test` delivery. */
 export type TestEventResult =

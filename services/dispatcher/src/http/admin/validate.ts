@@ -1,10 +1,10 @@
 // Validation of every admin API input: pure functions from the parsed JSON
 // body or the query string to typed requests. Unknown fields are refused, and
 // every error names the field at fault.
-import type { RedriveFilter } from '../../redrive/filter.js'
-import { parseInstant } from '../../redrive/instant.js'
+import type { RedriveFilter } from '../../dead-letters/filter.js'
+import { parseInstant } from '../../dead-letters/instant.js'
 import type { SubscriptionInput, SubscriptionPatch, SubscriptionState } from '../../subscriptions/store.js'
-import { TENANT_ID_PATTERN } from '../auth.js'
+import { TENANT_ID_PATTERN } from '../../admin-tokens.js'
 import { ApiError, validationError } from './errors.js'
 
 /** Bounds the OpenAPI document states too (it reads them from here). */

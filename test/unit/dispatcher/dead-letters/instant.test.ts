@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseInstant } from '../../../../services/dispatcher/src/redrive/instant.js'
+import { parseInstant } from '../../../../services/dispatcher/src/dead-letters/instant.js'
 
 describe('parseInstant', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { retryRetriable } from '../../../../services/dispatcher/src/kafka/retriable.js'
+import { retryRetriable } from '../../../services/dispatcher/src/retriable.js'
 
 describe('retryRetriable', () => {
   it('retries retriable errors until the call succeeds', async () => {

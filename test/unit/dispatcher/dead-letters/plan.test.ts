@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest'
 import type { DeliveryTask } from '../../../../services/dispatcher/src/engine/delivery-task.js'
 import { RetryLane, type RetryLaneEffects } from '../../../../services/dispatcher/src/engine/retry-lane.js'
 import { nextAttemptAt } from '../../../../services/dispatcher/src/delivery/backoff.js'
-import { H, readParkedState } from '../../../../services/dispatcher/src/kafka/parked-record.js'
-import { planRedrive, redriveSkipReasons, targetLabel, type RedriveDecision, type RedrivePlanOptions } from '../../../../services/dispatcher/src/redrive/plan.js'
+import { H, readParkedState } from '../../../../services/dispatcher/src/engine/parked-record.js'
+import { planRedrive, redriveSkipReasons, targetLabel, type RedriveDecision, type RedrivePlanOptions } from '../../../../services/dispatcher/src/dead-letters/plan.js'
 import { T, consumed, deadLetter, undecodableLetter } from './fixtures.js'
 
 const NOW = T + 86_400_000

@@ -1,6 +1,6 @@
 import { ParkedRecordFormatError } from '../errors.js'
 import type { IHeaders } from 'kafkajs'
-import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates } from '../engine/delivery-task.js'
+import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates } from './delivery-task.js'
 
 /**
  * The record format of the retry and dead-letter topics. The value and key

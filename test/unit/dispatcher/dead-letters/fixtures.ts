@@ -1,6 +1,6 @@
 import type { IHeaders } from 'kafkajs'
-import { toDeadLetterRecord, type OutgoingRecord, type ParkedState } from '../../../../services/dispatcher/src/kafka/parked-record.js'
-import type { DeadLetterMessage } from '../../../../services/dispatcher/src/redrive/filter.js'
+import { toDeadLetterRecord, type OutgoingRecord, type ParkedState } from '../../../../services/dispatcher/src/engine/parked-record.js'
+import type { DeadLetterMessage } from '../../../../services/dispatcher/src/dead-letters/filter.js'
 
 /** 2024-06-10T08:30:00Z */
 export const T = Date.UTC(2024, 5, 10, 8, 30)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { H } from '../../../../services/dispatcher/src/kafka/parked-record.js'
-import { matchesFilter, summarizeDeadLetter, type DeadLetterSummary, type RedriveFilter } from '../../../../services/dispatcher/src/redrive/filter.js'
+import { H } from '../../../../services/dispatcher/src/engine/parked-record.js'
+import { matchesFilter, summarizeDeadLetter, type DeadLetterSummary, type RedriveFilter } from '../../../../services/dispatcher/src/dead-letters/filter.js'
 import { T, deadLetter, undecodableLetter } from './fixtures.js'
 
 describe('summarizeDeadLetter', () => {

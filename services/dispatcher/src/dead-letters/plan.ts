@@ -1,4 +1,4 @@
-import { H, readParkedState, type OutgoingRecord, type ParkedState } from '../kafka/parked-record.js'
+import { H, readParkedState, type OutgoingRecord, type ParkedState } from '../engine/parked-record.js'
 import { matchesFilter, summarizeDeadLetter, type DeadLetterMessage, type DeadLetterSummary, type RedriveFilter } from './filter.js'
 
 /** Why a selected dead letter cannot go back to the retry lane. */

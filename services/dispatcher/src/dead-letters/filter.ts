@@ -1,5 +1,5 @@
 import type { IHeaders } from 'kafkajs'
-import { H, header as text, intHeader as integer } from '../kafka/parked-record.js'
+import { H, header as text, intHeader as integer } from '../engine/parked-record.js'
 
 /**
  * Which dead letters to redrive. Every criterion that is set must hold (AND);

@@ -2,7 +2,7 @@
 // from configuration, preferably as SHA-256 hashes, and each one maps to a
 // scope: one tenant, or every tenant for platform operators.
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { ConfigError } from '../errors.js'
+import { ConfigError } from './errors.js'
 
 /** What a token may see and change. */
 export type Scope =

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { authenticate, hashToken, parseAdminTokens, scopeCovers } from '../../../../services/dispatcher/src/http/auth.js'
+import { authenticate, hashToken, parseAdminTokens, scopeCovers } from '../../../services/dispatcher/src/admin-tokens.js'
 
 const plainTenant = 'tenant-token-0123456789abcdefXYZ'
 const operatorToken = 'operator-token-0123456789abcdef/+='
