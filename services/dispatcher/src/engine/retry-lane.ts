@@ -30,7 +30,6 @@ export interface RetryLaneEffects {
   requestPump: () => void
   now: () => number
   onSettled?: (outcome: 'delivered' | 'dead-lettered' | 'dropped', task?: DeliveryTask) => void
-  onRetryScheduled?: (task: DeliveryTask) => void
 }
 
 /**
@@ -74,11 +73,6 @@ export class RetryLane implements WorkSource {
   /** Parked items held in memory (read, not settled). */
   get heldItems (): number {
     return this.#queues.size
-  }
-
-  /** Keys with parked items in memory. */
-  get heldKeys (): number {
-    return this.#queues.keyCount
   }
 
   get unsettledRecords (): number {
@@ -177,7 +171,6 @@ export class RetryLane implements WorkSource {
         this.#queues.release(key)
         this.#queues.block(key)
         this.#timers.schedule(key, next.at)
-        this.#effects.onRetryScheduled?.(item)
       }
     }
   }

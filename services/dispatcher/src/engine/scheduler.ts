@@ -42,7 +42,6 @@ export class Scheduler {
   #inFlight = 0
   #pumpQueued = false
   #stopped = false
-  #idleWaiters: Array<() => void> = []
 
   constructor (options: SchedulerOptions) {
     this.#options = options
@@ -50,10 +49,6 @@ export class Scheduler {
 
   get inFlight (): number {
     return this.#inFlight
-  }
-
-  inFlightFor (subscriptionId: string): number {
-    return this.#perEndpoint.get(subscriptionId) ?? 0
   }
 
   add (source: WorkSource): void {
@@ -70,12 +65,6 @@ export class Scheduler {
   /** Stops starting attempts; running ones finish and report as usual. */
   stop (): void {
     this.#stopped = true
-  }
-
-  /** Resolves once no attempt is running. */
-  async whenIdle (): Promise<void> {
-    if (this.#inFlight === 0) return
-    await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
   }
 
   /** Asks for a pump soon; many calls in one tick make one pump. */
@@ -156,11 +145,6 @@ export class Scheduler {
       source.finish(key, task, outcome)
     } catch (err) {
       this.#options.onError?.(err, task)
-    }
-    if (this.#inFlight === 0) {
-      const waiters = this.#idleWaiters
-      this.#idleWaiters = []
-      for (const resolve of waiters) resolve()
     }
     this.requestPump()
   }

@@ -6,15 +6,6 @@ import { LaneWindow } from './lane-window.js'
 import type { DecodedEvent } from './delivery-task.js'
 import type { Subscription } from '../subscriptions/types.js'
 
-/** What a lane answers when the consumer hands it a record. */
-export type AcceptResult =
-  /** Taken into the window (or already seen); resolve the offset. */
-  | 'accepted'
-  /** The window is full: pause the partition, re-fetch from here later. */
-  | 'full'
-  /** Cannot be handled now (registry down, lane not ready): pause and retry later. */
-  | 'later'
-
 /** The outcome of decoding and matching a record, decided by the consumer. */
 export type RecordPlan =
   | { kind: 'deliver', event: DecodedEvent, body: string, subscriptions: Subscription[] }

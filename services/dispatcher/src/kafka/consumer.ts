@@ -2,16 +2,17 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer }
 import type { Logger } from 'pino'
 import { kafkaCompressionType, undecodableBatchOf, type UndecodableBatch } from '../../../events/src/index.js'
 import { retryTopicOf, type DispatcherConfig } from '../config.js'
-import { classify } from '../delivery/classify.js'
-import { nextAttemptAt } from '../delivery/backoff.js'
 import { toWebhookBody } from '../delivery/payload.js'
 import type { Deliverer } from '../delivery/types.js'
 import type { DecodedEvent, DeliveryState, DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from '../engine/delivery-task.js'
-import { RetryLane, type RetryPlan } from '../engine/retry-lane.js'
+import { createAttempt } from '../engine/attempt.js'
+import { PartitionPair } from '../engine/partition-pair.js'
+import type { RetryPlan } from '../engine/retry-lane.js'
+import { createRetryPolicy, type RetryPolicy } from '../engine/retry-policy.js'
 import { CircuitBreakers } from '../engine/circuit-breaker.js'
 import { EndpointStats } from '../engine/endpoint-stats.js'
 import { Scheduler } from '../engine/scheduler.js'
-import { SourceLane, type RecordPlan } from '../engine/source-lane.js'
+import type { RecordPlan } from '../engine/source-lane.js'
 import { KafkaCrashError, UndecodableBatchError } from '../errors.js'
 import type { MetricSources, Metrics } from '../metrics.js'
 import { matchSubscriptions } from '../subscriptions/match.js'
@@ -20,7 +21,7 @@ import { createCoPartitionAssigner } from './assigner.js'
 import type { RecordDecoder } from './decode.js'
 import { OrderedSender } from './ordered-sender.js'
 import { retryRetriable } from '../retriable.js'
-import { readNotBefore, readParkedState, toDeadLetterRecord, toParkedRecord, type ParkedState } from '../engine/parked-record.js'
+import { readNotBefore, readParkedState, toDeadLetterRecord, type ParkedState } from '../engine/parked-record.js'
 
 export interface DispatcherRuntimeOptions {
   config: Readonly<DispatcherConfig>
@@ -33,21 +34,6 @@ export interface DispatcherRuntimeOptions {
   now?: () => number
   /** A kafkajs crash it will not recover from: the process must exit non-zero. */
   onFatal: (err: unknown) => void
-}
-
-/** The lanes of one source partition and its retry partition. */
-interface LanePair {
-  source: SourceLane
-  retry: RetryLane
-  /** Open once the retry lane has read its partition to the end seen at assignment. */
-  rebuilt: boolean
-  /** The retry partition's end offset at assignment; rebuilt when read up to it. */
-  rebuildTarget: bigint | undefined
-  /** Committed offsets and their metadata are known for both partitions. */
-  offsetsLoaded: boolean
-  retrySender: OrderedSender
-  /** Unknown-schema lookups per source offset, bounded by SCHEMA_LOOKUP_RETRIES. */
-  schemaMisses: Map<bigint, number>
 }
 
 type Later = { kind: 'later', delayMs: number }
@@ -70,14 +56,15 @@ export class DispatcherRuntime {
   readonly #o: DispatcherRuntimeOptions
   readonly #log: Logger
   readonly #now: () => number
-  readonly #pairs = new Map<string, LanePair>()
+  readonly #pairs = new Map<string, PartitionPair>()
   readonly #retryTopicToSource = new Map<string, string>()
   readonly #paused = new Map<string, { topic: string, partition: number, until: () => boolean }>()
-  readonly #lastCommitted = new Map<string, string>()
   /** Partitions stopped at an undecodable record batch, by topic:partition. */
   readonly #stopped = new Map<string, 'source' | 'retry'>()
   readonly #scheduler: Scheduler
   readonly #breakers: CircuitBreakers
+  readonly #retryPolicy: RetryPolicy
+  readonly #attempt: (task: DeliveryTask) => Promise<TaskOutcome>
   readonly #endpointStats = new EndpointStats()
   #endpointEvents: OrderedSender | undefined
   #consumer: Consumer | undefined
@@ -98,6 +85,24 @@ export class DispatcherRuntime {
     this.#now = options.now ?? Date.now
     for (const topic of options.config.sourceTopics) this.#retryTopicToSource.set(retryTopicOf(options.config, topic), topic)
     this.#breakers = new CircuitBreakers({ failureThreshold: options.config.circuitFailureThreshold, initialOpenMs: options.config.circuitOpenMs })
+    this.#retryPolicy = createRetryPolicy({
+      scheduleMs: options.config.retryScheduleMs,
+      maxAgeMs: options.config.retryMaxAgeSeconds * 1000,
+      retryAfterMaxMs: options.config.retryAfterMaxMs
+    })
+    this.#attempt = createAttempt({
+      subscriptions: options.subscriptions,
+      deliver: options.deliver,
+      breakers: this.#breakers,
+      endpointStats: this.#endpointStats,
+      retryPolicy: this.#retryPolicy,
+      metrics: options.metrics,
+      deliveryTimeoutMs: options.config.deliveryTimeoutMs,
+      autoDisableAfterMs: options.config.autoDisableAfterHours * 3_600_000,
+      disable: (subscriptionId, reason) => this.#disable(subscriptionId, reason),
+      now: this.#now,
+      log: this.#log
+    })
     this.#scheduler = new Scheduler({
       maxInFlight: options.config.maxInFlight,
       rateLimit: (id) => options.subscriptions.get(id)?.rateLimitPerSecond,
@@ -105,14 +110,14 @@ export class DispatcherRuntime {
       // A subscription's own cap may lower ENDPOINT_MAX_IN_FLIGHT, never raise
       // it: the HTTP pool is sized from the global cap.
       endpointCap: (id) => Math.min(options.subscriptions.get(id)?.maxInFlight ?? Infinity, options.config.endpointMaxInFlight),
-      execute: (task) => this.#execute(task),
+      execute: (task) => this.#attempt(task),
       onError: (err, task) => this.#log.error({ err, subscriptionId: task.subscriptionId }, 'delivery bookkeeping failed')
     })
     options.metrics.bind(this.#metricSources())
   }
 
   #metricSources (): Omit<MetricSources, 'stoppedSubscriptionPartitions'> {
-    const pairs = (): LanePair[] => [...this.#pairs.values()]
+    const pairs = (): PartitionPair[] => [...this.#pairs.values()]
     let lagCache: { at: number, value: Promise<Array<{ topic: string, partition: number, lag: number }>> } | undefined
     return {
       parkedByTopic: () => {
@@ -140,17 +145,16 @@ export class DispatcherRuntime {
   async #consumerLag (): Promise<Array<{ topic: string, partition: number, lag: number }>> {
     const admin = this.#admin
     if (admin === undefined) return []
-    const lanes = [...this.#pairs.values()].flatMap((p) => [p.source, p.retry])
-    const topics = [...new Set(lanes.map((l) => l.topic))]
+    const lanes = [...this.#pairs.values()].flatMap((pair) => [pair.source, pair.retry].map((lane) => ({ lane, pair })))
+    const topics = [...new Set(lanes.map(({ lane }) => lane.topic))]
     const ends = new Map<string, bigint>()
     await Promise.all(topics.map(async (topic) => {
       for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${p.partition}`, BigInt(p.high))
     }))
-    return lanes.flatMap((lane) => {
+    return lanes.flatMap(({ lane, pair }) => {
       const end = ends.get(lane.id)
       if (end === undefined) return []
-      const committed = this.#lastCommitted.get(lane.id)?.split('|')[0]
-      const from = committed === undefined ? 0n : BigInt(committed)
+      const from = pair.committedOffset(lane.id) ?? 0n
       return [{ topic: lane.topic, partition: lane.partition, lag: Number(end > from ? end - from : 0n) }]
     })
   }
@@ -274,8 +278,7 @@ export class DispatcherRuntime {
   #drained (): boolean {
     if (this.#scheduler.inFlight > 0) return false
     for (const pair of this.#pairs.values()) {
-      if (!pair.source.isDrained()) return false
-      if (pair.retrySender.pending > 0) return false
+      if (!pair.isDrained()) return false
     }
     return (this.#deadLetters?.pending ?? 0) === 0
   }
@@ -305,58 +308,42 @@ export class DispatcherRuntime {
     this.#log.info({ partitions: [...wanted].sort() }, 'joined consumer group')
   }
 
-  #openPair (topic: string, partition: number): LanePair {
+  #openPair (topic: string, partition: number): PartitionPair {
     const config = this.#o.config
     const retryTopic = retryTopicOf(config, topic)
-    const id = `${topic}:${partition}`
-    const log = this.#log.child({ lane: id })
-    const producer = this.#producer as Producer
-    const retrySender = new OrderedSender({
-      producer,
-      compression: kafkaCompressionType(config.kafkaCompression),
+    const log = this.#log.child({ lane: `${topic}:${partition}` })
+    const compression = kafkaCompressionType(config.kafkaCompression)
+    const parkSink = new OrderedSender({
+      producer: this.#producer as Producer,
+      compression,
       topic: retryTopic,
       partition,
       onSendError: (err, attempt) => log.warn({ err, attempt }, 'park failed; retrying')
     })
-    const pair: LanePair = {
-      rebuilt: false,
-      rebuildTarget: undefined,
-      offsetsLoaded: false,
-      retrySender,
-      schemaMisses: new Map(),
-      source: undefined as unknown as SourceLane,
-      retry: undefined as unknown as RetryLane
-    }
-    pair.retry = new RetryLane(retryTopic, partition, {
-      nextAttempt: (task, retryAfterMs) => nextAttemptAt({
-        firstFailureAt: task.firstFailureAt ?? this.#now(),
-        attempts: Math.max(1, task.attempts),
-        now: this.#now(),
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-        schedule: config.retryScheduleMs,
-        maxAgeMs: config.retryMaxAgeSeconds * 1000,
-        retryAfterMaxMs: config.retryAfterMaxMs,
-        retryAfterMinMs: Math.min(1000, config.retryAfterMaxMs)
-      }),
-      deadLetter: (source, record, reason, task) => this.#deadLetter(source, record, reason, task),
-      disableEndpoint: (subscriptionId, reason) => this.#disable(subscriptionId, reason),
-      onKeySettled: (key) => pair.source.onRetrySettled(key),
-      requestPump: () => this.#scheduler.requestPump(),
-      now: this.#now,
-      onSettled: (outcome, task) => this.#onSettled(outcome, 'retry', task),
-      onRetryScheduled: () => undefined
-    }, log)
-    pair.source = new SourceLane(topic, partition, config.partitionWindowRecords, {
-      park: (task) => retrySender.send(toParkedRecord(task, this.#now())),
-      deadLetter: (source, record, reason, task) => this.#deadLetter(source, record, reason, task),
-      disableEndpoint: (subscriptionId, reason) => this.#disable(subscriptionId, reason),
-      retrySettled: (offset) => pair.retry.hasSettled(offset),
-      retryHoldsKey: (key) => pair.retry.holdsKey(key),
-      requestPump: () => this.#scheduler.requestPump(),
-      now: this.#now,
-      onSettled: (outcome, task) => this.#onSettled(outcome, 'source', task)
-    }, log)
-    this.#pairs.set(id, pair)
+    const pair = new PartitionPair({
+      topic,
+      retryTopic,
+      partition,
+      windowLimit: config.partitionWindowRecords,
+      parkSink,
+      log,
+      retryEffects: {
+        nextAttempt: (task, retryAfterMs) => this.#retryPolicy.next(task, this.#now(), retryAfterMs),
+        deadLetter: (source, record, reason, task) => this.#deadLetter(source, record, reason, task),
+        disableEndpoint: (subscriptionId, reason) => this.#disable(subscriptionId, reason),
+        requestPump: () => this.#scheduler.requestPump(),
+        now: this.#now,
+        onSettled: (outcome, task) => this.#onSettled(outcome, 'retry', task)
+      },
+      sourceEffects: {
+        deadLetter: (source, record, reason, task) => this.#deadLetter(source, record, reason, task),
+        disableEndpoint: (subscriptionId, reason) => this.#disable(subscriptionId, reason),
+        requestPump: () => this.#scheduler.requestPump(),
+        now: this.#now,
+        onSettled: (outcome, task) => this.#onSettled(outcome, 'source', task)
+      }
+    })
+    this.#pairs.set(pair.id, pair)
     this.#scheduler.add(pair.source)
     this.#scheduler.add(pair.retry)
     void this.#startRebuild(pair, retryTopic, partition, log)
@@ -366,7 +353,7 @@ export class DispatcherRuntime {
   // The source partition stays gated until the retry lane has read its
   // partition up to the end offset seen now, so every key with parked items
   // is blocked before any newer record of it can be attempted (C2).
-  async #startRebuild (pair: LanePair, retryTopic: string, partition: number, log: Logger): Promise<void> {
+  async #startRebuild (pair: PartitionPair, retryTopic: string, partition: number, log: Logger): Promise<void> {
     const admin = this.#admin as Admin
     const sourceTopic = pair.source.topic
     for (let attempt = 1; !pair.source.closed; attempt++) {
@@ -382,24 +369,13 @@ export class DispatcherRuntime {
         }
         const sourceCommit = committedOf(sourceTopic)
         const retryCommit = committedOf(retryTopic)
-        // What the group had committed is where lag counts from until this
-        // member commits, and is not committed again unchanged.
-        if (sourceCommit !== undefined) {
-          pair.source.window.rememberCommitted(sourceCommit.offset, sourceCommit.metadata)
-          this.#lastCommitted.set(pair.source.id, `${sourceCommit.offset}|${sourceCommit.metadata}`)
-        }
-        if (retryCommit !== undefined) {
-          pair.retry.window.rememberCommitted(retryCommit.offset, retryCommit.metadata)
-          this.#lastCommitted.set(pair.retry.id, `${retryCommit.offset}|${retryCommit.metadata}`)
-        }
-        pair.offsetsLoaded = true
+        pair.loadCommitted(sourceCommit, retryCommit)
         const retryEnd = ends.find((p) => p.partition === partition)
         const end = BigInt(retryEnd?.high ?? '0')
         const start = retryCommit?.offset ?? BigInt(retryEnd?.low ?? '0')
-        pair.rebuildTarget = end
-        if (start >= end) pair.rebuilt = true
+        pair.setRebuildTarget(start, end)
         log.info({ retryStart: start.toString(), retryEnd: end.toString(), sourceCommitted: sourceCommit?.offset.toString(), sourceSettledAbove: pair.source.window.rememberedCount }, 'lane pair assigned')
-        this.#checkRebuilt(pair)
+        pair.checkRebuilt()
         return
       } catch (err) {
         log.warn({ err, attempt }, 'cannot read committed offsets; retrying')
@@ -408,20 +384,10 @@ export class DispatcherRuntime {
     }
   }
 
-  #checkRebuilt (pair: LanePair): void {
-    if (pair.rebuilt || pair.rebuildTarget === undefined) return
-    const highest = pair.retry.highestRead
-    if (highest !== undefined && highest + 1n >= pair.rebuildTarget) pair.rebuilt = true
-  }
-
-  #closePair (pair: LanePair): void {
-    pair.source.close()
-    pair.retry.close()
-    pair.retrySender.close()
+  #closePair (pair: PartitionPair): void {
+    pair.close()
     this.#scheduler.remove(pair.source.id)
     this.#scheduler.remove(pair.retry.id)
-    this.#lastCommitted.delete(pair.source.id)
-    this.#lastCommitted.delete(pair.retry.id)
     this.#stopped.delete(pair.source.id)
     this.#stopped.delete(pair.retry.id)
   }
@@ -438,7 +404,7 @@ export class DispatcherRuntime {
     }
   }
 
-  #pairFor (topic: string, partition: number): LanePair | undefined {
+  #pairFor (topic: string, partition: number): PartitionPair | undefined {
     return this.#pairs.get(`${topic}:${partition}`)
   }
 
@@ -519,11 +485,11 @@ export class DispatcherRuntime {
       if (key !== undefined) pair.source.blockFromRetryTopic(key, offset)
       resolveOffset(message.offset)
     }
-    this.#checkRebuilt(pair)
+    pair.checkRebuilt()
     this.#scheduler.requestPump()
   }
 
-  async #planRecord (pair: LanePair, offset: bigint, message: KafkaMessage): Promise<RecordPlan | Later> {
+  async #planRecord (pair: PartitionPair, offset: bigint, message: KafkaMessage): Promise<RecordPlan | Later> {
     let event: DecodedEvent
     try {
       event = await this.#o.decode(message.value)
@@ -638,71 +604,6 @@ export class DispatcherRuntime {
 
   // ---- delivery ---------------------------------------------------------
 
-  async #execute (task: DeliveryTask): Promise<TaskOutcome> {
-    const subscription = this.#o.subscriptions.get(task.subscriptionId)
-    if (subscription === undefined) {
-      this.#o.metrics.dropped.inc({ reason: 'subscription-deleted' })
-      return { kind: 'dropped', reason: 'subscription-deleted' }
-    }
-    if (!subscription.enabled) return { kind: 'dead-letter', reason: 'endpoint-disabled' }
-    if (subscription.paused === true) return { kind: 'held', reason: 'paused' }
-    // Out of time: dead-lettered even while its circuit is open, so an
-    // endpoint that stays down does not keep deliveries past the max age.
-    const maxAgeMs = this.#o.config.retryMaxAgeSeconds * 1000
-    if (task.firstFailureAt !== undefined && this.#now() >= task.firstFailureAt + maxAgeMs) return { kind: 'dead-letter', reason: 'retries-exhausted' }
-    const gate = this.#breakers.beforeAttempt(subscription.id, this.#now())
-    if (!gate.allow) {
-      // The endpoint is failing: a delivery it holds back starts its retry
-      // clock now, so it dead-letters on time if the endpoint stays down.
-      task.firstFailureAt ??= this.#now()
-      task.lastError ??= 'circuit-open'
-      return { kind: 'held', reason: 'circuit-open', until: Math.min(gate.until, task.firstFailureAt + maxAgeMs) }
-    }
-    this.#o.metrics.inFlight.inc()
-    const result = await this.#o.deliver({
-      url: subscription.url,
-      webhookId: task.webhookId,
-      body: task.body,
-      secrets: subscription.secrets,
-      tls: subscription.tls,
-      timeoutMs: this.#o.config.deliveryTimeoutMs
-    })
-    this.#o.metrics.inFlight.dec()
-    task.attempts++
-    const outcome = classify(result, this.#now())
-    const lane = 'retryOffset' in task ? 'retry' : 'source'
-    this.#o.metrics.attemptDuration.observe({ outcome: outcome.kind === 'delivered' ? 'delivered' : 'failed' }, result.durationMs / 1000)
-    this.#breakers.record(subscription.id, outcome.kind === 'delivered', this.#now(), gate.probe)
-    this.#endpointStats.record(subscription.id, outcome.kind === 'delivered', this.#now(), result.kind === 'response' ? `HTTP ${result.status}` : result.code)
-    if (outcome.kind === 'delivered') {
-      this.#o.metrics.deliveries.inc({ outcome: 'delivered', status_class: '2xx', lane })
-      this.#o.metrics.endToEndLag.observe(Math.max(0, this.#now() - task.occurredAt) / 1000)
-      this.#log.debug({ webhookId: task.webhookId, subscriptionId: task.subscriptionId, status: result.kind === 'response' ? result.status : undefined, durationMs: result.durationMs }, 'delivered')
-      return { kind: 'delivered' }
-    }
-    task.firstFailureAt ??= this.#now()
-    const failingSince = this.#breakers.failingSince(subscription.id)
-    if (failingSince !== undefined && this.#now() - failingSince >= this.#o.config.autoDisableAfterHours * 3_600_000) {
-      this.#disable(subscription.id, 'continuous-failure')
-    }
-    if (result.kind === 'response') {
-      task.lastStatus = result.status
-      task.lastError = `HTTP ${result.status}`
-    } else {
-      delete task.lastStatus
-      task.lastError = result.code
-    }
-    if (outcome.kind === 'endpoint-gone') {
-      this.#o.metrics.deliveries.inc({ outcome: 'failed', status_class: '4xx', lane })
-      return { kind: 'failed', endpointGone: true }
-    }
-    this.#o.metrics.deliveries.inc({ outcome: 'failed', status_class: outcome.statusClass, lane })
-    this.#log.debug({ webhookId: task.webhookId, subscriptionId: task.subscriptionId, error: task.lastError, attempts: task.attempts }, 'attempt failed')
-    if (outcome.retryAfterMs === undefined) return { kind: 'failed', endpointGone: false }
-    const retryAfterMs = Math.min(Math.max(outcome.retryAfterMs, 1000), this.#o.config.retryAfterMaxMs)
-    return { kind: 'failed', endpointGone: false, retryAfterMs }
-  }
-
   async #deadLetter (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState): Promise<void> {
     const state: ParkedState = { source, record, attempts: delivery?.attempts ?? 0 }
     if (delivery !== undefined) {
@@ -768,19 +669,11 @@ export class DispatcherRuntime {
     if (this.#committing !== undefined) return await this.#committing
     const consumer = this.#consumer
     if (consumer === undefined) return
-    const offsets: Array<{ topic: string, partition: number, offset: string, metadata: string | null }> = []
-    for (const pair of this.#pairs.values()) {
-      for (const lane of [pair.source, pair.retry]) {
-        const commit = lane === pair.source ? pair.source.commit() : lane.window.commit()
-        if (commit === undefined) continue
-        const entry = { topic: lane.topic, partition: lane.partition, offset: commit.offset.toString(), metadata: commit.metadata ?? null }
-        if (this.#lastCommitted.get(lane.id) === `${entry.offset}|${entry.metadata}`) continue
-        offsets.push(entry)
-      }
-    }
-    if (offsets.length === 0) return
+    const pending = [...this.#pairs.values()].map((pair) => ({ pair, entries: pair.pendingCommits() })).filter((p) => p.entries.length > 0)
+    if (pending.length === 0) return
+    const offsets = pending.flatMap(({ entries }) => entries.map((e) => ({ topic: e.topic, partition: e.partition, offset: e.offset.toString(), metadata: e.metadata })))
     this.#committing = consumer.commitOffsets(offsets).then(() => {
-      for (const o of offsets) this.#lastCommitted.set(`${o.topic}:${o.partition}`, `${o.offset}|${o.metadata}`)
+      for (const { pair, entries } of pending) pair.committed(entries)
       this.#o.metrics.commits.inc()
       this.#log.debug({ offsets }, 'committed')
     }, (err: unknown) => {

@@ -34,8 +34,6 @@ export class OrderedSender {
   #queue: Pending[] = []
   #sending = false
   #closed = false
-  #idle: Promise<void> = Promise.resolve()
-  #markIdle: () => void = () => undefined
 
   constructor (options: OrderedSenderOptions) {
     this.#options = options
@@ -53,11 +51,6 @@ export class OrderedSender {
     })
   }
 
-  /** Resolves once everything handed in so far is acknowledged. */
-  async flushed (): Promise<void> {
-    await this.#idle
-  }
-
   /** Stops retrying; records not yet acknowledged stay unacknowledged. */
   close (): void {
     this.#closed = true
@@ -65,7 +58,6 @@ export class OrderedSender {
 
   async #drain (): Promise<void> {
     this.#sending = true
-    this.#idle = new Promise((resolve) => { this.#markIdle = resolve })
     try {
       while (this.#queue.length > 0 && !this.#closed) {
         const batch = this.#queue
@@ -76,7 +68,6 @@ export class OrderedSender {
       }
     } finally {
       this.#sending = false
-      this.#markIdle()
     }
   }
 
