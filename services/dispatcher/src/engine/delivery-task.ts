@@ -73,3 +73,19 @@ export type TaskOutcome =
    * attempt is counted and no backoff starts.
    */
   | { kind: 'held', reason: 'paused' | 'circuit-open', until?: number }
+
+/** A delivery of `event` to one subscription, from the record at `source`; no attempt made yet. */
+export function newDeliveryTask (event: DecodedEvent, subscriptionId: string, body: string, source: RecordCoordinates, record: RawRecord): DeliveryTask {
+  return {
+    webhookId: event.eventId,
+    subscriptionId,
+    tenantId: event.tenantId,
+    accountId: event.accountId,
+    eventType: event.eventType,
+    occurredAt: event.occurredAt.getTime(),
+    body,
+    source,
+    record,
+    attempts: 0
+  }
+}

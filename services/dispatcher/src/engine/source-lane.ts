@@ -1,9 +1,8 @@
 import type { Logger } from 'pino'
-import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from './delivery-task.js'
+import { newDeliveryTask, type DecodedEvent, type DeliveryState, type DeliveryTask, type RawRecord, type RecordCoordinates, type TaskOutcome } from './delivery-task.js'
 import { KeyQueues, orderingKey, type ReadyItem } from './key-queues.js'
 import type { WorkSource } from './scheduler.js'
 import { LaneWindow } from './lane-window.js'
-import type { DecodedEvent } from './delivery-task.js'
 import type { Subscription } from '../subscriptions/types.js'
 
 /** The outcome of decoding and matching a record, decided by the consumer. */
@@ -148,18 +147,7 @@ export class SourceLane implements WorkSource {
     this.#pending.set(offset, subscriptions.length)
     if (settledBefore !== undefined && settledBefore.size > 0) this.#partlySettled.set(offset, new Set(settledBefore))
     for (const subscription of subscriptions) {
-      const task: DeliveryTask = {
-        webhookId: event.eventId,
-        subscriptionId: subscription.id,
-        tenantId: event.tenantId,
-        accountId: event.accountId,
-        eventType: event.eventType,
-        occurredAt: event.occurredAt.getTime(),
-        body,
-        source: coordinates,
-        record,
-        attempts: 0
-      }
+      const task = newDeliveryTask(event, subscription.id, body, coordinates, record)
       const key = orderingKey(subscription.id, event.accountId)
       if (this.#blocked.has(key)) {
         this.#park(key, [task])

@@ -2,26 +2,22 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer }
 import type { Logger } from 'pino'
 import { kafkaCompressionType, undecodableBatchOf, type UndecodableBatch } from '../../../events/src/index.js'
 import { retryTopicOf, type DispatcherConfig } from '../config.js'
-import { toWebhookBody } from '../delivery/payload.js'
 import type { Deliverer } from '../delivery/types.js'
-import type { DecodedEvent, DeliveryState, DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from '../engine/delivery-task.js'
+import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from '../engine/delivery-task.js'
 import { createAttempt } from '../engine/attempt.js'
 import { PartitionPair } from '../engine/partition-pair.js'
-import type { RetryPlan } from '../engine/retry-lane.js'
+import { createRecordPlanner, type RecordDecoder, type RecordPlanner } from '../engine/record-plan.js'
 import { createRetryPolicy, type RetryPolicy } from '../engine/retry-policy.js'
 import { CircuitBreakers } from '../engine/circuit-breaker.js'
 import { EndpointStats } from '../engine/endpoint-stats.js'
 import { Scheduler } from '../engine/scheduler.js'
-import type { RecordPlan } from '../engine/source-lane.js'
 import { KafkaCrashError, UndecodableBatchError } from '../errors.js'
 import type { MetricSources, Metrics } from '../metrics.js'
-import { matchSubscriptions } from '../subscriptions/match.js'
 import type { SubscriptionSource } from '../subscriptions/types.js'
 import { createCoPartitionAssigner } from './assigner.js'
-import type { RecordDecoder } from './decode.js'
 import { OrderedSender } from './ordered-sender.js'
+import { SideTopics, type EndpointEventType } from './side-topics.js'
 import { retryRetriable } from '../retriable.js'
-import { readNotBefore, readParkedState, toDeadLetterRecord, type ParkedState } from '../engine/parked-record.js'
 
 export interface DispatcherRuntimeOptions {
   config: Readonly<DispatcherConfig>
@@ -35,10 +31,6 @@ export interface DispatcherRuntimeOptions {
   /** A kafkajs crash it will not recover from: the process must exit non-zero. */
   onFatal: (err: unknown) => void
 }
-
-type Later = { kind: 'later', delayMs: number }
-
-const laterOnRegistryOutage: Later = { kind: 'later', delayMs: 1000 }
 
 /**
  * Wires kafkajs to the lanes: one consumer in the group, subscribed to the
@@ -65,12 +57,12 @@ export class DispatcherRuntime {
   readonly #breakers: CircuitBreakers
   readonly #retryPolicy: RetryPolicy
   readonly #attempt: (task: DeliveryTask) => Promise<TaskOutcome>
+  readonly #planner: RecordPlanner
   readonly #endpointStats = new EndpointStats()
-  #endpointEvents: OrderedSender | undefined
   #consumer: Consumer | undefined
   #producer: Producer | undefined
   #admin: Admin | undefined
-  #deadLetters: OrderedSender | undefined
+  #sideTopics: SideTopics | undefined
   #commitTimer: NodeJS.Timeout | undefined
   #resumeTimer: NodeJS.Timeout | undefined
   #joined = false
@@ -89,6 +81,13 @@ export class DispatcherRuntime {
       scheduleMs: options.config.retryScheduleMs,
       maxAgeMs: options.config.retryMaxAgeSeconds * 1000,
       retryAfterMaxMs: options.config.retryAfterMaxMs
+    })
+    this.#planner = createRecordPlanner({
+      decode: options.decode,
+      subscriptions: options.subscriptions,
+      metrics: options.metrics,
+      schemaLookupRetries: options.config.schemaLookupRetries,
+      log: this.#log
     })
     this.#attempt = createAttempt({
       subscriptions: options.subscriptions,
@@ -172,19 +171,14 @@ export class DispatcherRuntime {
     await this.#admin.connect()
     this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
     await this.#producer.connect()
-    const compression = kafkaCompressionType(config.kafkaCompression)
-    this.#deadLetters = new OrderedSender({
+    this.#sideTopics = new SideTopics({
       producer: this.#producer,
-      compression,
-      topic: config.deadLetterTopic,
-      onSendError: (err, attempt) => this.#log.warn({ err, attempt }, 'dead-letter write failed; retrying')
-    })
-    this.#endpointEvents = new OrderedSender({
-      producer: this.#producer,
-      compression,
-      topic: config.endpointEventsTopic,
-      partition: 0,
-      onSendError: (err, attempt) => this.#log.warn({ err, attempt }, 'endpoint event write failed; retrying')
+      compression: kafkaCompressionType(config.kafkaCompression),
+      deadLetterTopic: config.deadLetterTopic,
+      endpointEventsTopic: config.endpointEventsTopic,
+      metrics: this.#o.metrics,
+      log: this.#log,
+      now: this.#now
     })
     const consumer = kafka.consumer({
       groupId: config.consumerGroupId,
@@ -259,8 +253,7 @@ export class DispatcherRuntime {
     clearInterval(this.#resumeTimer)
     await this.#commit().catch(() => undefined)
     for (const pair of this.#pairs.values()) this.#closePair(pair)
-    this.#deadLetters?.close()
-    this.#endpointEvents?.close()
+    this.#sideTopics?.close()
     const steps: Array<() => Promise<void>> = [
       async () => { await consumer?.disconnect() },
       async () => { await this.#producer?.disconnect() },
@@ -280,7 +273,7 @@ export class DispatcherRuntime {
     for (const pair of this.#pairs.values()) {
       if (!pair.isDrained()) return false
     }
-    return (this.#deadLetters?.pending ?? 0) === 0
+    return (this.#sideTopics?.pendingDeadLetters ?? 0) === 0
   }
 
   // ---- assignment -------------------------------------------------------
@@ -432,7 +425,7 @@ export class DispatcherRuntime {
         this.#pauseUntil(topic, partition, () => pair.source.hasRoom() || pair.source.closed)
         return
       }
-      const plan = await this.#planRecord(pair, offset, message)
+      const plan = await this.#planner.planSource(rawRecord(message), offset, pair.schemaMisses)
       if (plan.kind === 'later') {
         const resumeAt = this.#now() + plan.delayMs
         this.#pauseUntil(topic, partition, () => this.#now() >= resumeAt || pair.source.closed)
@@ -474,7 +467,7 @@ export class DispatcherRuntime {
         this.#pauseUntil(batch.topic, partition, () => pair.retry.heldItems < cap / 2 || pair.retry.closed)
         break
       }
-      const plan = await this.#planParked(message, { topic: batch.topic, partition, offset })
+      const plan = await this.#planner.planParked(rawRecord(message), { topic: batch.topic, partition, offset })
       if (plan.kind === 'later') {
         const resumeAt = this.#now() + plan.delayMs
         this.#pauseUntil(batch.topic, partition, () => this.#now() >= resumeAt || pair.retry.closed)
@@ -487,85 +480,6 @@ export class DispatcherRuntime {
     }
     pair.checkRebuilt()
     this.#scheduler.requestPump()
-  }
-
-  async #planRecord (pair: PartitionPair, offset: bigint, message: KafkaMessage): Promise<RecordPlan | Later> {
-    let event: DecodedEvent
-    try {
-      event = await this.#o.decode(message.value)
-    } catch (err) {
-      const code = (err as { code?: string }).code
-      if (code === 'WHD_ERR_REGISTRY_UNAVAILABLE') {
-        this.#o.metrics.registryErrors.inc()
-        this.#log.warn({ err }, 'schema registry unavailable; pausing partition')
-        return laterOnRegistryOutage
-      }
-      const reason = (err as { reason?: string }).reason ?? 'corrupt-avro'
-      if (reason === 'unknown-schema-id') {
-        const misses = (pair.schemaMisses.get(offset) ?? 0) + 1
-        pair.schemaMisses.set(offset, misses)
-        if (misses <= this.#o.config.schemaLookupRetries) return { kind: 'later', delayMs: 500 * misses }
-      }
-      pair.schemaMisses.delete(offset)
-      this.#o.metrics.decodeErrors.inc({ reason })
-      this.#log.warn({ offset: offset.toString(), reason }, 'undecodable record; dead-lettering')
-      return { kind: 'dead-letter', reason }
-    }
-    pair.schemaMisses.delete(offset)
-    const subscriptions = matchSubscriptions(this.#o.subscriptions.forTenant(event.tenantId), event)
-    if (subscriptions.length === 0) {
-      this.#o.metrics.dropped.inc({ reason: 'no-subscription' })
-      return { kind: 'drop', reason: 'no-subscription' }
-    }
-    return { kind: 'deliver', event, body: toWebhookBody(event), subscriptions }
-  }
-
-  async #planParked (message: KafkaMessage, at: RecordCoordinates): Promise<RetryPlan | Later> {
-    let state: ParkedState
-    try {
-      state = readParkedState({ key: message.key, value: message.value, headers: message.headers ?? {} })
-    } catch {
-      // Not written by a dispatcher: keep it, with where it sat, for an operator.
-      return { kind: 'dead-letter', reason: 'malformed-parked-record', source: at, record: rawRecord(message) }
-    }
-    const subscriptionId = state.subscriptionId
-    if (subscriptionId === undefined) {
-      return { kind: 'dead-letter', reason: 'malformed-parked-record', source: state.source, record: state.record, delivery: state }
-    }
-    let event: DecodedEvent
-    try {
-      event = await this.#o.decode(state.record.value)
-    } catch (err) {
-      if ((err as { code?: string }).code === 'WHD_ERR_REGISTRY_UNAVAILABLE') {
-        this.#o.metrics.registryErrors.inc()
-        return laterOnRegistryOutage
-      }
-      const reason = (err as { reason?: string }).reason ?? 'corrupt-avro'
-      this.#o.metrics.decodeErrors.inc({ reason })
-      return { kind: 'dead-letter', reason, source: state.source, record: state.record, delivery: state }
-    }
-    if (this.#o.subscriptions.get(subscriptionId) === undefined) {
-      this.#o.metrics.dropped.inc({ reason: 'subscription-deleted' })
-      return { kind: 'drop', reason: 'subscription-deleted' }
-    }
-    const task: DeliveryTask = {
-      webhookId: event.eventId,
-      subscriptionId,
-      tenantId: event.tenantId,
-      accountId: event.accountId,
-      eventType: event.eventType,
-      occurredAt: event.occurredAt.getTime(),
-      body: toWebhookBody(event),
-      source: state.source,
-      record: state.record,
-      attempts: state.attempts
-    }
-    if (state.firstFailureAt !== undefined) task.firstFailureAt = state.firstFailureAt
-    if (state.lastStatus !== undefined) task.lastStatus = state.lastStatus
-    if (state.lastError !== undefined) task.lastError = state.lastError
-    const notBefore = readNotBefore(message.headers)
-    if (notBefore !== undefined) task.notBefore = notBefore
-    return { kind: 'retry', task }
   }
 
   // ---- pausing ----------------------------------------------------------
@@ -605,16 +519,7 @@ export class DispatcherRuntime {
   // ---- delivery ---------------------------------------------------------
 
   async #deadLetter (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState): Promise<void> {
-    const state: ParkedState = { source, record, attempts: delivery?.attempts ?? 0 }
-    if (delivery !== undefined) {
-      if (delivery.subscriptionId !== undefined) state.subscriptionId = delivery.subscriptionId
-      if (delivery.firstFailureAt !== undefined) state.firstFailureAt = delivery.firstFailureAt
-      if (delivery.lastStatus !== undefined) state.lastStatus = delivery.lastStatus
-      if (delivery.lastError !== undefined) state.lastError = delivery.lastError
-    }
-    await (this.#deadLetters as OrderedSender).send(toDeadLetterRecord(state, reason, this.#now()))
-    this.#o.metrics.deadLetters.inc({ reason })
-    this.#log.info({ reason, topic: source.topic, partition: source.partition, offset: source.offset.toString(), subscriptionId: delivery?.subscriptionId }, 'dead-lettered')
+    await (this.#sideTopics as SideTopics).deadLetter(source, record, reason, delivery)
   }
 
   #disable (subscriptionId: string, reason: string): void {
@@ -626,18 +531,9 @@ export class DispatcherRuntime {
     this.#log.warn({ subscriptionId, reason }, 'endpoint disabled')
   }
 
-  /**
-   * An operational event on ENDPOINT_EVENTS_TOPIC (key = subscription id),
-   * so the platform can tell the tenant its endpoint was disabled or enabled.
-   */
-  async publishEndpointEvent (type: 'endpoint.disabled' | 'endpoint.enabled', subscription: { id: string, tenantId: string }, reason: string): Promise<void> {
-    const event = { type, subscriptionId: subscription.id, tenantId: subscription.tenantId, reason, at: new Date(this.#now()).toISOString() }
-    try {
-      await this.#endpointEvents?.send({ key: Buffer.from(subscription.id), value: Buffer.from(JSON.stringify(event)), headers: {} })
-    } catch (err) {
-      // Only a closed sender rejects (shutdown); the state change itself is on the subscriptions topic.
-      this.#log.warn({ err, type, subscriptionId: subscription.id }, 'endpoint event not written')
-    }
+  /** An endpoint was disabled or enabled: announced on ENDPOINT_EVENTS_TOPIC. Never rejects. */
+  async publishEndpointEvent (type: EndpointEventType, subscription: { id: string, tenantId: string }, reason: string): Promise<void> {
+    await this.#sideTopics?.endpointEvent(type, subscription, reason)
   }
 
   /** What the admin API shows about an endpoint: recent results, circuit state, why disabled. */

@@ -1,13 +1,7 @@
 import type { EventCodec } from '../../../events/src/index.js'
 import type { DecodedEvent } from '../engine/delivery-task.js'
+import type { RecordDecoder } from '../engine/record-plan.js'
 import { DecodeError, RegistryUnavailableError, type DecodeFailureReason } from '../errors.js'
-
-/**
- * Turns a record value into an event. Throws {@link DecodeError} for bad
- * input (dead-lettered, C5) and `RegistryUnavailableError` when the registry
- * cannot be asked (the partition pauses; nothing is dead-lettered).
- */
-export type RecordDecoder = (value: Buffer | null) => Promise<DecodedEvent>
 
 const envelopeStrings = ['eventId', 'eventType', 'tenantId', 'accountId'] as const
 
