@@ -12,10 +12,12 @@ import { CircuitBreakers } from '../engine/circuit-breaker.js'
 import { EndpointStats } from '../engine/endpoint-stats.js'
 import { Scheduler } from '../engine/scheduler.js'
 import { KafkaCrashError, UndecodableBatchError } from '../errors.js'
-import type { MetricSources, Metrics } from '../metrics.js'
+import type { Metrics } from '../metrics.js'
 import type { SubscriptionSource } from '../subscriptions/types.js'
 import { createCoPartitionAssigner } from './assigner.js'
 import { OrderedSender } from './ordered-sender.js'
+import { loadPairOffsets } from './pair-offsets.js'
+import { runtimeMetricSources } from './runtime-metrics.js'
 import { SideTopics, type EndpointEventType } from './side-topics.js'
 import { retryRetriable } from '../retriable.js'
 
@@ -112,50 +114,15 @@ export class DispatcherRuntime {
       execute: (task) => this.#attempt(task),
       onError: (err, task) => this.#log.error({ err, subscriptionId: task.subscriptionId }, 'delivery bookkeeping failed')
     })
-    options.metrics.bind(this.#metricSources())
-  }
-
-  #metricSources (): Omit<MetricSources, 'stoppedSubscriptionPartitions'> {
-    const pairs = (): PartitionPair[] => [...this.#pairs.values()]
-    let lagCache: { at: number, value: Promise<Array<{ topic: string, partition: number, lag: number }>> } | undefined
-    return {
-      parkedByTopic: () => {
-        const byTopic = new Map(this.#o.config.sourceTopics.map((t) => [t, 0]))
-        for (const pair of pairs()) byTopic.set(pair.source.topic, (byTopic.get(pair.source.topic) ?? 0) + pair.retry.heldItems)
-        return byTopic
-      },
-      blockedKeys: () => pairs().reduce((n, p) => n + p.source.blockedKeys, 0),
-      windowRecords: () => pairs().reduce((n, p) => n + p.source.windowSize, 0),
-      endpointsDisabled: () => this.#o.subscriptions.all().filter((s) => !s.enabled).length,
-      circuitStates: () => this.#breakers.countStates(this.#o.subscriptions.all().filter((s) => s.enabled).map((s) => s.id), this.#now()),
-      consumerLag: () => {
-        // One round of end-offset lookups per 5 s, however often Prometheus scrapes.
-        if (lagCache === undefined || this.#now() - lagCache.at > 5000) lagCache = { at: this.#now(), value: this.#consumerLag() }
-        return lagCache.value
-      },
-      stoppedPartitions: () => {
-        const stopped = { source: 0, retry: 0 }
-        for (const lane of this.#stopped.values()) stopped[lane]++
-        return stopped
-      }
-    }
-  }
-
-  async #consumerLag (): Promise<Array<{ topic: string, partition: number, lag: number }>> {
-    const admin = this.#admin
-    if (admin === undefined) return []
-    const lanes = [...this.#pairs.values()].flatMap((pair) => [pair.source, pair.retry].map((lane) => ({ lane, pair })))
-    const topics = [...new Set(lanes.map(({ lane }) => lane.topic))]
-    const ends = new Map<string, bigint>()
-    await Promise.all(topics.map(async (topic) => {
-      for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${p.partition}`, BigInt(p.high))
+    options.metrics.bind(runtimeMetricSources({
+      sourceTopics: options.config.sourceTopics,
+      pairs: () => this.#pairs.values(),
+      stopped: () => this.#stopped.values(),
+      subscriptions: options.subscriptions,
+      breakers: this.#breakers,
+      admin: () => this.#admin,
+      now: this.#now
     }))
-    return lanes.flatMap(({ lane, pair }) => {
-      const end = ends.get(lane.id)
-      if (end === undefined) return []
-      const from = pair.committedOffset(lane.id) ?? 0n
-      return [{ topic: lane.topic, partition: lane.partition, lag: Number(end > from ? end - from : 0n) }]
-    })
   }
 
   /** Joined the group and not shutting down. */
@@ -339,42 +306,8 @@ export class DispatcherRuntime {
     this.#pairs.set(pair.id, pair)
     this.#scheduler.add(pair.source)
     this.#scheduler.add(pair.retry)
-    void this.#startRebuild(pair, retryTopic, partition, log)
+    void loadPairOffsets(this.#admin as Admin, config.consumerGroupId, pair, retryTopic, partition, log)
     return pair
-  }
-
-  // The source partition stays gated until the retry lane has read its
-  // partition up to the end offset seen now, so every key with parked items
-  // is blocked before any newer record of it can be attempted (C2).
-  async #startRebuild (pair: PartitionPair, retryTopic: string, partition: number, log: Logger): Promise<void> {
-    const admin = this.#admin as Admin
-    const sourceTopic = pair.source.topic
-    for (let attempt = 1; !pair.source.closed; attempt++) {
-      try {
-        const [ends, committed] = await Promise.all([
-          admin.fetchTopicOffsets(retryTopic),
-          admin.fetchOffsets({ groupId: this.#o.config.consumerGroupId, topics: [sourceTopic, retryTopic] })
-        ])
-        const committedOf = (topic: string): { offset: bigint, metadata: string | null } | undefined => {
-          const entry = committed.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition)
-          if (entry === undefined || BigInt(entry.offset) < 0n) return undefined
-          return { offset: BigInt(entry.offset), metadata: entry.metadata }
-        }
-        const sourceCommit = committedOf(sourceTopic)
-        const retryCommit = committedOf(retryTopic)
-        pair.loadCommitted(sourceCommit, retryCommit)
-        const retryEnd = ends.find((p) => p.partition === partition)
-        const end = BigInt(retryEnd?.high ?? '0')
-        const start = retryCommit?.offset ?? BigInt(retryEnd?.low ?? '0')
-        pair.setRebuildTarget(start, end)
-        log.info({ retryStart: start.toString(), retryEnd: end.toString(), sourceCommitted: sourceCommit?.offset.toString(), sourceSettledAbove: pair.source.window.rememberedCount }, 'lane pair assigned')
-        pair.checkRebuilt()
-        return
-      } catch (err) {
-        log.warn({ err, attempt }, 'cannot read committed offsets; retrying')
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 200 * attempt)))
-      }
-    }
   }
 
   #closePair (pair: PartitionPair): void {
