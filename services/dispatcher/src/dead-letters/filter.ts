@@ -1,5 +1,5 @@
 import type { IHeaders } from 'kafkajs'
-import { H, header as text, intHeader as integer } from '../engine/parked-record.js'
+import { definedOnly, H, header as text, intHeader as integer } from '../engine/parked-record.js'
 
 /**
  * Which dead letters to redrive. Every criterion that is set must hold (AND);
@@ -44,26 +44,18 @@ export interface DeadLetterSummary {
   sourceOffset?: string
 }
 
-
-
 /** Reads the `whd-` headers a filter looks at. */
 export function summarizeDeadLetter (message: DeadLetterMessage): DeadLetterSummary {
   const headers = message.headers ?? {}
-  const summary: DeadLetterSummary = {}
-  const subscriptionId = text(headers, H.subscriptionId)
-  if (subscriptionId !== undefined) summary.subscriptionId = subscriptionId
-  if (message.key !== null && message.key.length > 0) summary.accountId = message.key.toString('utf8')
-  const reason = text(headers, H.reason)
-  if (reason !== undefined) summary.reason = reason
-  const deadLetteredAt = integer(headers, H.deadLetteredAt)
-  if (deadLetteredAt !== undefined) summary.deadLetteredAt = deadLetteredAt
-  const sourceTopic = text(headers, H.sourceTopic)
-  if (sourceTopic !== undefined) summary.sourceTopic = sourceTopic
-  const sourcePartition = integer(headers, H.sourcePartition)
-  if (sourcePartition !== undefined) summary.sourcePartition = sourcePartition
-  const sourceOffset = text(headers, H.sourceOffset)
-  if (sourceOffset !== undefined) summary.sourceOffset = sourceOffset
-  return summary
+  return definedOnly({
+    subscriptionId: text(headers, H.subscriptionId),
+    accountId: message.key !== null && message.key.length > 0 ? message.key.toString('utf8') : undefined,
+    reason: text(headers, H.reason),
+    deadLetteredAt: integer(headers, H.deadLetteredAt),
+    sourceTopic: text(headers, H.sourceTopic),
+    sourcePartition: integer(headers, H.sourcePartition),
+    sourceOffset: text(headers, H.sourceOffset)
+  })
 }
 
 function oneOf (values: readonly string[] | undefined, actual: string | undefined): boolean {

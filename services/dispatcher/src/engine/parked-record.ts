@@ -137,16 +137,18 @@ export function readParkedState (message: { key: Buffer | null, value: Buffer | 
 
 /** The delivery state in `whd-` headers; absent headers stay absent (attempts default to 0). */
 export function readDeliveryState (headers: IHeaders): DeliveryState {
-  const state: DeliveryState = { attempts: intHeader(headers, H.attempts) ?? 0 }
-  const subscriptionId = header(headers, H.subscriptionId)
-  if (subscriptionId !== undefined) state.subscriptionId = subscriptionId
-  const firstFailureAt = intHeader(headers, H.firstFailureAt)
-  if (firstFailureAt !== undefined) state.firstFailureAt = firstFailureAt
-  const lastStatus = intHeader(headers, H.lastStatus)
-  if (lastStatus !== undefined) state.lastStatus = lastStatus
-  const lastError = header(headers, H.lastError)
-  if (lastError !== undefined) state.lastError = lastError
-  return state
+  return definedOnly({
+    attempts: intHeader(headers, H.attempts) ?? 0,
+    subscriptionId: header(headers, H.subscriptionId),
+    firstFailureAt: intHeader(headers, H.firstFailureAt),
+    lastStatus: intHeader(headers, H.lastStatus),
+    lastError: header(headers, H.lastError)
+  })
+}
+
+/** The object without its undefined fields: an absent header stays absent, not `undefined`. */
+export function definedOnly<T extends object> (fields: T): T {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as T
 }
 
 /** The dead-letter reason and time of a dead-letter record. */
