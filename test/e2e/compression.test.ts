@@ -2,14 +2,16 @@ import type { Admin } from 'kafkajs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { toWebhookBody } from '../../services/dispatcher/src/delivery/payload.js'
 import { redrive } from '../../services/dispatcher/src/redrive/run.js'
-import { compressionIds, compressionNames, kafkaCompressionType, type CompressionName } from '../../services/events/src/index.js'
+import { compressionIds, compressionNames, createEventRegistry, kafkaCompressionType, type CompressionName } from '../../services/events/src/index.js'
+import { createBankingProducer } from '../../services/producer/src/index.js'
 import { readTopic } from '../support/dead-letters.js'
 import { readMetric } from '../support/dispatcher-process.js'
 import type { PreparedTransaction } from '../support/event-feed.js'
 import { produceWith } from '../support/foreign-producer.js'
-import { testKafka, uniqueTopic } from '../support/kafka.js'
+import { createTestTopics, testKafka, uniqueTopic } from '../support/kafka.js'
 import { damageBatch, storedBatches, storedCodecs } from '../support/log-segments.js'
 import { createScenario, type Scenario } from '../support/scenario.js'
+import { testStack } from '../support/stack.js'
 import { waitUntil } from '../support/wait.js'
 
 async function partitionsOf (admin: Admin, topic: string): Promise<number> {
@@ -32,17 +34,34 @@ describe('compressed topics end to end', () => {
     admin = undefined
   })
 
-  it('delivers in order, every field exact, what Kafka\'s Java client and librdkafka wrote with each codec', async () => {
+  it('delivers in order, every field exact, what the producer library, Kafka\'s Java client and librdkafka wrote with each codec', async () => {
     scenario = await createScenario([{ id: 'sub', tenantId: 'tenant-000', eventTypes: ['*'] }], { partitions: 4 })
     const s = scenario
+    // The producer library checks that every family's topic exists; only transactions are written here.
+    const others = { accounts: uniqueTopic('e2e-acc'), fraud: uniqueTopic('e2e-fraud') }
+    const { cleanup } = await createTestTopics([{ topic: others.accounts }, { topic: others.fraud }])
+    const { registryUrl } = await testStack()
     const sent: PreparedTransaction[] = []
-    // One run per client and codec, one after the other: each account's events span them all, in order.
-    for (const name of compressionNames) {
-      for (const client of ['java', 'librdkafka'] as const) {
-        const round = await s.feed.prepareTransactions(s.source, { count: 40, accounts: 12 })
-        await produceWith(client, name, round.map((p) => ({ topic: s.source, key: Buffer.from(p.message.key), value: p.message.value })))
-        sent.push(...round)
+    try {
+      // One run per writer and codec, one after the other: each account's events span them all, in order.
+      for (const name of compressionNames) {
+        for (const client of ['java', 'librdkafka'] as const) {
+          const round = await s.feed.prepareTransactions(s.source, { count: 40, accounts: 12 })
+          await produceWith(client, name, round.map((p) => ({ topic: s.source, key: Buffer.from(p.message.key), value: p.message.value })))
+          sent.push(...round)
+        }
+        const producer = createBankingProducer({ kafka: await testKafka('test-library'), registry: createEventRegistry({ url: registryUrl }), topics: { transactions: s.source, ...others }, compression: name })
+        await producer.connect()
+        try {
+          const round = await s.feed.prepareTransactions(s.source, { count: 40, accounts: 12 })
+          await producer.publishMany(round.map((p) => p.event))
+          sent.push(...round)
+        } finally {
+          await producer.disconnect()
+        }
       }
+    } finally {
+      await cleanup()
     }
     const stored = new Set(await storedCodecs(s.source, 4))
     expect(stored).toEqual(new Set(Object.values(compressionIds)))

@@ -24,6 +24,12 @@ export interface TestReceiver {
   received: ReceivedWebhook[]
   /** Only the ones answered with 2xx. */
   accepted: () => ReceivedWebhook[]
+  /**
+   * How many distinct webhook ids were answered with 2xx: what to wait on,
+   * since a redelivery (C4: after a rebalance on a loaded machine, say) may
+   * repeat one, and receivers dedupe on `webhook-id`.
+   */
+  acceptedIds: () => number
   /** Requests whose signature did not verify. */
   badSignatures: number
   setBehaviour: (behaviour: Behaviour) => void
@@ -43,6 +49,7 @@ export async function startTestReceiver (secret: string, behaviour: Behaviour = 
     url: '',
     received: [],
     accepted: () => state.received.filter((r) => r.status >= 200 && r.status < 300),
+    acceptedIds: () => new Set(state.accepted().map((r) => r.webhookId)).size,
     badSignatures: 0,
     setBehaviour: (b) => { current = b },
     close: async () => {
