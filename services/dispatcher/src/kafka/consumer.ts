@@ -3,23 +3,19 @@ import type { Logger } from 'pino'
 import { kafkaCompressionType, undecodableBatchOf, type UndecodableBatch } from '../../../events/src/index.js'
 import { retryTopicOf, type DispatcherConfig } from '../config.js'
 import type { Deliverer } from '../delivery/types.js'
-import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates, TaskOutcome } from '../engine/delivery-task.js'
-import { createAttempt } from '../engine/attempt.js'
-import { PartitionPair } from '../engine/partition-pair.js'
-import { createRecordPlanner, type RecordDecoder, type RecordPlanner } from '../engine/record-plan.js'
-import { createRetryPolicy, type RetryPolicy } from '../engine/retry-policy.js'
-import { CircuitBreakers } from '../engine/circuit-breaker.js'
-import { EndpointStats } from '../engine/endpoint-stats.js'
-import { Scheduler } from '../engine/scheduler.js'
+import type { RawRecord } from '../engine/delivery-task.js'
+import { DeliveryEngine, type EndpointStatus } from '../engine/engine.js'
+import type { PartitionPair } from '../engine/partition-pair.js'
+import type { RecordDecoder } from '../engine/record-plan.js'
 import { KafkaCrashError, UndecodableBatchError } from '../errors.js'
 import type { Metrics } from '../metrics.js'
+import { retryRetriable } from '../retriable.js'
 import type { SubscriptionSource } from '../subscriptions/types.js'
 import { createCoPartitionAssigner } from './assigner.js'
 import { OrderedSender } from './ordered-sender.js'
 import { loadPairOffsets } from './pair-offsets.js'
 import { runtimeMetricSources } from './runtime-metrics.js'
 import { SideTopics, type EndpointEventType } from './side-topics.js'
-import { retryRetriable } from '../retriable.js'
 
 export interface DispatcherRuntimeOptions {
   config: Readonly<DispatcherConfig>
@@ -50,17 +46,11 @@ export class DispatcherRuntime {
   readonly #o: DispatcherRuntimeOptions
   readonly #log: Logger
   readonly #now: () => number
-  readonly #pairs = new Map<string, PartitionPair>()
+  readonly #engine: DeliveryEngine
   readonly #retryTopicToSource = new Map<string, string>()
   readonly #paused = new Map<string, { topic: string, partition: number, until: () => boolean }>()
   /** Partitions stopped at an undecodable record batch, by topic:partition. */
   readonly #stopped = new Map<string, 'source' | 'retry'>()
-  readonly #scheduler: Scheduler
-  readonly #breakers: CircuitBreakers
-  readonly #retryPolicy: RetryPolicy
-  readonly #attempt: (task: DeliveryTask) => Promise<TaskOutcome>
-  readonly #planner: RecordPlanner
-  readonly #endpointStats = new EndpointStats()
   #consumer: Consumer | undefined
   #producer: Producer | undefined
   #admin: Admin | undefined
@@ -77,49 +67,40 @@ export class DispatcherRuntime {
     this.#o = options
     this.#log = options.log
     this.#now = options.now ?? Date.now
-    for (const topic of options.config.sourceTopics) this.#retryTopicToSource.set(retryTopicOf(options.config, topic), topic)
-    this.#breakers = new CircuitBreakers({ failureThreshold: options.config.circuitFailureThreshold, initialOpenMs: options.config.circuitOpenMs })
-    this.#retryPolicy = createRetryPolicy({
-      scheduleMs: options.config.retryScheduleMs,
-      maxAgeMs: options.config.retryMaxAgeSeconds * 1000,
-      retryAfterMaxMs: options.config.retryAfterMaxMs
-    })
-    this.#planner = createRecordPlanner({
-      decode: options.decode,
-      subscriptions: options.subscriptions,
-      metrics: options.metrics,
-      schemaLookupRetries: options.config.schemaLookupRetries,
-      log: this.#log
-    })
-    this.#attempt = createAttempt({
+    const { config } = options
+    for (const topic of config.sourceTopics) this.#retryTopicToSource.set(retryTopicOf(config, topic), topic)
+    this.#engine = new DeliveryEngine({
+      settings: {
+        maxInFlight: config.maxInFlight,
+        endpointMaxInFlight: config.endpointMaxInFlight,
+        partitionWindowRecords: config.partitionWindowRecords,
+        circuitFailureThreshold: config.circuitFailureThreshold,
+        circuitOpenMs: config.circuitOpenMs,
+        retryScheduleMs: config.retryScheduleMs,
+        retryMaxAgeMs: config.retryMaxAgeSeconds * 1000,
+        retryAfterMaxMs: config.retryAfterMaxMs,
+        deliveryTimeoutMs: config.deliveryTimeoutMs,
+        autoDisableAfterMs: config.autoDisableAfterHours * 3_600_000,
+        schemaLookupRetries: config.schemaLookupRetries
+      },
       subscriptions: options.subscriptions,
       deliver: options.deliver,
-      breakers: this.#breakers,
-      endpointStats: this.#endpointStats,
-      retryPolicy: this.#retryPolicy,
+      decode: options.decode,
+      // Pairs, and so these calls, exist only once start() made the side topics.
+      outputs: {
+        deadLetter: async (source, record, reason, delivery) => await (this.#sideTopics as SideTopics).deadLetter(source, record, reason, delivery),
+        endpointDisabled: async (subscription, reason) => await this.publishEndpointEvent('endpoint.disabled', subscription, reason)
+      },
       metrics: options.metrics,
-      deliveryTimeoutMs: options.config.deliveryTimeoutMs,
-      autoDisableAfterMs: options.config.autoDisableAfterHours * 3_600_000,
-      disable: (subscriptionId, reason) => this.#disable(subscriptionId, reason),
-      now: this.#now,
-      log: this.#log
-    })
-    this.#scheduler = new Scheduler({
-      maxInFlight: options.config.maxInFlight,
-      rateLimit: (id) => options.subscriptions.get(id)?.rateLimitPerSecond,
-      now: this.#now,
-      // A subscription's own cap may lower ENDPOINT_MAX_IN_FLIGHT, never raise
-      // it: the HTTP pool is sized from the global cap.
-      endpointCap: (id) => Math.min(options.subscriptions.get(id)?.maxInFlight ?? Infinity, options.config.endpointMaxInFlight),
-      execute: (task) => this.#attempt(task),
-      onError: (err, task) => this.#log.error({ err, subscriptionId: task.subscriptionId }, 'delivery bookkeeping failed')
+      log: this.#log,
+      now: this.#now
     })
     options.metrics.bind(runtimeMetricSources({
-      sourceTopics: options.config.sourceTopics,
-      pairs: () => this.#pairs.values(),
+      sourceTopics: config.sourceTopics,
+      pairs: () => this.#engine.pairs(),
       stopped: () => this.#stopped.values(),
       subscriptions: options.subscriptions,
-      breakers: this.#breakers,
+      breakers: this.#engine.breakers,
       admin: () => this.#admin,
       now: this.#now
     }))
@@ -185,11 +166,13 @@ export class DispatcherRuntime {
   stats (): { pairs: number, inFlight: number, parkedHeld: number, blockedKeys: number } {
     let parkedHeld = 0
     let blockedKeys = 0
-    for (const pair of this.#pairs.values()) {
+    let pairs = 0
+    for (const pair of this.#engine.pairs()) {
+      pairs++
       parkedHeld += pair.retry.heldItems
       blockedKeys += pair.source.blockedKeys
     }
-    return { pairs: this.#pairs.size, inFlight: this.#scheduler.inFlight, parkedHeld, blockedKeys }
+    return { pairs, inFlight: this.#engine.inFlight, parkedHeld, blockedKeys }
   }
 
   /**
@@ -215,11 +198,11 @@ export class DispatcherRuntime {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     if (!this.#drained()) this.#log.warn(this.stats(), 'shutdown deadline reached with deliveries unsettled; they will be redelivered')
-    this.#scheduler.stop()
+    this.#engine.stop()
     clearInterval(this.#commitTimer)
     clearInterval(this.#resumeTimer)
     await this.#commit().catch(() => undefined)
-    for (const pair of this.#pairs.values()) this.#closePair(pair)
+    for (const pair of [...this.#engine.pairs()]) this.#closePair(pair)
     this.#sideTopics?.close()
     const steps: Array<() => Promise<void>> = [
       async () => { await consumer?.disconnect() },
@@ -236,11 +219,7 @@ export class DispatcherRuntime {
   }
 
   #drained (): boolean {
-    if (this.#scheduler.inFlight > 0) return false
-    for (const pair of this.#pairs.values()) {
-      if (!pair.isDrained()) return false
-    }
-    return (this.#sideTopics?.pendingDeadLetters ?? 0) === 0
+    return this.#engine.drained() && (this.#sideTopics?.pendingDeadLetters ?? 0) === 0
   }
 
   // ---- assignment -------------------------------------------------------
@@ -251,14 +230,11 @@ export class DispatcherRuntime {
     for (const topic of this.#o.config.sourceTopics) {
       for (const partition of assignment[topic] ?? []) wanted.add(`${topic}:${partition}`)
     }
-    for (const [id, pair] of this.#pairs) {
-      if (!wanted.has(id)) {
-        this.#closePair(pair)
-        this.#pairs.delete(id)
-      }
+    for (const pair of [...this.#engine.pairs()]) {
+      if (!wanted.has(pair.id)) this.#closePair(pair)
     }
     for (const id of wanted) {
-      if (!this.#pairs.has(id)) {
+      if (this.#engine.pair(id) === undefined) {
         const [topic, partition] = splitId(id)
         this.#openPair(topic, partition)
       }
@@ -268,52 +244,23 @@ export class DispatcherRuntime {
     this.#log.info({ partitions: [...wanted].sort() }, 'joined consumer group')
   }
 
-  #openPair (topic: string, partition: number): PartitionPair {
+  #openPair (topic: string, partition: number): void {
     const config = this.#o.config
     const retryTopic = retryTopicOf(config, topic)
     const log = this.#log.child({ lane: `${topic}:${partition}` })
-    const compression = kafkaCompressionType(config.kafkaCompression)
     const parkSink = new OrderedSender({
       producer: this.#producer as Producer,
-      compression,
+      compression: kafkaCompressionType(config.kafkaCompression),
       topic: retryTopic,
       partition,
       onSendError: (err, attempt) => log.warn({ err, attempt }, 'park failed; retrying')
     })
-    const pair = new PartitionPair({
-      topic,
-      retryTopic,
-      partition,
-      windowLimit: config.partitionWindowRecords,
-      parkSink,
-      log,
-      retryEffects: {
-        nextAttempt: (task, retryAfterMs) => this.#retryPolicy.next(task, this.#now(), retryAfterMs),
-        deadLetter: (source, record, reason, task) => this.#deadLetter(source, record, reason, task),
-        disableEndpoint: (subscriptionId, reason) => this.#disable(subscriptionId, reason),
-        requestPump: () => this.#scheduler.requestPump(),
-        now: this.#now,
-        onSettled: (outcome, task) => this.#onSettled(outcome, 'retry', task)
-      },
-      sourceEffects: {
-        deadLetter: (source, record, reason, task) => this.#deadLetter(source, record, reason, task),
-        disableEndpoint: (subscriptionId, reason) => this.#disable(subscriptionId, reason),
-        requestPump: () => this.#scheduler.requestPump(),
-        now: this.#now,
-        onSettled: (outcome, task) => this.#onSettled(outcome, 'source', task)
-      }
-    })
-    this.#pairs.set(pair.id, pair)
-    this.#scheduler.add(pair.source)
-    this.#scheduler.add(pair.retry)
+    const pair = this.#engine.openPair(topic, retryTopic, partition, parkSink, log)
     void loadPairOffsets(this.#admin as Admin, config.consumerGroupId, pair, retryTopic, partition, log)
-    return pair
   }
 
   #closePair (pair: PartitionPair): void {
-    pair.close()
-    this.#scheduler.remove(pair.source.id)
-    this.#scheduler.remove(pair.retry.id)
+    this.#engine.closePair(pair)
     this.#stopped.delete(pair.source.id)
     this.#stopped.delete(pair.retry.id)
   }
@@ -331,7 +278,7 @@ export class DispatcherRuntime {
   }
 
   #pairFor (topic: string, partition: number): PartitionPair | undefined {
-    return this.#pairs.get(`${topic}:${partition}`)
+    return this.#engine.pair(`${topic}:${partition}`)
   }
 
   async #sourceBatch ({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -358,7 +305,7 @@ export class DispatcherRuntime {
         this.#pauseUntil(topic, partition, () => pair.source.hasRoom() || pair.source.closed)
         return
       }
-      const plan = await this.#planner.planSource(rawRecord(message), offset, pair.schemaMisses)
+      const plan = await this.#engine.planner.planSource(rawRecord(message), offset, pair.schemaMisses)
       if (plan.kind === 'later') {
         const resumeAt = this.#now() + plan.delayMs
         this.#pauseUntil(topic, partition, () => this.#now() >= resumeAt || pair.source.closed)
@@ -400,7 +347,7 @@ export class DispatcherRuntime {
         this.#pauseUntil(batch.topic, partition, () => pair.retry.heldItems < cap / 2 || pair.retry.closed)
         break
       }
-      const plan = await this.#planner.planParked(rawRecord(message), { topic: batch.topic, partition, offset })
+      const plan = await this.#engine.planner.planParked(rawRecord(message), { topic: batch.topic, partition, offset })
       if (plan.kind === 'later') {
         const resumeAt = this.#now() + plan.delayMs
         this.#pauseUntil(batch.topic, partition, () => this.#now() >= resumeAt || pair.retry.closed)
@@ -412,7 +359,7 @@ export class DispatcherRuntime {
       resolveOffset(message.offset)
     }
     pair.checkRebuilt()
-    this.#scheduler.requestPump()
+    this.#engine.requestPump()
   }
 
   // ---- pausing ----------------------------------------------------------
@@ -449,20 +396,7 @@ export class DispatcherRuntime {
     }
   }
 
-  // ---- delivery ---------------------------------------------------------
-
-  async #deadLetter (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState): Promise<void> {
-    await (this.#sideTopics as SideTopics).deadLetter(source, record, reason, delivery)
-  }
-
-  #disable (subscriptionId: string, reason: string): void {
-    const subscription = this.#o.subscriptions.get(subscriptionId)
-    if (subscription?.enabled !== true) return
-    this.#o.metrics.endpointDisables.inc()
-    this.#o.subscriptions.disable(subscriptionId, reason)
-    void this.publishEndpointEvent('endpoint.disabled', subscription, reason)
-    this.#log.warn({ subscriptionId, reason }, 'endpoint disabled')
-  }
+  // ---- endpoints --------------------------------------------------------
 
   /** An endpoint was disabled or enabled: announced on ENDPOINT_EVENTS_TOPIC. Never rejects. */
   async publishEndpointEvent (type: EndpointEventType, subscription: { id: string, tenantId: string }, reason: string): Promise<void> {
@@ -470,25 +404,13 @@ export class DispatcherRuntime {
   }
 
   /** What the admin API shows about an endpoint: recent results, circuit state, why disabled. */
-  endpointStatus (subscriptionId: string): { recentSuccesses: number, recentFailures: number, lastError?: string, lastAttemptAt?: number, circuit: 'closed' | 'open' | 'half-open', disabledReason?: string } {
-    const now = this.#now()
-    const disabledReason = this.#o.subscriptions.get(subscriptionId)?.disabledReason
-    return {
-      ...this.#endpointStats.view(subscriptionId, now),
-      circuit: this.#breakers.state(subscriptionId, now),
-      ...(disabledReason === undefined ? {} : { disabledReason })
-    }
+  endpointStatus (subscriptionId: string): EndpointStatus {
+    return this.#engine.endpointStatus(subscriptionId)
   }
 
   /** An endpoint resumed, was re-enabled, disabled or deleted: its held deliveries move on. */
   resumeEndpoint (subscriptionId: string): void {
-    this.#breakers.forget(subscriptionId)
-    for (const pair of this.#pairs.values()) pair.retry.releaseHeld(subscriptionId)
-  }
-
-  #onSettled (outcome: string, lane: 'source' | 'retry', _task?: DeliveryTask): void {
-    this.#o.metrics.settled.inc({ outcome, lane })
-    this.#o.metrics.lastProcessed.set(this.#now() / 1000)
+    this.#engine.resumeEndpoint(subscriptionId)
   }
 
   // ---- committing -------------------------------------------------------
@@ -498,7 +420,7 @@ export class DispatcherRuntime {
     if (this.#committing !== undefined) return await this.#committing
     const consumer = this.#consumer
     if (consumer === undefined) return
-    const pending = [...this.#pairs.values()].map((pair) => ({ pair, entries: pair.pendingCommits() })).filter((p) => p.entries.length > 0)
+    const pending = [...this.#engine.pairs()].map((pair) => ({ pair, entries: pair.pendingCommits() })).filter((p) => p.entries.length > 0)
     if (pending.length === 0) return
     const offsets = pending.flatMap(({ entries }) => entries.map((e) => ({ topic: e.topic, partition: e.partition, offset: e.offset.toString(), metadata: e.metadata })))
     this.#committing = consumer.commitOffsets(offsets).then(() => {

@@ -1,0 +1,207 @@
+import type { Logger } from 'pino'
+import type { Deliverer } from '../delivery/types.js'
+import type { Metrics } from '../metrics.js'
+import type { SubscriptionSource } from '../subscriptions/types.js'
+import { createAttempt } from './attempt.js'
+import { CircuitBreakers, type CircuitState } from './circuit-breaker.js'
+import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates } from './delivery-task.js'
+import { EndpointStats, type EndpointStatsView } from './endpoint-stats.js'
+import { PartitionPair, type ParkSink } from './partition-pair.js'
+import { createRecordPlanner, type RecordDecoder, type RecordPlanner } from './record-plan.js'
+import { createRetryPolicy, type RetryPolicy } from './retry-policy.js'
+import { Scheduler } from './scheduler.js'
+
+/** The engine's settings, from config (DispatcherConfig names in brackets). */
+export interface EngineSettings {
+  /** [maxInFlight] */
+  maxInFlight: number
+  /** [endpointMaxInFlight] */
+  endpointMaxInFlight: number
+  /** [partitionWindowRecords] */
+  partitionWindowRecords: number
+  /** [circuitFailureThreshold] */
+  circuitFailureThreshold: number
+  /** [circuitOpenMs] */
+  circuitOpenMs: number
+  /** [retryScheduleMs] */
+  retryScheduleMs: readonly number[]
+  /** [retryMaxAgeSeconds] × 1000 */
+  retryMaxAgeMs: number
+  /** [retryAfterMaxMs] */
+  retryAfterMaxMs: number
+  /** [deliveryTimeoutMs] */
+  deliveryTimeoutMs: number
+  /** [autoDisableAfterHours] × 3,600,000 */
+  autoDisableAfterMs: number
+  /** [schemaLookupRetries] */
+  schemaLookupRetries: number
+}
+
+/** What the engine writes through the Kafka adapter, besides parks. */
+export interface EngineOutputs {
+  /** Resolves once the dead letter is durable; rejects only when closed. */
+  deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState) => Promise<void>
+  /** Announces that an endpoint was disabled. Never rejects. */
+  endpointDisabled: (subscription: { id: string, tenantId: string }, reason: string) => Promise<void>
+}
+
+export interface DeliveryEngineOptions {
+  settings: EngineSettings
+  subscriptions: SubscriptionSource
+  deliver: Deliverer
+  decode: RecordDecoder
+  outputs: EngineOutputs
+  metrics: Metrics
+  log: Logger
+  now: () => number
+}
+
+export interface EndpointStatus extends EndpointStatsView {
+  circuit: CircuitState
+  disabledReason?: string
+}
+
+/**
+ * The delivery engine of one dispatcher instance: the partition pairs it
+ * owns, the scheduler that runs their deliveries, the attempt policy, the
+ * retry policy and the per-endpoint circuit breakers. It knows no Kafka
+ * client: the adapter hands it records (through {@link planner} and the
+ * pairs' lanes), park sinks and outputs, and reads commits from the pairs.
+ */
+export class DeliveryEngine {
+  readonly planner: RecordPlanner
+  readonly retryPolicy: RetryPolicy
+  readonly #o: DeliveryEngineOptions
+  readonly #pairs = new Map<string, PartitionPair>()
+  readonly #scheduler: Scheduler
+  readonly #breakers: CircuitBreakers
+  readonly #endpointStats = new EndpointStats()
+
+  constructor (o: DeliveryEngineOptions) {
+    this.#o = o
+    const s = o.settings
+    this.#breakers = new CircuitBreakers({ failureThreshold: s.circuitFailureThreshold, initialOpenMs: s.circuitOpenMs })
+    this.retryPolicy = createRetryPolicy({ scheduleMs: s.retryScheduleMs, maxAgeMs: s.retryMaxAgeMs, retryAfterMaxMs: s.retryAfterMaxMs })
+    this.planner = createRecordPlanner({ decode: o.decode, subscriptions: o.subscriptions, metrics: o.metrics, schemaLookupRetries: s.schemaLookupRetries, log: o.log })
+    const attempt = createAttempt({
+      subscriptions: o.subscriptions,
+      deliver: o.deliver,
+      breakers: this.#breakers,
+      endpointStats: this.#endpointStats,
+      retryPolicy: this.retryPolicy,
+      metrics: o.metrics,
+      deliveryTimeoutMs: s.deliveryTimeoutMs,
+      autoDisableAfterMs: s.autoDisableAfterMs,
+      disable: (subscriptionId, reason) => this.disable(subscriptionId, reason),
+      now: o.now,
+      log: o.log
+    })
+    this.#scheduler = new Scheduler({
+      maxInFlight: s.maxInFlight,
+      rateLimit: (id) => o.subscriptions.get(id)?.rateLimitPerSecond,
+      now: o.now,
+      // A subscription's own cap may lower ENDPOINT_MAX_IN_FLIGHT, never raise
+      // it: the HTTP pool is sized from the global cap.
+      endpointCap: (id) => Math.min(o.subscriptions.get(id)?.maxInFlight ?? Infinity, s.endpointMaxInFlight),
+      execute: attempt,
+      onError: (err, task) => o.log.error({ err, subscriptionId: task.subscriptionId }, 'delivery bookkeeping failed')
+    })
+  }
+
+  get breakers (): CircuitBreakers {
+    return this.#breakers
+  }
+
+  get inFlight (): number {
+    return this.#scheduler.inFlight
+  }
+
+  pairs (): IterableIterator<PartitionPair> {
+    return this.#pairs.values()
+  }
+
+  pair (id: string): PartitionPair | undefined {
+    return this.#pairs.get(id)
+  }
+
+  /** Takes on a newly assigned source partition and its retry partition. */
+  openPair (topic: string, retryTopic: string, partition: number, parkSink: ParkSink, log: Logger): PartitionPair {
+    const o = this.#o
+    const onSettled = (lane: 'source' | 'retry') => (outcome: string, _task?: DeliveryTask): void => {
+      o.metrics.settled.inc({ outcome, lane })
+      o.metrics.lastProcessed.set(o.now() / 1000)
+    }
+    const common = {
+      deadLetter: o.outputs.deadLetter,
+      disableEndpoint: (subscriptionId: string, reason: string) => this.disable(subscriptionId, reason),
+      requestPump: () => this.#scheduler.requestPump(),
+      now: o.now
+    }
+    const pair = new PartitionPair({
+      topic,
+      retryTopic,
+      partition,
+      windowLimit: o.settings.partitionWindowRecords,
+      parkSink,
+      log,
+      retryEffects: { ...common, nextAttempt: (task, retryAfterMs) => this.retryPolicy.next(task, o.now(), retryAfterMs), onSettled: onSettled('retry') },
+      sourceEffects: { ...common, onSettled: onSettled('source') }
+    })
+    this.#pairs.set(pair.id, pair)
+    this.#scheduler.add(pair.source)
+    this.#scheduler.add(pair.retry)
+    return pair
+  }
+
+  /** Gives up a pair (revoked): nothing more starts; late results are ignored. */
+  closePair (pair: PartitionPair): void {
+    pair.close()
+    this.#scheduler.remove(pair.source.id)
+    this.#scheduler.remove(pair.retry.id)
+    this.#pairs.delete(pair.id)
+  }
+
+  /** No attempt running and no pair with work queued or parks outstanding. */
+  drained (): boolean {
+    if (this.#scheduler.inFlight > 0) return false
+    for (const pair of this.#pairs.values()) if (!pair.isDrained()) return false
+    return true
+  }
+
+  /** Stops starting attempts (shutdown); running ones finish. */
+  stop (): void {
+    this.#scheduler.stop()
+  }
+
+  requestPump (): void {
+    this.#scheduler.requestPump()
+  }
+
+  /** Disables an endpoint (410 Gone, continuous failure) once, and announces it. */
+  disable (subscriptionId: string, reason: string): void {
+    const o = this.#o
+    const subscription = o.subscriptions.get(subscriptionId)
+    if (subscription?.enabled !== true) return
+    o.metrics.endpointDisables.inc()
+    o.subscriptions.disable(subscriptionId, reason)
+    void o.outputs.endpointDisabled(subscription, reason)
+    o.log.warn({ subscriptionId, reason }, 'endpoint disabled')
+  }
+
+  /** What the admin API shows about an endpoint: recent results, circuit state, why disabled. */
+  endpointStatus (subscriptionId: string): EndpointStatus {
+    const now = this.#o.now()
+    const disabledReason = this.#o.subscriptions.get(subscriptionId)?.disabledReason
+    return {
+      ...this.#endpointStats.view(subscriptionId, now),
+      circuit: this.#breakers.state(subscriptionId, now),
+      ...(disabledReason === undefined ? {} : { disabledReason })
+    }
+  }
+
+  /** An endpoint resumed, was re-enabled, disabled or deleted: its held deliveries move on. */
+  resumeEndpoint (subscriptionId: string): void {
+    this.#breakers.forget(subscriptionId)
+    for (const pair of this.#pairs.values()) pair.retry.releaseHeld(subscriptionId)
+  }
+}
