@@ -1,13 +1,13 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
-import { kafkaCompressionType, undecodableBatchOf, type UndecodableBatch } from '../../../events/src/index.js'
+import { kafkaCompressionType, undecodableBatchOf } from '../../../events/src/index.js'
 import { retryTopicOf, type DispatcherConfig } from '../config.js'
 import type { Deliverer } from '../delivery/types.js'
 import type { RawRecord } from '../engine/delivery-task.js'
 import { DeliveryEngine, type EndpointStatus } from '../engine/engine.js'
 import type { PartitionPair } from '../engine/partition-pair.js'
 import type { RecordDecoder } from '../engine/record-plan.js'
-import { KafkaCrashError, UndecodableBatchError } from '../errors.js'
+import { KafkaCrashError } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import { retryRetriable } from '../retriable.js'
 import type { SubscriptionSource } from '../subscriptions/types.js'
@@ -15,6 +15,7 @@ import { createCoPartitionAssigner } from './assigner.js'
 import { OrderedSender } from './ordered-sender.js'
 import { loadPairOffsets } from './pair-offsets.js'
 import { runtimeMetricSources } from './runtime-metrics.js'
+import { PartitionPauses } from './partition-pauses.js'
 import { SideTopics, type EndpointEventType } from './side-topics.js'
 
 export interface DispatcherRuntimeOptions {
@@ -48,15 +49,12 @@ export class DispatcherRuntime {
   readonly #now: () => number
   readonly #engine: DeliveryEngine
   readonly #retryTopicToSource = new Map<string, string>()
-  readonly #paused = new Map<string, { topic: string, partition: number, until: () => boolean }>()
-  /** Partitions stopped at an undecodable record batch, by topic:partition. */
-  readonly #stopped = new Map<string, 'source' | 'retry'>()
+  readonly #pauses: PartitionPauses
   #consumer: Consumer | undefined
   #producer: Producer | undefined
   #admin: Admin | undefined
   #sideTopics: SideTopics | undefined
   #commitTimer: NodeJS.Timeout | undefined
-  #resumeTimer: NodeJS.Timeout | undefined
   #joined = false
   #closing = false
   #closed: Promise<void> | undefined
@@ -68,6 +66,7 @@ export class DispatcherRuntime {
     this.#log = options.log
     this.#now = options.now ?? Date.now
     const { config } = options
+    this.#pauses = new PartitionPauses(() => this.#consumer, options.metrics, this.#log)
     for (const topic of config.sourceTopics) this.#retryTopicToSource.set(retryTopicOf(config, topic), topic)
     this.#engine = new DeliveryEngine({
       settings: {
@@ -98,7 +97,7 @@ export class DispatcherRuntime {
     options.metrics.bind(runtimeMetricSources({
       sourceTopics: config.sourceTopics,
       pairs: () => this.#engine.pairs(),
-      stopped: () => this.#stopped.values(),
+      stopped: () => this.#pauses.stoppedLanes(),
       subscriptions: options.subscriptions,
       breakers: this.#engine.breakers,
       admin: () => this.#admin,
@@ -159,7 +158,7 @@ export class DispatcherRuntime {
       eachBatch: (payload) => this.#eachBatch(payload)
     })
     this.#commitTimer = setInterval(() => { void this.#commit() }, config.commitIntervalMs)
-    this.#resumeTimer = setInterval(() => this.#resumeWhereReady(), 100)
+    this.#pauses.start()
   }
 
   /** Summary for logs and tests. */
@@ -189,6 +188,8 @@ export class DispatcherRuntime {
   async #close (deadlineMs: number): Promise<void> {
     this.#closing = true
     this.#draining = true
+    // Nothing resumes any more: the partitions stay paused through the drain.
+    this.#pauses.stop()
     const consumer = this.#consumer
     const deadline = this.#now() + deadlineMs
     if (consumer !== undefined) {
@@ -200,7 +201,6 @@ export class DispatcherRuntime {
     if (!this.#drained()) this.#log.warn(this.stats(), 'shutdown deadline reached with deliveries unsettled; they will be redelivered')
     this.#engine.stop()
     clearInterval(this.#commitTimer)
-    clearInterval(this.#resumeTimer)
     await this.#commit().catch(() => undefined)
     for (const pair of [...this.#engine.pairs()]) this.#closePair(pair)
     this.#sideTopics?.close()
@@ -261,8 +261,8 @@ export class DispatcherRuntime {
 
   #closePair (pair: PartitionPair): void {
     this.#engine.closePair(pair)
-    this.#stopped.delete(pair.source.id)
-    this.#stopped.delete(pair.retry.id)
+    this.#pauses.forget(pair.source.id)
+    this.#pauses.forget(pair.retry.id)
   }
 
   // ---- consuming --------------------------------------------------------
@@ -286,14 +286,14 @@ export class DispatcherRuntime {
     const pair = this.#pairFor(topic, partition)
     if (pair === undefined || pair.source.closed || this.#draining) return
     if (!pair.rebuilt) {
-      this.#pauseUntil(topic, partition, () => pair.rebuilt || pair.source.closed)
+      this.#pauses.pauseUntil(topic, partition, () => pair.rebuilt || pair.source.closed)
       return
     }
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || pair.source.closed || this.#draining) return
       const undecodable = undecodableBatchOf(message)
       if (undecodable !== undefined) {
-        this.#stopAtUndecodableBatch('source', { topic, partition, offset: message.offset }, undecodable, () => pair.source.closed)
+        this.#pauses.stopAtUndecodableBatch('source', { topic, partition, offset: message.offset }, undecodable, () => pair.source.closed)
         return
       }
       const offset = BigInt(message.offset)
@@ -302,13 +302,13 @@ export class DispatcherRuntime {
         continue
       }
       if (pair.source.isFull()) {
-        this.#pauseUntil(topic, partition, () => pair.source.hasRoom() || pair.source.closed)
+        this.#pauses.pauseUntil(topic, partition, () => pair.source.hasRoom() || pair.source.closed)
         return
       }
       const plan = await this.#engine.planner.planSource(rawRecord(message), offset, pair.schemaMisses)
       if (plan.kind === 'later') {
         const resumeAt = this.#now() + plan.delayMs
-        this.#pauseUntil(topic, partition, () => this.#now() >= resumeAt || pair.source.closed)
+        this.#pauses.pauseUntil(topic, partition, () => this.#now() >= resumeAt || pair.source.closed)
         return
       }
       if (pair.source.closed) return
@@ -322,7 +322,7 @@ export class DispatcherRuntime {
     const pair = this.#pairFor(sourceTopic, partition)
     if (pair === undefined || pair.retry.closed || this.#draining) return
     if (!pair.offsetsLoaded) {
-      this.#pauseUntil(batch.topic, partition, () => pair.offsetsLoaded || pair.retry.closed)
+      this.#pauses.pauseUntil(batch.topic, partition, () => pair.offsetsLoaded || pair.retry.closed)
       return
     }
     const cap = this.#o.config.retryMaxParkedInMemory
@@ -332,7 +332,7 @@ export class DispatcherRuntime {
       if (undecodable !== undefined) {
         // Parked items past this point stay unread: their keys stay blocked,
         // and before the rebuild is complete the source partition stays gated.
-        this.#stopAtUndecodableBatch('retry', { topic: batch.topic, partition, offset: message.offset }, undecodable, () => pair.retry.closed)
+        this.#pauses.stopAtUndecodableBatch('retry', { topic: batch.topic, partition, offset: message.offset }, undecodable, () => pair.retry.closed)
         break
       }
       const offset = BigInt(message.offset)
@@ -344,13 +344,13 @@ export class DispatcherRuntime {
       // in Kafka, in order. Not while rebuilding: the source partition waits
       // for the rebuild to reach the end.
       if (pair.rebuilt && pair.retry.heldItems >= cap) {
-        this.#pauseUntil(batch.topic, partition, () => pair.retry.heldItems < cap / 2 || pair.retry.closed)
+        this.#pauses.pauseUntil(batch.topic, partition, () => pair.retry.heldItems < cap / 2 || pair.retry.closed)
         break
       }
       const plan = await this.#engine.planner.planParked(rawRecord(message), { topic: batch.topic, partition, offset })
       if (plan.kind === 'later') {
         const resumeAt = this.#now() + plan.delayMs
-        this.#pauseUntil(batch.topic, partition, () => this.#now() >= resumeAt || pair.retry.closed)
+        this.#pauses.pauseUntil(batch.topic, partition, () => this.#now() >= resumeAt || pair.retry.closed)
         break
       }
       if (pair.retry.closed) break
@@ -360,40 +360,6 @@ export class DispatcherRuntime {
     }
     pair.checkRebuilt()
     this.#engine.requestPump()
-  }
-
-  // ---- pausing ----------------------------------------------------------
-
-  /**
-   * A batch kafkajs could not decode stops its partition until the partition
-   * is revoked or the process restarts (then it is met again): the records
-   * at and past it are never accepted, so the watermark and the commit stay
-   * below it, and every other partition keeps flowing.
-   */
-  #stopAtUndecodableBatch (lane: 'source' | 'retry', at: { topic: string, partition: number, offset: string }, problem: UndecodableBatch, revoked: () => boolean): void {
-    const id = `${at.topic}:${at.partition}`
-    if (!this.#stopped.has(id)) {
-      this.#stopped.set(id, lane)
-      this.#o.metrics.undecodableBatches.inc({ reader: lane, codec: problem.codec })
-      this.#log.error({ err: new UndecodableBatchError(at, problem), topic: at.topic, partition: at.partition, offset: at.offset, codec: problem.codec, reason: problem.reason }, 'undecodable record batch: partition stopped before it; other partitions continue')
-    }
-    this.#pauseUntil(at.topic, at.partition, revoked)
-  }
-
-  #pauseUntil (topic: string, partition: number, until: () => boolean): void {
-    const id = `${topic}:${partition}`
-    if (this.#paused.has(id)) return
-    this.#paused.set(id, { topic, partition, until })
-    this.#consumer?.pause([{ topic, partitions: [partition] }])
-  }
-
-  #resumeWhereReady (): void {
-    if (this.#closing) return
-    for (const [id, entry] of this.#paused) {
-      if (!entry.until()) continue
-      this.#paused.delete(id)
-      this.#consumer?.resume([{ topic: entry.topic, partitions: [entry.partition] }])
-    }
   }
 
   // ---- endpoints --------------------------------------------------------
