@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics.js'
 import type { SubscriptionSource } from '../subscriptions/types.js'
 import { createAttempt } from './attempt.js'
 import { CircuitBreakers, type CircuitState } from './circuit-breaker.js'
-import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates } from './delivery-task.js'
+import type { DeliveryState, RawRecord, RecordCoordinates } from './delivery-task.js'
 import { EndpointStats, type EndpointStatsView } from './endpoint-stats.js'
 import { PartitionPair, type ParkSink } from './partition-pair.js'
 import { createRecordPlanner, type RecordDecoder, type RecordPlanner } from './record-plan.js'
@@ -127,7 +127,7 @@ export class DeliveryEngine {
   /** Takes on a newly assigned source partition and its retry partition. */
   openPair (topic: string, retryTopic: string, partition: number, parkSink: ParkSink, log: Logger): PartitionPair {
     const o = this.#o
-    const onSettled = (lane: 'source' | 'retry') => (outcome: string, _task?: DeliveryTask): void => {
+    const onSettled = (lane: 'source' | 'retry') => (outcome: string): void => {
       o.metrics.settled.inc({ outcome, lane })
       o.metrics.lastProcessed.set(o.now() / 1000)
     }
