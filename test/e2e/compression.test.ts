@@ -93,7 +93,7 @@ describe('compressed topics end to end', () => {
 
     admin = (await testKafka('test-compression-admin')).admin()
     await admin.connect()
-    const retry = `${s.source}.retry`
+    const retry = s.retry
     const id = compressionIds[name]
     for (const topic of [retry, s.deadLetter, subscriptionsTopic]) {
       const codecs = await storedCodecs(topic, await partitionsOf(admin, topic))
@@ -103,7 +103,7 @@ describe('compressed topics end to end', () => {
     const retryBatchesBefore = (await storedCodecs(retry, 2)).length
 
     down = false
-    const result = await redrive({ kafka: await testKafka('test-compression-redrive'), deadLetterTopic: s.deadLetter, retryTopicSuffix: '.retry', compression: kafkaCompressionType(name) })
+    const result = await redrive({ kafka: await testKafka('test-compression-redrive'), deadLetterTopic: s.deadLetter, retryTopicSuffix: `.retry.${s.group}`, compression: kafkaCompressionType(name) })
     expect(result.redriven).toBe(12)
     await waitUntil('redriven events delivered', () => s.check(produced).missing.length === 0, { timeoutMs: 60_000 })
     expect(s.check(produced).orderViolations).toEqual([])

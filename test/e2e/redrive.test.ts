@@ -80,11 +80,11 @@ function summaryCounts (stdout: string): { scanned: number, matched: number, red
 
 describe('redrive end to end', () => {
   const source = uniqueTopic('e2e-redrive-tx')
-  const retry = `${source}.retry`
   const deadLetterTopic = uniqueTopic('e2e-redrive-dlq')
   const group = uniqueTopic('e2e-redrive-group')
+  const retry = `${source}.retry.${group}`
   const secret = generateSecret()
-  const cliEnv = { DEAD_LETTER_TOPIC: deadLetterTopic }
+  const cliEnv = { DEAD_LETTER_TOPIC: deadLetterTopic, KAFKA_GROUP_ID: group }
   let admin: Admin
   let cleanup: () => Promise<void>
   let feed: EventFeed
@@ -225,7 +225,7 @@ describe('redrive end to end', () => {
     const result = await redrive({
       kafka,
       deadLetterTopic,
-      retryTopicSuffix: '.retry',
+      retryTopicSuffix: `.retry.${group}`,
       filter: { subscriptionIds: ['sub-a'], accountIds: ['acc-000000', 'acc-000002', 'acc-000003'] }
     })
     expect(result).toMatchObject({ scanned: 17, toScan: 17, matched: 12, redriven: 12, skipped: 0, complete: true, dryRun: false })
@@ -250,7 +250,7 @@ describe('redrive end to end', () => {
     expect(newer.every((l) => Number(header(l, H.deadLetteredAt)) >= boundary)).toBe(true)
 
     // The upper bound is exclusive and leaves the 4 newer letters out.
-    const before = await redrive({ kafka: await testKafka('test-redrive'), deadLetterTopic, retryTopicSuffix: '.retry', dryRun: true, filter: { to: boundary } })
+    const before = await redrive({ kafka: await testKafka('test-redrive'), deadLetterTopic, retryTopicSuffix: `.retry.${group}`, dryRun: true, filter: { to: boundary } })
     expect(before).toMatchObject({ scanned: 21, matched: 17, redriven: 16, skipped: 1 })
 
     const retryBefore = await endOffsets(admin, retry)

@@ -28,6 +28,8 @@ export interface Scenario {
   feed: EventFeed
   receivers: Map<string, TestReceiver>
   subscriptionsFile: string
+  /** The retry topic the dispatcher makes for `source` (RETRY_TOPIC_SUFFIX's default: per group). */
+  retry: string
   dispatchers: DispatcherProcess[]
   start: (env?: Record<string, string>, options?: { waitReady?: boolean }) => Promise<DispatcherProcess>
   check: (produced: readonly ProducedEvent[]) => OracleReport
@@ -56,6 +58,7 @@ export async function createScenario (
     source,
     deadLetter,
     group,
+    retry: `${source}.retry.${group}`,
     feed,
     receivers,
     subscriptionsFile,

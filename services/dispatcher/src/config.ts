@@ -148,6 +148,9 @@ const compression: Parser<CompressionName> = (raw, variable) => {
   return name
 }
 
+/** The default retry suffix: retry topics per consumer group, so two deployments never share parked items. */
+export const RETRY_SUFFIX_PER_GROUP = '.retry.{group}'
+
 function option<K extends keyof DispatcherConfig> (spec: OptionSpec<K>): OptionSpec<K> {
   return spec
 }
@@ -165,7 +168,7 @@ export const configOptions = [
   option({ key: 'sessionTimeoutMs', variable: 'KAFKA_SESSION_TIMEOUT_MS', description: 'Consumer group session timeout: how soon a crashed member\'s partitions move', defaultValue: '30000', parse: integer(6000, 300_000) }),
   option({ key: 'schemaRegistryUrl', variable: 'SCHEMA_REGISTRY_URL', description: 'Confluent-compatible schema registry base URL (Apicurio: …/apis/ccompat/v7)', defaultValue: undefined, parse: url }),
   option({ key: 'sourceTopics', variable: 'SOURCE_TOPICS', description: 'Source topics written by core banking, comma-separated', defaultValue: 'banking.transactions.v1,banking.accounts.v1,banking.fraud-alerts.v1', parse: list }),
-  option({ key: 'retryTopicSuffix', variable: 'RETRY_TOPIC_SUFFIX', description: 'Suffix of each source topic\'s co-partitioned retry topic', defaultValue: '.retry', parse: text }),
+  option({ key: 'retryTopicSuffix', variable: 'RETRY_TOPIC_SUFFIX', description: 'Suffix of each source topic\'s co-partitioned retry topic; `{group}` stands for KAFKA_GROUP_ID, so each deployment (consumer group) has retry topics of its own. `.retry` is the layout before 0.2 (see "Migrating retry topics")', defaultValue: RETRY_SUFFIX_PER_GROUP, parse: text }),
   option({ key: 'deadLetterTopic', variable: 'DEAD_LETTER_TOPIC', description: 'Topic for exhausted deliveries and undecodable records', defaultValue: 'webhooks.dead-letter', parse: text }),
   option({ key: 'endpointEventsTopic', variable: 'ENDPOINT_EVENTS_TOPIC', description: 'Topic for operational events: endpoint disabled or re-enabled', defaultValue: 'webhooks.endpoint-events', parse: text }),
   option({ key: 'topicReplicationFactor', variable: 'TOPIC_REPLICATION_FACTOR', description: 'Replication factor of the retry and dead-letter topics the dispatcher creates', defaultValue: '3', parse: integer(1, 32) }),
@@ -212,6 +215,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     config[spec.key] = spec.parse(raw, spec.variable)
   }
   const result = config as DispatcherConfig
+  result.retryTopicSuffix = resolveRetryTopicSuffix(result.retryTopicSuffix, result.consumerGroupId)
   for (const topic of result.sourceTopics) {
     if (topic.endsWith(result.retryTopicSuffix)) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" ends with the retry suffix "${result.retryTopicSuffix}"`)
@@ -230,6 +234,25 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     throw new ConfigError('DELIVERY_TIMEOUT_MS', `must be at least CONNECT_TIMEOUT_MS (${result.connectTimeoutMs})`)
   }
   return Object.freeze({ ...result, kafkaBrokers: Object.freeze([...result.kafkaBrokers]), ssrfAllowCidrs: Object.freeze([...result.ssrfAllowCidrs]), sourceTopics: Object.freeze([...result.sourceTopics]), retryScheduleMs: Object.freeze([...result.retryScheduleMs]) }) as Readonly<DispatcherConfig>
+}
+
+// Kafka's rule for topic names.
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/
+
+/**
+ * RETRY_TOPIC_SUFFIX with `{group}` replaced by the consumer group id. The
+ * retry topics hold a group's own parked items and handover markers: a second
+ * deployment with its own group id (blue/green, staging reading production
+ * topics, a replay group) reading them would deliver the first one's parked
+ * items again, out of order.
+ */
+export function resolveRetryTopicSuffix (suffix: string, groupId: string): string {
+  const resolved = suffix.replaceAll('{group}', groupId)
+  if (!TOPIC_NAME.test(`t${resolved}`)) {
+    const why = resolved === suffix ? '' : ` (KAFKA_GROUP_ID "${groupId}" replaced {group})`
+    throw new ConfigError('RETRY_TOPIC_SUFFIX', `"${resolved}"${why} cannot be part of a topic name: use letters, digits, '.', '_' and '-'`)
+  }
+  return resolved
 }
 
 /** The retry topic of a source topic. */

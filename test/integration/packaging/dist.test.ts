@@ -142,11 +142,12 @@ describe('make dist (deploy/local/dist.sh)', () => {
     const subscriptionsTopic = uniqueTopic('test-dist-subscriptions')
     const { admin, cleanup } = await createTestTopics([{ topic: source, numPartitions: 2 }])
     const [httpPort, adminPort] = [await freePort(), await freePort()]
+    const group = `test-dist-${randomUUID()}`
     const dispatcher = start(image, ['dist/services/dispatcher/src/main.js'], {
       KAFKA_BROKERS: brokers.join(','),
       SCHEMA_REGISTRY_URL: registryUrl,
       SOURCE_TOPICS: source,
-      KAFKA_GROUP_ID: `test-dist-${randomUUID()}`,
+      KAFKA_GROUP_ID: group,
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       SUBSCRIPTIONS_TOPIC: subscriptionsTopic,
       SECRETS_ENCRYPTION_KEYS: `k:${randomBytes(32).toString('base64')}`,
@@ -168,7 +169,7 @@ describe('make dist (deploy/local/dist.sh)', () => {
       expect(await dispatcher.exited, dispatcher.output().slice(-3000)).toBe(0)
     } finally {
       dispatcher.kill('SIGKILL')
-      await admin.deleteTopics({ topics: [`${source}.retry`, subscriptionsTopic] }).catch(() => undefined)
+      await admin.deleteTopics({ topics: [`${source}.retry.${group}`, subscriptionsTopic] }).catch(() => undefined)
       await cleanup()
     }
   }, 120_000)

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { configOptions, loadConfig } from '../../../services/dispatcher/src/config.js'
+import { configOptions, loadConfig, retryTopicOf } from '../../../services/dispatcher/src/config.js'
 
 const required = {
   KAFKA_BROKERS: '127.0.0.1:19092',
@@ -52,8 +52,25 @@ describe('loadConfig', () => {
   it('checks relations between options', () => {
     expect(configError({ MAX_IN_FLIGHT: '10', ENDPOINT_MAX_IN_FLIGHT: '20' }).variable).toBe('ENDPOINT_MAX_IN_FLIGHT')
     expect(configError({ CONNECT_TIMEOUT_MS: '5000', DELIVERY_TIMEOUT_MS: '1000' }).variable).toBe('DELIVERY_TIMEOUT_MS')
-    expect(configError({ SOURCE_TOPICS: 'a,b.retry' }).variable).toBe('SOURCE_TOPICS')
+    expect(configError({ SOURCE_TOPICS: 'a,b.retry.webhook-dispatcher' }).variable).toBe('SOURCE_TOPICS')
+    expect(configError({ SOURCE_TOPICS: 'a,b.retry', RETRY_TOPIC_SUFFIX: '.retry' }).variable).toBe('SOURCE_TOPICS')
     expect(configError({ SOURCE_TOPICS: 'a', DEAD_LETTER_TOPIC: 'a' }).variable).toBe('SOURCE_TOPICS')
+  })
+
+  it('names retry topics per consumer group by default, so two deployments never read each other\'s parked items', () => {
+    expect(loadConfig(required).retryTopicSuffix).toBe('.retry.webhook-dispatcher')
+    expect(retryTopicOf(loadConfig({ ...required, KAFKA_GROUP_ID: 'blue' }), 'banking.transactions.v1')).toBe('banking.transactions.v1.retry.blue')
+    expect(retryTopicOf(loadConfig({ ...required, KAFKA_GROUP_ID: 'green' }), 'banking.transactions.v1')).toBe('banking.transactions.v1.retry.green')
+    // The layout before per-group retry topics, for a deployment that keeps its topics.
+    expect(loadConfig({ ...required, RETRY_TOPIC_SUFFIX: '.retry' }).retryTopicSuffix).toBe('.retry')
+    expect(loadConfig({ ...required, RETRY_TOPIC_SUFFIX: '-r-{group}-x', KAFKA_GROUP_ID: 'g1' }).retryTopicSuffix).toBe('-r-g1-x')
+  })
+
+  it('refuses a group id that cannot be part of a retry topic name, naming RETRY_TOPIC_SUFFIX', () => {
+    const err = configError({ KAFKA_GROUP_ID: 'team a/dispatch' })
+    expect(err.variable).toBe('RETRY_TOPIC_SUFFIX')
+    expect(err.message).toContain('team a/dispatch')
+    expect(loadConfig({ ...required, KAFKA_GROUP_ID: 'team a/dispatch', RETRY_TOPIC_SUFFIX: '.retry.team-a' }).retryTopicSuffix).toBe('.retry.team-a')
   })
 
   it('every option is in the README configuration table with its default', () => {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { DEFAULT_KAFKA_COMPRESSION, type CompressionName } from '../../../events/src/index.js'
-import { configOptions, type DispatcherConfig } from '../config.js'
+import { configOptions, resolveRetryTopicSuffix, type DispatcherConfig } from '../config.js'
 import { ConfigError } from '../errors.js'
 import type { RedriveFilter } from '../dead-letters/filter.js'
 import { parseInstant } from '../dead-letters/instant.js'
@@ -44,8 +44,8 @@ Options:
   -h, --help           this text
 
 Environment: KAFKA_BROKERS (required), DEAD_LETTER_TOPIC (webhooks.dead-letter),
-RETRY_TOPIC_SUFFIX (.retry), KAFKA_CLIENT_ID, KAFKA_GROUP_ID (the dispatcher's
-group, refused as --group-id).
+RETRY_TOPIC_SUFFIX (.retry.{group}), KAFKA_CLIENT_ID, KAFKA_GROUP_ID (the
+dispatcher's group: names its retry topics; refused as --group-id).
 
 Exit codes: 0 done, 1 Kafka error, 2 bad flags or environment, 130 interrupted.`
 
@@ -124,7 +124,7 @@ export function parseRedriveCommand (argv: readonly string[], env: Record<string
   command.brokers = [...fromEnvironment('kafkaBrokers', env)]
   command.clientId = `${fromEnvironment('kafkaClientId', env)}-redrive`
   command.deadLetterTopic = fromEnvironment('deadLetterTopic', env)
-  command.retryTopicSuffix = fromEnvironment('retryTopicSuffix', env)
+  command.retryTopicSuffix = resolveRetryTopicSuffix(fromEnvironment('retryTopicSuffix', env), fromEnvironment('consumerGroupId', env))
   command.compression = fromEnvironment('kafkaCompression', env)
   if (command.groupId !== undefined && command.groupId === fromEnvironment('consumerGroupId', env)) {
     // Joining the dispatcher's group would rebalance every instance and take

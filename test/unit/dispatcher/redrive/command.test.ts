@@ -19,7 +19,7 @@ describe('parseRedriveCommand', () => {
       brokers: ['127.0.0.1:19092', '127.0.0.2:19092'],
       clientId: 'webhook-dispatcher-redrive',
       deadLetterTopic: 'webhooks.dead-letter',
-      retryTopicSuffix: '.retry',
+      retryTopicSuffix: '.retry.webhook-dispatcher',
       compression: 'zstd',
       filter: {},
       dryRun: false
@@ -35,6 +35,8 @@ describe('parseRedriveCommand', () => {
     const command = parseRedriveCommand([], { ...env, DEAD_LETTER_TOPIC: ' dlq ', RETRY_TOPIC_SUFFIX: '-retry', KAFKA_CLIENT_ID: 'ops' })
     expect(command.deadLetterTopic).toBe('dlq')
     expect(command.retryTopicSuffix).toBe('-retry')
+    // The default names the dispatcher's group, as the dispatcher does.
+    expect(parseRedriveCommand([], { ...env, KAFKA_GROUP_ID: 'blue' }).retryTopicSuffix).toBe('.retry.blue')
     expect(command.clientId).toBe('ops-redrive')
   })
 
