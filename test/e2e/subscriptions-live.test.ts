@@ -186,7 +186,7 @@ describe('live subscriptions through the admin API', () => {
 
     expect((await api.request('DELETE', `/v1/endpoints/${endpoint.id}`)).status).toBe(204)
     await waitUntil('the backlog dropped', async () => (await sumMetric(metrics, 'webhooks_parked_backlog', { topic: s.source })) === 0, { timeoutMs: 10_000 })
-    await waitUntil('the retry topic consumed', () => groupCaughtUp(s.group, s.retry), { timeoutMs: 10_000 })
+    await waitUntil('the retry topic consumed', () => groupCaughtUp(s.group, `${s.source}.retry.${s.group}`), { timeoutMs: 10_000 })
     expect(await sumMetric(metrics, 'webhooks_dropped_total', { reason: 'subscription-deleted' })).toBe(100)
     expect(receiver.requests).toHaveLength(0)
   }, 60_000)

@@ -66,6 +66,10 @@ export async function startDispatcher (env: Record<string, string>, { waitReady 
       SSRF_ALLOW_CIDRS: '127.0.0.0/8,::1/128',
       ALLOW_HTTP: 'true',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
+      // A killed instance's partitions open 10 s after they move, not the
+      // default 36 s: no test here stalls an owner past its session timeout
+      // except those that set HANDOVER_WAIT_MS themselves.
+      HANDOVER_WAIT_MS: '10000',
       LOG_LEVEL: 'info',
       ADMIN_PORT: String(adminPort),
       // Each dispatcher gets its own subscriptions topic, seeded from

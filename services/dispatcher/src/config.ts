@@ -47,6 +47,7 @@ export interface DispatcherConfig {
   retryMaxAgeSeconds: number
   retryAfterMaxMs: number
   schemaLookupRetries: number
+  handoverWaitMs: number
   shutdownDeadlineMs: number
   httpPort: number
   httpHost: string
@@ -151,6 +152,10 @@ const compression: Parser<CompressionName> = (raw, variable) => {
 /** The default retry suffix: retry topics per consumer group, so two deployments never share parked items. */
 export const RETRY_SUFFIX_PER_GROUP = '.retry.{group}'
 
+// `auto` stands for a default derived from other options in loadConfig.
+const AUTO = -1
+const autoOr = (parse: Parser<number>): Parser<number> => (raw, variable) => (raw.trim().toLowerCase() === 'auto' ? AUTO : parse(raw, variable))
+
 function option<K extends keyof DispatcherConfig> (spec: OptionSpec<K>): OptionSpec<K> {
   return spec
 }
@@ -192,6 +197,7 @@ export const configOptions = [
   option({ key: 'retryScheduleMs', variable: 'RETRY_SCHEDULE_MS', description: 'Retry delays after the first failure, comma-separated; the last repeats', defaultValue: '5000,30000,120000,600000,1800000,3600000,10800000', parse: durationList }),
   option({ key: 'retryMaxAgeSeconds', variable: 'RETRY_MAX_AGE_SECONDS', description: 'Age since the first failure after which a delivery is dead-lettered (72 h)', defaultValue: '259200', parse: integer(1) }),
   option({ key: 'retryAfterMaxMs', variable: 'RETRY_AFTER_MAX_MS', description: 'Upper clamp for a receiver\'s Retry-After', defaultValue: '3600000', parse: integer(0) }),
+  option({ key: 'handoverWaitMs', variable: 'HANDOVER_WAIT_MS', description: 'How long a partition\'s new owner waits for the previous owner\'s release marker before taking the partition anyway (a killed or stalled owner). `auto` = KAFKA_SESSION_TIMEOUT_MS + 30000 (a stalled owner stops at its session timeout; a produce it sent before may take up to kafkajs\'s 30 s request timeout to land). Lower is faster after a crash, but a stalled owner may then reorder', defaultValue: 'auto', parse: autoOr(integer(0, 3_600_000)) }),
   option({ key: 'schemaLookupRetries', variable: 'SCHEMA_LOOKUP_RETRIES', description: 'Lookups of an unknown schema id before the record is dead-lettered', defaultValue: '3', parse: integer(0, 100) }),
   option({ key: 'shutdownDeadlineMs', variable: 'SHUTDOWN_DEADLINE_MS', description: 'Time SIGTERM allows in-flight deliveries before the final commit', defaultValue: '20000', parse: integer(0, 600_000) }),
   option({ key: 'httpPort', variable: 'HTTP_PORT', description: 'Port of /healthz, /readyz and /metrics', defaultValue: '9464', parse: integer(0, 65_535) }),
@@ -216,6 +222,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   const result = config as DispatcherConfig
   result.retryTopicSuffix = resolveRetryTopicSuffix(result.retryTopicSuffix, result.consumerGroupId)
+  if (result.handoverWaitMs === AUTO) result.handoverWaitMs = result.sessionTimeoutMs + 30_000
   for (const topic of result.sourceTopics) {
     if (topic.endsWith(result.retryTopicSuffix)) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" ends with the retry suffix "${result.retryTopicSuffix}"`)

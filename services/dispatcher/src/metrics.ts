@@ -107,6 +107,7 @@ export function createMetrics () {
     commitFailures: new Counter({ name: 'webhooks_commit_failures_total', help: 'Offset commits that failed', registers: [registry] }),
     commits: new Counter({ name: 'webhooks_commits_total', help: 'Offset commits written', registers: [registry] }),
     rebalances: new Counter({ name: 'webhooks_rebalances_total', help: 'Consumer group joins of this member', registers: [registry] }),
+    lateParks: new Counter({ name: 'webhooks_late_parks_total', help: 'Parks of a previous owner read after this owner took the partition (the previous owner outlived HANDOVER_WAIT_MS); their keys may be delivered out of order', labelNames: ['topic'], registers: [registry] }),
     lastProcessed: new Gauge({ name: 'webhooks_last_processed_timestamp_seconds', help: 'When a delivery last settled (Unix seconds)', registers: [registry] }),
     assignedPartitions: new Gauge({ name: 'webhooks_assigned_partitions', help: 'Source partitions assigned to this member', registers: [registry] }),
     endpointsDisabled: new Gauge({

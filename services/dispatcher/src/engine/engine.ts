@@ -35,6 +35,8 @@ export interface EngineSettings {
   autoDisableAfterMs: number
   /** [schemaLookupRetries] */
   schemaLookupRetries: number
+  /** [handoverWaitMs] */
+  handoverWaitMs: number
 }
 
 /** What the engine writes through the Kafka adapter, besides parks. */
@@ -54,6 +56,12 @@ export interface DeliveryEngineOptions {
   metrics: Metrics
   log: Logger
   now: () => number
+  /**
+   * Whether this member still holds its group lease (last heartbeat within
+   * the session timeout): while not, no attempt starts, because its
+   * partitions may already have a new owner.
+   */
+  leaseValid?: () => boolean
 }
 
 export interface EndpointStatus extends EndpointStatsView {
@@ -104,6 +112,7 @@ export class DeliveryEngine {
       // it: the HTTP pool is sized from the global cap.
       endpointCap: (id) => Math.min(o.subscriptions.get(id)?.maxInFlight ?? Infinity, s.endpointMaxInFlight),
       execute: attempt,
+      mayStart: o.leaseValid,
       onError: (err, task) => o.log.error({ err, subscriptionId: task.subscriptionId }, 'delivery bookkeeping failed')
     })
   }
@@ -125,7 +134,7 @@ export class DeliveryEngine {
   }
 
   /** Takes on a newly assigned source partition and its retry partition. */
-  openPair (topic: string, retryTopic: string, partition: number, parkSink: ParkSink, log: Logger): PartitionPair {
+  openPair (topic: string, retryTopic: string, partition: number, parkSink: ParkSink, owner: string, log: Logger): PartitionPair {
     const o = this.#o
     const onSettled = (lane: 'source' | 'retry') => (outcome: string): void => {
       o.metrics.settled.inc({ outcome, lane })
@@ -143,6 +152,8 @@ export class DeliveryEngine {
       partition,
       windowLimit: o.settings.partitionWindowRecords,
       parkSink,
+      owner,
+      handoverWaitMs: o.settings.handoverWaitMs,
       log,
       retryEffects: { ...common, nextAttempt: (task, retryAfterMs) => this.retryPolicy.next(task, o.now(), retryAfterMs), onSettled: onSettled('retry') },
       sourceEffects: { ...common, onSettled: onSettled('source') }

@@ -50,6 +50,23 @@ class Fifo<T> {
     return item
   }
 
+  /**
+   * Puts `item` before the first item, from position `from` on, that
+   * `goesBefore` says it precedes; at the back when none does. Returns its
+   * position. Checks the back first: items nearly always arrive in order.
+   */
+  insert (item: T, goesBefore: (queued: T) => boolean, from: number): number {
+    const last = this.#items.length - 1
+    if (last < this.#head + from || !goesBefore(this.#items[last] as T)) {
+      this.#items.push(item)
+      return this.length - 1
+    }
+    let at = this.#head + from
+    while (at < last && !goesBefore(this.#items[at] as T)) at++
+    this.#items.splice(at, 0, item)
+    return at - this.#head
+  }
+
   /** Removes and returns every item after the first `keep`. */
   takeAfter (keep: number): T[] {
     const from = this.#head + keep
@@ -120,6 +137,24 @@ export class KeyQueues<T> {
     state.items.push(item)
     this.#size++
     this.#list(state)
+  }
+
+  /**
+   * Puts `item` into the queue of `key` before the first waiting item that
+   * `goesBefore` says it precedes (never before a head that is out); at the
+   * back when none does. Returns true when it became the key's head.
+   */
+  insert (key: string, item: T, goesBefore: (queued: T) => boolean): boolean {
+    let state = this.#keys.get(key)
+    if (state === undefined) {
+      state = { key, items: new Fifo(), busy: false, blocked: false, listed: false, removed: false }
+      this.#keys.set(key, state)
+    }
+    if (state.items.length === 0) this.#keysWithItems++
+    const at = state.items.insert(item, goesBefore, state.busy ? 1 : 0)
+    this.#size++
+    this.#list(state)
+    return at === 0
   }
 
   /**

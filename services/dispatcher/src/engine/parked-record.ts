@@ -22,7 +22,11 @@ export const H = Object.freeze({
   reason: 'whd-dead-letter-reason',
   deadLetteredAt: 'whd-dead-lettered-at',
   redrivenAt: 'whd-redriven-at',
-  notBefore: 'whd-not-before'
+  notBefore: 'whd-not-before',
+  /** The owner (handover token) that parked a record, or wrote a marker. */
+  owner: 'whd-owner',
+  /** A handover marker: `claim` or `release` (engine/handover.ts). */
+  handover: 'whd-handover'
 })
 
 const ownHeaderPrefix = 'whd-'
@@ -69,13 +73,14 @@ function stateHeaders (state: Omit<ParkedState, 'record'> & { record: RawRecord 
   return headers
 }
 
-/** A failed delivery, parked on the retry topic. */
-export function toParkedRecord (task: DeliveryTask, now: number): OutgoingRecord {
+/** A failed delivery, parked on the retry topic by `owner` (its handover token). */
+export function toParkedRecord (task: DeliveryTask, now: number, owner?: string): OutgoingRecord {
   const headers: Record<string, string | Buffer> = {
     ...originalHeaders(task.record.headers),
     ...stateHeaders({ ...task, subscriptionId: task.subscriptionId }),
     [H.parkedAt]: String(now)
   }
+  if (owner !== undefined) headers[H.owner] = owner
   if (task.notBefore !== undefined) headers[H.notBefore] = String(task.notBefore)
   return { key: task.record.key, value: task.record.value, headers }
 }

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino'
+import { claimRecord, HandoverGate, releaseRecord, type HandoverMarker } from './handover.js'
+import type { DeliveryTask } from './delivery-task.js'
 import { toParkedRecord, type OutgoingRecord } from './parked-record.js'
-import { RetryLane, type RetryLaneEffects } from './retry-lane.js'
+import { COMPACT_SPAN, RetryLane, type RetryLaneEffects } from './retry-lane.js'
 import { SourceLane, type SourceLaneEffects } from './source-lane.js'
 
 /** Where parked records go: the co-partitioned retry partition (an OrderedSender in the Kafka adapter). */
@@ -9,6 +11,12 @@ export interface ParkSink {
   send: (record: OutgoingRecord) => Promise<bigint>
   /** Records handed in and not yet acknowledged. */
   readonly pending: number
+  /**
+   * Gives the partition up: drops records not yet sent, waits for a send
+   * already out, then writes `last` (trying while `mayTry` holds) and closes.
+   * Resolves whether `last` was written.
+   */
+  release: (last: OutgoingRecord, mayTry: () => boolean) => Promise<boolean>
   close: () => void
 }
 
@@ -26,22 +34,28 @@ export interface PartitionPairOptions {
   partition: number
   windowLimit: number
   parkSink: ParkSink
+  /** This owner's handover token: on its claim, its release and every record it parks. */
+  owner: string
+  /** How long to wait for a previous owner's release before taking the pair anyway. */
+  handoverWaitMs: number
   /** The source lane's effects, less those the pair wires itself: parking, and what the retry lane has settled. */
   sourceEffects: Omit<SourceLaneEffects, 'park' | 'retrySettled' | 'retryHoldsKey'>
-  /** The retry lane's effects, less the one the pair wires itself (a key settled: the source lane may unblock it). */
-  retryEffects: Omit<RetryLaneEffects, 'onKeySettled'>
+  /** The retry lane's effects, less those the pair wires itself (moving an item; a key settled: the source lane may unblock it). */
+  retryEffects: Omit<RetryLaneEffects, 'onKeySettled' | 'move'>
   log: Logger
 }
 
 /**
  * A source partition `T:p` and its retry partition `T.retry:p`, owned
  * together (the co-partition assignor): the two lanes, wired to each other,
- * the rebuild gate, and what was last committed for each.
+ * the handover gate, and what was last committed for each.
  *
- * The rebuild gate (C2): the source lane stays closed to new records until
- * the retry lane has read its partition up to the end offset seen at
- * assignment, so every key with parked items is blocked before a newer record
- * of it can be attempted.
+ * The handover gate (C2, DESIGN §4a; engine/handover.ts): the pair claims
+ * the retry partition; both lanes stay closed (the source lane takes no
+ * record, the retry lane attempts nothing, nothing is committed) until the
+ * retry lane has read up to that claim and every earlier owner's release.
+ * Every key with parked items is then blocked before a newer record of it
+ * can be attempted, and no park of a previous owner can land later.
  */
 export class PartitionPair {
   readonly id: string
@@ -52,17 +66,26 @@ export class PartitionPair {
   readonly schemaMisses = new Map<bigint, number>()
   /** Committed offsets and their metadata are known for both partitions. */
   offsetsLoaded = false
+  readonly #gate: HandoverGate
+  readonly #now: () => number
+  readonly #log: Logger
   #rebuilt = false
-  #rebuildTarget: bigint | undefined
+  /** The latest claim this owner wrote, and whether it was read back (then it pins the retry commit). */
+  #claim: { offset: bigint, read: boolean } | undefined
+  #reclaiming = false
   readonly #lastCommitted = new Map<string, { offset: bigint, metadata: string | null }>()
 
   constructor (o: PartitionPairOptions) {
     this.id = `${o.topic}:${o.partition}`
     this.parkSink = o.parkSink
-    this.retry = new RetryLane(o.retryTopic, o.partition, { ...o.retryEffects, onKeySettled: (key) => this.source.onRetrySettled(key) }, o.log)
+    this.#now = o.sourceEffects.now
+    this.#log = o.log
+    this.#gate = new HandoverGate(o.owner, this.#now(), o.handoverWaitMs)
+    const park = async (task: DeliveryTask): Promise<bigint> => await this.parkSink.send(toParkedRecord(task, this.#now(), o.owner))
+    this.retry = new RetryLane(o.retryTopic, o.partition, { ...o.retryEffects, move: park, onKeySettled: (key) => this.source.onRetrySettled(key) }, o.log)
     this.source = new SourceLane(o.topic, o.partition, o.windowLimit, {
       ...o.sourceEffects,
-      park: async (task) => await this.parkSink.send(toParkedRecord(task, o.sourceEffects.now())),
+      park,
       retrySettled: (offset) => this.retry.hasSettled(offset),
       retryHoldsKey: (key) => this.retry.holdsKey(key)
     }, o.log)
@@ -72,9 +95,59 @@ export class PartitionPair {
     return this.source.closed
   }
 
-  /** Whether the retry lane has read up to the end seen at assignment (the source lane may take records). */
+  /** This owner's handover token. */
+  get owner (): string {
+    return this.#gate.owner
+  }
+
+  /** Whether the handover gate is open: the lanes may attempt deliveries and the pair may commit. */
   get rebuilt (): boolean {
+    this.checkRebuilt()
     return this.#rebuilt
+  }
+
+  /**
+   * Writes this owner's claim: the first record the pair writes. Never
+   * rejects. While the pair is owned, the retry commit never passes the
+   * latest claim, so the next owner reads it and waits for the release.
+   */
+  async claim (): Promise<void> {
+    try {
+      const offset = await this.parkSink.send(claimRecord(this.owner, this.#now()))
+      this.#gate.claimWritten(offset)
+      this.#claim = { offset, read: false }
+    } catch {
+      // Closed before the claim was written: nothing to open.
+    }
+  }
+
+  // The claim pins the retry commit; once settled items pile up above it, a
+  // fresh claim at the end of the partition takes its place.
+  async #reclaim (): Promise<void> {
+    this.#reclaiming = true
+    try {
+      const offset = await this.parkSink.send(claimRecord(this.owner, this.#now()))
+      const previous = this.#claim
+      this.#claim = { offset, read: false }
+      if (previous?.read === true) this.retry.unpin(previous.offset)
+    } catch {
+      // Closed: the pair is being given up; its release follows.
+    } finally {
+      this.#reclaiming = false
+    }
+  }
+
+  /** A handover marker read from the retry partition at `offset`. */
+  readMarker (offset: bigint, marker: HandoverMarker): void {
+    const latestOwnClaim = marker.kind === 'claim' && marker.owner === this.owner && offset === this.#claim?.offset
+    if (latestOwnClaim && this.#claim !== undefined) {
+      this.#claim.read = true
+      this.retry.pin(offset)
+    } else {
+      this.retry.skip(offset)
+    }
+    this.#gate.read(offset, marker)
+    this.checkRebuilt()
   }
 
   /**
@@ -94,17 +167,42 @@ export class PartitionPair {
     this.offsetsLoaded = true
   }
 
-  /** The retry partition must be read from `start` up to `end` before the source lane opens. */
-  setRebuildTarget (start: bigint, end: bigint): void {
-    this.#rebuildTarget = end
-    if (start >= end) this.#rebuilt = true
+  /** Opens the gate once the own claim and every earlier owner's release are read (or the wait is over). */
+  checkRebuilt (): void {
+    if (this.#rebuilt || this.closed) return
+    const now = this.#now()
+    if (!this.#gate.isOpen(now)) return
+    this.#rebuilt = true
+    if (this.#gate.timedOut(now)) {
+      this.#log.warn({ waitingFor: this.#gate.waitingFor }, 'no release from the previous owner within the handover wait; taking the partition')
+    } else {
+      this.#log.info({ claim: this.#gate.ownClaimOffset?.toString() }, 'handover complete')
+    }
+    this.retry.openGate()
   }
 
-  /** Called after the retry lane read more: opens the gate once it has reached the target. */
-  checkRebuilt (): void {
-    if (this.#rebuilt || this.#rebuildTarget === undefined) return
-    const highest = this.retry.highestRead
-    if (highest !== undefined && highest + 1n >= this.#rebuildTarget) this.#rebuilt = true
+  /**
+   * Whether a park read at `offset`, written by `owner`, is a previous
+   * owner's park that landed after this owner's gate opened: the one case the
+   * handover cannot order (a previous owner that outlived the handover wait).
+   */
+  isLatePark (offset: bigint, owner: string | undefined): boolean {
+    const claim = this.#gate.ownClaimOffset
+    return this.#rebuilt && owner !== undefined && owner !== this.owner && claim !== undefined && offset > claim
+  }
+
+  /**
+   * Periodic upkeep: moves retry items that pin the commit position
+   * (RetryLane.compact), and the claim when it pins it. `span` 0 moves all
+   * that can move (clean shutdown). Returns how many items it moves.
+   */
+  maintain (span = COMPACT_SPAN): number {
+    if (!this.rebuilt) return 0
+    const moves = this.retry.compact(span)
+    const claim = this.#claim
+    const highestSettled = this.retry.window.highestSettled
+    if (!this.#reclaiming && claim?.read === true && highestSettled !== undefined && highestSettled - claim.offset > BigInt(span)) void this.#reclaim()
+    return moves
   }
 
   /** The committed offset of a lane (`topic:partition`), as last committed or loaded. */
@@ -114,6 +212,9 @@ export class PartitionPair {
 
   /** The offsets to commit now: each lane's watermark and metadata, where they changed since the last commit. */
   pendingCommits (): CommitEntry[] {
+    // Before the handover completes nothing is committed: a commit past an
+    // unreleased claim would hide it from the next owner.
+    if (!this.rebuilt) return []
     const entries: CommitEntry[] = []
     for (const [lane, commit] of [[this.source, this.source.commit()], [this.retry, this.retry.window.commit()]] as const) {
       if (commit === undefined) continue
@@ -130,16 +231,39 @@ export class PartitionPair {
     for (const e of entries) this.#lastCommitted.set(`${e.topic}:${e.partition}`, { offset: e.offset, metadata: e.metadata })
   }
 
-  /** No delivery of the pair running or queued, and nothing waiting to be parked. */
+  /** No delivery of the pair running or queued, and nothing waiting to be parked or moved. */
   isDrained (): boolean {
-    return this.source.isDrained() && this.parkSink.pending === 0
+    return this.source.isDrained() && this.retry.running === 0 && this.retry.moving === 0 && !this.#reclaiming && this.parkSink.pending === 0
+  }
+
+  /** Attempts of either lane still running (they report even after close). */
+  get running (): number {
+    return this.source.running + this.retry.running
   }
 
   /** Revoked or shutting down: nothing more starts; late results are ignored; nothing more is committed. */
   close (): void {
     this.source.close()
     this.retry.close()
-    this.parkSink.close()
     this.#lastCommitted.clear()
+  }
+
+  /**
+   * Hands the pair over after {@link close}: waits (while `mayTry` holds)
+   * until no attempt of it is running, so none reaches an endpoint after
+   * the next owner starts, then writes the release behind the last park.
+   * Resolves whether the release was written; never rejects.
+   */
+  async handOver (mayTry: () => boolean, pollMs = 20): Promise<boolean> {
+    while (this.running > 0 && mayTry()) await new Promise((resolve) => setTimeout(resolve, pollMs))
+    if (this.running > 0) {
+      this.parkSink.close()
+      return false
+    }
+    try {
+      return await this.parkSink.release(releaseRecord(this.owner, this.#now()), mayTry)
+    } catch {
+      return false
+    }
   }
 }

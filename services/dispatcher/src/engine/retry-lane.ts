@@ -8,9 +8,17 @@ import { LaneWindow } from './lane-window.js'
 
 /** A parked delivery loaded from `T.retry:p`. */
 export interface RetryItem extends DeliveryTask {
-  /** Its offset on the retry topic. */
+  /** Its offset on the retry topic: where it was read, or where it was moved to. */
   retryOffset: bigint
 }
+
+/** The identity of a delivery in one retry partition: its subscription and source offset. */
+function deliveryIdOf (task: DeliveryTask): string {
+  return `${task.subscriptionId}\u0000${task.source.offset}`
+}
+
+/** Retry offsets settled above the commit position before the lane moves what pins it (MAX_TRACKED_OFFSETS is 16,000). */
+export const COMPACT_SPAN = 12_000
 
 /** What to do with a parked record, decided by the consumer after decoding it. */
 export type RetryPlan =
@@ -30,16 +38,27 @@ export interface RetryLaneEffects {
   requestPump: () => void
   now: () => number
   onSettled?: (outcome: 'delivered' | 'dead-lettered' | 'dropped', task?: DeliveryTask) => void
+  /** Writes a waiting item again at the end of the retry partition (the pair's park sink); resolves with its new offset once durable. */
+  move: (task: DeliveryTask) => Promise<bigint>
 }
 
 /**
- * Per retry partition `T.retry:p`: parked deliveries in log order, one FIFO
- * per key, only the head of a key attempted, and only when due (DESIGN §4).
+ * Per retry partition `T.retry:p`: parked deliveries, one FIFO per key in
+ * source-offset order, only the head of a key attempted, and only when due
+ * (DESIGN §4). An item parked behind another (never attempted) is due as
+ * soon as it becomes the head. Nothing is attempted before the pair's
+ * handover gate opens ({@link openGate}).
  *
- * A failed retry is not re-appended: it stays in memory with its next due
- * time and the commit watermark cannot pass it, so a restart re-reads it and
- * recomputes the backoff from its first-failure time. An item parked behind
- * another (never attempted) is due as soon as it becomes the head.
+ * A failed retry stays in memory with its next due time; a restart re-reads
+ * it and recomputes the backoff from its first-failure time. Items that wait
+ * must not pin the commit position (a restart would deliver again everything
+ * settled above it that the commit metadata cannot hold): once more than
+ * {@link COMPACT_SPAN} offsets lie between the watermark and the highest
+ * settled offset, {@link compact} writes every idle waiting item below that
+ * again at the end of the partition and settles its old offset. A key's
+ * items can then sit out of offset order in the log, so they are queued by
+ * source offset, and a copy read back is recognised by its delivery id
+ * (subscription and source offset) and not queued twice.
  */
 export class RetryLane implements WorkSource {
   readonly id: string
@@ -52,6 +71,13 @@ export class RetryLane implements WorkSource {
   readonly #heldUntilResume = new Map<string, Set<string>>()
   readonly #log: Logger
   readonly window = new LaneWindow()
+  /** Items held, by delivery id. */
+  readonly #held = new Map<string, RetryItem>()
+  /** Moved items whose copy has not been read back yet, by delivery id; `settled` once the item settled meanwhile. */
+  readonly #moved = new Map<string, 'waiting' | 'settled'>()
+  #moving = 0
+  #running = 0
+  #gateOpen = false
   #closed = false
 
   constructor (topic: string, partition: number, effects: RetryLaneEffects, log: Logger) {
@@ -93,6 +119,41 @@ export class RetryLane implements WorkSource {
     return this.window.hasSettled(retryOffset)
   }
 
+  /** Attempts handed out and not finished (also after close, until they report). */
+  get running (): number {
+    return this.#running
+  }
+
+  /** Moves written and not yet acknowledged. */
+  get moving (): number {
+    return this.#moving
+  }
+
+  /** The pair's handover gate opened: items may be attempted from now on. */
+  openGate (): void {
+    if (this.#gateOpen) return
+    this.#gateOpen = true
+    this.#effects.requestPump()
+  }
+
+  /** A handover marker (or any record that is not a delivery) read at `retryOffset`: passed over. */
+  skip (retryOffset: bigint): void {
+    if (this.#closed) return
+    this.window.track(retryOffset)
+    this.window.settle(retryOffset)
+  }
+
+  /** Holds the commit position at or below `retryOffset` (this owner's claim) until {@link unpin}. */
+  pin (retryOffset: bigint): void {
+    if (this.#closed) return
+    this.window.track(retryOffset)
+  }
+
+  unpin (retryOffset: bigint): void {
+    if (this.#closed) return
+    this.window.settle(retryOffset)
+  }
+
   /** Whether items of `key` are still held. */
   holdsKey (key: string): boolean {
     return this.#queues.lengthOf(key) > 0
@@ -115,20 +176,48 @@ export class RetryLane implements WorkSource {
       this.#effects.deadLetter(plan.source, plan.record, plan.reason, plan.delivery).then(() => this.#settle(retryOffset, 'dead-lettered'), (err: unknown) => this.#abandoned(err))
       return undefined
     }
+    const deliveryId = deliveryIdOf(plan.task)
+    const key = orderingKey(plan.task.subscriptionId, plan.task.accountId)
+    const readBack = this.#readBack(deliveryId, retryOffset)
+    if (readBack !== 'new') return readBack === 'held' ? key : undefined
     const item: RetryItem = { ...plan.task, retryOffset }
-    const key = orderingKey(item.subscriptionId, item.accountId)
-    const wasEmpty = !this.holdsKey(key)
-    this.#queues.enqueue(key, item)
-    if (wasEmpty) this.#scheduleHead(key)
+    this.#held.set(deliveryId, item)
+    // By source offset: a moved item sits in the log after items of its key
+    // that came later.
+    const isHead = this.#queues.insert(key, item, (queued) => queued.source.offset > item.source.offset)
+    if (isHead) this.#rescheduleHead(key, item.subscriptionId)
     return key
   }
 
+  // A record of a delivery the lane already holds: the copy of a moved item
+  // read back, or one parked twice (a crash between a park and its commit).
+  // The held item answers for both offsets.
+  #readBack (deliveryId: string, retryOffset: bigint): 'new' | 'held' | 'settled' {
+    const moved = this.#moved.get(deliveryId)
+    if (moved === 'settled') {
+      this.#moved.delete(deliveryId)
+      this.window.settle(retryOffset)
+      return 'settled'
+    }
+    const held = this.#held.get(deliveryId)
+    if (held === undefined) return 'new'
+    this.#moved.delete(deliveryId)
+    const previous = held.retryOffset
+    held.retryOffset = retryOffset
+    // The copy is durable, so the offset it was read at before is done with.
+    if (previous !== retryOffset) this.window.settle(previous)
+    return 'held'
+  }
+
   takeReady (limit: number, canStart: (task: DeliveryTask) => boolean): Array<ReadyItem<DeliveryTask>> {
-    if (this.#closed) return []
-    return this.#queues.takeReady(limit, canStart)
+    if (this.#closed || !this.#gateOpen) return []
+    const taken = this.#queues.takeReady(limit, canStart)
+    this.#running += taken.length
+    return taken
   }
 
   finish (key: string, task: DeliveryTask, outcome: TaskOutcome): void {
+    this.#running--
     if (this.#closed) return
     const item = task as RetryItem
     switch (outcome.kind) {
@@ -195,6 +284,49 @@ export class RetryLane implements WorkSource {
     this.#timers.close()
   }
 
+  /**
+   * Moves what pins the commit position: when more than `span` offsets lie
+   * between the watermark and the highest settled offset, every held item
+   * below that offset that is not running and not already moving is written
+   * again at the end of the partition (its key's order is kept by source
+   * offset). Its old offset is settled once the copy is durable. `span` 0
+   * moves everything that has a settled offset above it (clean shutdown).
+   * Returns how many moves it started.
+   */
+  compact (span = COMPACT_SPAN): number {
+    if (this.#closed || !this.#gateOpen) return 0
+    const commit = this.window.commit()
+    const highestSettled = this.window.highestSettled
+    if (commit === undefined || highestSettled === undefined || highestSettled - commit.offset <= BigInt(span)) return 0
+    let started = 0
+    for (const [deliveryId, item] of this.#held) {
+      if (item.retryOffset >= highestSettled || this.#moved.has(deliveryId)) continue
+      const key = orderingKey(item.subscriptionId, item.accountId)
+      if (this.#queues.isBusy(key) && this.#queues.peek(key) === item) continue
+      this.#startMove(deliveryId, item)
+      started++
+    }
+    return started
+  }
+
+  #startMove (deliveryId: string, item: RetryItem): void {
+    const from = item.retryOffset
+    this.#moved.set(deliveryId, 'waiting')
+    this.#moving++
+    this.#effects.move(item).then(() => {
+      this.#moving--
+      if (this.#closed) return
+      // Durable at the end of the partition: the old offset is done with,
+      // unless the copy was read back and answered for it already.
+      if (item.retryOffset === from) this.window.settle(from)
+    }, (err: unknown) => {
+      // The sender rejects only once closed: the old offset stays unsettled.
+      this.#moving--
+      this.#moved.delete(deliveryId)
+      this.#log.debug({ err, lane: this.id }, 'move abandoned on close')
+    })
+  }
+
   // The head of `key` stays busy while its dead letter is written, so the
   // key's next item cannot overtake it (C2: "succeeded or dead-lettered").
   #deadLetterHead (key: string, item: RetryItem, reason: string): void {
@@ -214,6 +346,15 @@ export class RetryLane implements WorkSource {
       this.#timers.cancel(key)
     }
     this.#effects.onKeySettled(key)
+  }
+
+  // An item that went in front of the key's queue: the due time is the new head's.
+  #rescheduleHead (key: string, subscriptionId: string): void {
+    // A key held until its endpoint resumes stays held.
+    if (this.#heldUntilResume.get(subscriptionId)?.has(key) === true) return
+    this.#timers.cancel(key)
+    this.#queues.unblock(key)
+    this.#scheduleHead(key)
   }
 
   // A new head that has failed before waits for its backoff; one that was
@@ -237,6 +378,12 @@ export class RetryLane implements WorkSource {
 
   #settle (retryOffset: bigint, outcome: 'delivered' | 'dead-lettered' | 'dropped', item?: RetryItem): void {
     if (this.#closed) return
+    if (item !== undefined) {
+      const deliveryId = deliveryIdOf(item)
+      this.#held.delete(deliveryId)
+      // A copy still to be read back is settled when it is read.
+      if (this.#moved.has(deliveryId)) this.#moved.set(deliveryId, 'settled')
+    }
     this.window.settle(retryOffset)
     this.#effects.onSettled?.(outcome, item)
     this.#log.trace({ retryOffset: retryOffset.toString(), outcome }, 'retry item settled')

@@ -23,6 +23,8 @@ export interface SchedulerOptions {
   rateLimit?: (subscriptionId: string) => number | undefined
   now?: () => number
   onError?: (err: unknown, task: DeliveryTask) => void
+  /** Whether attempts may start now (the group lease holds); checked on every pump. */
+  mayStart?: () => boolean
 }
 
 /**
@@ -90,7 +92,7 @@ export class Scheduler {
 
   /** Starts as many attempts as the caps allow. */
   pump (): void {
-    if (this.#stopped) return
+    if (this.#stopped || this.#options.mayStart?.() === false) return
     const sources = this.#order
     let idleVisits = 0
     while (this.#inFlight < this.#options.maxInFlight && sources.length > 0 && idleVisits < sources.length) {

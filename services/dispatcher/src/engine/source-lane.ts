@@ -60,6 +60,7 @@ export class SourceLane implements WorkSource {
   readonly #windowLimit: number
   readonly #log: Logger
   readonly window = new LaneWindow()
+  #running = 0
   #closed = false
 
   constructor (topic: string, partition: number, windowLimit: number, effects: SourceLaneEffects, log: Logger) {
@@ -158,12 +159,20 @@ export class SourceLane implements WorkSource {
     this.#effects.requestPump()
   }
 
+  /** Attempts handed out and not finished (also after close, until they report). */
+  get running (): number {
+    return this.#running
+  }
+
   takeReady (limit: number, canStart: (task: DeliveryTask) => boolean): Array<ReadyItem<DeliveryTask>> {
     if (this.#closed) return []
-    return this.#queues.takeReady(limit, canStart)
+    const taken = this.#queues.takeReady(limit, canStart)
+    this.#running += taken.length
+    return taken
   }
 
   finish (key: string, task: DeliveryTask, outcome: TaskOutcome): void {
+    this.#running--
     // A revoked lane's late results are dropped: the partition's new owner
     // redelivers from the committed watermark (a duplicate, never a loss).
     if (this.#closed) return

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import { kafkaCompressionType, undecodableBatchOf } from '../../../events/src/index.js'
@@ -5,6 +6,8 @@ import { retryTopicOf, type DispatcherConfig } from '../config.js'
 import type { Deliverer } from '../delivery/types.js'
 import type { RawRecord } from '../engine/delivery-task.js'
 import { DeliveryEngine, type EndpointStatus } from '../engine/engine.js'
+import { readHandoverMarker } from '../engine/handover.js'
+import { H, header } from '../engine/parked-record.js'
 import type { PartitionPair } from '../engine/partition-pair.js'
 import type { RecordDecoder } from '../engine/record-plan.js'
 import { KafkaCrashError } from '../errors.js'
@@ -60,6 +63,7 @@ export class DispatcherRuntime {
   #closed: Promise<void> | undefined
   #draining = false
   #committing: Promise<void> | undefined
+  #lastHeartbeatAt = -Infinity
 
   constructor (options: DispatcherRuntimeOptions) {
     this.#o = options
@@ -80,7 +84,8 @@ export class DispatcherRuntime {
         retryAfterMaxMs: config.retryAfterMaxMs,
         deliveryTimeoutMs: config.deliveryTimeoutMs,
         autoDisableAfterMs: config.autoDisableAfterHours * 3_600_000,
-        schemaLookupRetries: config.schemaLookupRetries
+        schemaLookupRetries: config.schemaLookupRetries,
+        handoverWaitMs: config.handoverWaitMs
       },
       subscriptions: options.subscriptions,
       deliver: options.deliver,
@@ -92,7 +97,8 @@ export class DispatcherRuntime {
       },
       metrics: options.metrics,
       log: this.#log,
-      now: this.#now
+      now: this.#now,
+      leaseValid: () => this.#leaseValid()
     })
     options.metrics.bind(runtimeMetricSources({
       sourceTopics: config.sourceTopics,
@@ -136,7 +142,15 @@ export class DispatcherRuntime {
       maxWaitTimeInMs: 250
     })
     this.#consumer = consumer
-    consumer.on(consumer.events.GROUP_JOIN, (event) => this.#onGroupJoin(event.payload.memberAssignment))
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.#lastHeartbeatAt = this.#now()
+      this.#onGroupJoin(event.payload.memberAssignment)
+    })
+    consumer.on(consumer.events.HEARTBEAT, () => {
+      const lapsed = !this.#leaseValid()
+      this.#lastHeartbeatAt = this.#now()
+      if (lapsed) this.#engine.requestPump()
+    })
     consumer.on(consumer.events.REBALANCING, () => {
       this.#joined = false
       // Commit what is settled while this generation can still commit.
@@ -157,7 +171,10 @@ export class DispatcherRuntime {
       partitionsConsumedConcurrently: 64,
       eachBatch: (payload) => this.#eachBatch(payload)
     })
-    this.#commitTimer = setInterval(() => { void this.#commit() }, config.commitIntervalMs)
+    this.#commitTimer = setInterval(() => {
+      for (const pair of this.#engine.pairs()) pair.maintain()
+      void this.#commit()
+    }, config.commitIntervalMs)
     this.#pauses.start()
   }
 
@@ -195,14 +212,19 @@ export class DispatcherRuntime {
     if (consumer !== undefined) {
       consumer.pause(this.#o.config.sourceTopics.flatMap((t) => [{ topic: t }, { topic: retryTopicOf(this.#o.config, t) }]))
     }
-    while (this.#now() < deadline && !this.#drained()) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    await this.#waitFor(() => this.#drained(), deadline)
+    // What still waits on the retry topics is written again behind what was
+    // settled, so the commit passes everything settled: a restart delivers
+    // nothing twice, and the retry lag is what really waits.
+    for (const pair of this.#engine.pairs()) pair.maintain(0)
+    await this.#waitFor(() => this.#drained(), deadline)
     if (!this.#drained()) this.#log.warn(this.stats(), 'shutdown deadline reached with deliveries unsettled; they will be redelivered')
     this.#engine.stop()
     clearInterval(this.#commitTimer)
     await this.#commit().catch(() => undefined)
-    for (const pair of [...this.#engine.pairs()]) this.#closePair(pair)
+    // Releases go behind the last park, so the next owner need not wait.
+    const releaseBy = this.#now() + 2_000
+    await Promise.all([...this.#engine.pairs()].map(async (pair) => await this.#closePair(pair, () => this.#now() < releaseBy)))
     this.#sideTopics?.close()
     const steps: Array<() => Promise<void>> = [
       async () => { await consumer?.disconnect() },
@@ -218,6 +240,18 @@ export class DispatcherRuntime {
     }
   }
 
+  async #waitFor (condition: () => boolean, deadline: number): Promise<void> {
+    while (this.#now() < deadline && !condition()) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+
+  // The group lease: the coordinator expires a member one session timeout
+  // after the last heartbeat it received; this member counts from the last
+  // answer it got, less a margin for the round trip.
+  #leaseValid (): boolean {
+    const sessionMs = this.#o.config.sessionTimeoutMs
+    return this.#now() - this.#lastHeartbeatAt < sessionMs - Math.min(5_000, sessionMs / 6)
+  }
+
   #drained (): boolean {
     return this.#engine.drained() && (this.#sideTopics?.pendingDeadLetters ?? 0) === 0
   }
@@ -231,7 +265,10 @@ export class DispatcherRuntime {
       for (const partition of assignment[topic] ?? []) wanted.add(`${topic}:${partition}`)
     }
     for (const pair of [...this.#engine.pairs()]) {
-      if (!wanted.has(pair.id)) this.#closePair(pair)
+      if (wanted.has(pair.id)) continue
+      // Lost: its running deliveries finish (bounded by the delivery timeout), then the release.
+      const releaseBy = this.#now() + this.#o.config.deliveryTimeoutMs + 5_000
+      void this.#closePair(pair, () => this.#leaseValid() && this.#now() < releaseBy)
     }
     for (const id of wanted) {
       if (this.#engine.pair(id) === undefined) {
@@ -253,16 +290,23 @@ export class DispatcherRuntime {
       compression: kafkaCompressionType(config.kafkaCompression),
       topic: retryTopic,
       partition,
+      mayWrite: () => this.#leaseValid(),
       onSendError: (err, attempt) => log.warn({ err, attempt }, 'park failed; retrying')
     })
-    const pair = this.#engine.openPair(topic, retryTopic, partition, parkSink, log)
+    const owner = `${config.kafkaClientId}/${randomUUID()}`
+    const pair = this.#engine.openPair(topic, retryTopic, partition, parkSink, owner, log.child({ owner }))
+    void pair.claim()
     void loadPairOffsets(this.#admin as Admin, config.consumerGroupId, pair, retryTopic, partition, log)
   }
 
-  #closePair (pair: PartitionPair): void {
+  // Revoked or shutting down: nothing more starts, then the pair is handed
+  // over (DESIGN §4a). Never rejects.
+  async #closePair (pair: PartitionPair, mayTry: () => boolean): Promise<void> {
     this.#engine.closePair(pair)
     this.#pauses.forget(pair.source.id)
     this.#pauses.forget(pair.retry.id)
+    const released = await pair.handOver(mayTry)
+    this.#log.info({ lane: pair.id, released }, released ? 'partition released' : 'partition given up without a release; the next owner waits HANDOVER_WAIT_MS')
   }
 
   // ---- consuming --------------------------------------------------------
@@ -340,6 +384,12 @@ export class DispatcherRuntime {
         resolveOffset(message.offset)
         continue
       }
+      const marker = readHandoverMarker(message.headers)
+      if (marker !== undefined) {
+        pair.readMarker(offset, marker)
+        resolveOffset(message.offset)
+        continue
+      }
       // Past the memory cap the lane stops reading ahead; parked items wait
       // in Kafka, in order. Not while rebuilding: the source partition waits
       // for the rebuild to reach the end.
@@ -354,6 +404,11 @@ export class DispatcherRuntime {
         break
       }
       if (pair.retry.closed) break
+      const owner = header(message.headers ?? {}, H.owner)
+      if (pair.isLatePark(offset, owner)) {
+        this.#o.metrics.lateParks.inc({ topic: sourceTopic })
+        this.#log.warn({ lane: pair.id, offset: message.offset, owner }, 'a previous owner parked after the handover wait; this key may be delivered out of order')
+      }
       const key = pair.retry.accept(offset, plan)
       if (key !== undefined) pair.source.blockFromRetryTopic(key, offset)
       resolveOffset(message.offset)

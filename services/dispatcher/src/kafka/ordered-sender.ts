@@ -17,6 +17,11 @@ export interface OrderedSenderOptions {
   onSendError?: (err: unknown, attempt: number) => void
   /** Delay before the n-th retry of a failed send (1-based). */
   retryDelayMs?: (attempt: number) => number
+  /**
+   * Whether sending is allowed now (the member's group lease holds); while
+   * not, sends wait. A member that may have lost its partitions writes nothing.
+   */
+  mayWrite?: () => boolean
 }
 
 const defaultRetryDelay = (attempt: number): number => Math.min(10_000, 250 * 2 ** Math.min(attempt, 6))
@@ -32,8 +37,9 @@ const defaultRetryDelay = (attempt: number): number => Math.min(10_000, 250 * 2 
 export class OrderedSender {
   readonly #options: OrderedSenderOptions
   #queue: Pending[] = []
-  #sending = false
+  #sending: Promise<void> | undefined
   #closed = false
+  #releasing = false
 
   constructor (options: OrderedSenderOptions) {
     this.#options = options
@@ -44,10 +50,10 @@ export class OrderedSender {
   }
 
   send (record: OutgoingRecord): Promise<bigint> {
-    if (this.#closed) return Promise.reject(new Error(`sender for ${this.#options.topic} is closed`))
+    if (this.#closed || this.#releasing) return Promise.reject(new Error(`sender for ${this.#options.topic} is closed`))
     return new Promise<bigint>((resolve) => {
       this.#queue.push({ record, resolve })
-      if (!this.#sending) void this.#drain()
+      this.#sending ??= this.#drain()
     })
   }
 
@@ -56,24 +62,50 @@ export class OrderedSender {
     this.#closed = true
   }
 
-  async #drain (): Promise<void> {
-    this.#sending = true
+  /**
+   * The partition is given up: records not yet sent are dropped (they stay
+   * unacknowledged), a send already out gets no further retry but is awaited,
+   * then `last` is written, tried while `mayTry` holds. Closes the sender.
+   * Resolves whether `last` was written.
+   */
+  async release (last: OutgoingRecord, mayTry: () => boolean): Promise<boolean> {
+    if (this.#closed || this.#releasing) return false
+    this.#releasing = true
+    this.#queue = []
+    await this.#sending
     try {
-      while (this.#queue.length > 0 && !this.#closed) {
+      const offset = await this.#sendWithRetry([{ record: last, resolve: () => undefined }], mayTry)
+      return offset !== undefined
+    } finally {
+      this.#closed = true
+    }
+  }
+
+  async #drain (): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && !this.#closed && !this.#releasing) {
         const batch = this.#queue
         this.#queue = []
-        const offsets = await this.#sendWithRetry(batch)
+        const offsets = await this.#sendWithRetry(batch, () => !this.#releasing)
         if (offsets === undefined) return
         batch.forEach((pending, i) => pending.resolve(offsets + BigInt(i)))
       }
     } finally {
-      this.#sending = false
+      this.#sending = undefined
     }
   }
 
-  async #sendWithRetry (batch: Pending[]): Promise<bigint | undefined> {
+  // Tries until acknowledged, closed, or `mayRetry` says stop (checked after
+  // a failed attempt only: an attempt once begun is always finished).
+  async #sendWithRetry (batch: Pending[], mayRetry: () => boolean): Promise<bigint | undefined> {
     const { producer, topic, partition, compression } = this.#options
     for (let attempt = 1; !this.#closed; attempt++) {
+      if (this.#options.mayWrite?.() === false) {
+        if (!mayRetry()) return undefined
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        attempt--
+        continue
+      }
       try {
         const metadata = await producer.send({
           topic,
@@ -87,6 +119,7 @@ export class OrderedSender {
         return BigInt(base ?? '-1')
       } catch (err) {
         this.#options.onSendError?.(err, attempt)
+        if (!mayRetry()) return undefined
         const delay = (this.#options.retryDelayMs ?? defaultRetryDelay)(attempt)
         await new Promise((resolve) => setTimeout(resolve, delay))
       }

@@ -4,11 +4,9 @@ import type { PartitionPair } from '../engine/partition-pair.js'
 
 /**
  * Loads what a newly assigned pair needs before it may read: the group's
- * committed offsets (and metadata) of both partitions, and the retry
- * partition's end, which sets the rebuild gate: the source partition stays
- * gated until the retry lane has read up to that end, so every key with
- * parked items is blocked before any newer record of it can be attempted
- * (C2). Retries until it succeeds or the pair is closed.
+ * committed offsets (and metadata) of both partitions; the retry partition's
+ * end is logged (the handover gate, not this end, decides when the pair
+ * opens). Retries until it succeeds or the pair is closed.
  */
 export async function loadPairOffsets (admin: Admin, groupId: string, pair: PartitionPair, retryTopic: string, partition: number, log: Logger): Promise<void> {
   const sourceTopic = pair.source.topic
@@ -29,9 +27,7 @@ export async function loadPairOffsets (admin: Admin, groupId: string, pair: Part
       const retryEnd = ends.find((p) => p.partition === partition)
       const end = BigInt(retryEnd?.high ?? '0')
       const start = retryCommit?.offset ?? BigInt(retryEnd?.low ?? '0')
-      pair.setRebuildTarget(start, end)
       log.info({ retryStart: start.toString(), retryEnd: end.toString(), sourceCommitted: sourceCommit?.offset.toString(), sourceSettledAbove: pair.source.window.rememberedCount }, 'lane pair assigned')
-      pair.checkRebuilt()
       return
     } catch (err) {
       log.warn({ err, attempt }, 'cannot read committed offsets; retrying')

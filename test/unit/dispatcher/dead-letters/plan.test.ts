@@ -187,9 +187,12 @@ describe('a redriven record in the retry lane', () => {
       disableEndpoint: () => undefined,
       onKeySettled: () => undefined,
       requestPump: () => undefined,
+      move: async () => 0n,
       now
     }
-    return { lane: new RetryLane('banking.transactions.v1.retry', 3, effects, pino({ level: 'silent' })), deadLetters }
+    const lane = new RetryLane('banking.transactions.v1.retry', 3, effects, pino({ level: 'silent' }))
+    lane.openGate()
+    return { lane, deadLetters }
   }
 
   // What consumer.ts #planParked builds from a parked record.

@@ -1,0 +1,127 @@
+import { pino } from 'pino'
+import { describe, expect, it } from 'vitest'
+import type { DeliveryTask, RawRecord } from '../../../../services/dispatcher/src/engine/delivery-task.js'
+import { RetryLane } from '../../../../services/dispatcher/src/engine/retry-lane.js'
+
+const raw: RawRecord = { key: null, value: null, headers: {}, timestamp: 0 }
+const flush = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve() }
+
+function task (account: string, sourceOffset: number, attempts = 0, subscriptionId = 'sub-1'): DeliveryTask {
+  return { webhookId: `evt-${sourceOffset}`, subscriptionId, tenantId: 't1', accountId: account, eventType: 'transaction.posted', occurredAt: 0, body: '{}', source: { topic: 'src', partition: 0, offset: BigInt(sourceOffset) }, record: raw, attempts, ...(attempts > 0 ? { firstFailureAt: 0 } : {}) }
+}
+
+/**
+ * A retry lane with fake effects. Moves are appended to an in-memory tail
+ * starting at `tailFrom`; a failed retry waits until `dueAt` (10 minutes
+ * unless told), so heads that failed pin the commit position.
+ */
+function harness ({ tailFrom = 1_000n, open = true } = {}) {
+  const now = 0
+  const moved: Array<{ task: DeliveryTask, offset: bigint }> = []
+  let next = tailFrom
+  const lane = new RetryLane('src.retry', 0, {
+    nextAttempt: () => ({ kind: 'retry', at: now + 600_000 }),
+    deadLetter: async () => {},
+    disableEndpoint: () => {},
+    onKeySettled: () => {},
+    requestPump: () => {},
+    now: () => now,
+    move: async (t) => {
+      await Promise.resolve()
+      const offset = next++
+      moved.push({ task: { ...t }, offset })
+      return offset
+    }
+  }, pino({ level: 'silent' }))
+  if (open) lane.openGate()
+  return { lane, moved }
+}
+
+const sourceOffsets = (items: Array<{ item: DeliveryTask }>): number[] => items.map((r) => Number(r.item.source.offset))
+
+describe('RetryLane', () => {
+  it('attempts nothing before the handover gate opens', () => {
+    const { lane } = harness({ open: false })
+    lane.accept(0n, { kind: 'retry', task: task('acc-1', 5) })
+    expect(lane.takeReady(10, () => true)).toEqual([])
+    lane.openGate()
+    expect(sourceOffsets(lane.takeReady(10, () => true))).toEqual([5])
+  })
+
+  it('queues a key\'s items by source offset, whatever their order in the log (a moved head read back after its followers)', () => {
+    const { lane } = harness()
+    lane.accept(7n, { kind: 'retry', task: task('acc-1', 12) })
+    lane.accept(8n, { kind: 'retry', task: task('acc-1', 13) })
+    // The key's head, moved to the end of the partition by a previous owner.
+    lane.accept(9n, { kind: 'retry', task: task('acc-1', 10, 2) })
+    // Its backoff runs: nothing of the key may overtake it.
+    expect(lane.takeReady(10, () => true)).toEqual([])
+    lane.accept(10n, { kind: 'retry', task: task('acc-2', 11) })
+    expect(sourceOffsets(lane.takeReady(10, () => true))).toEqual([11])
+  })
+
+  it('moves idle waiting items that pin the commit position behind what was settled, and the commit passes them', async () => {
+    const { lane, moved } = harness()
+    // acc-1's head failed and waits 10 minutes; an item of its key waits behind it.
+    lane.accept(0n, { kind: 'retry', task: task('acc-1', 0, 1) })
+    lane.accept(1n, { kind: 'retry', task: task('acc-1', 1) })
+    // 20 other items are delivered from the retry lane above them.
+    for (let i = 2; i < 22; i++) lane.accept(BigInt(i), { kind: 'retry', task: task(`acc-${i}`, i) })
+    for (const { key, item } of lane.takeReady(100, () => true)) lane.finish(key, item, { kind: 'delivered' })
+    expect(lane.window.commit()?.offset).toBe(0n)
+    expect(lane.compact(100)).toBe(0)
+    expect(lane.compact(10)).toBe(2)
+    await flush()
+    expect(moved.map((m) => Number(m.task.source.offset))).toEqual([0, 1])
+    expect(moved[0]?.task.attempts).toBe(1)
+    // Both copies are durable: the commit passes everything read.
+    expect(lane.window.commit()?.offset).toBe(22n)
+    // Read back, the copies are recognised and not queued twice; the commit stops at the first copy.
+    expect(lane.accept(1_000n, { kind: 'retry', task: task('acc-1', 0, 1) })).toBeDefined()
+    expect(lane.accept(1_001n, { kind: 'retry', task: task('acc-1', 1) })).toBeDefined()
+    expect(lane.heldItems).toBe(2)
+    expect(lane.window.commit()?.offset).toBe(1_000n)
+    expect(lane.compact(0)).toBe(0)
+  })
+
+  it('settles a copy read back after its item was delivered, without delivering it again', async () => {
+    let now = 0
+    const moved: bigint[] = []
+    const lane = new RetryLane('src.retry', 0, {
+      nextAttempt: () => ({ kind: 'retry', at: now + 1 }),
+      deadLetter: async () => {},
+      disableEndpoint: () => {},
+      onKeySettled: () => {},
+      requestPump: () => {},
+      now: () => now,
+      move: async () => { moved.push(500n); return 500n }
+    }, pino({ level: 'silent' }))
+    lane.openGate()
+    lane.accept(0n, { kind: 'retry', task: task('acc-1', 0, 1) })
+    lane.accept(1n, { kind: 'retry', task: task('acc-9', 1) })
+    const [other] = lane.takeReady(10, () => true)
+    lane.finish(other!.key, other!.item, { kind: 'delivered' })
+    expect(lane.compact(0)).toBe(1)
+    await flush()
+    now = 2_000
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const [head] = lane.takeReady(10, () => true)
+    expect(Number(head!.item.source.offset)).toBe(0)
+    lane.finish(head!.key, head!.item, { kind: 'delivered' })
+    expect(lane.accept(500n, { kind: 'retry', task: task('acc-1', 0, 1) })).toBeUndefined()
+    expect(lane.heldItems).toBe(0)
+    expect(lane.takeReady(10, () => true)).toEqual([])
+    expect(lane.window.commit()?.offset).toBe(501n)
+  })
+
+  it('keeps one item for a delivery parked twice (a crash between a park and its commit)', () => {
+    const { lane } = harness()
+    lane.accept(3n, { kind: 'retry', task: task('acc-1', 40) })
+    lane.accept(4n, { kind: 'retry', task: task('acc-1', 40) })
+    expect(lane.heldItems).toBe(1)
+    const [only, ...rest] = lane.takeReady(10, () => true)
+    expect(rest).toEqual([])
+    lane.finish(only!.key, only!.item, { kind: 'delivered' })
+    expect(lane.window.commit()?.offset).toBe(5n)
+  })
+})
