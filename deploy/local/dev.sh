@@ -3,7 +3,7 @@
 # flow. Expects the local stack up and dist/ built (make does both).
 #
 #   demo receiver  127.0.0.1:18088  verifies signatures, prints each webhook
-#   simulator      core-banking events into banking.*.v1 (creates the topics)
+#   simulator      core-banking events of every family into banking.account-events.v1 (creates it)
 #   dispatcher     consumes, matches, signs, delivers; metrics on :9464
 #
 # Ctrl-C stops all three (the dispatcher drains and commits first).
@@ -59,7 +59,7 @@ pids+=($!)
 # The dispatcher refuses to start without its source topics; the simulator
 # creates them within a second or two.
 for _ in $(seq 1 60); do
-  if node deploy/local/topics-exist.mjs banking.transactions.v1 banking.accounts.v1 banking.fraud-alerts.v1; then break; fi
+  if node deploy/local/topics-exist.mjs banking.account-events.v1; then break; fi
   sleep 0.5
 done
 

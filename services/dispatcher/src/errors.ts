@@ -61,6 +61,7 @@ export type DecodeFailureReason =
   | 'corrupt-avro'
   | 'unknown-event-type'
   | 'missing-field'
+  | 'event-type-not-in-family'
 
 /** Every {@link DecodeFailureReason}, e.g. to pre-register metric label values. */
 export const decodeFailureReasons: readonly DecodeFailureReason[] = Object.freeze([
@@ -69,7 +70,8 @@ export const decodeFailureReasons: readonly DecodeFailureReason[] = Object.freez
   'unknown-schema-id',
   'corrupt-avro',
   'unknown-event-type',
-  'missing-field'
+  'missing-field',
+  'event-type-not-in-family'
 ])
 
 /**

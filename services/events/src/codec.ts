@@ -7,7 +7,7 @@
  */
 import { familyType } from './avro.js'
 import { DecodeFailureReason, EventDecodeError, EventValidationError } from './errors.js'
-import { familyOfRecordName, type BankingEvent, type FamilyEventMap, type FamilyName } from './families.js'
+import { declaredEventTypes, eventTypeProblem, familyOfRecordName, type BankingEvent, type FamilyEventMap, type FamilyName, type SubjectNameStrategy } from './families.js'
 import type { SchemaResolver } from './registry.js'
 import { validateEvent } from './validate.js'
 
@@ -41,15 +41,18 @@ export type DecodedEvent = {
 
 export interface EventCodec {
   /**
-   * Validates, then encodes. `topic` picks the subject (`<topic>-value`);
-   * the family's default topic when omitted. Throws EventValidationError
-   * before any registry call when the event is invalid.
+   * Validates, then encodes. `topic` and `strategy` pick the subject (see
+   * {@link SchemaResolver.schemaId}): the default layout's
+   * `<topic>-<record name>` when both are omitted, `<topic>-value` for a
+   * topic alone. Throws EventValidationError before any registry call when
+   * the event is invalid.
    */
-  encode: <F extends FamilyName>(family: F, event: FamilyEventMap[F], options?: { topic?: string }) => Promise<Buffer>
+  encode: <F extends FamilyName>(family: F, event: FamilyEventMap[F], options?: { topic?: string, strategy?: SubjectNameStrategy }) => Promise<Buffer>
   /**
-   * Decodes a record value with its writer schema. Throws EventDecodeError
-   * (see `reason`) for bad input and RegistryUnavailableError when the
-   * registry cannot answer.
+   * Decodes a record value with its writer schema; the family is the writer
+   * schema's record name, whatever the topic. Throws EventDecodeError (see
+   * `reason`) for bad input, including an `eventType` the family does not
+   * define, and RegistryUnavailableError when the registry cannot answer.
    */
   decode: (value: Buffer | null | undefined) => Promise<DecodedEvent>
 }
@@ -58,7 +61,7 @@ export function createEventCodec ({ registry }: { registry: SchemaResolver }): E
   return {
     async encode (family, event, options = {}) {
       validateEvent(family, event)
-      const schemaId = await registry.schemaId(family, options.topic)
+      const schemaId = await registry.schemaId(family, options.topic, options.strategy)
       return frameWire(schemaId, encodeBody(family, event))
     },
     async decode (value) {
@@ -74,6 +77,11 @@ export function createEventCodec ({ registry }: { registry: SchemaResolver }): E
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err)
         throw new EventDecodeError(DecodeFailureReason.CorruptAvro, `record body does not decode with schema ${schemaId}: ${why}`, { schemaId, cause: err })
+      }
+      const eventTypeDoc = (type as { field?: (name: string) => { doc?: string } | undefined }).field?.('eventType')?.doc
+      const problem = eventTypeProblem(family, (event as { eventType?: unknown } | null)?.eventType, declaredEventTypes(eventTypeDoc))
+      if (problem !== undefined) {
+        throw new EventDecodeError(DecodeFailureReason.EventTypeNotInFamily, `record of schema ${schemaId}: ${problem}`, { schemaId })
       }
       return { schemaId, family, event } as DecodedEvent
     }

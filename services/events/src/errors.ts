@@ -33,7 +33,14 @@ export const DecodeFailureReason = {
   /** The Avro payload does not decode with its writer schema. */
   CorruptAvro: 'corrupt_avro',
   /** The writer schema is valid but is none of the banking event families. */
-  UnsupportedSchema: 'unsupported_schema'
+  UnsupportedSchema: 'unsupported_schema',
+  /**
+   * The record decodes, but its `eventType` is not one its family defines
+   * (`account.opened` written with the transaction schema, or an unknown
+   * `transaction.exploded`): the family comes from the writer schema's
+   * record name, the type must belong to it.
+   */
+  EventTypeNotInFamily: 'event_type_not_in_family'
 } as const
 export type DecodeFailureReason = typeof DecodeFailureReason[keyof typeof DecodeFailureReason]
 

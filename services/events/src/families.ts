@@ -1,6 +1,9 @@
 /**
- * The three event families: one Avro record per source topic, each with the
- * same envelope fields first. Schemas live in the repository's `schemas/`
+ * The three event families: one Avro record each, all with the same envelope
+ * fields first. By default all three share one source topic per account
+ * stream (`banking.account-events.v1`), one registry subject per record
+ * (Confluent's TopicRecordNameStrategy), so Kafka keeps one account's events
+ * of every family in one partition, in order. Schemas live in the repository's `schemas/`
  * directory (shared with producers in other languages); this module loads
  * them and states the TypeScript shape of decoded events.
  *
@@ -123,7 +126,11 @@ export type FamilyName = keyof FamilyEventMap
 
 export interface EventFamily<F extends FamilyName = FamilyName> {
   name: F
-  /** Source topic; the registry subject is `<topic>-value`. */
+  /**
+   * The family's own topic in the three-topic layout (subject
+   * `<topic>-value`); the default layout puts every family on
+   * {@link DEFAULT_SOURCE_TOPIC} instead.
+   */
   defaultTopic: string
   /** File name under `schemas/`. */
   schemaFile: string
@@ -177,12 +184,88 @@ export function familyOfRecordName (recordName: string | undefined): FamilyName 
   return FAMILY_NAMES.find((name) => FAMILIES[name].recordName === recordName)
 }
 
+/**
+ * Event types a writer schema declares: the `eventType` field's doc reads
+ * `One of: a, b, c.` in every family schema, and a family version that adds
+ * a type adds it there. Undefined when the doc does not have that form.
+ */
+export function declaredEventTypes (eventTypeDoc: string | undefined): readonly string[] | undefined {
+  const match = /^One of: ([a-z0-9_]+(?:\.[a-z0-9_]+)*(?:, [a-z0-9_]+(?:\.[a-z0-9_]+)*)*)\.?$/.exec(eventTypeDoc?.trim() ?? '')
+  return match?.[1]?.split(', ')
+}
+
+/**
+ * Why `eventType` may not travel in a record of `family`, or undefined when
+ * it may: it must carry the family's prefix (`account.opened` is no
+ * transaction) and be one of the types the family defines: those its writer
+ * schema declares (`declared`, see {@link declaredEventTypes}), or, when the
+ * writer schema declares none, those this version knows.
+ */
+export function eventTypeProblem (family: FamilyName, eventType: unknown, declared?: readonly string[]): string | undefined {
+  const { eventTypePrefix, eventTypes } = FAMILIES[family]
+  if (typeof eventType !== 'string') return `eventType is not a string in a ${family} record`
+  if (!eventType.startsWith(eventTypePrefix)) {
+    return `${JSON.stringify(eventType)} is not a ${family} event type (those start with ${JSON.stringify(eventTypePrefix)})`
+  }
+  const known: readonly string[] = declared ?? eventTypes
+  if (!known.includes(eventType)) {
+    return `${JSON.stringify(eventType)} is not one of the ${family} event types its schema defines (${known.join(', ')})`
+  }
+  return undefined
+}
+
+/** The default layout: one source topic per account stream, carrying every family. */
+export const DEFAULT_SOURCE_TOPIC = 'banking.account-events.v1'
+
+/**
+ * How a family's registry subject is named. `topic-record`: Confluent's
+ * TopicRecordNameStrategy, `<topic>-<record full name>`, one subject per
+ * family on a topic that carries several; `topic`: TopicNameStrategy,
+ * `<topic>-value`, one family per topic.
+ */
+export type SubjectNameStrategy = 'topic' | 'topic-record'
+
 /** Registry subject under TopicNameStrategy. */
 export function subjectForTopic (topic: string): string {
   return `${topic}-value`
 }
 
-/** Topic per family: the defaults with `overrides` applied. */
+/** Registry subject of a family's record on `topic` under `strategy`. */
+export function subjectFor (family: FamilyName, topic: string, strategy: SubjectNameStrategy): string {
+  return strategy === 'topic' ? subjectForTopic(topic) : `${topic}-${FAMILIES[family].recordName}`
+}
+
+/**
+ * Where each family goes and under which subject. A topic that carries more
+ * than one family needs one subject per record (`topic-record`); a topic of
+ * one family keeps TopicNameStrategy, as the three-topic layout always had.
+ */
+export interface SourceLayout {
+  topics: Readonly<Record<FamilyName, string>>
+  strategies: Readonly<Record<FamilyName, SubjectNameStrategy>>
+  subjects: Readonly<Record<FamilyName, string>>
+}
+
+/**
+ * The layout for a producer or the schemas check. `topics` (per family, the
+ * others at their three-topic defaults) selects the three-topic layout;
+ * otherwise every family goes to `topic`.
+ * @param options.topic - defaults to {@link DEFAULT_SOURCE_TOPIC}
+ */
+export function sourceLayout (options: { topic?: string, topics?: Partial<Record<FamilyName, string>> } = {}): SourceLayout {
+  const topics = options.topics === undefined
+    ? Object.freeze({ transactions: options.topic ?? DEFAULT_SOURCE_TOPIC, accounts: options.topic ?? DEFAULT_SOURCE_TOPIC, fraud: options.topic ?? DEFAULT_SOURCE_TOPIC })
+    : resolveTopics(options.topics)
+  const shared = (family: FamilyName): boolean => FAMILY_NAMES.some((other) => other !== family && topics[other] === topics[family])
+  const strategies = Object.freeze(Object.fromEntries(FAMILY_NAMES.map((family) => [family, shared(family) ? 'topic-record' : 'topic']))) as Record<FamilyName, SubjectNameStrategy>
+  const subjects = Object.freeze(Object.fromEntries(FAMILY_NAMES.map((family) => [family, subjectFor(family, topics[family], strategies[family])]))) as Record<FamilyName, string>
+  return Object.freeze({ topics, strategies, subjects })
+}
+
+/**
+ * Topic per family in the three-topic layout: each family's own topic
+ * ({@link EventFamily.defaultTopic}) unless `overrides` names another.
+ */
 export function resolveTopics (overrides: Partial<Record<FamilyName, string>> = {}): Readonly<Record<FamilyName, string>> {
   return Object.freeze({
     transactions: overrides.transactions ?? FAMILIES.transactions.defaultTopic,

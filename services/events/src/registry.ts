@@ -1,8 +1,10 @@
 /**
  * Schema registry access for events: a @kafkajs/confluent-schema-registry
  * client that builds writer types with this project's logical types (and
- * caches them by schema id), plus schema-id lookup for the families under
- * TopicNameStrategy (`<topic>-value`), cached per subject.
+ * caches them by schema id), plus schema-id lookup for the families, cached
+ * per subject: one subject per record on a shared topic
+ * (TopicRecordNameStrategy, `<topic>-<record full name>`, the default
+ * layout) or `<topic>-value` (TopicNameStrategy, one family per topic).
  */
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import avro from 'avsc'
@@ -10,7 +12,7 @@ import type { Type } from 'avsc'
 import { avroTypeOptions } from './avro.js'
 import { lookupSchema, registerSchema, schemaIdExists, type RegistryHttpOptions } from './compatibility.js'
 import { DecodeFailureReason, EventDecodeError, RegistryRequestError, RegistryUnavailableError } from './errors.js'
-import { FAMILIES, familySchemaString, subjectForTopic, type FamilyName } from './families.js'
+import { DEFAULT_SOURCE_TOPIC, familySchemaString, subjectFor, type FamilyName, type SubjectNameStrategy } from './families.js'
 
 export interface EventRegistryOptions {
   /** Base URL of the Confluent-compatible API (SCHEMA_REGISTRY_URL). */
@@ -42,8 +44,13 @@ export interface EventRegistryOptions {
 
 /** The narrow seam the codec needs; tests may pass a fake. */
 export interface SchemaResolver {
-  /** Global schema id of the family's schema under `<topic>-value`. */
-  schemaId: (family: FamilyName, topic?: string) => Promise<number>
+  /**
+   * Global schema id of the family's schema under its subject on `topic`.
+   * With neither argument: the default layout ({@link DEFAULT_SOURCE_TOPIC},
+   * TopicRecordNameStrategy). A topic without a strategy keeps
+   * TopicNameStrategy (`<topic>-value`), one family per topic.
+   */
+  schemaId: (family: FamilyName, topic?: string, strategy?: SubjectNameStrategy) => Promise<number>
   /**
    * avsc type of a writer schema. Throws EventDecodeError with reason
    * `unknown_schema_id` (the registry says it has no such id) or
@@ -88,8 +95,10 @@ export function createEventRegistry (options: EventRegistryOptions): EventRegist
   return {
     url: options.url,
     client,
-    schemaId (family, topic = FAMILIES[family].defaultTopic) {
-      const subject = subjectForTopic(topic)
+    schemaId (family, topic, strategy) {
+      const subject = topic === undefined
+        ? subjectFor(family, DEFAULT_SOURCE_TOPIC, strategy ?? 'topic-record')
+        : subjectFor(family, topic, strategy ?? 'topic')
       let id = ids.get(subject)
       if (id === undefined) {
         id = fetchId(family, subject)

@@ -1,12 +1,14 @@
 /**
- * The schemas-check procedure (the CLI wraps it): for every family, set the
+ * The schemas-check procedure (the CLI wraps it): for every family, set its
  * subject to BACKWARD, test the current schema against the latest version
- * and register it. Pure of printing and exit codes so tests can run it on
+ * and register it. Subjects follow the layout: one per record on a shared
+ * topic (`<topic>-<record full name>`, the default), `<topic>-value` for a
+ * topic of one family. Pure of printing and exit codes so tests can run it on
  * throwaway subjects.
  */
 import { ensureSchema, type EnsureSchemaResult, type RegistryHttpOptions } from './compatibility.js'
 import { SchemaIncompatibleError } from './errors.js'
-import { FAMILY_NAMES, familySchemaString, resolveTopics, subjectForTopic, type FamilyName } from './families.js'
+import { FAMILY_NAMES, familySchemaString, sourceLayout, type FamilyName } from './families.js'
 
 export type FamilyCheck =
   | { family: FamilyName, subject: string, ok: true, result: EnsureSchemaResult }
@@ -19,16 +21,19 @@ export type FamilyCheck =
  */
 export async function checkFamilySchemas (
   registry: RegistryHttpOptions,
-  { topics = {}, schemas = {} }: {
+  { topic, topics, schemas = {} }: {
+    /** The one topic of every family (default layout); default banking.account-events.v1. */
+    topic?: string
+    /** Topic per family instead: the three-topic layout. */
     topics?: Partial<Record<FamilyName, string>>
     /** Schema text per family instead of the file's; for tests. */
     schemas?: Partial<Record<FamilyName, string>>
   } = {}
 ): Promise<FamilyCheck[]> {
-  const resolved = resolveTopics(topics)
+  const layout = sourceLayout({ ...(topic === undefined ? {} : { topic }), ...(topics === undefined ? {} : { topics }) })
   const checks: FamilyCheck[] = []
   for (const family of FAMILY_NAMES) {
-    const subject = subjectForTopic(resolved[family])
+    const subject = layout.subjects[family]
     try {
       const result = await ensureSchema(registry, subject, schemas[family] ?? familySchemaString(family), { compatibility: 'BACKWARD' })
       checks.push({ family, subject, ok: true, result })

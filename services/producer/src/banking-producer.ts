@@ -2,6 +2,9 @@
  * The producer library core banking uses: typed publish functions that
  * validate, encode (Confluent wire format) and write with the account id as
  * key, so Kafka keeps each account's events in one partition and in order.
+ * By default every family goes to one topic (`banking.account-events.v1`),
+ * each under its own subject (TopicRecordNameStrategy), so that order holds
+ * across families too.
  *
  * Delivery settings: idempotent producer, acks=all (-1), one request in
  * flight per broker (kafkajs's idempotent producer tracks one sequence per
@@ -11,8 +14,8 @@
  */
 import type { Kafka, Message, Producer, ProducerConfig, RecordMetadata } from 'kafkajs'
 import {
-  DEFAULT_KAFKA_COMPRESSION, encodeBody, EventValidationError, kafkaCompressionType, registerKafkaCodecs, type CompressionName, familyOfEventType, frameWire, resolveTopics, validateEvent,
-  type AccountStatusEvent, type BankingEvent, type FamilyName, type FraudAlertEvent, type SchemaResolver, type TransactionEvent
+  DEFAULT_KAFKA_COMPRESSION, encodeBody, EventValidationError, kafkaCompressionType, registerKafkaCodecs, type CompressionName, familyOfEventType, frameWire, sourceLayout, validateEvent,
+  type AccountStatusEvent, type BankingEvent, type FamilyName, type FraudAlertEvent, type SchemaResolver, type SourceLayout, type TransactionEvent
 } from '../../events/src/index.js'
 import { ProducerNotConnectedError, TopicMissingError } from './errors.js'
 import { JavaCompatiblePartitioner } from './partitioner.js'
@@ -21,7 +24,20 @@ export interface BankingProducerOptions {
   kafka: Kafka
   /** Schema ids per family (an EventRegistry). */
   registry: SchemaResolver
-  /** Topic per family; defaults to the banking.*.v1 topics. */
+  /**
+   * The one topic every family goes to, each family under its own subject
+   * `<topic>-<record full name>` (TopicRecordNameStrategy). One account's
+   * events of all families then stay in order. Ignored when `topics` is set.
+   * @defaultValue `banking.account-events.v1`
+   */
+  topic?: string
+  /**
+   * Topic per family instead (the three-topic layout; families not named
+   * go to their own `banking.*.v1` topics). A topic of one family keeps
+   * subject `<topic>-value`. Kafka orders only within a topic: with
+   * families on different topics, an account's events are in order per
+   * family only.
+   */
   topics?: Partial<Record<FamilyName, string>>
   /**
    * Further kafkajs producer settings. Idempotence, in-flight limit and
@@ -59,6 +75,8 @@ export interface PublishResult {
 
 export interface BankingProducer {
   readonly topics: Readonly<Record<FamilyName, string>>
+  /** Topics, subject strategies and subjects per family. */
+  readonly layout: SourceLayout
   /** Connects, checks the topics exist and resolves the schema ids. */
   connect: () => Promise<void>
   publishTransaction: (event: TransactionEvent) => Promise<PublishResult>
@@ -83,7 +101,11 @@ interface Prepared {
 
 export function createBankingProducer (options: BankingProducerOptions): BankingProducer {
   const { kafka, registry } = options
-  const topics = resolveTopics(options.topics)
+  const layout = sourceLayout({
+    ...(options.topic === undefined ? {} : { topic: options.topic }),
+    ...(options.topics === undefined ? {} : { topics: options.topics })
+  })
+  const { topics } = layout
   const ackTimeoutMs = options.ackTimeoutMs ?? 30_000
   const maxBatchSize = options.maxBatchSize ?? 1000
   const compression = kafkaCompressionType(options.compression ?? DEFAULT_KAFKA_COMPRESSION)
@@ -117,7 +139,7 @@ export function createBankingProducer (options: BankingProducerOptions): Banking
     await admin.connect()
     try {
       const existing = new Set(await admin.listTopics())
-      const missing = Object.values(topics).filter((topic) => !existing.has(topic))
+      const missing = [...new Set(Object.values(topics))].filter((topic) => !existing.has(topic))
       if (missing.length > 0) throw new TopicMissingError(missing)
     } finally {
       await admin.disconnect()
@@ -168,7 +190,7 @@ export function createBankingProducer (options: BankingProducerOptions): Banking
     const checked = prepare(events, expected)
     const prepared: Prepared[] = []
     for (const item of checked) {
-      const schemaId = await registry.schemaId(item.family, item.topic)
+      const schemaId = await registry.schemaId(item.family, item.topic, layout.strategies[item.family])
       const value = frameWire(schemaId, encodeBody(item.family, item.event))
       prepared.push({ ...item, message: { key: item.event.accountId, value } })
     }
@@ -192,13 +214,14 @@ export function createBankingProducer (options: BankingProducerOptions): Banking
 
   return {
     topics,
+    layout,
     connect () {
       connecting ??= (async () => {
         state = 'connecting'
         try {
           await checkTopics()
           await producer.connect()
-          for (const family of Object.keys(topics) as FamilyName[]) await registry.schemaId(family, topics[family])
+          for (const family of Object.keys(topics) as FamilyName[]) await registry.schemaId(family, topics[family], layout.strategies[family])
           state = 'connected'
         } catch (err) {
           state = 'new'

@@ -4,7 +4,7 @@
  * land, so changing it is an operator's decision, not a side effect.
  */
 import type { Admin } from 'kafkajs'
-import { FAMILY_NAMES, resolveTopics, type FamilyName } from '../../events/src/index.js'
+import { sourceLayout, type FamilyName } from '../../events/src/index.js'
 
 /** Partitions of a banking source topic unless told otherwise. */
 export const DEFAULT_PARTITIONS = 12
@@ -35,16 +35,24 @@ export interface TopicReport {
   requestedPartitions: number
 }
 
-/** Specs for the three banking source topics. */
+/**
+ * Specs for the banking source topics: the one topic every family shares
+ * (`topic`, default `banking.account-events.v1`), or with `topics` the
+ * three-topic layout, as {@link createBankingProducer} resolves them.
+ */
 export function bankingTopicSpecs (options: {
+  topic?: string
   topics?: Partial<Record<FamilyName, string>>
   numPartitions?: number
   replicationFactor?: number
   configs?: Record<string, string>
 } = {}): TopicSpec[] {
-  const topics = resolveTopics(options.topics)
-  return FAMILY_NAMES.map((family) => ({
-    topic: topics[family],
+  const { topics } = sourceLayout({
+    ...(options.topic === undefined ? {} : { topic: options.topic }),
+    ...(options.topics === undefined ? {} : { topics: options.topics })
+  })
+  return [...new Set(Object.values(topics))].map((topic) => ({
+    topic,
     numPartitions: options.numPartitions ?? DEFAULT_PARTITIONS,
     ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }),
     ...(options.configs === undefined ? {} : { configs: options.configs })

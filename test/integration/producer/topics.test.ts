@@ -40,8 +40,13 @@ describe('ensureTopics', () => {
     expect(second.map((report) => [report.created, report.numPartitions])).toEqual([[false, 3], [false, 6]])
   })
 
-  it('describes the banking topics with 12 partitions by default', () => {
-    expect(bankingTopicSpecs()).toEqual([
+  it('describes the banking topics with 12 partitions by default: one topic of every family', () => {
+    expect(bankingTopicSpecs()).toEqual([{ topic: 'banking.account-events.v1', numPartitions: 12 }])
+    expect(bankingTopicSpecs({ topic: 't', numPartitions: 3 })).toEqual([{ topic: 't', numPartitions: 3 }])
+  })
+
+  it('describes the three-topic layout when topics are given per family', () => {
+    expect(bankingTopicSpecs({ topics: {} })).toEqual([
       { topic: 'banking.transactions.v1', numPartitions: 12 },
       { topic: 'banking.accounts.v1', numPartitions: 12 },
       { topic: 'banking.fraud-alerts.v1', numPartitions: 12 }

@@ -21,7 +21,10 @@ function configError (env: Record<string, string>): { code?: string, variable?: 
 describe('loadConfig', () => {
   it('applies documented defaults and freezes the result', () => {
     const config = loadConfig(required)
-    expect(config.sourceTopics).toEqual(['banking.transactions.v1', 'banking.accounts.v1', 'banking.fraud-alerts.v1'])
+    // One topic of every family by default (order per account across families); three stay configurable.
+    expect(config.sourceTopics).toEqual(['banking.account-events.v1'])
+    expect(loadConfig({ ...required, SOURCE_TOPICS: 'banking.transactions.v1,banking.accounts.v1,banking.fraud-alerts.v1' }).sourceTopics)
+      .toEqual(['banking.transactions.v1', 'banking.accounts.v1', 'banking.fraud-alerts.v1'])
     expect(config.schemaRegistryUrl).toBe('http://127.0.0.1:18081/apis/ccompat/v7')
     expect(config.retryMaxAgeSeconds).toBe(72 * 3600)
     expect(config.retryScheduleMs[0]).toBe(5000)

@@ -120,9 +120,9 @@ describe('DecodeError', () => {
     expect(err.message).toBe('cannot decode')
   })
 
-  it('lists the six reasons', () => {
+  it('lists the seven reasons', () => {
     expect([...decodeFailureReasons].sort()).toEqual([
-      'bad-magic-byte', 'corrupt-avro', 'missing-field', 'record-too-short', 'unknown-event-type', 'unknown-schema-id'
+      'bad-magic-byte', 'corrupt-avro', 'event-type-not-in-family', 'missing-field', 'record-too-short', 'unknown-event-type', 'unknown-schema-id'
     ])
     expect(Object.isFrozen(decodeFailureReasons)).toBe(true)
   })

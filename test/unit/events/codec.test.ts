@@ -175,3 +175,43 @@ describe('longs beyond JavaScript\'s exact range', () => {
     expect(error.message).toMatch(/precision loss/)
   })
 })
+
+describe('input contract: the event type belongs to the writer schema\'s family', () => {
+  /** Writes any eventType, as a foreign producer can: the family schema's body, no validation. */
+  function written (family: FamilyName, event: object): Buffer {
+    return frameWire(IDS[family], familyType(family).toBuffer(event))
+  }
+
+  it.each([
+    ['an account type written with the transaction schema', 'transactions', { ...transactionEvent(), eventType: 'account.opened' }, /not a transactions event type/],
+    ['a transaction type written with the fraud schema', 'fraud', { ...fraudAlertEvent(), eventType: 'transaction.posted' }, /not a fraud event type/],
+    ['an unknown transaction type', 'transactions', { ...transactionEvent(), eventType: 'transaction.exploded' }, /not one of the transactions event types/],
+    ['an unknown account type', 'accounts', { ...accountStatusEvent(), eventType: 'account.opened2' }, /not one of the accounts event types/]
+  ] as const)('refuses %s (event_type_not_in_family)', async (_, family, event, message) => {
+    const codec = createEventCodec({ registry: fakeResolver() })
+    const error = await decodeFailure(codec.decode(written(family, event)))
+    expect(error.reason).toBe('event_type_not_in_family')
+    expect(error.schemaId).toBe(IDS[family])
+    expect(error.message).toMatch(message)
+  })
+
+  it('accepts every type the family defines', async () => {
+    const codec = createEventCodec({ registry: fakeResolver() })
+    for (const eventType of ['transaction.authorized', 'transaction.posted', 'transaction.declined', 'transaction.reversed'] as const) {
+      const event = { ...transactionEvent(), eventType, declineReason: 'X', reversedTransactionId: 'txn-0', balanceAfter: '1.0000' }
+      expect((await codec.decode(written('transactions', event))).event.eventType).toBe(eventType)
+    }
+  })
+
+  it('takes the types a newer writer schema declares: a new type arrives with a schema change', async () => {
+    const v2 = structuredClone(familySchema('fraud'))
+    const field = v2.fields.find((f) => f.name === 'eventType') as { doc?: string }
+    field.doc = 'One of: fraud_alert.raised, fraud_alert.resolved, fraud_alert.escalated.'
+    const v2Type = avro.Type.forSchema(v2 as Parameters<typeof avro.Type.forSchema>[0], avroTypeOptions())
+    const codec = createEventCodec({ registry: { schemaId: async () => 1, writerType: async (id) => (id === 2 ? v2Type : familyType('fraud')) } })
+    const event = { ...fraudAlertEvent(), eventType: 'fraud_alert.escalated' }
+    expect((await codec.decode(frameWire(2, v2Type.toBuffer(event)))).event.eventType).toBe('fraud_alert.escalated')
+    // The same type under the current schema, which does not declare it, is refused.
+    expect((await decodeFailure(codec.decode(frameWire(1, familyType('fraud').toBuffer(event))))).reason).toBe('event_type_not_in_family')
+  })
+})

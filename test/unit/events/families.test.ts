@@ -2,7 +2,8 @@ import avro from 'avsc'
 import { describe, expect, it } from 'vitest'
 import {
   ENVELOPE_FIELDS, FAMILIES, FAMILY_NAMES, familyOfEventType, familyOfRecordName, familySchema, familySchemaString,
-  familyType, resolveTopics, subjectForTopic
+  familyType, resolveTopics, subjectForTopic,
+  DEFAULT_SOURCE_TOPIC, declaredEventTypes, eventTypeProblem, sourceLayout, subjectFor
 } from '../../../services/events/src/index.js'
 
 interface FieldSchema { name: string, type: unknown, doc?: string, default?: unknown }
@@ -90,5 +91,51 @@ describe('event families', () => {
     for (const name of FAMILY_NAMES) {
       expect(() => avro.Type.forSchema(familySchema(name) as Parameters<typeof avro.Type.forSchema>[0])).not.toThrow()
     }
+  })
+
+  it('lays out every family on one topic by default, one subject per record (TopicRecordNameStrategy)', () => {
+    expect(DEFAULT_SOURCE_TOPIC).toBe('banking.account-events.v1')
+    const layout = sourceLayout()
+    expect(layout.topics).toEqual({ transactions: DEFAULT_SOURCE_TOPIC, accounts: DEFAULT_SOURCE_TOPIC, fraud: DEFAULT_SOURCE_TOPIC })
+    expect(layout.strategies).toEqual({ transactions: 'topic-record', accounts: 'topic-record', fraud: 'topic-record' })
+    expect(layout.subjects).toEqual({
+      transactions: 'banking.account-events.v1-com.bank.events.v1.TransactionEvent',
+      accounts: 'banking.account-events.v1-com.bank.events.v1.AccountStatusEvent',
+      fraud: 'banking.account-events.v1-com.bank.events.v1.FraudAlertEvent'
+    })
+    expect(sourceLayout({ topic: 't' }).subjects.fraud).toBe('t-com.bank.events.v1.FraudAlertEvent')
+  })
+
+  it('keeps <topic>-value for a topic of one family (three-topic layout), per record where topics are shared', () => {
+    expect(sourceLayout({ topics: {} }).subjects).toEqual({
+      transactions: 'banking.transactions.v1-value', accounts: 'banking.accounts.v1-value', fraud: 'banking.fraud-alerts.v1-value'
+    })
+    const mixed = sourceLayout({ topics: { transactions: 'a', accounts: 'a', fraud: 'f' } })
+    expect(mixed.strategies).toEqual({ transactions: 'topic-record', accounts: 'topic-record', fraud: 'topic' })
+    expect(mixed.subjects.fraud).toBe('f-value')
+    expect(subjectFor('accounts', 'x', 'topic')).toBe('x-value')
+    expect(subjectFor('accounts', 'x', 'topic-record')).toBe('x-com.bank.events.v1.AccountStatusEvent')
+  })
+
+  it('each schema declares exactly the event types its family lists, in the eventType doc', () => {
+    for (const name of FAMILY_NAMES) {
+      const doc = familySchema(name).fields.find((field) => field.name === 'eventType')?.doc
+      expect(declaredEventTypes(doc)).toEqual(FAMILIES[name].eventTypes)
+    }
+    expect(declaredEventTypes('Any of the account types.')).toBeUndefined()
+    expect(declaredEventTypes(undefined)).toBeUndefined()
+  })
+
+  it('an event type must carry its family\'s prefix and be one the family defines', () => {
+    expect(eventTypeProblem('transactions', 'transaction.posted')).toBeUndefined()
+    expect(eventTypeProblem('fraud', 'fraud_alert.resolved')).toBeUndefined()
+    expect(eventTypeProblem('transactions', 'account.opened')).toMatch(/not a transactions event type/)
+    expect(eventTypeProblem('accounts', 'transaction.posted')).toMatch(/not a accounts event type/)
+    expect(eventTypeProblem('transactions', 'transaction.exploded')).toMatch(/not one of the transactions event types/)
+    expect(eventTypeProblem('transactions', 42)).toMatch(/not a string/)
+    // A writer schema that declares more types (a newer family version) admits them, still within the family.
+    expect(eventTypeProblem('transactions', 'transaction.settled', ['transaction.posted', 'transaction.settled'])).toBeUndefined()
+    expect(eventTypeProblem('transactions', 'transaction.authorized', ['transaction.posted'])).toMatch(/not one of/)
+    expect(eventTypeProblem('transactions', 'account.opened', ['account.opened'])).toMatch(/not a transactions event type/)
   })
 })

@@ -24,7 +24,8 @@ const reasonFromEvents: Record<string, DecodeFailureReason> = {
   bad_magic_byte: 'bad-magic-byte',
   unknown_schema_id: 'unknown-schema-id',
   corrupt_avro: 'corrupt-avro',
-  unsupported_schema: 'unknown-event-type'
+  unsupported_schema: 'unknown-event-type',
+  event_type_not_in_family: 'event-type-not-in-family'
 }
 
 /** A {@link RecordDecoder} on the shared events codec (registry-backed, cached). */

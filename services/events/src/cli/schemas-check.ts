@@ -1,11 +1,15 @@
 /**
- * schemas-check: registers every event family's schema under
- * `<topic>-value` with BACKWARD compatibility, refusing incompatible
- * changes. Exit codes: 0 all good, 1 a schema is incompatible, 2 the
- * registry is unreachable or misconfigured.
+ * schemas-check: registers every event family's schema under its subject
+ * with BACKWARD compatibility, refusing incompatible changes. Subjects: by
+ * default one per record on banking.account-events.v1
+ * (`<topic>-<record full name>`, TopicRecordNameStrategy); `--topic NAME`
+ * names another shared topic; `--three-topics` checks the three-topic
+ * layout's `<topic>-value` subjects instead. Exit codes: 0 all good, 1 a
+ * schema is incompatible, 2 the registry is unreachable or misconfigured.
  *
- *   SCHEMA_REGISTRY_URL=http://127.0.0.1:18081/apis/ccompat/v7 node dist/services/events/src/cli/schemas-check.js
+ *   SCHEMA_REGISTRY_URL=http://127.0.0.1:18081/apis/ccompat/v7 node dist/services/events/src/cli/schemas-check.js [--topic NAME | --three-topics]
  */
+import { parseArgs } from 'node:util'
 import { EventsError } from '../errors.js'
 import { checkFamilySchemas, describeFamilyCheck } from '../schemas-check.js'
 
@@ -19,8 +23,17 @@ async function main (): Promise<number> {
     console.error(`SCHEMA_REGISTRY_URL is not a URL: ${JSON.stringify(url)}`)
     return 2
   }
+  let layout: { topic?: string, topics?: Record<never, never> }
   try {
-    const checks = await checkFamilySchemas({ url })
+    const { values } = parseArgs({ args: process.argv.slice(2), options: { topic: { type: 'string' }, 'three-topics': { type: 'boolean' } } })
+    if (values.topic !== undefined && values['three-topics'] === true) throw new Error('--topic and --three-topics exclude each other')
+    layout = values['three-topics'] === true ? { topics: {} } : values.topic === undefined ? {} : { topic: values.topic }
+  } catch (err) {
+    console.error(`usage: schemas-check.js [--topic NAME | --three-topics]: ${err instanceof Error ? err.message : String(err)}`)
+    return 2
+  }
+  try {
+    const checks = await checkFamilySchemas({ url }, layout)
     for (const check of checks) console.log(describeFamilyCheck(check))
     const failed = checks.filter((check) => !check.ok)
     if (failed.length > 0) {

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 import {
-  compressionNames, DEFAULT_KAFKA_COMPRESSION, FAMILY_NAMES, isFamilyName, parseCompressionName, type CompressionName
+  compressionNames, DEFAULT_KAFKA_COMPRESSION, DEFAULT_SOURCE_TOPIC, FAMILY_NAMES, isFamilyName, parseCompressionName, type CompressionName
 } from '../../../events/src/index.js'
 import { DEFAULT_MIX, type EventMix } from '../simulator.js'
 import { DEFAULT_PARTITIONS } from '../topics.js'
@@ -20,6 +20,10 @@ export interface SimulateOptions {
   mix: EventMix
   /** Partitions of topics the simulator creates. */
   partitions: number
+  /** The one topic of every family; banking.account-events.v1 when absent. */
+  topic?: string
+  /** Write the three-topic layout (banking.transactions.v1, …) instead. */
+  threeTopics?: true
   help: boolean
 }
 
@@ -35,9 +39,10 @@ export class UsageError extends Error {
 
 export const USAGE = `Usage: node dist/services/producer/src/cli/simulate.js [options]
 
-Publishes realistic core-banking events (Avro, Confluent wire format) to
-banking.transactions.v1, banking.accounts.v1 and banking.fraud-alerts.v1,
-creating the topics and registering the schemas when missing.
+Publishes realistic core-banking events (Avro, Confluent wire format), keyed
+by account, all families to banking.account-events.v1 (subjects per record:
+TopicRecordNameStrategy), creating the topic and registering the schemas
+when missing.
 
 Options:
   --tenants N        tenants owning the accounts              (default 5)
@@ -49,6 +54,10 @@ Options:
   --mix SPEC         relative weights per family
                      (default transactions=80,accounts=10,fraud=10)
   --partitions N     partitions of topics it creates          (default ${DEFAULT_PARTITIONS})
+  --topic NAME       the one topic of every family            (default ${DEFAULT_SOURCE_TOPIC})
+  --three-topics     one topic per family instead: banking.transactions.v1,
+                     banking.accounts.v1, banking.fraud-alerts.v1 (subjects
+                     <topic>-value); order per account then holds per family only
   -h, --help         this text
 
 Environment:
@@ -101,6 +110,8 @@ export function parseSimulateArgs (argv: readonly string[], randomSeed: () => nu
         seed: { type: 'string' },
         mix: { type: 'string' },
         partitions: { type: 'string' },
+        topic: { type: 'string' },
+        'three-topics': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' }
       }
     }))
@@ -108,6 +119,9 @@ export function parseSimulateArgs (argv: readonly string[], randomSeed: () => nu
     throw new UsageError(err instanceof Error ? err.message : String(err))
   }
   const text = (name: string): string | undefined => values[name] as string | undefined
+  const topic = text('topic')?.trim()
+  if (topic === '') throw new UsageError('--topic needs a topic name')
+  if (topic !== undefined && values['three-topics'] === true) throw new UsageError('--topic and --three-topics exclude each other')
   return {
     tenants: integer('tenants', text('tenants'), 5, 1),
     accounts: integer('accounts', text('accounts'), 100, 1),
@@ -116,6 +130,8 @@ export function parseSimulateArgs (argv: readonly string[], randomSeed: () => nu
     seed: integer('seed', text('seed'), randomSeed(), 0),
     mix: text('mix') === undefined ? { ...DEFAULT_MIX } : parseMix(text('mix') as string),
     partitions: integer('partitions', text('partitions'), DEFAULT_PARTITIONS, 1),
+    ...(topic === undefined ? {} : { topic }),
+    ...(values['three-topics'] === true ? { threeTopics: true } : {}),
     help: values.help === true
   }
 }

@@ -34,11 +34,13 @@ function describeError (err: unknown): string {
 
 async function setUp (options: SimulateOptions, env: SimulateEnv): Promise<BankingProducer> {
   registerKafkaCodecs()
+  // `topics: {}` is the three-topic layout with every family at its own default topic.
+  const layout = options.threeTopics === true ? { topics: {} } : options.topic === undefined ? {} : { topic: options.topic }
   const kafka = new Kafka({ clientId: 'banking-simulator', brokers: env.brokers, logLevel: logLevel.ERROR })
   const admin = kafka.admin()
   try {
     await admin.connect()
-    for (const report of await ensureTopics(admin, bankingTopicSpecs({ numPartitions: options.partitions }))) {
+    for (const report of await ensureTopics(admin, bankingTopicSpecs({ ...layout, numPartitions: options.partitions }))) {
       const note = report.numPartitions === report.requestedPartitions ? '' : ` (asked for ${report.requestedPartitions}; existing topics are left as they are)`
       log(`topic ${report.topic}: ${report.created ? 'created' : 'exists'}, ${report.numPartitions} partitions${note}`)
     }
@@ -46,9 +48,10 @@ async function setUp (options: SimulateOptions, env: SimulateEnv): Promise<Banki
     await admin.disconnect()
   }
   const registry = createEventRegistry({ url: env.registryUrl, clientId: 'banking-simulator' })
-  const producer = createBankingProducer({ kafka, registry, compression: env.compression })
+  const producer = createBankingProducer({ kafka, registry, compression: env.compression, ...layout })
   await producer.connect()
-  const ids = await Promise.all(FAMILY_NAMES.map(async (family) => `${family}=${await registry.schemaId(family, producer.topics[family])}`))
+  const ids = await Promise.all(FAMILY_NAMES.map(async (family) =>
+    `${producer.layout.subjects[family]}=${await registry.schemaId(family, producer.topics[family], producer.layout.strategies[family])}`))
   log(`schemas registered: ${ids.join(' ')}`)
   return producer
 }
