@@ -22,11 +22,27 @@ export interface ForeignRecord {
   value: Buffer
 }
 
-function javaCommand (): [string, string[]] {
+function javaCommand (program = 'CompressedProducer.java'): [string, string[]] {
   const version = /^KAFKA_VERSION=(\S+)$/m.exec(readFileSync(join(repoRoot(), 'deploy/local/versions.env'), 'utf8'))?.[1]
   const libs = join(process.env.WEBHOOKS_CACHE_DIR ?? join(homedir(), '.cache/webhook-dispatcher'), `kafka-${version}`, 'libs')
   if (!existsSync(join(libs, `kafka-clients-${version}.jar`))) throw new Error(`no kafka-clients jar in ${libs}: run make stack-up first`)
-  return ['java', ['-cp', `${libs}/*`, join(import.meta.dirname, 'java/CompressedProducer.java')]]
+  return ['java', ['-cp', `${libs}/*`, join(import.meta.dirname, 'java', program)]]
+}
+
+/**
+ * Sets a broker-side produce quota (bytes per second) for `clientId`, or
+ * removes it (`undefined`), with Kafka's own Java admin client: the broker
+ * then throttles that client's produce requests and delays its acknowledgements.
+ */
+export async function setProduceQuota (clientId: string, bytesPerSecond: number | undefined): Promise<void> {
+  const { brokers } = await testStack()
+  const [command, args] = javaCommand('ClientQuota.java')
+  const child = spawn(command, [...args, brokers.join(','), clientId, bytesPerSecond === undefined ? 'none' : String(bytesPerSecond)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (c: Buffer) => { output += c.toString() })
+  child.stderr.on('data', (c: Buffer) => { output += c.toString() })
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  if (code !== 0) throw new Error(`ClientQuota exited ${code}: ${output}`)
 }
 
 function librdkafkaCommand (): [string, string[]] {

@@ -266,9 +266,10 @@ export class DispatcherRuntime {
     }
     for (const pair of [...this.#engine.pairs()]) {
       if (wanted.has(pair.id)) continue
-      // Lost: its running deliveries finish (bounded by the delivery timeout), then the release.
-      const releaseBy = this.#now() + this.#o.config.deliveryTimeoutMs + 5_000
-      void this.#closePair(pair, () => this.#leaseValid() && this.#now() < releaseBy)
+      // Lost: its running deliveries finish (each bounded by the delivery
+      // timeout), then the release is written, for as long as this member
+      // holds its lease: the next owner waits for it.
+      void this.#closePair(pair, () => this.#leaseValid() && !this.#closing)
     }
     for (const id of wanted) {
       if (this.#engine.pair(id) === undefined) {
