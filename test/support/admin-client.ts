@@ -253,6 +253,8 @@ export interface AdminScenario {
   source: string
   deadLetter: string
   group: string
+  /** The retry topic the dispatcher makes for `source` (RETRY_TOPIC_SUFFIX's default: per group). */
+  retry: string
   subscriptionsTopic: string
   feed: EventFeed
   tokens: { tenant0: string, tenant1: string, operator: string }
@@ -268,10 +270,12 @@ export async function createAdminScenario ({ partitions = 4 }: { partitions?: nu
   const feed = await createEventFeed()
   const receivers: SigningReceiver[] = []
   const tokens = { tenant0: newAdminToken(), tenant1: newAdminToken(), operator: newAdminToken() }
+  const group = `e2e-admin-group-${randomUUID()}`
   const scenario: AdminScenario = {
     source,
     deadLetter: uniqueTopic('e2e-admin-dlq'),
-    group: `e2e-admin-group-${randomUUID()}`,
+    group,
+    retry: `${source}.retry.${group}`,
     subscriptionsTopic: uniqueTopic('e2e-admin-subs'),
     feed,
     tokens,

@@ -26,10 +26,11 @@ export interface EventFeed {
   close: () => Promise<void>
 }
 
-export async function createEventFeed (): Promise<EventFeed> {
+/** `brokers` publishes to another cluster than the test stack's (the registry stays the stack's). */
+export async function createEventFeed ({ brokers }: { brokers?: string[] } = {}): Promise<EventFeed> {
   const { registryUrl } = await testStack()
   const codec = createEventCodec({ registry: createEventRegistry({ url: registryUrl }) })
-  const kafka = await testKafka('test-feed')
+  const kafka = await testKafka('test-feed', brokers)
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   const sequences = new Map<string, number>()

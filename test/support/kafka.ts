@@ -9,9 +9,12 @@ export function uniqueTopic (prefix = 'test'): string {
   return `${prefix}-${randomUUID()}`
 }
 
-/** A kafkajs client for the test stack, quiet unless something is wrong. */
-export async function testKafka (clientId = 'test'): Promise<Kafka> {
-  const { brokers } = await testStack()
+/**
+ * A kafkajs client for the test stack, quiet unless something is wrong;
+ * `brokers` points it at another cluster (a private broker, say).
+ */
+export async function testKafka (clientId = 'test', brokers?: string[]): Promise<Kafka> {
+  brokers ??= (await testStack()).brokers
   // The dispatcher writes compressed batches (KAFKA_COMPRESSION) that tests read back.
   registerKafkaCodecs()
   return new Kafka({ brokers, clientId, logLevel: logLevel.ERROR })
@@ -22,9 +25,10 @@ export async function testKafka (clientId = 'test'): Promise<Kafka> {
  * them. Waits for leaders so producers can write at once.
  */
 export async function createTestTopics (
-  topics: Array<{ topic: string, numPartitions?: number }>
+  topics: Array<{ topic: string, numPartitions?: number }>,
+  { brokers }: { brokers?: string[] } = {}
 ): Promise<{ admin: Admin, cleanup: () => Promise<void> }> {
-  const kafka = await testKafka('test-admin')
+  const kafka = await testKafka('test-admin', brokers)
   const admin = kafka.admin()
   await admin.connect()
   // A fresh broker can answer UNKNOWN_TOPIC_OR_PARTITION while kafkajs waits
