@@ -3,9 +3,8 @@
 // against the OpenAPI document by `call` (harness.ts).
 import { request as httpRequest } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openApiDocument } from '../../../services/dispatcher/src/http/admin-api.js'
 import { adminRoutes } from '../../../services/dispatcher/src/http/admin/routes.js'
-import { call, createEndpoint, endpointBody, startHarness, TENANT_A, TENANT_B, TOKENS, type Harness } from '../../unit/dispatcher/http/harness.js'
+import { call, createEndpoint, endpointBody, openApiDocument, startHarness, TENANT_A, TENANT_B, TOKENS, type Harness } from '../../unit/dispatcher/http/harness.js'
 
 let h: Harness
 beforeEach(async () => { h = await startHarness() })
