@@ -4,11 +4,14 @@
 //   services/dispatcher/src, top to bottom:
 //   L0  main.ts, cli/                      wiring and command lines
 //   L1  kafka/, http/, redrive/            adapters: Kafka and HTTP I/O
-//   L2  engine/, dead-letters/, config.ts  ordering, parking, retry policy;
-//                                          dead-letter rules; validated settings
+//   L2  engine/, dead-letters/, config.ts, admin-tokens.ts
+//                                          ordering, parking, retry policy;
+//                                          dead-letter rules; validated settings;
+//                                          admin tokens (their tenant ids follow
+//                                          subscriptions/schema.ts)
 //   L3  delivery/, subscriptions/          the HTTP delivery seam, signing, SSRF;
 //                                          the subscription store
-//   L4  errors, logger, metrics, shutdown, version, retriable, admin-tokens
+//   L4  errors, logger, metrics, shutdown, version, retriable
 //
 // Within L1, http and redrive do not import each other or kafka (they meet
 // through the seams in dead-letters/ and http/admin/types.ts). The events
@@ -17,9 +20,9 @@
 const D = '^services/dispatcher/src/'
 const L0 = `${D}(main\\.ts|cli/)`
 const L1 = `${D}(kafka|http|redrive)/`
-const L2 = `${D}(engine/|dead-letters/|config\\.ts)`
+const L2 = `${D}(engine/|dead-letters/|config\\.ts|admin-tokens\\.ts)`
 const L3 = `${D}(delivery|subscriptions)/`
-const L4 = `${D}(errors|logger|metrics|shutdown|version|retriable|admin-tokens)\\.ts$`
+const L4 = `${D}(errors|logger|metrics|shutdown|version|retriable)\\.ts$`
 
 module.exports = {
   forbidden: [

@@ -136,6 +136,44 @@ describe('live subscriptions through the admin API', () => {
     }
   }, 120_000)
 
+  it('versions endpoints: every instance, and one started later, answers the same ETag; a stale If-Match is refused with 412, not silently overwritten', async () => {
+    const s = scenario = await createAdminScenario({ partitions: 1 })
+    const a = await s.start()
+    const b = await s.start()
+    const apiA = adminClient(a.adminUrl, s.tokens.tenant0)
+    const apiB = adminClient(b.adminUrl, s.tokens.tenant0)
+    const receiver = await s.receiver()
+    const { endpoint } = await apiA.createEndpoint({ url: receiver.url, eventTypes: ['transaction.*'], description: 'v1' })
+    const path = `/v1/endpoints/${endpoint.id}`
+    expect(endpoint.revision).toBe(1)
+    expect((await apiA.request('GET', path)).headers.get('etag')).toBe('"1"')
+
+    // Two writers read revision 1; A writes first, so B's write must fail instead of undoing A's.
+    const written = await apiA.request<{ revision: number }>('PATCH', path, { description: 'by A' }, { 'if-match': '"1"' })
+    expect(written.status).toBe(200)
+    expect(written.headers.get('etag')).toBe('"2"')
+    await waitUntil('B sees revision 2', async () => (await apiB.getEndpoint(endpoint.id))?.revision === 2, { timeoutMs: 15_000 })
+    expect((await apiB.request('GET', path)).headers.get('etag')).toBe('"2"')
+    const stale = await apiB.request('PATCH', path, { description: 'by B' }, { 'if-match': '"1"' })
+    expect(stale.status).toBe(412)
+    expect(stale.body.error?.code).toBe('WHD_ERR_PRECONDITION_FAILED')
+    expect((await apiB.request('DELETE', path, undefined, { 'if-match': '"1"' })).status).toBe(412)
+    expect(await apiA.getEndpoint(endpoint.id)).toMatchObject({ description: 'by A', revision: 2 })
+
+    // The revision lives in the record on the subscriptions topic: an instance started now reads the same one.
+    a.kill('SIGTERM')
+    await a.exited
+    const c = await s.start()
+    const apiC = adminClient(c.adminUrl, s.tokens.tenant0)
+    const fromC = await apiC.request('GET', path)
+    expect(fromC.headers.get('etag')).toBe('"2"')
+    expect(fromC.body).toMatchObject({ description: 'by A', revision: 2 })
+    // Without If-Match a write is unconditional (documented).
+    expect((await apiC.request('PATCH', path, { description: 'by C' })).headers.get('etag')).toBe('"3"')
+    expect((await apiC.request('DELETE', path, undefined, { 'if-match': '"3"' })).status).toBe(204)
+    await waitUntil('B sees the delete', async () => (await apiB.getEndpoint(endpoint.id)) === undefined, { timeoutMs: 15_000 })
+  })
+
   it('a paused endpoint gets nothing while its events are consumed, then all of them in order on resume', async () => {
     const s = scenario = await createAdminScenario({ partitions: 4 })
     const dispatcher = await s.start()

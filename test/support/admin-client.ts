@@ -49,11 +49,13 @@ export interface EndpointView {
   enabled: boolean
   paused: boolean
   activeSecrets: number
+  /** Grows with every change; the ETag is its quoted value. */
+  revision: number
   description?: string
 }
 
 export interface AdminClient {
-  request: <T = ApiBody>(method: string, path: string, body?: unknown) => Promise<AdminResponse<T>>
+  request: <T = ApiBody>(method: string, path: string, body?: unknown, extraHeaders?: Record<string, string>) => Promise<AdminResponse<T>>
   /** `POST /v1/endpoints`; throws unless 201. */
   createEndpoint: (body: Record<string, unknown>) => Promise<{ endpoint: EndpointView, secret: string }>
   /** `GET /v1/endpoints/{id}`: the view, or undefined on 404; throws on anything else. */
@@ -64,8 +66,8 @@ export interface AdminClient {
 
 /** A client of one dispatcher's admin API acting with one bearer token. */
 export function adminClient (baseUrl: string, token: string): AdminClient {
-  const request = async <T = ApiBody>(method: string, path: string, body?: unknown): Promise<AdminResponse<T>> => {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}` }
+  const request = async <T = ApiBody>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<AdminResponse<T>> => {
+    const headers: Record<string, string> = { ...extraHeaders, authorization: `Bearer ${token}` }
     if (body !== undefined) headers['content-type'] = 'application/json'
     const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
     const text = await res.text()

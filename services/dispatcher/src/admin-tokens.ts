@@ -3,6 +3,9 @@
 // scope: one tenant, or every tenant for platform operators.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { ConfigError } from './errors.js'
+import { TENANT_ID_PATTERN } from './subscriptions/schema.js'
+
+export { TENANT_ID_PATTERN }
 
 /** What a token may see and change. */
 export type Scope =
@@ -28,8 +31,6 @@ export interface Principal {
   tokenId: string
 }
 
-/** Tenant ids as the admin API accepts them (also in `ADMIN_TOKENS`). */
-export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/
 /** Plain tokens shorter than this are refused: a bearer token must not be guessable. */
 export const MIN_PLAIN_TOKEN_LENGTH = 24

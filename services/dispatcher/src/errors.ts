@@ -283,6 +283,25 @@ export class EndpointUrlBlockedError extends SubscriptionValidationError {
 }
 
 /**
+ * A conditional write (`If-Match` on the admin API) named a revision the
+ * subscription no longer has: someone else changed it since the caller read
+ * it. Nothing was written. Not retriable as is: read the endpoint again,
+ * decide, and write with its new revision.
+ */
+export class SubscriptionRevisionMismatchError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_PRECONDITION_FAILED'
+  readonly id: string
+  /** The revision the subscription has. */
+  readonly revision: number
+
+  constructor (id: string, revision: number, expected: number, options: DispatcherErrorOptions = {}) {
+    super(`subscription "${id}" is at revision ${revision}, not ${expected}: it changed since it was read`, { ...options, retriable: false })
+    this.id = id
+    this.revision = revision
+  }
+}
+
+/**
  * The store cannot take writes now: not started, closing, Kafka unreachable,
  * or a write was acknowledged but this instance has not read it back in time
  * (then the write is durable and applies when the instance catches up).
@@ -339,6 +358,7 @@ export const errorRegistry = Object.freeze([
   { errorClass: SubscriptionValidationError, httpStatus: 400 },
   { errorClass: EndpointUrlInvalidError, httpStatus: 400 },
   { errorClass: EndpointUrlBlockedError, httpStatus: 400, sharesCodeWith: SsrfBlockedError },
+  { errorClass: SubscriptionRevisionMismatchError, httpStatus: 412 },
   { errorClass: SubscriptionStoreUnavailableError, httpStatus: 503 },
   { errorClass: SecretKeyError }
 ] as const)

@@ -3,9 +3,8 @@
 // against the OpenAPI document by `call` (harness.ts).
 import { request as httpRequest } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openApiDocument } from '../../../services/dispatcher/src/http/admin-api.js'
 import { adminRoutes } from '../../../services/dispatcher/src/http/admin/routes.js'
-import { call, createEndpoint, endpointBody, startHarness, TENANT_A, TENANT_B, TOKENS, type Harness } from '../../unit/dispatcher/http/harness.js'
+import { call, createEndpoint, endpointBody, openApiDocument, startHarness, TENANT_A, TENANT_B, TOKENS, type Harness } from '../../unit/dispatcher/http/harness.js'
 
 let h: Harness
 beforeEach(async () => { h = await startHarness() })
@@ -105,6 +104,57 @@ describe('endpoints CRUD', () => {
     const got = await call(h, 'GET', `/v1/endpoints/${endpoint.id}`, { token: 'tenantA' })
     expect(got.text).not.toContain('PRIVATE KEY')
     expect(h.store.get(endpoint.id)?.tls?.clientKeyPem).toBe(key)
+  })
+})
+
+describe('versioned updates (ETag, If-Match)', () => {
+  it('answers the revision as the ETag, and grows it with every change', async () => {
+    const { endpoint } = await createEndpoint(h, 'tenantA', endpointBody())
+    const path = `/v1/endpoints/${endpoint.id}`
+    const got = await call(h, 'GET', path, { token: 'tenantA' })
+    expect(got.headers.get('etag')).toBe('"1"')
+    expect(got.body.revision).toBe(1)
+    const patched = await call(h, 'PATCH', path, { token: 'tenantA', body: { description: 'x' } })
+    expect(patched.headers.get('etag')).toBe('"2"')
+    await call(h, 'POST', `${path}/pause`, { token: 'tenantA' })
+    expect((await call(h, 'GET', path, { token: 'tenantA' })).headers.get('etag')).toBe('"3"')
+  })
+
+  it('detects two concurrent writes: the second with the same If-Match gets 412 and changes nothing', async () => {
+    const { endpoint } = await createEndpoint(h, 'tenantA', endpointBody())
+    const path = `/v1/endpoints/${endpoint.id}`
+    const etag = (await call(h, 'GET', path, { token: 'tenantA' })).headers.get('etag') ?? ''
+    const [first, second] = await Promise.all([
+      call(h, 'PATCH', path, { token: 'tenantA', body: { description: 'first' }, headers: { 'if-match': etag } }),
+      call(h, 'PATCH', path, { token: 'tenantA', body: { description: 'second' }, headers: { 'if-match': etag } })
+    ])
+    expect([first.status, second.status].sort()).toEqual([200, 412])
+    const refused = first.status === 412 ? first : second
+    const won = first.status === 200 ? first : second
+    expect(refused.body.error.code).toBe('WHD_ERR_PRECONDITION_FAILED')
+    expect(h.store.get(endpoint.id)?.description).toBe(won.body.description)
+    expect(h.store.get(endpoint.id)?.revision).toBe(2)
+  })
+
+  it('deletes only at the named revision; * and no If-Match are unconditional', async () => {
+    const { endpoint } = await createEndpoint(h, 'tenantA', endpointBody())
+    const path = `/v1/endpoints/${endpoint.id}`
+    for (const ifMatch of ['"2"', 'W/"1"', '"x"', '1']) {
+      const refused = await call(h, 'DELETE', path, { token: 'tenantA', headers: { 'if-match': ifMatch } })
+      expect(refused.status, ifMatch).toBe(412)
+      expect(refused.body.error.code).toBe('WHD_ERR_PRECONDITION_FAILED')
+    }
+    expect(h.store.get(endpoint.id)).toBeDefined()
+    expect((await call(h, 'PATCH', path, { token: 'tenantA', body: { description: 'y' }, headers: { 'if-match': '*' } })).status).toBe(200)
+    expect((await call(h, 'PATCH', path, { token: 'tenantA', body: { description: 'z' } })).status).toBe(200)
+    expect((await call(h, 'DELETE', path, { token: 'tenantA', headers: { 'if-match': '"9", "3"' } })).status).toBe(204)
+    expect(h.store.get(endpoint.id)).toBeUndefined()
+  })
+
+  it('checks the tenant before the precondition: another tenant gets 404 whatever If-Match says', async () => {
+    const { endpoint } = await createEndpoint(h, 'tenantA', endpointBody())
+    const result = await call(h, 'DELETE', `/v1/endpoints/${endpoint.id}`, { token: 'tenantB', headers: { 'if-match': '"1"' } })
+    expect(result.status).toBe(404)
   })
 })
 

@@ -18,6 +18,7 @@ import {
   ShutdownTimeoutError,
   SsrfBlockedError,
   SubscriptionNotFoundError,
+  SubscriptionRevisionMismatchError,
   SubscriptionSourceError,
   SubscriptionStoreUnavailableError,
   SubscriptionValidationError,
@@ -50,6 +51,7 @@ const table: Array<{ make: () => DispatcherError, errorClass: { code: string, na
   { make: () => new SubscriptionValidationError('eventTypes', 'must be non-empty', { cause }), errorClass: SubscriptionValidationError, name: 'SubscriptionValidationError', code: 'WHD_ERR_VALIDATION', retriable: false },
   { make: () => new EndpointUrlInvalidError('url', 'not an absolute URL', { cause }), errorClass: EndpointUrlInvalidError, name: 'EndpointUrlInvalidError', code: 'WHD_ERR_URL_INVALID', retriable: false },
   { make: () => new EndpointUrlBlockedError('url', 'loopback', { cause }), errorClass: EndpointUrlBlockedError, name: 'EndpointUrlBlockedError', code: 'WHD_ERR_SSRF_BLOCKED', retriable: false },
+  { make: () => new SubscriptionRevisionMismatchError('s1', 4, 3, { cause }), errorClass: SubscriptionRevisionMismatchError, name: 'SubscriptionRevisionMismatchError', code: 'WHD_ERR_PRECONDITION_FAILED', retriable: false },
   { make: () => new SubscriptionStoreUnavailableError('not started', { cause }), errorClass: SubscriptionStoreUnavailableError, name: 'SubscriptionStoreUnavailableError', code: 'WHD_ERR_STORE_UNAVAILABLE', retriable: true },
   { make: () => new SecretKeyError('no key "k9"', 'k9', { cause }), errorClass: SecretKeyError, name: 'SecretKeyError', code: 'WHD_ERR_SECRET_KEY', retriable: false }
 ]

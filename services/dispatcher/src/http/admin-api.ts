@@ -1,26 +1,36 @@
-// The admin API (DESIGN §6): JSON over node:http, bearer tokens scoped to a
-// tenant or to operators, every input validated, errors with a stable code.
-// Routes: admin/routes.ts; handlers: admin/endpoints.ts and
-// admin/dead-letters.ts; the OpenAPI document: admin/openapi.ts.
+// The admin API (DESIGN §6) on fastify: bearer tokens scoped to a tenant or
+// to operators, every input validated against the routes' JSON Schemas
+// (admin/routes.ts, built from subscriptions/schema.ts), errors with a
+// stable code, and the OpenAPI document generated from the same routes by
+// @fastify/swagger. Handlers: admin/endpoints.ts and admin/dead-letters.ts.
+//
+// Order of checks: a public route (`/healthz`, `/openapi.json`) answers
+// without a token; every other request must authenticate first (401), so an
+// anonymous caller learns nothing about which paths exist; then the route
+// (404, 405), then the endpoint's tenant (404), all in `onRequest`, before
+// the body is read; then the body and query (413, 415, 400).
 import { randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import swagger from '@fastify/swagger'
+import { Ajv, type Options as AjvOptions, type ErrorObject } from 'ajv'
+import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { pino, type Logger } from 'pino'
 import type { EndpointUrlCheck } from '../delivery/ssrf/endpoint-url.js'
+import { childField, ENDPOINT_ID_PATTERN, fieldOf, reasonFor } from '../subscriptions/schema.js'
 import type { SubscriptionStore } from '../subscriptions/store.js'
-import { authenticate, type AdminToken } from '../admin-tokens.js'
-import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './admin/body.js'
+import type { Subscription } from '../subscriptions/types.js'
+import { authenticate, scopeCovers, type AdminToken, type Principal } from '../admin-tokens.js'
 import type { Handler, Reply } from './admin/context.js'
 import { deadLetterHandlers } from './admin/dead-letters.js'
 import { endpointHandlers } from './admin/endpoints.js'
-import { ApiError, fromDependencyError, validationError } from './admin/errors.js'
-import { openApiDocument } from './admin/openapi.js'
-import { isPublic, matchRoute, type OperationId, type PublicOperationId } from './admin/routes.js'
+import { ApiError, fromDependencyError, notFound } from './admin/errors.js'
+import { ifMatchRevision } from './admin/requests.js'
+import { adminRoutes, allowedMethods, fastifyPath, routeSchema, type OperationId, type PublicOperationId, type RouteSpec } from './admin/routes.js'
+import { sharedSchemas } from './admin/schemas.js'
 import type { DeadLetterOperations, EndpointStatusSource, SendTestEvent } from './admin/types.js'
 
 export { parseAdminTokens, type AdminToken, type Scope } from '../admin-tokens.js'
 export { apiErrorCodes, apiErrorStatus, type ApiErrorBody, type ApiErrorCode } from './admin/errors.js'
-export { openApiDocument } from './admin/openapi.js'
 export { adminRoutes } from './admin/routes.js'
 export type {
   CircuitState,
@@ -32,6 +42,18 @@ export type {
   SendTestEvent,
   TestEventResult
 } from './admin/types.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's operationId (log lines name it). */
+    operationId?: OperationId
+    /** Answers without a token (`/healthz`, `/openapi.json`). */
+    public?: boolean
+  }
+}
+
+/** Default cap on a request body. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 export interface AdminApiOptions {
   /** Endpoints (subscriptions): the source of truth the API reads and writes. */
@@ -60,35 +82,158 @@ export interface AdminApiOptions {
   maxBodyBytes?: number
 }
 
-export type AdminRequestHandler = (req: IncomingMessage, res: ServerResponse) => void
+/** The admin API: a fastify instance, not yet listening. */
+export type AdminApi = FastifyInstance
 
-const openApiJson = JSON.stringify(openApiDocument)
+interface RequestState {
+  started: number
+  fields: Record<string, unknown>
+  principal?: Principal
+  endpoint?: Subscription
+  errorCode?: string
+}
+
+const JSON_MEDIA_TYPES = ['application/json', 'application/merge-patch+json']
 
 const baseHeaders = {
-  'content-type': 'application/json; charset=utf-8',
   // Responses carry secrets (create, rotate, secret) and tenant data.
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff'
 } as const
 
+// Bodies are taken as sent: no coercion ("60" is not 60), no defaults, no
+// removal of unknown fields (they are refused). Query strings and path
+// parameters are text: numbers are coerced, a repeated parameter is a list.
+const ajvBase: AjvOptions = { allErrors: false, verbose: true, strict: false, removeAdditional: false }
+const bodyAjv = new Ajv({ ...ajvBase, coerceTypes: false, useDefaults: false })
+const queryAjv = new Ajv({ ...ajvBase, coerceTypes: 'array', useDefaults: true })
+for (const ajv of [bodyAjv, queryAjv]) {
+  // Formats are documentation here (date-time in responses); requests use patterns.
+  ajv.addFormat('date-time', true)
+}
+
 /**
- * Builds the admin API request handler. Serve it with
- * {@link startAdminServer} or any node:http server.
- *
- * Order of checks: a public route (`/healthz`, `/openapi.json`) answers
- * without a token; every other request must authenticate first (401), so an
- * anonymous caller learns nothing about which paths exist; then the route
- * (404, 405), then the resource's tenant (404), then the input (400, 413,
- * 415).
+ * Builds the admin API. Serve it with {@link startAdminServer}; `inject()`
+ * and `swagger()` work once it is `ready()`.
  */
-export function createAdminApi (options: AdminApiOptions): AdminRequestHandler {
+export function createAdminApi (options: AdminApiOptions): AdminApi {
   const log = (options.logger ?? pino({ enabled: false })).child({ module: 'admin-api' })
   const now = options.now ?? Date.now
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
-  const publicHandlers: Record<PublicOperationId, () => Reply> = {
-    health: () => ({ status: 200, body: { status: 'ok' } }),
-    openApiDocument: () => ({ status: 200, body: openApiJson })
+  const app = fastify({
+    bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    genReqId: () => randomUUID(),
+    // The id is ours: a caller's x-request-id is not trusted into the logs.
+    requestIdHeader: false,
+    // One log line per request, written below (onResponse), without the token or body.
+    logger: false,
+    // 503 while closing comes from the onRequest hook, in the API's error format.
+    return503OnClosing: false,
+    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true },
+    // Bounds on a slow or stalled client.
+    connectionTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    http: { headersTimeout: 10_000, requestTimeout: 30_000 }
+  })
+  const state = new WeakMap<FastifyRequest, RequestState>()
+  const stateOf = (request: FastifyRequest): RequestState => {
+    let s = state.get(request)
+    if (s === undefined) state.set(request, s = { started: performance.now(), fields: { requestId: request.id, method: request.method } })
+    return s
   }
+  let closing = false
+  app.addHook('onClose', async () => { closing = true })
+  app.addHook('preClose', async () => { closing = true })
+
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema))
+  // Responses are written as the handlers build them (views built from
+  // allow-lists); the response schemas document them, and the tests hold
+  // every response against the document.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  for (const schema of sharedSchemas) app.addSchema(schema)
+
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'buffer' }, (_request, body, done) => {
+    const bytes = body as Buffer
+    if (bytes.length === 0) {
+      done(null, undefined)
+      return
+    }
+    let text: string
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    } catch {
+      done(new ApiError('WHD_ERR_BAD_REQUEST', 'the request body is not valid UTF-8'), undefined)
+      return
+    }
+    try {
+      done(null, JSON.parse(text) as unknown)
+    } catch {
+      done(new ApiError('WHD_ERR_BAD_REQUEST', 'the request body is not valid JSON'), undefined)
+    }
+  })
+
+  app.addHook('onRequest', async (request, reply) => {
+    stateOf(request)
+    if (closing) {
+      void reply.header('connection', 'close')
+      throw new ApiError('WHD_ERR_UNAVAILABLE', 'the server is closing; retry on another instance or later')
+    }
+  })
+  app.addHook('onRequest', async (request) => {
+    const s = stateOf(request)
+    const config = request.routeOptions.config as { operationId?: OperationId, public?: boolean }
+    if (config.operationId !== undefined) s.fields.operation = config.operationId
+    if (config.public === true) return
+    const principal = authenticate(request.headers.authorization, options.tokens)
+    if (typeof principal === 'string') {
+      throw new ApiError('WHD_ERR_UNAUTHORIZED', principal === 'missing' ? 'a bearer token is required' : 'the bearer token is not valid', {
+        headers: { 'www-authenticate': principal === 'missing' ? 'Bearer realm="webhook-dispatcher-admin"' : 'Bearer realm="webhook-dispatcher-admin", error="invalid_token"' }
+      })
+    }
+    s.principal = principal
+    s.fields.tokenId = principal.tokenId
+    if (principal.scope.kind === 'tenant') s.fields.scopeTenantId = principal.scope.tenantId
+    // The endpoint's tenant before the body: a bad body must not reveal that another tenant's id exists.
+    const id = (request.params as { id?: string } | undefined)?.id
+    if (id === undefined || config.operationId === undefined) return
+    const endpoint = ENDPOINT_ID_PATTERN.test(id) ? options.store.get(id) : undefined
+    if (endpoint === undefined || !scopeCovers(principal.scope, endpoint.tenantId)) throw notFound()
+    s.endpoint = endpoint
+    Object.assign(s.fields, { endpointId: id, tenantId: endpoint.tenantId })
+  })
+  app.addHook('onSend', async (request, reply, payload) => {
+    void reply.headers({ ...baseHeaders, 'x-request-id': request.id })
+    return payload
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    const s = stateOf(request)
+    log.info({
+      ...s.fields,
+      status: reply.statusCode,
+      ...(s.errorCode === undefined ? {} : { errorCode: s.errorCode }),
+      durationMs: Math.round(performance.now() - s.started)
+    }, 'admin request')
+  })
+
+  app.setNotFoundHandler(async (request) => {
+    const allow = allowedMethods((request.raw.url ?? '/').split('?')[0] ?? '/')
+    if (allow.length > 0) {
+      throw new ApiError('WHD_ERR_METHOD_NOT_ALLOWED', `method ${request.method} is not allowed here`, { headers: { allow: allow.join(', ') } })
+    }
+    throw new ApiError('WHD_ERR_NOT_FOUND', 'no such resource')
+  })
+
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const apiError = toApiError(error)
+    if (apiError === undefined) log.error({ err: error, requestId: request.id }, 'admin request failed')
+    else if (apiError.status >= 500) log.warn({ err: error, requestId: request.id }, 'admin request failed: dependency unavailable')
+    const answer = apiError ?? new ApiError('WHD_ERR_INTERNAL', 'internal error; the request id is in x-request-id')
+    stateOf(request).errorCode = answer.code
+    // The unread rest of an oversized body is not consumed: close instead.
+    if (answer.code === 'WHD_ERR_PAYLOAD_TOO_LARGE') void reply.header('connection', 'close')
+    return await reply.code(answer.status).headers({ ...answer.headers }).type('application/json; charset=utf-8').send(answer.toBody())
+  })
+
   const handlers: Record<Exclude<OperationId, PublicOperationId>, Handler> = {
     ...endpointHandlers({
       store: options.store,
@@ -100,87 +245,145 @@ export function createAdminApi (options: AdminApiOptions): AdminRequestHandler {
     ...deadLetterHandlers({ store: options.store, deadLetters: options.deadLetters })
   }
 
-  async function handle (req: IncomingMessage, logFields: Record<string, unknown>): Promise<Reply> {
-    const target = req.url ?? '/'
-    const queryStart = target.indexOf('?')
-    const pathname = queryStart === -1 ? target : target.slice(0, queryStart)
-    const method = req.method ?? 'GET'
-    const match = matchRoute(method, pathname)
-    if (match.kind === 'route' && isPublic(match.route.operationId)) {
-      logFields.operation = match.route.operationId
-      return publicHandlers[match.route.operationId]()
-    }
-    const principal = authenticate(req.headers.authorization, options.tokens)
-    if (typeof principal === 'string') {
-      throw new ApiError('WHD_ERR_UNAUTHORIZED', principal === 'missing' ? 'a bearer token is required' : 'the bearer token is not valid', {
-        headers: { 'www-authenticate': principal === 'missing' ? 'Bearer realm="webhook-dispatcher-admin"' : 'Bearer realm="webhook-dispatcher-admin", error="invalid_token"' }
+  const send = async (reply: FastifyReply, result: Reply): Promise<FastifyReply> => {
+    void reply.code(result.status).headers({ ...result.headers })
+    return result.body === undefined ? await reply.send() : await reply.send(result.body)
+  }
+
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Webhook dispatcher admin API',
+        version: '1.0.0',
+        description: [
+          'Manage webhook endpoints (subscriptions), their signing secrets and state, and dead letters.',
+          '',
+          'Authenticate with `Authorization: Bearer <token>`. A token is scoped to one tenant or, for platform operators, to all.',
+          'A tenant token sees and changes only its own tenant\'s endpoints and dead letters: any other endpoint id answers 404, exactly like an unknown one.',
+          '',
+          'Errors are `{"error": {"code", "message", "field"?}}` with a stable `WHD_ERR_*` code. A known path with another method answers 405 WHD_ERR_METHOD_NOT_ALLOWED with an `allow` header; an unknown path 404 (after authentication).',
+          '',
+          'Every endpoint has a `revision`; GET, PATCH and the actions answer it as the `ETag`. Send it as `If-Match` with PATCH or DELETE to change the endpoint only if nobody changed it since (else 412 WHD_ERR_PRECONDITION_FAILED). Without `If-Match` the write is unconditional: the last one wins.',
+          'Secrets are returned only by create, rotate-secret and GET …/secret; every response is `cache-control: no-store`.'
+        ].join('\n')
+      },
+      servers: [{ url: 'http://127.0.0.1:8080', description: 'ADMIN_HOST:ADMIN_PORT (loopback by default)' }],
+      security: [{ bearerAuth: [] }],
+      tags: [
+        { name: 'endpoints', description: 'Webhook endpoints (subscriptions)' },
+        { name: 'dead-letters', description: 'Exhausted deliveries and undecodable records' },
+        { name: 'meta', description: 'Liveness and this document' }
+      ],
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A token from ADMIN_TOKENS (tenant-scoped or operator).' } }
+      }
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) }
+  })
+
+  void app.register(async (routes) => {
+    for (const route of adminRoutes) {
+      routes.route({
+        method: route.method,
+        url: fastifyPath(route.path),
+        schema: routeSchema(route),
+        config: { operationId: route.operationId, public: !route.auth },
+        preValidation: optionalBody(route),
+        handler: async (request, reply) => {
+          if (route.operationId === 'health') return await reply.send({ status: 'ok' })
+          if (route.operationId === 'openApiDocument') return await reply.send(app.swagger())
+          const s = stateOf(request)
+          if (s.principal === undefined) throw new ApiError('WHD_ERR_UNAUTHORIZED', 'a bearer token is required')
+          const result = await handlers[route.operationId as Exclude<OperationId, PublicOperationId>]({
+            principal: s.principal,
+            endpoint: s.endpoint,
+            query: (request.query ?? {}) as Record<string, unknown>,
+            body: request.body,
+            ifRevision: route.conditional === true ? ifMatchRevision(request.headers['if-match'], s.endpoint?.revision) : undefined,
+            annotate: (fields) => { Object.assign(s.fields, fields) }
+          })
+          return await send(reply, result)
+        }
       })
     }
-    logFields.tokenId = principal.tokenId
-    if (principal.scope.kind === 'tenant') logFields.scopeTenantId = principal.scope.tenantId
-    if (match.kind === 'not-found') throw new ApiError('WHD_ERR_NOT_FOUND', 'no such resource')
-    if (match.kind === 'method-not-allowed') {
-      throw new ApiError('WHD_ERR_METHOD_NOT_ALLOWED', `method ${method} is not allowed here`, { headers: { allow: match.allow.join(', ') } })
-    }
-    const operation = match.route.operationId as Exclude<OperationId, PublicOperationId>
-    logFields.operation = operation
-    const query = new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1))
-    const unexpected = 'query' in match.route ? undefined : query.keys().next().value
-    if (unexpected !== undefined) throw validationError(unexpected, 'this operation takes no query parameters')
-    let bodyRead: Promise<unknown> | undefined
-    return await handlers[operation]({
-      principal,
-      params: match.params,
-      query,
-      body: () => {
-        bodyRead ??= readJsonBody(req, maxBodyBytes)
-        return bodyRead
-      },
-      annotate: (fields) => { Object.assign(logFields, fields) }
-    })
-  }
+  })
+  return app
+}
 
-  return (req, res) => {
-    const started = performance.now()
-    const requestId = randomUUID()
-    const logFields: Record<string, unknown> = { requestId, method: req.method }
-    handle(req, logFields).then((reply) => reply, (err: unknown) => {
-      const apiError = fromDependencyError(err)
-      if (apiError !== undefined) {
-        if (apiError.status >= 500) log.warn({ err, requestId }, 'admin request failed: dependency unavailable')
-        return errorReply(apiError)
-      }
-      log.error({ err, requestId }, 'admin request failed')
-      return errorReply(new ApiError('WHD_ERR_INTERNAL', 'internal error; the request id is in x-request-id'))
-    }).then((reply) => {
-      write(res, reply, requestId)
-      const error = (reply.body as { error?: { code?: string } } | undefined)?.error?.code
-      log.info({ ...logFields, status: reply.status, ...(error === undefined ? {} : { errorCode: error }), durationMs: Math.round(performance.now() - started) }, 'admin request')
-    }).catch((err: unknown) => {
-      log.error({ err, requestId }, 'admin response could not be written')
-      res.destroy()
-    })
+/** An action's options may be left out: no body reads as `{}`. */
+function optionalBody (route: RouteSpec): ((request: FastifyRequest) => Promise<void>) | undefined {
+  if (route.bodyOptional !== true) return undefined
+  return async (request) => {
+    if (request.body === undefined) request.body = {}
   }
 }
 
-function errorReply (error: ApiError): Reply {
-  const headers: Record<string, string> = { ...error.headers }
-  // The unread rest of an oversized body is not consumed: close instead.
-  if (error.code === 'WHD_ERR_PAYLOAD_TOO_LARGE') headers.connection = 'close'
-  return { status: error.status, body: error.toBody(), headers }
+/** The API error a thrown error stands for, or undefined (a 500). */
+function toApiError (error: FastifyError): ApiError | undefined {
+  if (error.validation !== undefined) return validationFailure(error.validation, error.validationContext)
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new ApiError('WHD_ERR_PAYLOAD_TOO_LARGE', 'the request body exceeds the size limit')
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new ApiError('WHD_ERR_UNSUPPORTED_MEDIA_TYPE', 'the request body must be JSON (content-type: application/json)')
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new ApiError('WHD_ERR_BAD_REQUEST', 'the content-length does not match the body')
+  }
+  const known = fromDependencyError(error)
+  if (known !== undefined) return known
+  // fastify's own refusals of a malformed request (bad URL, aborted body).
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 && error.code?.startsWith('FST_') === true) {
+    return new ApiError('WHD_ERR_BAD_REQUEST', 'the request is malformed')
+  }
+  return undefined
 }
 
-function write (res: ServerResponse, reply: Reply, requestId: string): void {
-  if (res.headersSent) return
-  const headers: Record<string, string> = { ...baseHeaders, 'x-request-id': requestId, ...reply.headers }
-  if (reply.status === 204 || reply.body === undefined) {
-    delete headers['content-type']
-    res.writeHead(reply.status, headers).end()
-    return
-  }
-  const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body)
-  headers['content-length'] = String(Buffer.byteLength(text))
-  res.writeHead(reply.status, headers).end(text)
+/** The first schema violation as the API's error: the field named, in the same words as the store's. */
+function validationFailure (errors: Array<Partial<ErrorObject>>, context: string | undefined): ApiError {
+  // A path parameter that cannot be an endpoint id names no resource.
+  if (context === 'params') return notFound()
+  const first = firstMeaningful(errors)
+  const keyword = first.keyword ?? 'type'
+  const params = (first.params ?? {}) as { missingProperty?: string, additionalProperty?: string, i?: number, j?: number }
+  let field = fieldOf(first.instancePath ?? '')
+  if (keyword === 'required' && params.missingProperty !== undefined) field = childField(field, params.missingProperty)
+  if (keyword === 'additionalProperties' && params.additionalProperty !== undefined) field = childField(field, params.additionalProperty)
+  if (keyword === 'uniqueItems') field = childField(field, Math.max(params.i ?? 0, params.j ?? 0))
+  if (context === 'body' && field === '' && keyword === 'type') return new ApiError('WHD_ERR_BAD_REQUEST', 'the request body must be a JSON object')
+  const reason = keyword === 'additionalProperties'
+    ? (context === 'querystring' ? 'is not a query parameter of this operation' : 'is not a field that can be set here')
+    : reasonFor(keyword, (first.parentSchema ?? {}) as Parameters<typeof reasonFor>[1])
+  if (field === 'url' && context === 'body' && keyword === 'pattern') return new ApiError('WHD_ERR_URL_INVALID', `url: ${reason}`, { field })
+  if (field === '') return new ApiError('WHD_ERR_VALIDATION', reason)
+  return new ApiError('WHD_ERR_VALIDATION', `${field}: ${reason}`, { field })
+}
+
+/**
+ * The error to report. For a failed `anyOf` (a string or a list, a value or
+ * null) the deepest branch error names the field best (`accountId[0]`);
+ * when no branch got deeper than the value itself, the `anyOf` says it all
+ * ("must be a string or null").
+ */
+function firstMeaningful (errors: Array<Partial<ErrorObject>>): Partial<ErrorObject> {
+  const anyOf = errors.find((e) => e.keyword === 'anyOf')
+  if (anyOf === undefined) return errors[0] ?? {}
+  const depth = (e: Partial<ErrorObject>): number => (e.instancePath ?? '').split('/').length
+  const deepest = errors.filter((e) => e !== anyOf).reduce<Partial<ErrorObject> | undefined>((best, e) => (best === undefined || depth(e) > depth(best) ? e : best), undefined)
+  return deepest !== undefined && depth(deepest) > depth(anyOf) ? deepest : anyOf
+}
+
+/** The OpenAPI document the API serves, built from its routes. */
+export async function adminOpenApiDocument (): Promise<Record<string, unknown>> {
+  const inert = async (): Promise<never> => { throw new Error('not served') }
+  const app = createAdminApi({
+    store: undefined as unknown as SubscriptionStore,
+    tokens: [],
+    deadLetters: { list: inert, redrive: inert },
+    sendTestEvent: inert,
+    endpointStatus: inert
+  })
+  await app.ready()
+  const document = app.swagger() as unknown as Record<string, unknown>
+  await app.close()
+  return document
 }
 
 export interface AdminServerOptions {
@@ -201,41 +404,30 @@ export interface AdminServer {
   /** The bound address (the real port when 0 was asked for). */
   host: string
   port: number
-  /** Stops accepting, lets requests in progress finish, then closes idle connections. Safe to call twice. */
+  /** Stops accepting (requests on open connections get 503), lets requests in progress finish, then closes the connections. Safe to call twice. */
   close: () => Promise<void>
 }
 
-/** Starts an HTTP server for the admin API and resolves once it listens. */
-export async function startAdminServer (handler: AdminRequestHandler, options: AdminServerOptions = {}): Promise<AdminServer> {
-  const server = createServer({
-    // Bounds on a slow or stalled client.
-    headersTimeout: 10_000,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 5_000
-  }, handler)
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address() as AddressInfo
+/** Starts the admin API listening and resolves once it listens. */
+export async function startAdminServer (app: AdminApi, options: AdminServerOptions = {}): Promise<AdminServer> {
+  await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('the admin API listens on no TCP address')
   let closing: Promise<void> | undefined
   return {
-    server,
+    server: app.server,
     host: address.address,
     port: address.port,
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        const deadline = setTimeout(() => server.closeAllConnections(), options.closeTimeoutMs ?? 5000)
+      closing ??= (async () => {
+        const deadline = setTimeout(() => app.server.closeAllConnections(), options.closeTimeoutMs ?? 5000)
         deadline.unref()
-        server.close(() => {
+        try {
+          await app.close()
+        } finally {
           clearTimeout(deadline)
-          resolve()
-        })
-        server.closeIdleConnections()
-      })
+        }
+      })()
       return closing
     }
   }

@@ -7,9 +7,11 @@ import { randomUUID } from 'node:crypto'
 import type { SsrfPolicy } from '../delivery/ssrf/address-policy.js'
 import { checkEndpointUrl, SSRF_BLOCKED } from '../delivery/ssrf/endpoint-url.js'
 import { decodeSecret, generateSecret } from '../delivery/sign.js'
-import { EndpointUrlBlockedError, EndpointUrlInvalidError, SubscriptionNotFoundError, SubscriptionValidationError } from '../errors.js'
+import { EndpointUrlBlockedError, EndpointUrlInvalidError, SubscriptionNotFoundError, SubscriptionRevisionMismatchError, SubscriptionValidationError } from '../errors.js'
 import { eventTypeMatches } from './match.js'
 import type { StoredSecret, StoredSubscription } from './record.js'
+import { type Static, type TSchema } from '@sinclair/typebox'
+import { EndpointPatch, firstProblem, GraceSeconds, Reason, SubscriptionFileEntry, SubscriptionInput as SubscriptionInputSchema, subscriptionLimits, tlsPairProblem } from './schema.js'
 import type {
   ListQuery,
   Page,
@@ -17,34 +19,19 @@ import type {
   SubscriptionInput,
   SubscriptionPatch,
   SubscriptionState,
-  SubscriptionStore
+  SubscriptionStore,
+  WriteCondition
 } from './store.js'
 import type { Subscription } from './types.js'
 
 // ---- validation ---------------------------------------------------------
+// The schema (schema.ts) decides what is valid; this section turns its first
+// problem into a SubscriptionValidationError naming the field, and adds what
+// a schema cannot: the URL's SSRF check and normal form.
 
-export const subscriptionLimits = Object.freeze({
-  idLength: 128,
-  tenantIdLength: 128,
-  urlLength: 2048,
-  eventTypes: 100,
-  eventTypeLength: 200,
-  descriptionLength: 500,
-  disabledReasonLength: 500,
-  maxInFlight: 100_000,
-  rateLimitPerSecond: 100_000,
-  pemLength: 64 * 1024,
-  /** Longest rotation grace period: 30 days. */
-  graceSeconds: 30 * 24 * 3600,
-  /** Active secrets kept at most; a rotation beyond drops the oldest. */
-  activeSecrets: 10,
-  listLimit: 200
-})
+/** Longest page of `list`. */
+export const LIST_LIMIT_MAX = 200
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/
-const TENANT_ID = /^[^\s\p{Cc}]+$/u
-// `*`, or dot-separated names (`transaction.posted`, `fraud_alert.raised`), optionally ending in `.*`.
-const EVENT_TYPE = /^(?:\*|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*(?:\.\*)?)$/
 const STATES: ReadonlySet<SubscriptionState> = new Set(['enabled', 'disabled', 'paused'])
 
 type Tls = NonNullable<StoredSubscription['tls']>
@@ -61,96 +48,35 @@ interface NormalisedFields {
 
 const invalid = (field: string, reason: string): never => { throw new SubscriptionValidationError(field, reason) }
 
-function asObject (value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(field, 'must be an object')
-  return value as Record<string, unknown>
-}
-
-function rejectUnknown (raw: Record<string, unknown>, allowed: readonly string[], where = ''): void {
-  for (const key of Object.keys(raw)) {
-    if (!allowed.includes(key)) invalid(`${where}${key}`, 'is not a field that can be set here')
-  }
-}
-
-function boundedText (value: unknown, field: string, max: number, pattern?: RegExp): string {
-  if (typeof value !== 'string' || value.trim() === '') return invalid(field, 'must be a non-empty string')
-  if (value.length > max) invalid(field, `must be at most ${max} characters`)
-  if (pattern !== undefined && !pattern.test(value)) invalid(field, `must match ${pattern.source}`)
-  return value
+/** Throws the first problem of `value` against `schema`, naming the field (`what` when it is the whole value). */
+function conform<T extends TSchema> (schema: T, value: unknown, what: string): Static<T> {
+  const problem = firstProblem(schema, value) ?? (typeof value === 'object' && value !== null ? tlsPairProblem((value as { tls?: Tls | null }).tls) : undefined)
+  if (problem !== undefined) invalid(problem.field === '' ? what : problem.field, problem.reason)
+  return value as Static<T>
 }
 
 /** The endpoint URL in WHATWG-normalised form, or an error with code `WHD_ERR_URL_INVALID` / `WHD_ERR_SSRF_BLOCKED`. */
 export function validateEndpointUrl (value: unknown, ssrf: SsrfPolicy, field = 'url'): string {
   if (typeof value !== 'string' || value.trim() === '') throw new EndpointUrlInvalidError(field, 'must be a non-empty URL')
-  if (value.length > subscriptionLimits.urlLength) throw new EndpointUrlInvalidError(field, `must be at most ${subscriptionLimits.urlLength} characters`)
+  if (value.length > subscriptionLimits.urlMaxLength) throw new EndpointUrlInvalidError(field, `must be at most ${subscriptionLimits.urlMaxLength} characters`)
+  if (/\s/.test(value)) throw new EndpointUrlInvalidError(field, 'must not contain whitespace')
   const checked = checkEndpointUrl(value, ssrf)
   if (checked.ok) return checked.url
   throw checked.code === SSRF_BLOCKED ? new EndpointUrlBlockedError(field, checked.reason) : new EndpointUrlInvalidError(field, checked.reason)
 }
 
-/** Non-empty list of `a.b`, `a.*` or `*`; duplicates dropped, order kept. */
-export function validateEventTypes (value: unknown, field = 'eventTypes'): string[] {
-  if (!Array.isArray(value) || value.length === 0) return invalid(field, 'must be a non-empty array of event types (e.g. "transaction.posted", "transaction.*" or "*")')
-  if (value.length > subscriptionLimits.eventTypes) invalid(field, `must list at most ${subscriptionLimits.eventTypes} event types`)
-  const types = value.map((t: unknown, i) => {
-    if (typeof t !== 'string' || t.length > subscriptionLimits.eventTypeLength || !EVENT_TYPE.test(t)) {
-      return invalid(`${field}[${i}]`, 'must be an event type ("transaction.posted"), a prefix ("transaction.*") or "*"')
-    }
-    return t
-  })
-  return [...new Set(types)]
-}
-
-function positiveNumber (value: unknown, field: string, max: number, integer: boolean): number {
-  const ok = typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= max && (!integer || Number.isInteger(value))
-  return ok ? value : invalid(field, `must be a positive ${integer ? 'integer' : 'number'} up to ${max}`)
-}
-
-function validateTls (value: unknown, field = 'tls'): Tls | undefined {
-  const raw = asObject(value, field)
-  rejectUnknown(raw, ['clientCertPem', 'clientKeyPem', 'caPem'], `${field}.`)
-  const tls: Tls = {}
-  for (const key of ['clientCertPem', 'clientKeyPem', 'caPem'] as const) {
-    const v = raw[key]
-    if (v === undefined || v === null) continue
-    // The PEM is never echoed: the client key is a secret.
-    if (typeof v !== 'string' || !v.includes('-----BEGIN ')) invalid(`${field}.${key}`, 'must be PEM text')
-    if ((v as string).length > subscriptionLimits.pemLength) invalid(`${field}.${key}`, `must be at most ${subscriptionLimits.pemLength} characters`)
-    tls[key] = v as string
-  }
-  if ((tls.clientCertPem === undefined) !== (tls.clientKeyPem === undefined)) {
-    invalid(field, 'clientCertPem and clientKeyPem go together')
-  }
-  return Object.keys(tls).length === 0 ? undefined : tls
-}
-
-function validateFields (raw: Record<string, unknown>, ssrf: SsrfPolicy, { clearable }: { clearable: boolean }): NormalisedFields {
+/** The fields of an input that conforms to its schema, the URL checked and normalised. */
+function normalise (raw: SubscriptionPatch, ssrf: SsrfPolicy): NormalisedFields {
   const out: NormalisedFields = {}
-  const optional = <K extends keyof NormalisedFields>(key: K, parse: (v: unknown) => NormalisedFields[K]): void => {
-    const v = raw[key]
-    if (v === undefined) return
-    if (v === null) {
-      if (!clearable) invalid(key, 'must not be null')
-      out[key] = null as NormalisedFields[K]
-      return
-    }
-    out[key] = parse(v)
-  }
+  // The URL first: its SSRF verdict has its own code and must not hide behind a schema message.
   if (raw.url !== undefined) out.url = validateEndpointUrl(raw.url, ssrf)
-  if (raw.eventTypes !== undefined) out.eventTypes = validateEventTypes(raw.eventTypes)
-  optional('description', (v) => {
-    if (typeof v !== 'string') invalid('description', 'must be a string')
-    if ((v as string).length > subscriptionLimits.descriptionLength) invalid('description', `must be at most ${subscriptionLimits.descriptionLength} characters`)
-    return v as string
-  })
-  optional('maxInFlight', (v) => positiveNumber(v, 'maxInFlight', subscriptionLimits.maxInFlight, true))
-  optional('rateLimitPerSecond', (v) => positiveNumber(v, 'rateLimitPerSecond', subscriptionLimits.rateLimitPerSecond, false))
-  optional('tls', (v) => validateTls(v) ?? null)
+  if (raw.eventTypes !== undefined) out.eventTypes = [...raw.eventTypes]
+  if (raw.description !== undefined) out.description = raw.description
+  if (raw.maxInFlight !== undefined) out.maxInFlight = raw.maxInFlight
+  if (raw.rateLimitPerSecond !== undefined) out.rateLimitPerSecond = raw.rateLimitPerSecond
+  if (raw.tls !== undefined) out.tls = raw.tls === null || Object.keys(raw.tls).length === 0 ? null : { ...raw.tls }
   return out
 }
-
-const inputFields = ['tenantId', 'url', 'eventTypes', 'description', 'maxInFlight', 'rateLimitPerSecond', 'tls'] as const
-const patchFields = inputFields.filter((f) => f !== 'tenantId')
 
 function applyFields (target: StoredSubscription, fields: NormalisedFields): void {
   if (fields.url !== undefined) target.url = fields.url
@@ -185,7 +111,8 @@ export function toSubscription (stored: StoredSubscription, now: number): { subs
     eventTypes: Object.freeze([...stored.eventTypes]) as string[],
     secrets: Object.freeze(active.map((x) => x.secret)) as string[],
     enabled: stored.enabled,
-    paused: stored.paused
+    paused: stored.paused,
+    revision: stored.revision
   }
   if (stored.disabledReason !== undefined) s.disabledReason = stored.disabledReason
   if (stored.maxInFlight !== undefined) s.maxInFlight = stored.maxInFlight
@@ -201,7 +128,7 @@ export function toSubscription (stored: StoredSubscription, now: number): { subs
 function canonical (s: StoredSubscription, now?: number): string {
   const secrets = now === undefined ? s.secrets : activeSecrets(s.secrets, now)
   return JSON.stringify([
-    s.id, s.tenantId, s.url, s.eventTypes, s.enabled, s.disabledReason ?? null, s.paused,
+    s.id, s.tenantId, now === undefined ? s.revision : null, s.url, s.eventTypes, s.enabled, s.disabledReason ?? null, s.paused,
     s.maxInFlight ?? null, s.rateLimitPerSecond ?? null, s.description ?? null, s.createdAt,
     now === undefined ? s.updatedAt : null,
     secrets.map((x) => [x.secret, x.createdAt, x.expiresAt ?? null]),
@@ -352,7 +279,7 @@ export abstract class MaterializedSubscriptionStore implements SubscriptionStore
 
   list (query: ListQuery): Page<Subscription> {
     const { tenantId, eventType, state, limit, cursor } = query
-    if (!Number.isInteger(limit) || limit < 1 || limit > subscriptionLimits.listLimit) invalid('limit', `must be an integer from 1 to ${subscriptionLimits.listLimit}`)
+    if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT_MAX) invalid('limit', `must be an integer from 1 to ${LIST_LIMIT_MAX}`)
     if (state !== undefined && !STATES.has(state)) invalid('state', `must be one of ${[...STATES].join(', ')}`)
     if (eventType !== undefined && (typeof eventType !== 'string' || eventType === '')) invalid('eventType', 'must be a non-empty string')
     const after = cursor === undefined ? undefined : decodeCursor(cursor)
@@ -388,19 +315,16 @@ export abstract class MaterializedSubscriptionStore implements SubscriptionStore
   // ---- writes -------------------------------------------------------------
 
   async create (input: SubscriptionInput): Promise<SecretIssued> {
-    const raw = asObject(input, 'subscription')
-    rejectUnknown(raw, inputFields)
-    const tenantId = boundedText(raw.tenantId, 'tenantId', subscriptionLimits.tenantIdLength, TENANT_ID)
-    if (raw.url === undefined) invalid('url', 'is required')
-    if (raw.eventTypes === undefined) invalid('eventTypes', 'is required')
-    const fields = validateFields(raw, this.#ssrf, { clearable: false })
+    const raw = conform(SubscriptionInputSchema, input, 'subscription')
+    const tenantId = raw.tenantId
+    const fields = normalise(raw, this.#ssrf)
     const id = this.#newId()
     const secret = this.#newSecret()
     const subscription = await this.#serially(id, async () => {
       if (this.#entries.has(id)) throw new SubscriptionValidationError('id', `"${id}" is taken`)
       const now = iso(this.now())
       const next: StoredSubscription = {
-        id, tenantId, url: '', eventTypes: [], enabled: true, paused: false, createdAt: now, updatedAt: now, secrets: [{ secret, createdAt: now }]
+        id, tenantId, revision: 1, url: '', eventTypes: [], enabled: true, paused: false, createdAt: now, updatedAt: now, secrets: [{ secret, createdAt: now }]
       }
       applyFields(next, fields)
       return await this.#write(next)
@@ -408,24 +332,22 @@ export abstract class MaterializedSubscriptionStore implements SubscriptionStore
     return { subscription, secret }
   }
 
-  async update (id: string, patch: SubscriptionPatch): Promise<Subscription> {
-    const raw = asObject(patch, 'patch')
-    rejectUnknown(raw, patchFields)
-    const fields = validateFields(raw, this.#ssrf, { clearable: true })
-    return await this.#mutate(id, (next) => applyFields(next, fields))
+  async update (id: string, patch: SubscriptionPatch, condition: WriteCondition = {}): Promise<Subscription> {
+    const fields = normalise(conform(EndpointPatch, patch, 'patch'), this.#ssrf)
+    return await this.#mutate(id, (next) => applyFields(next, fields), condition)
   }
 
-  async delete (id: string): Promise<void> {
+  async delete (id: string, condition: WriteCondition = {}): Promise<void> {
     await this.#serially(id, async () => {
-      if (!this.#entries.has(id)) throw new SubscriptionNotFoundError(id)
+      const current = this.#entries.get(id)?.stored
+      if (current === undefined) throw new SubscriptionNotFoundError(id)
+      checkCondition(current, condition)
       await this.persist(id, undefined)
     })
   }
 
   async rotateSecret (id: string, graceSeconds: number): Promise<SecretIssued> {
-    if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > subscriptionLimits.graceSeconds) {
-      invalid('graceSeconds', `must be an integer from 0 to ${subscriptionLimits.graceSeconds}`)
-    }
+    conform(GraceSeconds, graceSeconds, 'graceSeconds')
     const secret = this.#newSecret()
     const subscription = await this.#mutate(id, (next, now) => {
       const until = now + graceSeconds * 1000
@@ -434,7 +356,7 @@ export abstract class MaterializedSubscriptionStore implements SubscriptionStore
       const previous = activeSecrets(next.secrets, now)
         .map((s) => ({ ...s, expiresAt: iso(Math.min(expiry(s), until)) }))
         .filter((s) => expiry(s) > now)
-      next.secrets = [{ secret, createdAt: iso(now) }, ...previous].slice(0, subscriptionLimits.activeSecrets)
+      next.secrets = [{ secret, createdAt: iso(now) }, ...previous].slice(0, subscriptionLimits.activeSecretsMax)
     })
     return { subscription, secret }
   }
@@ -446,7 +368,7 @@ export abstract class MaterializedSubscriptionStore implements SubscriptionStore
 
   async setEnabled (id: string, enabled: boolean, reason?: string): Promise<Subscription> {
     if (typeof enabled !== 'boolean') invalid('enabled', 'must be true or false')
-    if (reason !== undefined) boundedText(reason, 'reason', subscriptionLimits.disabledReasonLength)
+    if (reason !== undefined) conform(Reason, reason, 'reason')
     return await this.#mutate(id, (next) => {
       next.enabled = enabled
       if (enabled) delete next.disabledReason
@@ -464,8 +386,10 @@ export abstract class MaterializedSubscriptionStore implements SubscriptionStore
     if (entry === undefined || !entry.stored.enabled) return
     const disabled = (s: StoredSubscription, now: number): void => {
       s.enabled = false
-      s.disabledReason = reason
+      // The engine's reasons are short; the cap keeps the record within the schema whatever it says.
+      s.disabledReason = reason.slice(0, subscriptionLimits.reasonMaxLength)
       s.updatedAt = iso(now)
+      s.revision += 1
     }
     const optimistic = clone(entry.stored)
     disabled(optimistic, this.now())
@@ -488,17 +412,13 @@ export abstract class MaterializedSubscriptionStore implements SubscriptionStore
    * secrets are the same. Writes nothing when only `updatedAt` would change.
    */
   async upsert (subscription: Subscription): Promise<{ outcome: UpsertOutcome, subscription: Subscription }> {
-    const raw = asObject(subscription, 'subscription')
-    rejectUnknown(raw, ['id', 'tenantId', 'url', 'eventTypes', 'secrets', 'enabled', 'disabledReason', 'paused', 'maxInFlight', 'rateLimitPerSecond', 'description', 'createdAt', 'updatedAt', 'tls'])
-    const id = boundedText(raw.id, 'id', subscriptionLimits.idLength, ID)
-    const tenantId = boundedText(raw.tenantId, 'tenantId', subscriptionLimits.tenantIdLength, TENANT_ID)
-    if (raw.url === undefined) invalid('url', 'is required')
-    if (raw.eventTypes === undefined) invalid('eventTypes', 'is required')
-    const fields = validateFields(raw, this.#ssrf, { clearable: false })
+    // The import's entry: the subscriptions file's schema, with the secrets and `enabled` given.
+    const { createdAt: _createdAt, updatedAt: _updatedAt, revision: _revision, ...given } = subscription
+    const raw = conform(SubscriptionFileEntry, given, 'subscription')
+    const { id, tenantId, disabledReason } = raw
     const secrets = validateSecrets(raw.secrets)
     if (typeof raw.enabled !== 'boolean') invalid('enabled', 'must be true or false')
-    if (raw.paused !== undefined && typeof raw.paused !== 'boolean') invalid('paused', 'must be true or false')
-    const disabledReason = raw.disabledReason === undefined ? undefined : boundedText(raw.disabledReason, 'disabledReason', subscriptionLimits.disabledReasonLength)
+    const fields = normalise(raw, this.#ssrf)
 
     return await this.#serially(id, async () => {
       const nowMs = this.now()
@@ -508,6 +428,7 @@ export abstract class MaterializedSubscriptionStore implements SubscriptionStore
       const next: StoredSubscription = {
         id,
         tenantId,
+        revision: current === undefined ? 1 : current.revision + 1,
         url: '',
         eventTypes: [],
         enabled: raw.enabled as boolean,
@@ -610,10 +531,11 @@ export abstract class MaterializedSubscriptionStore implements SubscriptionStore
   }
 
   /** Applies `change` to a copy of the current state and writes it, unless nothing changed. */
-  async #mutate (id: string, change: (next: StoredSubscription, now: number) => void): Promise<Subscription> {
+  async #mutate (id: string, change: (next: StoredSubscription, now: number) => void, condition: WriteCondition = {}): Promise<Subscription> {
     return await this.#serially(id, async () => {
       const current = this.#entries.get(id)?.stored
       if (current === undefined) throw new SubscriptionNotFoundError(id)
+      checkCondition(current, condition)
       const now = this.now()
       const next = clone(current)
       // Expired secrets are dropped whenever the record is written anyway.
@@ -621,6 +543,7 @@ export abstract class MaterializedSubscriptionStore implements SubscriptionStore
       change(next, now)
       if (sameContent(current, next, now)) return this.#view(id, current)
       next.updatedAt = iso(now)
+      next.revision = current.revision + 1
       return await this.#write(next)
     })
   }
@@ -631,9 +554,16 @@ export abstract class MaterializedSubscriptionStore implements SubscriptionStore
   }
 }
 
+/** Refuses a write whose caller saw another revision (`If-Match`); checked inside the serialised write, so it cannot race a local one. */
+function checkCondition (current: StoredSubscription, condition: WriteCondition): void {
+  if (condition.ifRevision !== undefined && condition.ifRevision !== current.revision) {
+    throw new SubscriptionRevisionMismatchError(current.id, current.revision, condition.ifRevision)
+  }
+}
+
 function validateSecrets (value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0) return invalid('secrets', 'must be a non-empty array of whsec_… secrets')
-  if (value.length > subscriptionLimits.activeSecrets) invalid('secrets', `must list at most ${subscriptionLimits.activeSecrets} secrets`)
+  if (value.length > subscriptionLimits.activeSecretsMax) invalid('secrets', `must list at most ${subscriptionLimits.activeSecretsMax} secrets`)
   value.forEach((secret: unknown, i) => {
     // The value itself is never echoed: it is a secret.
     if (typeof secret !== 'string' || !secret.startsWith('whsec_')) invalid(`secrets[${i}]`, 'must be a whsec_… secret')

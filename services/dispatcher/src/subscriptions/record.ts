@@ -3,7 +3,12 @@
 // (the subscription was deleted). Signing secrets and the mTLS client key are
 // encrypted ({@link SecretCipher}); no plaintext secret is ever in a record.
 //
-//   { "version": 1, "id": "…", "tenantId": "…", "url": "https://…",
+// The value's schema is SubscriptionRecordValue (schema.ts): the same limits
+// and tenant-id rule as the admin API, so a record the API could not have
+// written (a tenant id it cannot address, 500 event types) is refused with
+// the field and the reason.
+//
+//   { "version": 1, "id": "…", "tenantId": "…", "revision": 3, "url": "https://…",
 //     "eventTypes": ["transaction.*"], "enabled": true, "paused": false,
 //     "disabledReason"?: "…", "maxInFlight"?: 8, "rateLimitPerSecond"?: 50,
 //     "description"?: "…", "createdAt": "<ISO-8601>", "updatedAt": "<ISO-8601>",
@@ -11,9 +16,10 @@
 //                   "createdAt": "<ISO-8601>", "expiresAt"?: "<ISO-8601>" }],
 //     "tls"?: { "clientCertPem"?: "…", "caPem"?: "…", "clientKeyPem"?: { envelope } } }
 import { SubscriptionSourceError } from '../errors.js'
-import type { SecretCipher, SecretEnvelope } from './crypto.js'
+import type { SecretCipher } from './crypto.js'
+import { firstProblem, SUBSCRIPTION_RECORD_VERSION, SubscriptionRecordValue } from './schema.js'
 
-export const SUBSCRIPTION_RECORD_VERSION = 1
+export { SUBSCRIPTION_RECORD_VERSION }
 
 /** One signing secret with its life span, decrypted (in memory only). */
 export interface StoredSecret {
@@ -33,6 +39,8 @@ export interface StoredSecret {
 export interface StoredSubscription {
   id: string
   tenantId: string
+  /** 1 when created, one more with every change written (the admin API's ETag). */
+  revision: number
   url: string
   eventTypes: string[]
   enabled: boolean
@@ -71,6 +79,7 @@ export function encodeSubscriptionRecord (subscription: StoredSubscription, ciph
     version: SUBSCRIPTION_RECORD_VERSION,
     id: s.id,
     tenantId: s.tenantId,
+    revision: s.revision,
     url: s.url,
     eventTypes: s.eventTypes,
     enabled: s.enabled,
@@ -125,86 +134,48 @@ export function decodeSubscriptionRecord (
     throw new SubscriptionSourceError(`subscriptions record "${id}": value is not JSON`, { cause: err })
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('value must be a JSON object')
-  const r = raw as Record<string, unknown>
-  if (r.version !== SUBSCRIPTION_RECORD_VERSION) {
-    return fail(`version ${JSON.stringify(r.version)} is not supported (this dispatcher reads version ${SUBSCRIPTION_RECORD_VERSION}; was it written by a newer one?)`)
+  const version = (raw as { version?: unknown }).version
+  if (version !== SUBSCRIPTION_RECORD_VERSION) {
+    return fail(`version ${JSON.stringify(version)} is not supported (this dispatcher reads version ${SUBSCRIPTION_RECORD_VERSION}; was it written by a newer one?)`)
   }
-  const text = (field: string, v: unknown = r[field]): string => (typeof v === 'string' && v !== '' ? v : fail(`${field} must be a non-empty string`))
-  const optionalText = (field: string): string | undefined => (r[field] === undefined ? undefined : typeof r[field] === 'string' ? r[field] : fail(`${field} must be a string`))
-  const time = (field: string, v: unknown = r[field]): string => {
-    const t = text(field, v)
-    return Number.isNaN(Date.parse(t)) ? fail(`${field} must be an ISO-8601 time`) : t
-  }
-  const positive = (field: string, integer: boolean): number | undefined => {
-    const v = r[field]
-    if (v === undefined) return undefined
-    const ok = typeof v === 'number' && Number.isFinite(v) && v > 0 && (!integer || Number.isInteger(v))
-    return ok ? v : fail(`${field} must be a positive ${integer ? 'integer' : 'number'}`)
-  }
-  const bool = (field: string, fallback?: boolean): boolean => {
-    const v = r[field] ?? fallback
-    return typeof v === 'boolean' ? v : fail(`${field} must be true or false`)
-  }
-
-  if (text('id') !== id) fail(`id "${String(r.id)}" differs from the record key`)
-  const eventTypes = r.eventTypes
-  if (!Array.isArray(eventTypes) || eventTypes.length === 0 || !eventTypes.every((t) => typeof t === 'string' && t !== '')) {
-    fail('eventTypes must be a non-empty array of strings')
-  }
-  const secretsRaw = r.secrets
-  if (!Array.isArray(secretsRaw) || secretsRaw.length === 0) fail('secrets must be a non-empty array')
-  const secrets = (secretsRaw as unknown[]).map((entry, i): StoredSecret => {
+  const problem = firstProblem(SubscriptionRecordValue, raw)
+  if (problem !== undefined) fail(`${problem.field === '' ? 'value' : problem.field} ${problem.reason}`)
+  const r = raw as SubscriptionRecordValue
+  if (r.id !== id) fail(`id "${r.id}" differs from the record key`)
+  const time = (field: string, v: string): string => (Number.isNaN(Date.parse(v)) ? fail(`${field} must be an ISO-8601 time`) : v)
+  const secrets = r.secrets.map((entry, i): StoredSecret => {
     const where = `secrets[${i}]`
-    if (typeof entry !== 'object' || entry === null) return fail(`${where} must be an object`)
-    const e = entry as Record<string, unknown>
     const secret: StoredSecret = {
-      secret: cipher.decrypt(envelope(e.encrypted, `${where}.encrypted`, fail), secretContext(id)),
-      createdAt: time(`${where}.createdAt`, e.createdAt)
+      secret: cipher.decrypt(entry.encrypted, secretContext(id)),
+      createdAt: time(`${where}.createdAt`, entry.createdAt)
     }
-    if (e.expiresAt !== undefined) secret.expiresAt = time(`${where}.expiresAt`, e.expiresAt)
+    if (entry.expiresAt !== undefined) secret.expiresAt = time(`${where}.expiresAt`, entry.expiresAt)
     return secret
   })
 
   const subscription: StoredSubscription = {
     id,
-    tenantId: text('tenantId'),
-    url: text('url'),
-    eventTypes: [...(eventTypes as string[])],
-    enabled: bool('enabled'),
-    paused: bool('paused', false),
-    createdAt: time('createdAt'),
-    updatedAt: time('updatedAt'),
+    tenantId: r.tenantId,
+    // Records written before revisions existed are revision 1 to every instance.
+    revision: r.revision ?? 1,
+    url: r.url,
+    eventTypes: [...r.eventTypes],
+    enabled: r.enabled,
+    paused: r.paused ?? false,
+    createdAt: time('createdAt', r.createdAt),
+    updatedAt: time('updatedAt', r.updatedAt),
     secrets
   }
-  const disabledReason = optionalText('disabledReason')
-  if (disabledReason !== undefined) subscription.disabledReason = disabledReason
-  const maxInFlight = positive('maxInFlight', true)
-  if (maxInFlight !== undefined) subscription.maxInFlight = maxInFlight
-  const rateLimitPerSecond = positive('rateLimitPerSecond', false)
-  if (rateLimitPerSecond !== undefined) subscription.rateLimitPerSecond = rateLimitPerSecond
-  const description = optionalText('description')
-  if (description !== undefined) subscription.description = description
+  if (r.disabledReason !== undefined) subscription.disabledReason = r.disabledReason
+  if (r.maxInFlight !== undefined) subscription.maxInFlight = r.maxInFlight
+  if (r.rateLimitPerSecond !== undefined) subscription.rateLimitPerSecond = r.rateLimitPerSecond
+  if (r.description !== undefined) subscription.description = r.description
   if (r.tls !== undefined) {
-    if (typeof r.tls !== 'object' || r.tls === null) fail('tls must be an object')
-    const t = r.tls as Record<string, unknown>
     const tls: NonNullable<StoredSubscription['tls']> = {}
-    for (const field of ['clientCertPem', 'caPem'] as const) {
-      const v = t[field]
-      if (v === undefined) continue
-      if (typeof v !== 'string') fail(`tls.${field} must be a string`)
-      tls[field] = v as string
-    }
-    if (t.clientKeyPem !== undefined) tls.clientKeyPem = cipher.decrypt(envelope(t.clientKeyPem, 'tls.clientKeyPem', fail), tlsKeyContext(id))
+    if (r.tls.clientCertPem !== undefined) tls.clientCertPem = r.tls.clientCertPem
+    if (r.tls.caPem !== undefined) tls.caPem = r.tls.caPem
+    if (r.tls.clientKeyPem !== undefined) tls.clientKeyPem = cipher.decrypt(r.tls.clientKeyPem, tlsKeyContext(id))
     subscription.tls = tls
   }
   return { id, subscription }
-}
-
-function envelope (value: unknown, where: string, fail: (problem: string) => never): SecretEnvelope {
-  if (typeof value !== 'object' || value === null) return fail(`${where} must be an encrypted envelope { kid, iv, tag, data }`)
-  const e = value as Record<string, unknown>
-  for (const field of ['kid', 'iv', 'tag', 'data'] as const) {
-    if (typeof e[field] !== 'string') fail(`${where}.${field} must be a string`)
-  }
-  return { kid: e.kid as string, iv: e.iv as string, tag: e.tag as string, data: e.data as string }
 }

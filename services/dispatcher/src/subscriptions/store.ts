@@ -1,20 +1,21 @@
+import type { Static } from '@sinclair/typebox'
+import type { EndpointPatch, SubscriptionInput as SubscriptionInputSchema } from './schema.js'
 import type { Subscription, SubscriptionSource } from './types.js'
 
-/** What a caller may set when creating an endpoint (ids, times and secrets are the store's). */
-export interface SubscriptionInput {
-  tenantId: string
-  url: string
-  eventTypes: string[]
-  description?: string
-  /** Per-endpoint in-flight cap; lowers ENDPOINT_MAX_IN_FLIGHT, never raises it. */
-  maxInFlight?: number
-  /** Token-bucket rate limit, deliveries per second. */
-  rateLimitPerSecond?: number
-  /** Client certificate (PEM) and key (PEM, stored encrypted) for mTLS; CA (PEM) for private certificates. */
-  tls?: { clientCertPem?: string, clientKeyPem?: string, caPem?: string }
-}
+/** What a caller may set when creating an endpoint (ids, times and secrets are the store's): schema.ts. */
+export type SubscriptionInput = Static<typeof SubscriptionInputSchema>
 
-export type SubscriptionPatch = Partial<Omit<SubscriptionInput, 'tenantId'>>
+/** What an update changes: the fields given; `null` clears an optional field (JSON merge patch). */
+export type SubscriptionPatch = Static<typeof EndpointPatch>
+
+/**
+ * A write's precondition: the revision the caller last saw (`If-Match`).
+ * When the endpoint has moved on, the write is refused with
+ * `WHD_ERR_PRECONDITION_FAILED` and nothing changes.
+ */
+export interface WriteCondition {
+  ifRevision?: number
+}
 
 export type SubscriptionState = 'enabled' | 'disabled' | 'paused'
 
@@ -50,8 +51,8 @@ export interface SecretIssued {
 export interface SubscriptionStore extends SubscriptionSource {
   list (query: ListQuery): Page<Subscription>
   create (input: SubscriptionInput): Promise<SecretIssued>
-  update (id: string, patch: SubscriptionPatch): Promise<Subscription>
-  delete (id: string): Promise<void>
+  update (id: string, patch: SubscriptionPatch, condition?: WriteCondition): Promise<Subscription>
+  delete (id: string, condition?: WriteCondition): Promise<void>
   /** A new secret signs at once; the old one keeps signing alongside for `graceSeconds`, then stops. */
   rotateSecret (id: string, graceSeconds: number): Promise<SecretIssued>
   /** The current signing secrets (the one dedicated call that returns them outside create/rotate). */

@@ -1,14 +1,16 @@
 import type { SsrfPolicy } from '../delivery/ssrf/address-policy.js'
 import { checkEndpointUrl } from '../delivery/ssrf/endpoint-url.js'
 import { SubscriptionSourceError } from '../errors.js'
+import { firstProblem, SubscriptionFileEntry, tlsPairProblem } from './schema.js'
 import type { Subscription } from './types.js'
-
-const secretPattern = /^whsec_[A-Za-z0-9+/]+={0,2}$/
 
 /**
  * The subscriptions file (`{ "subscriptions": [ … ] }`) that seeds the
- * subscriptions topic (SUBSCRIPTIONS_FILE, the import CLI). Validates the
- * content; errors name the entry and field, and a repeated id is refused.
+ * subscriptions topic (SUBSCRIPTIONS_FILE, the import CLI). Each entry is
+ * checked against {@link SubscriptionFileEntry}, the schema the admin API
+ * and the store use, so the file cannot create an endpoint the API could not
+ * (a tenant id it cannot address, more event types than it allows). Errors
+ * name the entry and field; a repeated id is refused.
  */
 export function parseSubscriptions (raw: unknown, source = 'subscriptions', ssrf?: SsrfPolicy): Subscription[] {
   const list = (raw as { subscriptions?: unknown } | null)?.subscriptions
@@ -16,54 +18,39 @@ export function parseSubscriptions (raw: unknown, source = 'subscriptions', ssrf
   const seen = new Set<string>()
   return list.map((entry: unknown, index) => {
     const where = `${source}: subscriptions[${index}]`
-    if (typeof entry !== 'object' || entry === null) throw new SubscriptionSourceError(`${where}: must be an object`)
-    const e = entry as Record<string, unknown>
-    const str = (field: string): string => {
-      const value = e[field]
-      if (typeof value !== 'string' || value.trim() === '') throw new SubscriptionSourceError(`${where}.${field}: must be a non-empty string`)
-      return value
-    }
-    const id = str('id')
-    if (seen.has(id)) throw new SubscriptionSourceError(`${where}.id: duplicate subscription id "${id}"`)
-    seen.add(id)
-    const tenantId = str('tenantId')
-    const url = str('url')
-    try {
-      const parsed = new URL(url)
-      if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('scheme')
-    } catch {
-      throw new SubscriptionSourceError(`${where}.url: must be an http(s) URL`)
-    }
-    const checked = ssrf === undefined ? undefined : checkEndpointUrl(url, ssrf)
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new SubscriptionSourceError(`${where}: must be an object`)
+    const problem = firstProblem(SubscriptionFileEntry, entry) ?? tlsPairProblem((entry as { tls?: SubscriptionFileEntry['tls'] }).tls)
+    // The reason names the rule, never the value: secrets and keys are not echoed.
+    if (problem !== undefined) throw new SubscriptionSourceError(`${where}${problem.field === '' ? '' : `.${problem.field}`}: ${problem.reason}`)
+    const e = entry as SubscriptionFileEntry
+    if (seen.has(e.id)) throw new SubscriptionSourceError(`${where}.id: duplicate subscription id "${e.id}"`)
+    seen.add(e.id)
+    const checked = ssrf === undefined ? undefined : checkEndpointUrl(e.url, ssrf)
     if (checked !== undefined && !checked.ok) throw new SubscriptionSourceError(`${where}.url: ${checked.reason} [${checked.code}]`)
-    const eventTypes = e.eventTypes
-    if (!Array.isArray(eventTypes) || eventTypes.length === 0 || !eventTypes.every((t) => typeof t === 'string' && t !== '')) {
-      throw new SubscriptionSourceError(`${where}.eventTypes: must be a non-empty array of event types`)
+    if (ssrf === undefined) {
+      try {
+        const parsed = new URL(e.url)
+        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('scheme')
+      } catch {
+        throw new SubscriptionSourceError(`${where}.url: must be an http(s) URL`)
+      }
     }
     const secrets = e.secrets ?? (e.secret === undefined ? undefined : [e.secret])
-    if (!Array.isArray(secrets) || secrets.length === 0 || !secrets.every((s) => typeof s === 'string' && secretPattern.test(s))) {
-      // The value itself is never echoed: it is a secret.
-      throw new SubscriptionSourceError(`${where}.secrets: must be a non-empty array of whsec_… secrets`)
-    }
-    const maxInFlight = e.maxInFlight
-    if (maxInFlight !== undefined && (typeof maxInFlight !== 'number' || !Number.isInteger(maxInFlight) || maxInFlight < 1)) {
-      throw new SubscriptionSourceError(`${where}.maxInFlight: must be a positive integer`)
-    }
-    const rateLimitPerSecond = e.rateLimitPerSecond
-    if (rateLimitPerSecond !== undefined && (typeof rateLimitPerSecond !== 'number' || !(rateLimitPerSecond > 0))) {
-      throw new SubscriptionSourceError(`${where}.rateLimitPerSecond: must be a positive number`)
-    }
+    if (secrets === undefined) throw new SubscriptionSourceError(`${where}.secrets: is required (a non-empty array of whsec_… secrets)`)
     const subscription: Subscription = {
-      id,
-      tenantId,
-      url,
-      eventTypes: eventTypes as string[],
-      secrets: secrets as string[],
+      id: e.id,
+      tenantId: e.tenantId,
+      url: e.url,
+      eventTypes: [...e.eventTypes],
+      secrets: [...secrets],
       enabled: e.enabled !== false
     }
-    if (maxInFlight !== undefined) subscription.maxInFlight = maxInFlight as number
-    if (rateLimitPerSecond !== undefined) subscription.rateLimitPerSecond = rateLimitPerSecond as number
-    if (typeof e.description === 'string') subscription.description = e.description
+    if (e.maxInFlight !== undefined) subscription.maxInFlight = e.maxInFlight
+    if (e.rateLimitPerSecond !== undefined) subscription.rateLimitPerSecond = e.rateLimitPerSecond
+    if (e.description !== undefined) subscription.description = e.description
+    if (e.paused !== undefined) subscription.paused = e.paused
+    if (e.disabledReason !== undefined) subscription.disabledReason = e.disabledReason
+    if (e.tls !== undefined) subscription.tls = { ...e.tls }
     return subscription
   })
 }

@@ -21,6 +21,8 @@ export interface Subscription {
   /** Token-bucket rate limit, deliveries per second. */
   rateLimitPerSecond?: number
   description?: string
+  /** Grows by one with every change; the admin API's ETag. Absent only on subscriptions not read from a store. */
+  revision?: number
   /** ISO-8601 times. */
   createdAt?: string
   updatedAt?: string

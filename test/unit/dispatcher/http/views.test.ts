@@ -10,6 +10,7 @@ const subscription: Subscription = {
   secrets: ['whsec_c2VjcmV0LW9uZQ==', 'whsec_c2VjcmV0LXR3bw=='],
   enabled: true,
   paused: false,
+  revision: 4,
   tls: { clientCertPem: '-----BEGIN CERTIFICATE-----', clientKeyPem: '-----BEGIN PRIVATE KEY-----' },
   createdAt: '2025-01-01T00:00:00.000Z',
   updatedAt: '2025-01-02T00:00:00.000Z'
@@ -25,6 +26,7 @@ describe('endpointView', () => {
     expect(view).toEqual({
       id: 'ep-1',
       tenantId: 'tenant-001',
+      revision: 4,
       url: 'https://hooks.example/x',
       eventTypes: ['transaction.*'],
       state: 'enabled',

@@ -51,6 +51,7 @@ describe('MemorySubscriptionStore', () => {
       expect(subscription).toEqual({
         id: 'sub-001',
         tenantId: 'tenant-a',
+        revision: 1,
         url: 'https://hooks.example.com/in',
         eventTypes: ['transaction.*'],
         secrets: [secret],
@@ -90,9 +91,9 @@ describe('MemorySubscriptionStore', () => {
       expect(subscription.eventTypes).toEqual([eventType])
     })
 
-    it('drops duplicate event types, keeping the order', async () => {
-      const { subscription } = await store.create(input({ eventTypes: ['b.x', 'a.*', 'b.x'] }))
-      expect(subscription.eventTypes).toEqual(['b.x', 'a.*'])
+    it('refuses a repeated event type, naming the repeat (the admin API\'s rule: one schema)', async () => {
+      await expect(store.create(input({ eventTypes: ['b.x', 'a.*', 'b.x'] }))).rejects.toMatchObject({ code: 'WHD_ERR_VALIDATION', field: 'eventTypes[2]' })
+      expect(store.all()).toEqual([])
     })
 
     const invalidInputs: Array<[string, Record<string, unknown>, string, string]> = [
@@ -110,7 +111,7 @@ describe('MemorySubscriptionStore', () => {
       ['negative rate limit', { rateLimitPerSecond: -1 }, 'WHD_ERR_VALIDATION', 'rateLimitPerSecond'],
       ['a rate limit of NaN', { rateLimitPerSecond: Number.NaN }, 'WHD_ERR_VALIDATION', 'rateLimitPerSecond'],
       ['a long description', { description: 'x'.repeat(501) }, 'WHD_ERR_VALIDATION', 'description'],
-      ['a client cert without its key', { tls: { clientCertPem: '-----BEGIN CERTIFICATE-----\n' } }, 'WHD_ERR_VALIDATION', 'tls'],
+      ['a client cert without its key', { tls: { clientCertPem: '-----BEGIN CERTIFICATE-----\n' } }, 'WHD_ERR_VALIDATION', 'tls.clientKeyPem'],
       ['a tls value that is not PEM', { tls: { caPem: 'hello' } }, 'WHD_ERR_VALIDATION', 'tls.caPem'],
       ['an unknown field', { secrets: ['whsec_AAAA'] }, 'WHD_ERR_VALIDATION', 'secrets'],
       ['an ftp URL', { url: 'ftp://hooks.example.com/' }, 'WHD_ERR_URL_INVALID', 'url'],

@@ -16,6 +16,7 @@ const clientKeyPem = '-----BEGIN PRIVATE KEY-----\nTUlJRXZRSUJBREFOQmdrcWhraUc5d
 const full: StoredSubscription = {
   id: 'sub-1',
   tenantId: 'tenant-a',
+  revision: 7,
   url: 'https://hooks.example.com/in',
   eventTypes: ['transaction.*', 'account.opened'],
   enabled: false,
@@ -36,6 +37,7 @@ const full: StoredSubscription = {
 const minimal: StoredSubscription = {
   id: 'sub-2',
   tenantId: 'tenant-b',
+  revision: 1,
   url: 'https://b.example.com/',
   eventTypes: ['*'],
   enabled: true,
@@ -95,16 +97,18 @@ describe('subscription record', () => {
     ['a newer version', (v) => { v.version = 2 }, /version 2 is not supported/],
     ['no version', (v) => { delete v.version }, /version undefined is not supported/],
     ['an id other than the key', (v) => { v.id = 'sub-9' }, /differs from the record key/],
-    ['no tenant', (v) => { delete v.tenantId }, /tenantId must be a non-empty string/],
-    ['no url', (v) => { v.url = '' }, /url must be a non-empty string/],
-    ['empty eventTypes', (v) => { v.eventTypes = [] }, /eventTypes must be a non-empty array/],
+    ['no tenant', (v) => { delete v.tenantId }, /tenantId is required/],
+    ['no url', (v) => { v.url = '' }, /url must not be empty/],
+    ['empty eventTypes', (v) => { v.eventTypes = [] }, /eventTypes must list at least 1/],
     ['enabled not boolean', (v) => { v.enabled = 'yes' }, /enabled must be true or false/],
-    ['maxInFlight 0', (v) => { v.maxInFlight = 0 }, /maxInFlight must be a positive integer/],
-    ['rateLimitPerSecond negative', (v) => { v.rateLimitPerSecond = -1 }, /rateLimitPerSecond must be a positive number/],
+    ['maxInFlight 0', (v) => { v.maxInFlight = 0 }, /maxInFlight must be an integer from 1 to 10000/],
+    ['rateLimitPerSecond negative', (v) => { v.rateLimitPerSecond = -1 }, /rateLimitPerSecond must be a number greater than 0/],
+    ['a tenant id the admin API cannot address', (v) => { v.tenantId = 'tenant a/b' }, /tenantId must be a tenant id .*the admin API and ADMIN_TOKENS address no other/],
+    ['more event types than the API allows', (v) => { v.eventTypes = Array.from({ length: 51 }, (_, i) => `type.${i}`) }, /eventTypes must list at most 50/],
     ['bad createdAt', (v) => { v.createdAt = 'yesterday' }, /createdAt must be an ISO-8601 time/],
-    ['no secrets', (v) => { v.secrets = [] }, /secrets must be a non-empty array/],
-    ['a plaintext secret', (v) => { v.secrets = [{ encrypted: newSecret, createdAt: '2025-01-01T00:00:00.000Z' }] }, /secrets\[0\]\.encrypted must be an encrypted envelope/],
-    ['an envelope field missing', (v) => { delete ((v.secrets as Array<Record<string, Record<string, unknown>>>)[0]?.encrypted ?? {}).tag }, /secrets\[0\]\.encrypted\.tag must be a string/]
+    ['no secrets', (v) => { v.secrets = [] }, /secrets must list at least 1/],
+    ['a plaintext secret', (v) => { v.secrets = [{ encrypted: newSecret, createdAt: '2025-01-01T00:00:00.000Z' }] }, /secrets\[0\]\.encrypted must be an object/],
+    ['an envelope field missing', (v) => { delete ((v.secrets as Array<Record<string, Record<string, unknown>>>)[0]?.encrypted ?? {}).tag }, /secrets\[0\]\.encrypted\.tag is required/]
   ]
 
   it.each(mutations)('rejects %s with WHD_ERR_SUBSCRIPTIONS naming the record and field', (_name, mutate, message) => {

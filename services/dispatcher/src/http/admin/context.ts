@@ -1,13 +1,21 @@
 import type { Principal } from '../../admin-tokens.js'
+import type { Subscription } from '../../subscriptions/types.js'
 
-/** What a handler gets to know about one authenticated request. */
+/** What a handler gets to know about one authenticated, validated request. */
 export interface RequestContext {
   principal: Principal
-  /** Percent-decoded path parameters. */
-  params: { id?: string }
-  query: URLSearchParams
-  /** Reads and parses the JSON body (undefined when there is none). */
-  body: () => Promise<unknown>
+  /** The endpoint named in the path, already found in the caller's scope (before the body was read). */
+  endpoint: Subscription | undefined
+  /** The query string, validated against the route's schema (defaults applied). */
+  query: Record<string, unknown>
+  /** The body, validated against the route's schema; `{}` for an optional body left out. */
+  body: unknown
+  /**
+   * The revision `If-Match` requires, on conditional routes: undefined
+   * without the header (the write is unconditional) or with `*`; NaN when
+   * it names no revision (it then matches none).
+   */
+  ifRevision: number | undefined
   /** Adds fields to the request's log line (ids, never secrets). */
   annotate: (fields: Record<string, unknown>) => void
 }

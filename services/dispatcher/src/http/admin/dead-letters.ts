@@ -6,8 +6,8 @@ import type { SubscriptionSource } from '../../subscriptions/types.js'
 import type { Scope } from '../../admin-tokens.js'
 import type { Handler } from './context.js'
 import { ApiError } from './errors.js'
+import { deadLetterFilter } from './requests.js'
 import type { DeadLetterOperations } from './types.js'
-import { parseListDeadLetters, parseRedrive } from './validate.js'
 import { deadLetterView } from './views.js'
 
 export interface DeadLetterHandlerDeps {
@@ -37,7 +37,8 @@ export function deadLetterHandlers (deps: DeadLetterHandlerDeps): Record<'listDe
 
   return {
     async listDeadLetters (context) {
-      const { filter, limit } = parseListDeadLetters(context.query)
+      const filter = deadLetterFilter(context.query)
+      const limit = context.query.limit as number
       const scoped = scopeFilter(context.principal.scope, filter, deps.store)
       if (scoped === undefined) return { status: 200, body: { items: [] } }
       const letters = await deps.deadLetters.list(scoped, limit)
@@ -50,7 +51,9 @@ export function deadLetterHandlers (deps: DeadLetterHandlerDeps): Record<'listDe
     },
 
     async redriveDeadLetters (context) {
-      const { filter, dryRun } = parseRedrive(await context.body())
+      const body = context.body as Record<string, unknown>
+      const filter = deadLetterFilter(body)
+      const dryRun = body.dryRun === true
       const scoped = scopeFilter(context.principal.scope, filter, deps.store)
       context.annotate({ dryRun })
       // How many letters the scan read counts every tenant's: operators only.

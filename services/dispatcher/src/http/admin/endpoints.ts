@@ -3,14 +3,16 @@
 // own tenant's endpoints; any other id answers 404 exactly as an unknown one
 // does, so ids of other tenants cannot be probed.
 import type { EndpointUrlCheck } from '../../delivery/ssrf/endpoint-url.js'
-import type { SubscriptionInput, SubscriptionPatch, SubscriptionStore } from '../../subscriptions/store.js'
+import type { EndpointCreate, EndpointPatch } from '../../subscriptions/schema.js'
+import { subscriptionLimits } from '../../subscriptions/schema.js'
+import type { ListQuery, SubscriptionInput, SubscriptionState, SubscriptionStore } from '../../subscriptions/store.js'
 import type { Subscription } from '../../subscriptions/types.js'
 import { scopeCovers, type Scope } from '../../admin-tokens.js'
 import type { Handler, Reply, RequestContext } from './context.js'
 import { ApiError, notFound } from './errors.js'
+import { etagOf } from './requests.js'
 import type { OperationId } from './routes.js'
 import type { EndpointStatusSource, SendTestEvent } from './types.js'
-import { parseCreateEndpoint, parseDisable, parseEmptyBody, parseListEndpoints, parsePatchEndpoint, parseRotateSecret } from './validate.js'
 import { endpointStatusView, endpointView } from './views.js'
 
 export interface EndpointHandlerDeps {
@@ -25,6 +27,13 @@ export interface EndpointHandlerDeps {
 export const DEFAULT_DISABLE_REASON = 'disabled through the admin API'
 
 const ok = (body: unknown): Reply => ({ status: 200, body })
+
+/** The endpoint, with its revision as the ETag. */
+const withEtag = (subscription: Subscription): Reply => ({
+  status: 200,
+  body: endpointView(subscription),
+  headers: subscription.revision === undefined ? {} : { etag: etagOf(subscription.revision) }
+})
 
 function forbiddenTenant (): ApiError {
   return new ApiError('WHD_ERR_FORBIDDEN', 'a tenant token acts on its own tenant only; tenantId must be omitted or equal to it', { field: 'tenantId' })
@@ -42,14 +51,12 @@ export type EndpointOperationId = Exclude<OperationId, 'health' | 'openApiDocume
 export function endpointHandlers (deps: EndpointHandlerDeps): Record<EndpointOperationId, Handler> {
   const { store } = deps
 
-  /** The endpoint named in the path, if the caller's scope covers it. */
+  /** The endpoint named in the path: found in the caller's scope before the request reached the handler. */
   const owned = (context: RequestContext): Subscription => {
-    const id = context.params.id ?? ''
-    const subscription = store.get(id)
-    if (subscription === undefined || !scopeCovers(context.principal.scope, subscription.tenantId)) throw notFound()
-    context.annotate({ endpointId: id, tenantId: subscription.tenantId })
-    return subscription
+    if (context.endpoint === undefined) throw notFound()
+    return context.endpoint
   }
+  const condition = (context: RequestContext): { ifRevision?: number } => (context.ifRevision === undefined ? {} : { ifRevision: context.ifRevision })
 
   const checkUrl = (url: string | undefined): void => {
     if (url === undefined || deps.ssrfCheck === undefined) return
@@ -59,8 +66,12 @@ export function endpointHandlers (deps: EndpointHandlerDeps): Record<EndpointOpe
 
   return {
     async listEndpoints (context) {
-      const request = parseListEndpoints(context.query)
-      const tenantId = actingTenant(context.principal.scope, request.tenantId)
+      const query = context.query as { limit: number, cursor?: string, eventType?: string, state?: SubscriptionState, tenantId?: string }
+      const tenantId = actingTenant(context.principal.scope, query.tenantId)
+      const request: ListQuery = { limit: query.limit }
+      if (query.cursor !== undefined) request.cursor = query.cursor
+      if (query.eventType !== undefined) request.eventType = query.eventType
+      if (query.state !== undefined) request.state = query.state
       const page = store.list({ ...request, ...(tenantId === undefined ? {} : { tenantId }) })
       // The store already filtered by tenant; this keeps a store bug from becoming a leak.
       const items = page.items.filter((s) => scopeCovers(context.principal.scope, s.tenantId)).map(endpointView)
@@ -68,7 +79,7 @@ export function endpointHandlers (deps: EndpointHandlerDeps): Record<EndpointOpe
     },
 
     async createEndpoint (context) {
-      const request = parseCreateEndpoint(await context.body())
+      const request = context.body as EndpointCreate
       const tenantId = actingTenant(context.principal.scope, request.tenantId)
       if (tenantId === undefined) throw new ApiError('WHD_ERR_VALIDATION', 'tenantId: is required with an operator token', { field: 'tenantId' })
       checkUrl(request.url)
@@ -83,26 +94,25 @@ export function endpointHandlers (deps: EndpointHandlerDeps): Record<EndpointOpe
     },
 
     async getEndpoint (context) {
-      return ok(endpointView(owned(context)))
+      return withEtag(owned(context))
     },
 
     async updateEndpoint (context) {
       const { id } = owned(context)
-      const patch = parsePatchEndpoint(await context.body())
+      const patch = context.body as EndpointPatch
       checkUrl(patch.url)
-      // null (clear the field) is the store's rule, not yet in SubscriptionPatch's type.
-      return ok(endpointView(await store.update(id, patch as SubscriptionPatch)))
+      return withEtag(await store.update(id, patch, condition(context)))
     },
 
     async deleteEndpoint (context) {
       const { id } = owned(context)
-      await store.delete(id)
+      await store.delete(id, condition(context))
       return { status: 204 }
     },
 
     async rotateEndpointSecret (context) {
       const { id } = owned(context)
-      const { graceSeconds } = parseRotateSecret(await context.body())
+      const graceSeconds = (context.body as { graceSeconds?: number }).graceSeconds ?? subscriptionLimits.graceSecondsDefault
       const { subscription, secret } = await store.rotateSecret(id, graceSeconds)
       return ok({
         endpoint: endpointView(subscription),
@@ -119,31 +129,27 @@ export function endpointHandlers (deps: EndpointHandlerDeps): Record<EndpointOpe
 
     async pauseEndpoint (context) {
       const { id } = owned(context)
-      parseEmptyBody(await context.body())
       return ok(endpointView(await store.setPaused(id, true)))
     },
 
     async resumeEndpoint (context) {
       const { id } = owned(context)
-      parseEmptyBody(await context.body())
       return ok(endpointView(await store.setPaused(id, false)))
     },
 
     async enableEndpoint (context) {
       const { id } = owned(context)
-      parseEmptyBody(await context.body())
       return ok(endpointView(await store.setEnabled(id, true)))
     },
 
     async disableEndpoint (context) {
       const { id } = owned(context)
-      const { reason } = parseDisable(await context.body())
+      const { reason } = context.body as { reason?: string }
       return ok(endpointView(await store.setEnabled(id, false, reason ?? DEFAULT_DISABLE_REASON)))
     },
 
     async sendTestEvent (context) {
       const subscription = owned(context)
-      parseEmptyBody(await context.body())
       const result = await deps.sendTestEvent(subscription)
       if ('error' in result) {
         return ok({ delivered: false, error: result.error.slice(0, 500), ...(result.durationMs === undefined ? {} : { durationMs: result.durationMs }) })

@@ -13,6 +13,7 @@ export const apiErrorStatus = Object.freeze({
   WHD_ERR_NOT_FOUND: 404,
   WHD_ERR_METHOD_NOT_ALLOWED: 405,
   WHD_ERR_CONFLICT: 409,
+  WHD_ERR_PRECONDITION_FAILED: 412,
   WHD_ERR_PAYLOAD_TOO_LARGE: 413,
   WHD_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   WHD_ERR_INTERNAL: 500,
@@ -76,6 +77,7 @@ export const notFound = (what = 'endpoint'): ApiError => new ApiError('WHD_ERR_N
  * - `WHD_ERR_NOT_FOUND` or any `…_NOT_FOUND` → 404 with a fixed message;
  * - `WHD_ERR_CONFLICT`, `…_CONFLICT`, `…_EXISTS` → 409;
  * - `WHD_ERR_VALIDATION` / `WHD_ERR_BAD_REQUEST` → 400 (keeps a string `field`);
+ * - `WHD_ERR_PRECONDITION_FAILED` → 412 (an `If-Match` that no longer holds);
  * - `WHD_ERR_SSRF_BLOCKED` / `WHD_ERR_URL_INVALID` → 400, field `url`;
  * - anything else with `retriable: true` → 503 `WHD_ERR_UNAVAILABLE`;
  * - anything else → undefined (the caller answers 500 and logs it).
@@ -93,6 +95,7 @@ export function fromDependencyError (err: unknown): ApiError | undefined {
   if (code === 'WHD_ERR_NOT_FOUND' || code.endsWith('_NOT_FOUND')) return notFound()
   if (code === 'WHD_ERR_CONFLICT' || code.endsWith('_CONFLICT') || code.endsWith('_EXISTS')) return new ApiError('WHD_ERR_CONFLICT', text, fieldOption)
   if (code === 'WHD_ERR_VALIDATION' || code === 'WHD_ERR_BAD_REQUEST') return new ApiError(code, text, fieldOption)
+  if (code === 'WHD_ERR_PRECONDITION_FAILED') return new ApiError(code, text)
   if (code === 'WHD_ERR_SSRF_BLOCKED' || code === 'WHD_ERR_URL_INVALID') return new ApiError(code, text, { field: typeof field === 'string' ? field : 'url' })
   if (retriable === true) return new ApiError('WHD_ERR_UNAVAILABLE', 'a dependency is temporarily unavailable; retry later')
   return undefined

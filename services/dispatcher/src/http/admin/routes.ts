@@ -1,6 +1,21 @@
-// The admin API's routes: one table that the server dispatches on and that
-// the OpenAPI test compares with the document, so neither can drift.
-import { ENDPOINT_ID_PATTERN } from './validate.js'
+// The admin API's routes: one table that fastify registers and
+// @fastify/swagger documents (method, path, operationId, request and
+// response schemas), so the served OpenAPI document is the routes.
+import type { TSchema } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
+import { ENDPOINT_ID_PATTERN } from '../../subscriptions/schema.js'
+import {
+  DisableBody,
+  EmptyBody,
+  EndpointCreate,
+  EndpointPatch,
+  IdParams,
+  ListDeadLettersQuery,
+  ListEndpointsQuery,
+  NoQuery,
+  RedriveBody,
+  RotateSecretBody
+} from './schemas.js'
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 
@@ -9,78 +24,145 @@ export interface RouteSpec {
   /** OpenAPI path template: `/v1/endpoints/{id}`. */
   path: string
   /** The operationId in the OpenAPI document; also names the handler. */
-  operationId: string
+  operationId: OperationId
   /** False only for the document and the liveness probe. */
   auth: boolean
-  /** Takes query parameters (each handler validates its own); elsewhere any parameter is refused. */
-  query?: true
+  tag: 'endpoints' | 'dead-letters' | 'meta'
+  summary: string
+  description?: string
+  querystring?: TSchema
+  body?: TSchema
+  /** The body may be left out (an action's options); it then reads as `{}`. */
+  bodyOptional?: true
+  /** Takes `If-Match` (a conditional write: 412 when the endpoint's revision differs). */
+  conditional?: true
+  /** Answers with an `ETag` (the endpoint's revision). */
+  etag?: true
+  /** Success status → [shared schema id, description]; `null` for no body. */
+  success: Record<number, [string | null, string]>
+  /** Error statuses the operation can answer besides 400, 401 and 500. */
+  errors?: number[]
 }
 
-export const adminRoutes = [
-  { method: 'GET', path: '/healthz', operationId: 'health', auth: false },
-  { method: 'GET', path: '/openapi.json', operationId: 'openApiDocument', auth: false },
-  { method: 'GET', path: '/v1/endpoints', operationId: 'listEndpoints', auth: true, query: true },
-  { method: 'POST', path: '/v1/endpoints', operationId: 'createEndpoint', auth: true },
-  { method: 'GET', path: '/v1/endpoints/{id}', operationId: 'getEndpoint', auth: true },
-  { method: 'PATCH', path: '/v1/endpoints/{id}', operationId: 'updateEndpoint', auth: true },
-  { method: 'DELETE', path: '/v1/endpoints/{id}', operationId: 'deleteEndpoint', auth: true },
-  { method: 'POST', path: '/v1/endpoints/{id}/rotate-secret', operationId: 'rotateEndpointSecret', auth: true },
-  { method: 'GET', path: '/v1/endpoints/{id}/secret', operationId: 'getEndpointSecret', auth: true },
-  { method: 'POST', path: '/v1/endpoints/{id}/pause', operationId: 'pauseEndpoint', auth: true },
-  { method: 'POST', path: '/v1/endpoints/{id}/resume', operationId: 'resumeEndpoint', auth: true },
-  { method: 'POST', path: '/v1/endpoints/{id}/enable', operationId: 'enableEndpoint', auth: true },
-  { method: 'POST', path: '/v1/endpoints/{id}/disable', operationId: 'disableEndpoint', auth: true },
-  { method: 'POST', path: '/v1/endpoints/{id}/test', operationId: 'sendTestEvent', auth: true },
-  { method: 'GET', path: '/v1/endpoints/{id}/status', operationId: 'getEndpointStatus', auth: true },
-  { method: 'GET', path: '/v1/dead-letters', operationId: 'listDeadLetters', auth: true, query: true },
-  { method: 'POST', path: '/v1/dead-letters/redrive', operationId: 'redriveDeadLetters', auth: true }
-] as const satisfies readonly RouteSpec[]
+const endpointAction = (operationId: OperationId, path: string, summary: string, description: string, body: TSchema, response = 'Endpoint', responseDescription = 'The endpoint after the change.'): RouteSpec => ({
+  method: 'POST', path: `/v1/endpoints/{id}/${path}`, operationId, auth: true, tag: 'endpoints', summary, description, body, bodyOptional: true, querystring: NoQuery,
+  success: { 200: [response, responseDescription] },
+  errors: [404, 413, 415, 503]
+})
 
-export type OperationId = (typeof adminRoutes)[number]['operationId']
+export const adminRoutes: readonly RouteSpec[] = [
+  { method: 'GET', path: '/healthz', operationId: 'health', auth: false, tag: 'meta', summary: 'Liveness', success: { 200: ['Health', 'The process answers.'] } },
+  { method: 'GET', path: '/openapi.json', operationId: 'openApiDocument', auth: false, tag: 'meta', summary: 'This document', success: { 200: [null, 'The OpenAPI 3.1 document.'] } },
+  {
+    method: 'GET', path: '/v1/endpoints', operationId: 'listEndpoints', auth: true, tag: 'endpoints', summary: 'List endpoints',
+    description: 'In creation order, a page at a time. A tenant token lists its own tenant\'s; an operator token all, or one tenant\'s with tenantId.',
+    querystring: ListEndpointsQuery, success: { 200: ['EndpointPage', 'One page of endpoints.'] }, errors: [403, 503]
+  },
+  {
+    method: 'POST', path: '/v1/endpoints', operationId: 'createEndpoint', auth: true, tag: 'endpoints', summary: 'Create an endpoint',
+    description: 'Answers the endpoint and its signing secret (shown here once). tenantId is required with an operator token.',
+    querystring: NoQuery, body: EndpointCreate, success: { 201: ['EndpointCreated', 'Created; location names the endpoint.'] }, errors: [403, 413, 415, 503]
+  },
+  { method: 'GET', path: '/v1/endpoints/{id}', operationId: 'getEndpoint', auth: true, tag: 'endpoints', summary: 'Get an endpoint', description: 'The ETag header is the endpoint\'s revision: send it as If-Match with a PATCH or DELETE.', querystring: NoQuery, etag: true, success: { 200: ['Endpoint', 'The endpoint.'] }, errors: [404] },
+  {
+    method: 'PATCH', path: '/v1/endpoints/{id}', operationId: 'updateEndpoint', auth: true, tag: 'endpoints', summary: 'Update an endpoint',
+    description: 'JSON merge patch: the fields given change, null clears an optional one. With If-Match (the ETag of a GET) the change is made only if nobody changed the endpoint since (else 412 WHD_ERR_PRECONDITION_FAILED); without it the change is unconditional.',
+    querystring: NoQuery, body: EndpointPatch, conditional: true, etag: true, success: { 200: ['Endpoint', 'The endpoint after the change.'] }, errors: [404, 412, 413, 415, 503]
+  },
+  {
+    method: 'DELETE', path: '/v1/endpoints/{id}', operationId: 'deleteEndpoint', auth: true, tag: 'endpoints', summary: 'Delete an endpoint',
+    description: 'With If-Match, only if the endpoint still has that revision (else 412); without it, unconditionally.',
+    querystring: NoQuery, conditional: true, success: { 204: [null, 'Deleted.'] }, errors: [404, 412, 503]
+  },
+  endpointAction('rotateEndpointSecret', 'rotate-secret', 'Rotate the signing secret', 'A new secret signs at once; the previous ones keep signing alongside for graceSeconds (default one day), then stop.', RotateSecretBody, 'SecretRotated', 'The new secret, shown here once.'),
+  { method: 'GET', path: '/v1/endpoints/{id}/secret', operationId: 'getEndpointSecret', auth: true, tag: 'endpoints', summary: 'Reveal the signing secrets', querystring: NoQuery, success: { 200: ['EndpointSecrets', 'The secrets signing now.'] }, errors: [404] },
+  endpointAction('pauseEndpoint', 'pause', 'Pause deliveries', 'Deliveries park without loss until resumed.', EmptyBody),
+  endpointAction('resumeEndpoint', 'resume', 'Resume deliveries', 'The parked backlog goes out in order.', EmptyBody),
+  endpointAction('enableEndpoint', 'enable', 'Enable the endpoint', 'Deliveries resume; events dead-lettered while disabled stay there (redrive them).', EmptyBody),
+  endpointAction('disableEndpoint', 'disable', 'Disable the endpoint', 'Deliveries are dead-lettered as endpoint-disabled until enabled.', DisableBody),
+  endpointAction('sendTestEvent', 'test', 'Send a test event', 'One signed webhook.test delivery, whatever the endpoint\'s state; nothing is parked or retried.', EmptyBody, 'TestEventResult', 'What the endpoint answered.'),
+  { method: 'GET', path: '/v1/endpoints/{id}/status', operationId: 'getEndpointStatus', auth: true, tag: 'endpoints', summary: 'Delivery health', querystring: NoQuery, success: { 200: ['EndpointStatus', 'Recent delivery health and circuit state.'] }, errors: [404] },
+  { method: 'GET', path: '/v1/dead-letters', operationId: 'listDeadLetters', auth: true, tag: 'dead-letters', summary: 'List dead letters', description: 'Metadata only, never payloads. A tenant token sees its own subscriptions\' letters.', querystring: ListDeadLettersQuery, success: { 200: ['DeadLetterPage', 'The matching dead letters.'] }, errors: [503] },
+  {
+    method: 'POST', path: '/v1/dead-letters/redrive', operationId: 'redriveDeadLetters', auth: true, tag: 'dead-letters', summary: 'Redrive dead letters',
+    description: 'Writes the matching letters back to their retry lanes (or counts them with dryRun). One redrive at a time (else 409).',
+    querystring: NoQuery, body: RedriveBody, bodyOptional: true, success: { 200: ['RedriveResult', 'What was (or would be) redriven.'] }, errors: [409, 413, 415, 503]
+  }
+]
 
-/** Operations that answer without a token. */
-export type PublicOperationId = Extract<(typeof adminRoutes)[number], { auth: false }>['operationId']
+export type OperationId = 'health' | 'openApiDocument' | 'listEndpoints' | 'createEndpoint' | 'getEndpoint' | 'updateEndpoint' | 'deleteEndpoint'
+  | 'rotateEndpointSecret' | 'getEndpointSecret' | 'pauseEndpoint' | 'resumeEndpoint' | 'enableEndpoint' | 'disableEndpoint' | 'sendTestEvent'
+  | 'getEndpointStatus' | 'listDeadLetters' | 'redriveDeadLetters'
 
-export function isPublic (operationId: OperationId): operationId is PublicOperationId {
-  return adminRoutes.some((route) => route.operationId === operationId && !route.auth)
+export type PublicOperationId = 'health' | 'openApiDocument'
+
+const errorDescriptions: Record<number, string> = {
+  400: 'WHD_ERR_BAD_REQUEST (malformed JSON, not an object), WHD_ERR_VALIDATION (names the field; also unknown fields and query parameters), WHD_ERR_URL_INVALID or WHD_ERR_SSRF_BLOCKED (field url).',
+  401: 'WHD_ERR_UNAUTHORIZED: no bearer token, or not a valid one.',
+  403: 'WHD_ERR_FORBIDDEN: a tenant token named another tenant in tenantId.',
+  404: 'WHD_ERR_NOT_FOUND: no such endpoint, or it belongs to another tenant (the two are indistinguishable).',
+  409: 'WHD_ERR_CONFLICT: the change conflicts with the current state.',
+  412: 'WHD_ERR_PRECONDITION_FAILED: If-Match names a revision the endpoint no longer has; nothing changed. GET it again.',
+  413: 'WHD_ERR_PAYLOAD_TOO_LARGE: the body exceeds the cap (64 KiB by default); the connection is closed.',
+  415: 'WHD_ERR_UNSUPPORTED_MEDIA_TYPE: a body that is not application/json (or application/merge-patch+json).',
+  500: 'WHD_ERR_INTERNAL: no details are given; quote x-request-id to the operators.',
+  503: 'WHD_ERR_UNAVAILABLE: a dependency (Kafka) is temporarily unavailable, or the server is closing; retry later.'
 }
 
-export type RouteMatch =
-  | { kind: 'route', route: (typeof adminRoutes)[number], params: { id?: string } }
-  /** The path exists, the method does not: 405 with `allow`. */
-  | { kind: 'method-not-allowed', allow: HttpMethod[] }
-  | { kind: 'not-found' }
+const sharedRef = (id: string, description: string, extra: Record<string, unknown> = {}): TSchema => Type.Unsafe({ $ref: `${id}#`, description, ...extra })
 
-const compiled = adminRoutes.map((route) => ({ route, segments: route.path.split('/').slice(1) }))
+/** The fastify `schema` of a route: what it validates, and what the document says. */
+export function routeSchema (route: RouteSpec): Record<string, unknown> {
+  const response: Record<string, unknown> = {}
+  for (const [status, [id, description]] of Object.entries(route.success)) {
+    const headers = route.etag === true ? { headers: { etag: { type: 'string', description: 'The endpoint\'s revision, quoted: send it as If-Match.' } } } : {}
+    response[status] = id === null
+      ? (status === '204' ? { type: 'null', description } : { type: 'object', description })
+      : sharedRef(id, description, headers)
+  }
+  if (route.auth) {
+    for (const status of [400, ...(route.errors ?? []), 401, 500].sort((a, b) => a - b)) {
+      const extra = status === 401 ? { headers: { 'www-authenticate': { type: 'string', description: 'Bearer realm="webhook-dispatcher-admin"' } } } : {}
+      response[String(status)] = sharedRef('Error', errorDescriptions[status] ?? '', extra)
+    }
+  }
+  const schema: Record<string, unknown> = {
+    operationId: route.operationId,
+    tags: [route.tag],
+    summary: route.summary,
+    response
+  }
+  if (route.description !== undefined) schema.description = route.description
+  if (!route.auth) schema.security = []
+  if (route.path.includes('{id}')) schema.params = IdParams
+  if (route.querystring !== undefined) schema.querystring = route.querystring
+  if (route.body !== undefined) schema.body = route.body
+  if (route.conditional === true) {
+    schema.headers = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag of a GET: the write is made only if the endpoint still has that revision (else 412). Without it the write is unconditional.' })) })
+  }
+  return schema
+}
+
+/** fastify's form of a path template: `/v1/endpoints/:id`. */
+export const fastifyPath = (path: string): string => path.replace('{id}', ':id')
 
 /**
- * Finds the route of a request. `pathname` is the raw (percent-encoded) path
- * without the query. A path parameter is percent-decoded and must look like
- * an endpoint id; otherwise no such resource can exist and the path is not
- * found. A trailing slash is not the same path.
+ * The methods a path has routes for: an authenticated request with another
+ * method answers 405 with `allow`. A path parameter must be an endpoint id,
+ * as for routing; `pathname` is the raw (percent-encoded) path.
  */
-export function matchRoute (method: string, pathname: string): RouteMatch {
+export function allowedMethods (pathname: string): HttpMethod[] {
   const segments = pathname.split('/').slice(1)
-  const allow: HttpMethod[] = []
-  for (const { route, segments: pattern } of compiled) {
-    if (pattern.length !== segments.length) continue
-    const params: { id?: string } = {}
-    const matches = pattern.every((part, index) => {
+  return adminRoutes.filter((route) => {
+    const pattern = route.path.split('/').slice(1)
+    return pattern.length === segments.length && pattern.every((part, index) => {
       const actual = segments[index] ?? ''
       if (part !== '{id}') return part === actual
-      let decoded: string
       try {
-        decoded = decodeURIComponent(actual)
+        return ENDPOINT_ID_PATTERN.test(decodeURIComponent(actual))
       } catch {
         return false
       }
-      if (!ENDPOINT_ID_PATTERN.test(decoded)) return false
-      params.id = decoded
-      return true
     })
-    if (!matches) continue
-    if (route.method === method) return { kind: 'route', route, params }
-    allow.push(route.method)
-  }
-  return allow.length > 0 ? { kind: 'method-not-allowed', allow } : { kind: 'not-found' }
+  }).map((route) => route.method)
 }

@@ -8,6 +8,8 @@ import type { DeadLetter, EndpointHealth } from './types.js'
 export interface EndpointView {
   id: string
   tenantId: string
+  /** The ETag's value: grows by one with every change. */
+  revision: number
   url: string
   eventTypes: string[]
   state: SubscriptionState
@@ -35,6 +37,7 @@ export function endpointView (s: Subscription): EndpointView {
   const view: EndpointView = {
     id: s.id,
     tenantId: s.tenantId,
+    revision: s.revision ?? 1,
     url: s.url,
     eventTypes: [...s.eventTypes],
     state: stateOf(s),

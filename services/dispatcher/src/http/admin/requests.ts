@@ -1,0 +1,54 @@
+// What the schemas cannot say about a request: instants in their three
+// forms, `from` before `to`, a filter given as one value or a list, and the
+// revision an `If-Match` names. Input has passed the route's schema already.
+import type { RedriveFilter } from '../../dead-letters/filter.js'
+import { parseInstant } from '../../dead-letters/instant.js'
+import { validationError } from './errors.js'
+
+const filterKeys = {
+  subscriptionId: 'subscriptionIds',
+  accountId: 'accountIds',
+  reason: 'reasons',
+  sourceTopic: 'sourceTopics'
+} as const
+
+function instant (value: unknown, field: string): number {
+  if (typeof value === 'number') return value
+  try {
+    return parseInstant(String(value))
+  } catch (err) {
+    throw validationError(field, `${(err as Error).message} (ISO-8601 with a zone, a date, or epoch milliseconds)`)
+  }
+}
+
+/** The dead-letter filter of a validated query string or redrive body. */
+export function deadLetterFilter (input: Record<string, unknown>): RedriveFilter {
+  const filter: RedriveFilter = {}
+  for (const [name, key] of Object.entries(filterKeys)) {
+    const value = input[name]
+    if (value !== undefined) filter[key] = Array.isArray(value) ? value.map(String) : [String(value)]
+  }
+  if (input.from !== undefined) filter.from = instant(input.from, 'from')
+  if (input.to !== undefined) filter.to = instant(input.to, 'to')
+  if (filter.from !== undefined && filter.to !== undefined && filter.to <= filter.from) throw validationError('to', 'must be after from')
+  return filter
+}
+
+/** The ETag of a revision: its decimal value, quoted (a strong validator, RFC 9110 §8.8.3). */
+export const etagOf = (revision: number): string => `"${revision}"`
+
+/**
+ * The revision an `If-Match` header requires: undefined for none or `*`
+ * (any current representation: the route already found the endpoint), NaN
+ * for a value that is no ETag of ours, so it matches no revision (RFC 9110
+ * §13.1.1: a strong comparison; a weak tag never matches). A list matches
+ * when any member does; only one revision can, so the first of ours wins.
+ */
+export function ifMatchRevision (header: string | undefined, current: number | undefined): number | undefined {
+  if (header === undefined) return undefined
+  const tags = header.split(',').map((tag) => tag.trim()).filter((tag) => tag !== '')
+  if (tags.includes('*')) return undefined
+  const revisions = tags.map((tag) => (/^"\d{1,15}"$/.test(tag) ? Number(tag.slice(1, -1)) : Number.NaN)).filter((n) => !Number.isNaN(n))
+  if (current !== undefined && revisions.includes(current)) return current
+  return revisions[0] ?? Number.NaN
+}
