@@ -80,7 +80,9 @@ describe('bootstrapTopics', () => {
 
   it('refuses with WHD_ERR_TOPIC_LAYOUT naming the retry topic when its partition count differs, creating nothing', async () => {
     const source = uniqueTopic('test-boot-src')
-    const retry = `${source}${retrySuffix}`
+    const group = `test-boot-group-${randomUUID()}`
+    // The retry topic the dispatcher expects: RETRY_TOPIC_SUFFIX's default, per group.
+    const retry = `${source}.retry.${group}`
     const deadLetter = uniqueTopic('test-boot-dlq')
     made.add(deadLetter)
     await createTopics([{ topic: source, numPartitions: 4 }, { topic: retry, numPartitions: 2 }])
@@ -126,7 +128,7 @@ describe('bootstrapTopics', () => {
     const dispatcher = await startDispatcher({
       SOURCE_TOPICS: source,
       DEAD_LETTER_TOPIC: deadLetter,
-      KAFKA_GROUP_ID: `test-boot-group-${randomUUID()}`,
+      KAFKA_GROUP_ID: group,
       SUBSCRIPTIONS_FILE: subscriptionsFile
     }, { waitReady: false })
     let stderr = ''

@@ -88,6 +88,7 @@ KAFKA_CLIENT_ID: {{ $v.kafka.clientId | quote }}
 KAFKA_COMPRESSION: {{ $v.kafka.compression | quote }}
 KAFKA_GROUP_ID: {{ $v.kafka.groupId | quote }}
 KAFKA_SESSION_TIMEOUT_MS: {{ int64 $v.kafka.sessionTimeoutMs | toString | quote }}
+HANDOVER_WAIT_MS: {{ $v.kafka.handoverWaitMs | toString | quote }}
 SCHEMA_REGISTRY_URL: {{ $v.schemaRegistry.url | quote }}
 SOURCE_TOPICS: {{ join "," $v.kafka.sourceTopics | quote }}
 RETRY_TOPIC_SUFFIX: {{ $v.kafka.retryTopicSuffix | quote }}

@@ -14,7 +14,8 @@ import { header, H, type OutgoingRecord } from './parked-record.js'
  *
  * A new owner reads the retry partition from the committed position up to
  * its own claim, and past it, and opens only when every claim it read before
- * its own has been released: every park a previous owner made is then in the
+ * its own, and the owner the committed offset's metadata names (whose claim
+ * may lie below the commit), has been released: every park a previous owner made is then in the
  * log before the release, so it is read (and its key blocked) before the new
  * owner attempts anything. A previous owner that never releases (killed, or
  * stalled) is waited out: after `waitMs` (the session timeout plus the time a
@@ -69,6 +70,11 @@ export class HandoverGate {
 
   get ownClaimOffset (): bigint | undefined {
     return this.#ownClaim
+  }
+
+  /** An earlier owner named by the committed retry offset's metadata: its release is awaited too. */
+  expect (owner: string): void {
+    if (owner !== this.owner) this.#unreleased.add(owner)
   }
 
   /** A marker read from the retry partition at `offset`. */

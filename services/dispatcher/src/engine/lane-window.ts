@@ -10,12 +10,19 @@ export class LaneWindow {
   #watermark: PartitionWatermark | undefined
   #settledBefore = new Set<bigint>()
   #deliveriesBefore = new Map<bigint, Set<string>>()
+  #ownerBefore: string | undefined
 
   /** What a previous owner settled above its commit (from the commit metadata). */
   rememberCommitted (committedOffset: bigint, metadata: string | null | undefined): void {
     const decoded = decodeSettledOffsets(committedOffset, metadata)
     this.#settledBefore = decoded.records
     this.#deliveriesBefore = decoded.deliveries
+    this.#ownerBefore = decoded.owner
+  }
+
+  /** The owner the loaded commit named (retry partitions), if any. */
+  get committedOwner (): string | undefined {
+    return this.#ownerBefore
   }
 
   /**
@@ -87,10 +94,10 @@ export class LaneWindow {
    * The offset and metadata to commit, if anything was read. `deliveries`
    * adds, per subscription, the partly settled records it has settled.
    */
-  commit (deliveries?: ReadonlyMap<string, Iterable<bigint>>): { offset: bigint, metadata: string | undefined } | undefined {
+  commit (deliveries?: ReadonlyMap<string, Iterable<bigint>>, owner?: string): { offset: bigint, metadata: string | undefined } | undefined {
     const watermark = this.#watermark
     const offset = watermark?.commitOffset()
     if (watermark === undefined || offset === undefined) return undefined
-    return { offset, metadata: encodeSettledOffsets(offset, watermark.settledAboveWatermark(), deliveries) }
+    return { offset, metadata: encodeSettledOffsets(offset, watermark.settledAboveWatermark(), deliveries, owner === undefined ? {} : { owner }) }
   }
 }

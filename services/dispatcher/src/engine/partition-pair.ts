@@ -70,9 +70,6 @@ export class PartitionPair {
   readonly #now: () => number
   readonly #log: Logger
   #rebuilt = false
-  /** The latest claim this owner wrote, and whether it was read back (then it pins the retry commit). */
-  #claim: { offset: bigint, read: boolean } | undefined
-  #reclaiming = false
   readonly #lastCommitted = new Map<string, { offset: bigint, metadata: string | null }>()
 
   constructor (o: PartitionPairOptions) {
@@ -108,44 +105,21 @@ export class PartitionPair {
 
   /**
    * Writes this owner's claim: the first record the pair writes. Never
-   * rejects. While the pair is owned, the retry commit never passes the
-   * latest claim, so the next owner reads it and waits for the release.
+   * rejects. Every retry commit this owner makes names it (commit metadata),
+   * so a next owner waits for its release even once the commit has passed
+   * the claim.
    */
   async claim (): Promise<void> {
     try {
-      const offset = await this.parkSink.send(claimRecord(this.owner, this.#now()))
-      this.#gate.claimWritten(offset)
-      this.#claim = { offset, read: false }
+      this.#gate.claimWritten(await this.parkSink.send(claimRecord(this.owner, this.#now())))
     } catch {
       // Closed before the claim was written: nothing to open.
     }
   }
 
-  // The claim pins the retry commit; once settled items pile up above it, a
-  // fresh claim at the end of the partition takes its place.
-  async #reclaim (): Promise<void> {
-    this.#reclaiming = true
-    try {
-      const offset = await this.parkSink.send(claimRecord(this.owner, this.#now()))
-      const previous = this.#claim
-      this.#claim = { offset, read: false }
-      if (previous?.read === true) this.retry.unpin(previous.offset)
-    } catch {
-      // Closed: the pair is being given up; its release follows.
-    } finally {
-      this.#reclaiming = false
-    }
-  }
-
   /** A handover marker read from the retry partition at `offset`. */
   readMarker (offset: bigint, marker: HandoverMarker): void {
-    const latestOwnClaim = marker.kind === 'claim' && marker.owner === this.owner && offset === this.#claim?.offset
-    if (latestOwnClaim && this.#claim !== undefined) {
-      this.#claim.read = true
-      this.retry.pin(offset)
-    } else {
-      this.retry.skip(offset)
-    }
+    this.retry.skip(offset)
     this.#gate.read(offset, marker)
     this.checkRebuilt()
   }
@@ -153,7 +127,8 @@ export class PartitionPair {
   /**
    * What the group had committed for the two partitions at assignment: the
    * windows skip what was settled above it, lag counts from it, and it is
-   * not committed again unchanged.
+   * not committed again unchanged. The owner the retry commit names may have
+   * claimed below it: its release is awaited too.
    */
   loadCommitted (source: { offset: bigint, metadata: string | null } | undefined, retry: { offset: bigint, metadata: string | null } | undefined): void {
     if (source !== undefined) {
@@ -163,6 +138,8 @@ export class PartitionPair {
     if (retry !== undefined) {
       this.retry.window.rememberCommitted(retry.offset, retry.metadata)
       this.#lastCommitted.set(this.retry.id, retry)
+      const previous = this.retry.window.committedOwner
+      if (previous !== undefined) this.#gate.expect(previous)
     }
     this.offsetsLoaded = true
   }
@@ -193,16 +170,12 @@ export class PartitionPair {
 
   /**
    * Periodic upkeep: moves retry items that pin the commit position
-   * (RetryLane.compact), and the claim when it pins it. `span` 0 moves all
-   * that can move (clean shutdown). Returns how many items it moves.
+   * (RetryLane.compact). `span` 0 moves all that can move (clean shutdown).
+   * Returns how many items it moves.
    */
   maintain (span = COMPACT_SPAN): number {
     if (!this.rebuilt) return 0
-    const moves = this.retry.compact(span)
-    const claim = this.#claim
-    const highestSettled = this.retry.window.highestSettled
-    if (!this.#reclaiming && claim?.read === true && highestSettled !== undefined && highestSettled - claim.offset > BigInt(span)) void this.#reclaim()
-    return moves
+    return this.retry.compact(span)
   }
 
   /** The committed offset of a lane (`topic:partition`), as last committed or loaded. */
@@ -216,7 +189,7 @@ export class PartitionPair {
     // unreleased claim would hide it from the next owner.
     if (!this.rebuilt) return []
     const entries: CommitEntry[] = []
-    for (const [lane, commit] of [[this.source, this.source.commit()], [this.retry, this.retry.window.commit()]] as const) {
+    for (const [lane, commit] of [[this.source, this.source.commit()], [this.retry, this.retry.window.commit(undefined, this.owner)]] as const) {
       if (commit === undefined) continue
       const metadata = commit.metadata ?? null
       const last = this.#lastCommitted.get(lane.id)
@@ -233,7 +206,7 @@ export class PartitionPair {
 
   /** No delivery of the pair running or queued, and nothing waiting to be parked or moved. */
   isDrained (): boolean {
-    return this.source.isDrained() && this.retry.running === 0 && this.retry.moving === 0 && !this.#reclaiming && this.parkSink.pending === 0
+    return this.source.isDrained() && this.retry.running === 0 && this.retry.moving === 0 && this.parkSink.pending === 0
   }
 
   /** Attempts of either lane still running (they report even after close). */

@@ -143,16 +143,6 @@ export class RetryLane implements WorkSource {
     this.window.settle(retryOffset)
   }
 
-  /** Holds the commit position at or below `retryOffset` (this owner's claim) until {@link unpin}. */
-  pin (retryOffset: bigint): void {
-    if (this.#closed) return
-    this.window.track(retryOffset)
-  }
-
-  unpin (retryOffset: bigint): void {
-    if (this.#closed) return
-    this.window.settle(retryOffset)
-  }
 
   /** Whether items of `key` are still held. */
   holdsKey (key: string): boolean {

@@ -12,8 +12,10 @@
  *   which subscriptions' deliveries settled (a bitset per subscription), so
  *   a fast endpoint is not sent again what it already got.
  *
- * Format: `whd1:<records>` then `;<uri-encoded subscription id>=<bits>` per
- * subscription; each bitset is base64, bit i (LSB first) = offset base+1+i.
+ * Format: `whd1:<records>`, then `;@owner=<uri-encoded token>` on a retry
+ * partition (its owner, whose release a next owner waits for: DESIGN §4a;
+ * `@` is never the first character of an encoded subscription id), then
+ * `;<uri-encoded subscription id>=<bits>` per subscription; each bitset is base64, bit i (LSB first) = offset base+1+i.
  * Kafka caps metadata (offset.metadata.max.bytes, 4096 by default): the
  * encoding stays under {@link MAX_METADATA_CHARS} by leaving out what does
  * not fit. Offsets left out are simply redelivered, never wrongly skipped.
@@ -30,7 +32,11 @@ export interface SettledAbove {
   records: Set<bigint>
   /** Per record, the subscriptions whose delivery of it settled. */
   deliveries: Map<bigint, Set<string>>
+  /** The handover token of the owner that committed (retry partitions). */
+  owner?: string
 }
+
+const OWNER_SECTION = '@owner='
 
 function bitset (base: bigint, offsets: Iterable<bigint>, maxTracked: number): string | undefined {
   const indexes: number[] = []
@@ -67,10 +73,14 @@ export function encodeSettledOffsets (
   base: bigint,
   records: Iterable<bigint>,
   deliveries: ReadonlyMap<string, Iterable<bigint>> = new Map(),
-  { maxChars = MAX_METADATA_CHARS, maxTracked = MAX_TRACKED_OFFSETS } = {}
+  { maxChars = MAX_METADATA_CHARS, maxTracked = MAX_TRACKED_OFFSETS, owner }: { maxChars?: number, maxTracked?: number, owner?: string } = {}
 ): string | undefined {
   let text = PREFIX + (bitset(base, records, maxTracked) ?? '')
   let any = text.length > PREFIX.length
+  if (owner !== undefined) {
+    text += `;${OWNER_SECTION}${encodeURIComponent(owner)}`
+    any = true
+  }
   for (const [subscriptionId, offsets] of deliveries) {
     const bits = bitset(base, offsets, maxTracked)
     if (bits === undefined) continue
@@ -89,6 +99,14 @@ export function decodeSettledOffsets (base: bigint, metadata: string | null | un
   const [recordBits = '', ...sections] = metadata.slice(PREFIX.length).split(';')
   readBitset(base, recordBits, (offset) => result.records.add(offset))
   for (const section of sections) {
+    if (section.startsWith(OWNER_SECTION)) {
+      try {
+        result.owner = decodeURIComponent(section.slice(OWNER_SECTION.length))
+      } catch {
+        // Not ours: no owner known.
+      }
+      continue
+    }
     const eq = section.indexOf('=')
     if (eq <= 0) continue
     let subscriptionId: string

@@ -131,22 +131,6 @@ describe('PartitionPair', () => {
     expect(pair.rebuilt).toBe(true)
   })
 
-  it('moves its claim to the end of the partition once settled items pile up above it, so the retry commit follows', async () => {
-    const { pair, log } = await harness()
-    for (let i = 1; i <= 5; i++) {
-      log.push({ key: null, value: null, headers: {} })
-      pair.retry.accept(BigInt(i), { kind: 'drop', reason: 'subscription-deleted' })
-    }
-    expect(pair.pendingCommits().find((e) => e.topic === 'src.retry')?.offset).toBe(0n)
-    pair.maintain(3)
-    await flush()
-    const newClaim = BigInt(log.length - 1)
-    expect(log.at(-1)?.headers).toMatchObject({ [H.handover]: 'claim', [H.owner]: 'owner-b' })
-    expect(pair.pendingCommits().find((e) => e.topic === 'src.retry')?.offset).toBe(6n)
-    pair.readMarker(newClaim, { kind: 'claim', owner: 'owner-b' })
-    expect(pair.pendingCommits().find((e) => e.topic === 'src.retry')?.offset).toBe(newClaim)
-  })
-
   it('hands over: waits for running attempts, then writes its release behind its last park', async () => {
     const { pair, log } = await harness()
     accept(pair, 'acc-1', 0)
@@ -162,22 +146,32 @@ describe('PartitionPair', () => {
     expect(log.at(-1)?.headers).toMatchObject({ [H.handover]: 'release', [H.owner]: 'owner-b' })
   })
 
-  it('commits each lane\'s watermark once, typed, and not again unchanged', async () => {
+  it('commits each lane\'s watermark once, typed, and not again unchanged; the retry commit names its owner', async () => {
     const { pair } = await harness()
-    pair.loadCommitted({ offset: 10n, metadata: null }, { offset: 0n, metadata: null })
+    // As this owner would have committed after reading its claim (offset 0).
+    pair.loadCommitted({ offset: 10n, metadata: null }, { offset: 1n, metadata: 'whd1:;@owner=owner-b' })
     expect(pair.offsetsLoaded).toBe(true)
     expect(pair.pendingCommits()).toEqual([])
-    // The own claim (offset 0) pins the retry commit: settled items above it are not committed past it.
     pair.retry.accept(1n, { kind: 'drop', reason: 'subscription-deleted' })
     pair.source.accept({ topic: 'src', partition: 3, offset: 10n }, raw, { kind: 'drop', reason: 'no-subscription' })
     const entries = pair.pendingCommits()
-    expect(entries.map(({ topic, partition, offset }) => ({ topic, partition, offset }))).toEqual([{ topic: 'src', partition: 3, offset: 11n }, { topic: 'src.retry', partition: 3, offset: 0n }])
-    // What was settled above the claim travels in the commit metadata.
-    expect(entries[1]?.metadata).toMatch(/^whd1:/)
+    expect(entries.map(({ topic, partition, offset }) => ({ topic, partition, offset }))).toEqual([{ topic: 'src', partition: 3, offset: 11n }, { topic: 'src.retry', partition: 3, offset: 2n }])
+    expect(entries[1]?.metadata).toBe('whd1:;@owner=owner-b')
     pair.committed(entries)
     expect(pair.pendingCommits()).toEqual([])
     expect(pair.committedOffset('src:3')).toBe(11n)
-    expect(pair.committedOffset('src.retry:3')).toBe(0n)
+    expect(pair.committedOffset('src.retry:3')).toBe(2n)
+  })
+
+  it('waits for the owner the retry commit names, whose claim lies below the commit', async () => {
+    const { pair, log } = await harness({ open: false })
+    pair.loadCommitted(undefined, { offset: 5n, metadata: 'whd1:;@owner=owner-a' })
+    for (let i = 0; i < 5; i++) log.push({ key: null, value: null, headers: {} })
+    await pair.claim()
+    pair.readMarker(5n, { kind: 'claim', owner: 'owner-b' })
+    expect(pair.rebuilt).toBe(false)
+    pair.readMarker(6n, { kind: 'release', owner: 'owner-a' })
+    expect(pair.rebuilt).toBe(true)
   })
 })
 

@@ -53,3 +53,17 @@ describe('LaneWindow', () => {
     expect(skipped).toEqual([13n, 15n])
   })
 })
+
+describe('commit metadata: the owner of a retry partition (DESIGN §4a)', () => {
+  it('round-trips the owner beside the bitsets, and never takes a subscription section for it', () => {
+    const deliveries = new Map([['@owner=evil', [12n]]])
+    const metadata = encodeSettledOffsets(10n, [11n], deliveries, { owner: 'dispatcher-1/3f2a' })
+    expect(metadata).toContain(';@owner=dispatcher-1%2F3f2a')
+    const decoded = decodeSettledOffsets(10n, metadata)
+    expect(decoded.owner).toBe('dispatcher-1/3f2a')
+    expect([...decoded.records]).toEqual([11n])
+    expect(decoded.deliveries.get(12n)).toEqual(new Set(['@owner=evil']))
+    expect(decodeSettledOffsets(10n, encodeSettledOffsets(10n, [], new Map(), { owner: 'o' })).owner).toBe('o')
+    expect(decodeSettledOffsets(10n, encodeSettledOffsets(10n, [11n])).owner).toBeUndefined()
+  })
+})
