@@ -64,8 +64,10 @@ describe('partition handover', () => {
     try {
       await waitUntil('every event delivered', () => s.check(produced).missing.length === 0, { timeoutMs: 120_000 })
     } finally {
-      // The instances' logs, for a failure to be read after the fact.
-      writeFileSync(join(repoRoot(), '.run', 'handover-fencing.log'), instances.map((d, i) => `==== instance ${i}\n${d.output()}`).join('\n'))
+      // The instances' logs and the survivor's metrics, for a failure to be read after the fact.
+      const metrics = await (await fetch(old.metricsUrl)).text().catch(() => '')
+      const missing = s.check(produced).missing.map((e) => `${e.accountId}#${e.accountSequence}`).join(' ')
+      writeFileSync(join(repoRoot(), '.run', 'handover-fencing.log'), instances.map((d, i) => `==== instance ${i}\n${d.output()}`).join('\n') + `\n==== missing\n${missing}\n==== metrics\n${metrics}`)
     }
 
     const report = s.check(produced)

@@ -80,9 +80,7 @@ describe('bootstrapTopics', () => {
 
   it('refuses with WHD_ERR_TOPIC_LAYOUT naming the retry topic when its partition count differs, creating nothing', async () => {
     const source = uniqueTopic('test-boot-src')
-    const group = `test-boot-group-${randomUUID()}`
-    // The retry topic the dispatcher expects: RETRY_TOPIC_SUFFIX's default, per group.
-    const retry = `${source}.retry.${group}`
+    const retry = `${source}${retrySuffix}`
     const deadLetter = uniqueTopic('test-boot-dlq')
     made.add(deadLetter)
     await createTopics([{ topic: source, numPartitions: 4 }, { topic: retry, numPartitions: 2 }])
@@ -119,7 +117,9 @@ describe('bootstrapTopics', () => {
 
   it('the dispatcher process refuses to start against a mismatched retry topic: non-zero exit, stderr names the topic', async () => {
     const source = uniqueTopic('test-boot-src')
-    const retry = `${source}${retrySuffix}`
+    const group = `test-boot-group-${randomUUID()}`
+    // The retry topic the dispatcher expects: RETRY_TOPIC_SUFFIX's default, per group.
+    const retry = `${source}.retry.${group}`
     const deadLetter = uniqueTopic('test-boot-dlq')
     made.add(deadLetter)
     await createTopics([{ topic: source, numPartitions: 3 }, { topic: retry, numPartitions: 1 }])
