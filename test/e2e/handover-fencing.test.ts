@@ -40,7 +40,8 @@ describe('partition handover', () => {
     const s = scenario
     const receiver = s.receivers.get('sub')
     if (receiver === undefined) throw new Error('no receiver')
-    await setProduceQuota(throttled, 20_000)
+    // About a tenth of what the parks need at full speed: acknowledgements lag by seconds.
+    await setProduceQuota(throttled, 100_000)
     const old = await s.start({ KAFKA_CLIENT_ID: throttled })
     const produced: ProducedEvent[] = []
     const produce = async (): Promise<void> => { produced.push(...await s.feed.publishTransactions(s.source, { count: 1000, accounts: 200 })) }

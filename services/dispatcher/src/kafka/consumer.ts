@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs'
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
-import { kafkaCompressionType, undecodableBatchOf } from '../../../events/src/index.js'
+import { kafkaCompressionType } from '../../../events/src/index.js'
 import { retryTopicOf, type DispatcherConfig } from '../config.js'
 import type { Deliverer } from '../delivery/types.js'
-import type { RawRecord } from '../engine/delivery-task.js'
 import { DeliveryEngine, type EndpointStatus } from '../engine/engine.js'
-import { readHandoverMarker } from '../engine/handover.js'
-import { H, header } from '../engine/parked-record.js'
 import type { PartitionPair } from '../engine/partition-pair.js'
 import type { RecordDecoder } from '../engine/record-plan.js'
 import { KafkaCrashError } from '../errors.js'
@@ -15,6 +12,8 @@ import type { Metrics } from '../metrics.js'
 import { retryRetriable } from '../retriable.js'
 import type { SubscriptionSource } from '../subscriptions/types.js'
 import { createCoPartitionAssigner } from './assigner.js'
+import { readRetryBatch, readSourceBatch, type BatchReaderDeps } from './batch-readers.js'
+import { GroupLease } from './group-lease.js'
 import { OrderedSender } from './ordered-sender.js'
 import { loadPairOffsets } from './pair-offsets.js'
 import { runtimeMetricSources } from './runtime-metrics.js'
@@ -63,13 +62,15 @@ export class DispatcherRuntime {
   #closed: Promise<void> | undefined
   #draining = false
   #committing: Promise<void> | undefined
-  #lastHeartbeatAt = -Infinity
+  readonly #lease: GroupLease
+  readonly #readers: BatchReaderDeps
 
   constructor (options: DispatcherRuntimeOptions) {
     this.#o = options
     this.#log = options.log
     this.#now = options.now ?? Date.now
     const { config } = options
+    this.#lease = new GroupLease(options.config.sessionTimeoutMs, this.#now)
     this.#pauses = new PartitionPauses(() => this.#consumer, options.metrics, this.#log)
     for (const topic of config.sourceTopics) this.#retryTopicToSource.set(retryTopicOf(config, topic), topic)
     this.#engine = new DeliveryEngine({
@@ -98,8 +99,18 @@ export class DispatcherRuntime {
       metrics: options.metrics,
       log: this.#log,
       now: this.#now,
-      leaseValid: () => this.#leaseValid()
+      leaseValid: () => this.#lease.valid()
     })
+    this.#readers = {
+      planner: this.#engine.planner,
+      pauses: this.#pauses,
+      metrics: options.metrics,
+      log: this.#log,
+      now: this.#now,
+      retryMaxParkedInMemory: config.retryMaxParkedInMemory,
+      draining: () => this.#draining,
+      requestPump: () => this.#engine.requestPump()
+    }
     options.metrics.bind(runtimeMetricSources({
       sourceTopics: config.sourceTopics,
       pairs: () => this.#engine.pairs(),
@@ -143,13 +154,11 @@ export class DispatcherRuntime {
     })
     this.#consumer = consumer
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      this.#lastHeartbeatAt = this.#now()
+      this.#lease.renew()
       this.#onGroupJoin(event.payload.memberAssignment)
     })
     consumer.on(consumer.events.HEARTBEAT, () => {
-      const lapsed = !this.#leaseValid()
-      this.#lastHeartbeatAt = this.#now()
-      if (lapsed) this.#engine.requestPump()
+      if (this.#lease.renew()) this.#engine.requestPump()
     })
     consumer.on(consumer.events.REBALANCING, () => {
       this.#joined = false
@@ -244,14 +253,6 @@ export class DispatcherRuntime {
     while (this.#now() < deadline && !condition()) await new Promise((resolve) => setTimeout(resolve, 50))
   }
 
-  // The group lease: the coordinator expires a member one session timeout
-  // after the last heartbeat it received; this member counts from the last
-  // answer it got, less a margin for the round trip.
-  #leaseValid (): boolean {
-    const sessionMs = this.#o.config.sessionTimeoutMs
-    return this.#now() - this.#lastHeartbeatAt < sessionMs - Math.min(5_000, sessionMs / 6)
-  }
-
   #drained (): boolean {
     return this.#engine.drained() && (this.#sideTopics?.pendingDeadLetters ?? 0) === 0
   }
@@ -269,7 +270,7 @@ export class DispatcherRuntime {
       // Lost: its running deliveries finish (each bounded by the delivery
       // timeout), then the release is written, for as long as this member
       // holds its lease: the next owner waits for it.
-      void this.#closePair(pair, () => this.#leaseValid() && !this.#closing)
+      void this.#closePair(pair, () => this.#lease.valid() && !this.#closing)
     }
     for (const id of wanted) {
       if (this.#engine.pair(id) === undefined) {
@@ -291,7 +292,7 @@ export class DispatcherRuntime {
       compression: kafkaCompressionType(config.kafkaCompression),
       topic: retryTopic,
       partition,
-      mayWrite: () => this.#leaseValid(),
+      mayWrite: () => this.#lease.valid(),
       onSendError: (err, attempt) => log.warn({ err, attempt }, 'park failed; retrying')
     })
     const owner = `${config.kafkaClientId}/${randomUUID()}`
@@ -314,108 +315,14 @@ export class DispatcherRuntime {
 
   async #eachBatch (payload: EachBatchPayload): Promise<void> {
     const { batch } = payload
-    const sourceTopic = this.#retryTopicToSource.get(batch.topic)
-    if (sourceTopic === undefined) {
-      await this.#sourceBatch(payload)
+    const retryOf = this.#retryTopicToSource.get(batch.topic)
+    const pair = this.#engine.pair(`${retryOf ?? batch.topic}:${batch.partition}`)
+    if (pair === undefined) return
+    if (retryOf === undefined) {
+      await readSourceBatch(this.#readers, pair, payload)
     } else {
-      await this.#retryBatch(payload, sourceTopic)
+      await readRetryBatch(this.#readers, pair, payload)
     }
-  }
-
-  #pairFor (topic: string, partition: number): PartitionPair | undefined {
-    return this.#engine.pair(`${topic}:${partition}`)
-  }
-
-  async #sourceBatch ({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const { topic, partition } = batch
-    const pair = this.#pairFor(topic, partition)
-    if (pair === undefined || pair.source.closed || this.#draining) return
-    if (!pair.rebuilt) {
-      this.#pauses.pauseUntil(topic, partition, () => pair.rebuilt || pair.source.closed)
-      return
-    }
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale() || pair.source.closed || this.#draining) return
-      const undecodable = undecodableBatchOf(message)
-      if (undecodable !== undefined) {
-        this.#pauses.stopAtUndecodableBatch('source', { topic, partition, offset: message.offset }, undecodable, () => pair.source.closed)
-        return
-      }
-      const offset = BigInt(message.offset)
-      if (pair.source.hasSeen(offset) || pair.source.window.skipIfSettledBefore(offset)) {
-        resolveOffset(message.offset)
-        continue
-      }
-      if (pair.source.isFull()) {
-        this.#pauses.pauseUntil(topic, partition, () => pair.source.hasRoom() || pair.source.closed)
-        return
-      }
-      const plan = await this.#engine.planner.planSource(rawRecord(message), offset, pair.schemaMisses)
-      if (plan.kind === 'later') {
-        const resumeAt = this.#now() + plan.delayMs
-        this.#pauses.pauseUntil(topic, partition, () => this.#now() >= resumeAt || pair.source.closed)
-        return
-      }
-      if (pair.source.closed) return
-      pair.source.accept({ topic, partition, offset }, rawRecord(message), plan)
-      resolveOffset(message.offset)
-    }
-  }
-
-  async #retryBatch ({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload, sourceTopic: string): Promise<void> {
-    const { partition } = batch
-    const pair = this.#pairFor(sourceTopic, partition)
-    if (pair === undefined || pair.retry.closed || this.#draining) return
-    if (!pair.offsetsLoaded) {
-      this.#pauses.pauseUntil(batch.topic, partition, () => pair.offsetsLoaded || pair.retry.closed)
-      return
-    }
-    const cap = this.#o.config.retryMaxParkedInMemory
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale() || pair.retry.closed || this.#draining) break
-      const undecodable = undecodableBatchOf(message)
-      if (undecodable !== undefined) {
-        // Parked items past this point stay unread: their keys stay blocked,
-        // and before the rebuild is complete the source partition stays gated.
-        this.#pauses.stopAtUndecodableBatch('retry', { topic: batch.topic, partition, offset: message.offset }, undecodable, () => pair.retry.closed)
-        break
-      }
-      const offset = BigInt(message.offset)
-      if (pair.retry.hasSeen(offset) || pair.retry.window.skipIfSettledBefore(offset)) {
-        resolveOffset(message.offset)
-        continue
-      }
-      const marker = readHandoverMarker(message.headers)
-      if (marker !== undefined) {
-        pair.readMarker(offset, marker)
-        resolveOffset(message.offset)
-        continue
-      }
-      // Past the memory cap the lane stops reading ahead; parked items wait
-      // in Kafka, in order. Not while rebuilding: the source partition waits
-      // for the rebuild to reach the end.
-      if (pair.rebuilt && pair.retry.heldItems >= cap) {
-        this.#pauses.pauseUntil(batch.topic, partition, () => pair.retry.heldItems < cap / 2 || pair.retry.closed)
-        break
-      }
-      const plan = await this.#engine.planner.planParked(rawRecord(message), { topic: batch.topic, partition, offset })
-      if (plan.kind === 'later') {
-        const resumeAt = this.#now() + plan.delayMs
-        this.#pauses.pauseUntil(batch.topic, partition, () => this.#now() >= resumeAt || pair.retry.closed)
-        break
-      }
-      if (pair.retry.closed) break
-      const owner = header(message.headers ?? {}, H.owner)
-      if (pair.isLatePark(offset, owner)) {
-        this.#o.metrics.lateParks.inc({ topic: sourceTopic })
-        this.#log.warn({ lane: pair.id, offset: message.offset, owner }, 'a previous owner parked after the handover wait; this key may be delivered out of order')
-      }
-      const key = pair.retry.accept(offset, plan)
-      if (key !== undefined) pair.source.blockFromRetryTopic(key, offset)
-      resolveOffset(message.offset)
-    }
-    pair.checkRebuilt()
-    this.#engine.requestPump()
   }
 
   // ---- endpoints --------------------------------------------------------
@@ -460,13 +367,4 @@ export class DispatcherRuntime {
 function splitId (id: string): [string, number] {
   const at = id.lastIndexOf(':')
   return [id.slice(0, at), Number(id.slice(at + 1))]
-}
-
-function rawRecord (message: KafkaMessage): RawRecord {
-  return {
-    key: message.key,
-    value: message.value,
-    headers: message.headers ?? {},
-    timestamp: Number(message.timestamp)
-  }
 }
