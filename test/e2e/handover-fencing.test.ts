@@ -40,7 +40,7 @@ describe('partition handover', () => {
     const s = scenario
     const receiver = s.receivers.get('sub')
     if (receiver === undefined) throw new Error('no receiver')
-    // About a tenth of what the parks need at full speed: acknowledgements lag by seconds.
+    // The old owner's parks (some MB over the test) are throttled to 100 KB/s: its acknowledgements lag behind its sends.
     await setProduceQuota(throttled, 100_000)
     const old = await s.start({ KAFKA_CLIENT_ID: throttled })
     const produced: ProducedEvent[] = []

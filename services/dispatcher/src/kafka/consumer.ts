@@ -153,12 +153,16 @@ export class DispatcherRuntime {
       maxWaitTimeInMs: 250
     })
     this.#consumer = consumer
+    // Every renewal asks for a pump: while the lease had lapsed, pumps were
+    // skipped, and nothing else may come to start the work they left.
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       this.#lease.renew()
       this.#onGroupJoin(event.payload.memberAssignment)
+      this.#engine.requestPump()
     })
     consumer.on(consumer.events.HEARTBEAT, () => {
-      if (this.#lease.renew()) this.#engine.requestPump()
+      this.#lease.renew()
+      this.#engine.requestPump()
     })
     consumer.on(consumer.events.REBALANCING, () => {
       this.#joined = false

@@ -16,11 +16,9 @@ export class GroupLease {
     this.#now = now
   }
 
-  /** A heartbeat was answered, or the member (re)joined the group. Returns whether the lease had lapsed. */
-  renew (): boolean {
-    const lapsed = !this.valid()
+  /** A heartbeat was answered, or the member (re)joined the group. */
+  renew (): void {
     this.#renewedAt = this.#now()
-    return lapsed
   }
 
   valid (): boolean {

@@ -53,4 +53,34 @@ describe('OrderedSender', () => {
     sender.close()
     await expect(sender.send(record(0))).rejects.toThrow(/closed/)
   })
+
+  it('release: drops what is not sent yet, lets the send in flight finish, then writes the last record behind it (DESIGN §4a)', async () => {
+    const p = fakeProducer()
+    const sender = new OrderedSender({ producer: p.producer, topic: 'retry', partition: 1, compression: 0 })
+    const inFlight = sender.send(record(0))
+    let queuedSettled = false
+    void sender.send(record(1)).then(() => { queuedSettled = true }, () => { queuedSettled = true })
+    const released = sender.release(record(9), () => true)
+    await expect(sender.send(record(2))).rejects.toThrow(/closed/)
+    p.releaseFirst()
+    expect(await released).toBe(true)
+    expect(await inFlight).toBe(0n)
+    expect(p.log).toEqual(['v0', 'v9'])
+    expect(queuedSettled).toBe(false)
+    expect(await sender.release(record(8), () => true)).toBe(false)
+  })
+
+  it('holds every send while it may not write (the group lease lapsed), then goes on in order', async () => {
+    const p = fakeProducer()
+    let mayWrite = false
+    const sender = new OrderedSender({ producer: p.producer, topic: 'retry', partition: 1, compression: 0, mayWrite: () => mayWrite })
+    const sent = [0, 1].map((n) => sender.send(record(n)))
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    expect(p.sends).toEqual([])
+    mayWrite = true
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    p.releaseFirst()
+    expect(await Promise.all(sent)).toEqual([0n, 1n])
+    expect(p.log).toEqual(['v0', 'v1'])
+  })
 })
