@@ -11,7 +11,7 @@
 //                                          subscriptions/schema.ts)
 //   L3  delivery/, subscriptions/          the HTTP delivery seam, signing, SSRF;
 //                                          the subscription store
-//   L4  errors, logger, metrics, shutdown, version, retriable
+//   L4  errors, logger, metrics, shutdown, version, retriable, timer-delay
 //
 // Within L1, http and redrive do not import each other or kafka (they meet
 // through the seams in dead-letters/ and http/admin/types.ts). The events
@@ -22,7 +22,7 @@ const L0 = `${D}(main\\.ts|cli/)`
 const L1 = `${D}(kafka|http|redrive)/`
 const L2 = `${D}(engine/|dead-letters/|config\\.ts|admin-tokens\\.ts)`
 const L3 = `${D}(delivery|subscriptions)/`
-const L4 = `${D}(errors|logger|metrics|shutdown|version|retriable)\\.ts$`
+const L4 = `${D}(errors|logger|metrics|shutdown|version|retriable|timer-delay)\\.ts$`
 
 module.exports = {
   forbidden: [

@@ -1,3 +1,5 @@
+import { timerDelay } from '../timer-delay.js'
+
 /**
  * Many keyed deadlines on one `setTimeout`: a binary min-heap of (at, key)
  * with lazy deletion. Rescheduling or cancelling a key leaves its old heap
@@ -65,7 +67,7 @@ export class DueTimers {
     if (top === undefined) return
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     this.#timerAt = top.at
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, top.at - this.#now()))
+    this.#timer = setTimeout(() => this.#fire(), timerDelay(top.at - this.#now()))
     this.#timer.unref()
   }
 

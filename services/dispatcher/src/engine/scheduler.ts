@@ -1,4 +1,5 @@
 import type { ReadyItem } from './key-queues.js'
+import { timerDelay } from '../timer-delay.js'
 import { RateLimiter } from './rate-limiter.js'
 import type { DeliveryTask, TaskOutcome } from './delivery-task.js'
 
@@ -82,7 +83,7 @@ export class Scheduler {
   // A rate-limited endpoint gets its next token later: pump again then.
   #pumpAt (at: number): void {
     if (this.#rateTimer !== undefined) return
-    const delay = Math.max(1, at - (this.#options.now ?? Date.now)())
+    const delay = Math.max(1, timerDelay(at - (this.#options.now ?? Date.now)()))
     this.#rateTimer = setTimeout(() => {
       this.#rateTimer = undefined
       this.requestPump()

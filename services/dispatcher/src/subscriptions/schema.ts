@@ -31,6 +31,8 @@ export const subscriptionLimits = Object.freeze({
   reasonMaxLength: 200,
   maxInFlightMax: 10_000,
   rateLimitPerSecondMax: 100_000,
+  /** One delivery per 1,000 s at the slowest: below that a limit is a pause, and there is one for that. */
+  rateLimitPerSecondMin: 0.001,
   /** Per PEM field; a request body is at most 64 KiB anyway. */
   pemMaxLength: 32 * 1024,
   /** Longest rotation grace period: 7 days. */
@@ -65,7 +67,7 @@ export const EndpointUrl = Type.String({ minLength: 1, maxLength: L.urlMaxLength
 export const Description = Type.String({ maxLength: L.descriptionMaxLength, pattern: NO_CONTROL_CHARACTERS })
 export const Reason = Type.String({ minLength: 1, maxLength: L.reasonMaxLength, pattern: NO_CONTROL_CHARACTERS })
 export const MaxInFlight = Type.Integer({ minimum: 1, maximum: L.maxInFlightMax, description: 'Deliveries in flight to this endpoint at most; lowers ENDPOINT_MAX_IN_FLIGHT, never raises it.' })
-export const RateLimitPerSecond = Type.Number({ exclusiveMinimum: 0, maximum: L.rateLimitPerSecondMax })
+export const RateLimitPerSecond = Type.Number({ minimum: L.rateLimitPerSecondMin, maximum: L.rateLimitPerSecondMax, description: 'Deliveries per second to this endpoint at most, from 0.001 (one per 1,000 s) to 100,000.' })
 export const Pem = Type.String({ maxLength: L.pemMaxLength, pattern: PEM_PATTERN, description: 'PEM text (-----BEGIN …-----).' })
 export const Secret = Type.String({ pattern: SECRET_PATTERN, maxLength: 256 })
 export const GraceSeconds = Type.Integer({ minimum: 0, maximum: L.graceSecondsMax })

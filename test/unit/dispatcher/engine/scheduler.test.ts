@@ -132,3 +132,35 @@ describe('Scheduler', () => {
     expect(limitedStarted()).toBeLessThanOrEqual(firstBurst + 2)
   })
 })
+
+describe('Scheduler timers (issue 13: a tenant\'s tiny rate limit)', () => {
+  it('arms its rate timer within what a Node timer holds: no TimeoutOverflowWarning, no 1 ms refiring', async () => {
+    const warnings: string[] = []
+    const onWarning = (w: Error): void => { warnings.push(w.name) }
+    process.on('warning', onWarning)
+    try {
+      const started: string[] = []
+      const lane = {
+        id: 'lane',
+        takeReady: (limit: number, canStart: (t: DeliveryTask) => boolean) => {
+          const t = { subscriptionId: 'slow', webhookId: `w${started.length}` } as unknown as DeliveryTask
+          return limit > 0 && canStart(t) ? [{ key: `k${started.length}`, item: t }] : []
+        },
+        finish: () => {}
+      }
+      const scheduler = new Scheduler({
+        maxInFlight: 10,
+        endpointCap: () => 10,
+        rateLimit: () => 1e-9,
+        execute: async (t) => { started.push(t.webhookId); return { kind: 'delivered' } }
+      })
+      scheduler.add(lane)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      scheduler.stop()
+      expect(started.length).toBeLessThanOrEqual(1)
+      expect(warnings.filter((w) => w === 'TimeoutOverflowWarning')).toEqual([])
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+})

@@ -26,6 +26,7 @@ const limits: Array<{ name: string, fields: (ok: boolean) => Record<string, unkn
   { name: `${L.eventTypesMax} event types`, fields: (ok) => ({ eventTypes: types(ok ? L.eventTypesMax : L.eventTypesMax + 1) }), field: 'eventTypes' },
   { name: `event types of ${L.eventTypeMaxLength} characters`, fields: (ok) => ({ eventTypes: [`a.${'b'.repeat(L.eventTypeMaxLength - (ok ? 2 : 1))}`] }), field: 'eventTypes[0]' },
   { name: `maxInFlight ${L.maxInFlightMax}`, fields: (ok) => ({ maxInFlight: ok ? L.maxInFlightMax : L.maxInFlightMax + 1 }), field: 'maxInFlight' },
+  { name: `rateLimitPerSecond ${L.rateLimitPerSecondMin} at least`, fields: (ok) => ({ rateLimitPerSecond: ok ? L.rateLimitPerSecondMin : L.rateLimitPerSecondMin / 2 }), field: 'rateLimitPerSecond' },
   { name: `rateLimitPerSecond ${L.rateLimitPerSecondMax}`, fields: (ok) => ({ rateLimitPerSecond: ok ? L.rateLimitPerSecondMax : L.rateLimitPerSecondMax + 1 }), field: 'rateLimitPerSecond' },
   { name: `a description of ${L.descriptionMaxLength} characters`, fields: (ok) => ({ description: 'd'.repeat(ok ? L.descriptionMaxLength : L.descriptionMaxLength + 1) }), field: 'description' },
   { name: `a PEM of ${L.pemMaxLength} characters`, fields: (ok) => ({ tls: { caPem: pem(ok ? L.pemMaxLength : L.pemMaxLength + 1) } }), field: 'tls.caPem' },
