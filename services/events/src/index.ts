@@ -5,6 +5,7 @@ export {
   type DecimalSpec
 } from './decimal.js'
 export { TimestampMillisType } from './timestamp.js'
+export { retryRetriable } from './retriable.js'
 export { LOGICAL_TYPES, avroTypeOptions, familyType } from './avro.js'
 export { MAX_EXACT_LONG, findEventIssues, validateEvent } from './validate.js'
 export {

@@ -4,7 +4,7 @@
  * land, so changing it is an operator's decision, not a side effect.
  */
 import type { Admin } from 'kafkajs'
-import { sourceLayout, type FamilyName } from '../../events/src/index.js'
+import { retryRetriable, sourceLayout, type FamilyName } from '../../events/src/index.js'
 
 /** Partitions of a banking source topic unless told otherwise. */
 export const DEFAULT_PARTITIONS = 12
@@ -84,7 +84,8 @@ export async function ensureTopics (admin: Admin, specs: readonly TopicSpec[]): 
     })
     if (didCreate) created.add(spec.topic)
   }
-  const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) })
+  // A topic created a moment ago may not have reached the broker that answers yet.
+  const { topics } = await retryRetriable(() => admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) }))
   const partitions = new Map(topics.map((topic) => [topic.name, topic.partitions.length]))
   return specs.map((spec) => ({
     topic: spec.topic,
