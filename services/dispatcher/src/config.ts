@@ -17,6 +17,7 @@ export interface DispatcherConfig {
   kafkaSaslMechanism: 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512'
   kafkaSaslUsername: string | undefined
   kafkaSaslPassword: string | undefined
+  kafkaAllowPlaintextSasl: boolean
   kafkaCompression: CompressionName
   consumerGroupId: string
   sessionTimeoutMs: number
@@ -168,6 +169,7 @@ export const configOptions = [
   option({ key: 'kafkaSaslMechanism', variable: 'KAFKA_SASL_MECHANISM', description: 'Kafka SASL mechanism: none, plain, scram-sha-256 or scram-sha-512', defaultValue: 'none', parse: saslMechanism }),
   option({ key: 'kafkaSaslUsername', variable: 'KAFKA_SASL_USERNAME', description: 'Kafka SASL user name (with KAFKA_SASL_MECHANISM)', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'kafkaSaslPassword', variable: 'KAFKA_SASL_PASSWORD', description: 'Kafka SASL password (with KAFKA_SASL_MECHANISM); never logged', defaultValue: 'none', parse: optionalPath }),
+  option({ key: 'kafkaAllowPlaintextSasl', variable: 'KAFKA_ALLOW_PLAINTEXT_SASL', description: 'Allow KAFKA_SASL_MECHANISM without KAFKA_SSL, i.e. the SASL exchange (a PLAIN password in clear) over an unencrypted connection; local tests only. Start-up fails otherwise', defaultValue: 'false', parse: boolean }),
   option({ key: 'kafkaCompression', variable: 'KAFKA_COMPRESSION', description: 'Compression of the records the dispatcher writes (retry, dead-letter, endpoint events, subscriptions): none, gzip, snappy, lz4 or zstd. Every codec is read on every topic whatever this says', defaultValue: DEFAULT_KAFKA_COMPRESSION, parse: compression }),
   option({ key: 'consumerGroupId', variable: 'KAFKA_GROUP_ID', description: 'Consumer group shared by all dispatcher instances', defaultValue: 'webhook-dispatcher', parse: text }),
   option({ key: 'sessionTimeoutMs', variable: 'KAFKA_SESSION_TIMEOUT_MS', description: 'Consumer group session timeout: how soon a crashed member\'s partitions move', defaultValue: '30000', parse: integer(6000, 300_000) }),
@@ -233,6 +235,12 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   if (result.kafkaSaslMechanism !== 'none' && (result.kafkaSaslUsername === undefined || result.kafkaSaslPassword === undefined)) {
     throw new ConfigError(result.kafkaSaslUsername === undefined ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD', `is required with KAFKA_SASL_MECHANISM=${result.kafkaSaslMechanism}`)
+  }
+  // SASL/PLAIN sends the password itself, and SCRAM a proof an eavesdropper can
+  // brute-force offline, in every connection's handshake: without TLS anyone on
+  // the path reads them (RFC 4616 §6, RFC 5802 §9).
+  if (result.kafkaSaslMechanism !== 'none' && !result.kafkaSsl && !result.kafkaAllowPlaintextSasl) {
+    throw new ConfigError('KAFKA_SASL_MECHANISM', `${result.kafkaSaslMechanism} needs KAFKA_SSL=true: without TLS the Kafka credentials cross the network readable (set KAFKA_ALLOW_PLAINTEXT_SASL=true for a local test broker only)`)
   }
   if (result.endpointMaxInFlight > result.maxInFlight) {
     throw new ConfigError('ENDPOINT_MAX_IN_FLIGHT', `must not exceed MAX_IN_FLIGHT (${result.maxInFlight})`)

@@ -225,6 +225,15 @@ describe('defaults', () => {
     const error = await renderError({ values: [ciValues.minimal], set: ['kafka.sasl.enabled=true', 'kafka.sasl.mechanism=plain', 'kafka.sasl.username=u', 'kafka.sasl.password=p'] })
     expect(error).toContain('kafka.sasl.mechanism plain sends the password in clear text')
   })
+
+  it('refuses SCRAM without TLS too, unless kafka.sasl.allowPlaintext, which the dispatcher then accepts', async () => {
+    const sasl = ['kafka.sasl.enabled=true', 'kafka.sasl.mechanism=scram-sha-512', 'kafka.sasl.username=u', 'kafka.sasl.password=p']
+    expect(await renderError({ values: [ciValues.minimal], set: sasl })).toContain('kafka.sasl.mechanism scram-sha-512 without kafka.tls')
+    const env = containerEnvironment(await render({ values: [ciValues.minimal], set: [...sasl, 'kafka.sasl.allowPlaintext=true'] }))
+    expect(env).toMatchObject({ KAFKA_SSL: 'false', KAFKA_ALLOW_PLAINTEXT_SASL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512' })
+    expect(() => loadConfig(env)).not.toThrow()
+    expect(() => loadConfig({ ...env, KAFKA_ALLOW_PLAINTEXT_SASL: 'false' })).toThrow(/KAFKA_SASL_MECHANISM.*KAFKA_SSL/)
+  })
 })
 
 describe('checksum/config', () => {

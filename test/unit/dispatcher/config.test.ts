@@ -60,6 +60,18 @@ describe('loadConfig', () => {
     expect(configError({ SOURCE_TOPICS: 'a', DEAD_LETTER_TOPIC: 'a' }).variable).toBe('SOURCE_TOPICS')
   })
 
+  it.each(['plain', 'scram-sha-256', 'scram-sha-512'])('refuses SASL %s without TLS, naming KAFKA_SASL_MECHANISM and KAFKA_SSL, unless KAFKA_ALLOW_PLAINTEXT_SASL=true', (mechanism) => {
+    const sasl = { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }
+    const err = configError(sasl)
+    expect(err.code).toBe('WHD_ERR_CONFIG')
+    expect(err.variable).toBe('KAFKA_SASL_MECHANISM')
+    expect(err.message).toContain('KAFKA_SASL_MECHANISM')
+    expect(err.message).toContain('KAFKA_SSL')
+    expect(loadConfig({ ...required, ...sasl, KAFKA_SSL: 'true' }).kafkaSaslMechanism).toBe(mechanism)
+    expect(loadConfig({ ...required, ...sasl, KAFKA_ALLOW_PLAINTEXT_SASL: 'true' }).kafkaAllowPlaintextSasl).toBe(true)
+    expect(configError({ ...sasl, KAFKA_ALLOW_PLAINTEXT_SASL: 'yes' }).variable).toBe('KAFKA_ALLOW_PLAINTEXT_SASL')
+  })
+
   it('names retry topics per consumer group by default, so two deployments never read each other\'s parked items', () => {
     expect(loadConfig(required).retryTopicSuffix).toBe('.retry.webhook-dispatcher')
     expect(retryTopicOf(loadConfig({ ...required, KAFKA_GROUP_ID: 'blue' }), 'banking.transactions.v1')).toBe('banking.transactions.v1.retry.blue')
