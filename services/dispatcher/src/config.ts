@@ -52,6 +52,8 @@ export interface DispatcherConfig {
   shutdownDeadlineMs: number
   httpPort: number
   httpHost: string
+  metricsToken: string | undefined
+  userAgentVersion: boolean
   ssrfAllowCidrs: string[]
   allowHttp: boolean
   logLevel: string
@@ -133,6 +135,14 @@ const saslMechanism: Parser<(typeof saslMechanisms)[number]> = (raw, variable) =
 
 // `none` stands for "not set": an empty variable means "use the default".
 const optionalPath: Parser<string | undefined> = (raw) => (raw.trim().toLowerCase() === 'none' ? undefined : raw.trim())
+const optionalSecret: Parser<string | undefined> = (raw, variable) => {
+  const value = raw.trim()
+  if (value.toLowerCase() === 'none') return undefined
+  // Header-safe (RFC 6750 b64token) and long enough not to be guessed.
+  if (!/^[A-Za-z0-9._~+/-]+=*$/.test(value)) throw new ConfigError(variable, 'must be a token of letters, digits and -._~+/ (RFC 6750), or none')
+  if (value.length < 16) throw new ConfigError(variable, `must be at least 16 characters, got ${value.length}`)
+  return value
+}
 const secretKeys: Parser<{ keys: SecretKey[], currentId: string }> = (raw, variable) => parseSecretKeys(raw, variable)
 const adminTokens: Parser<readonly AdminToken[]> = (raw, variable) =>
   raw.trim().toLowerCase() === 'none' ? Object.freeze([]) : parseAdminTokens(raw, variable)
@@ -203,7 +213,9 @@ export const configOptions = [
   option({ key: 'schemaLookupRetries', variable: 'SCHEMA_LOOKUP_RETRIES', description: 'Lookups of an unknown schema id before the record is dead-lettered', defaultValue: '3', parse: integer(0, 100) }),
   option({ key: 'shutdownDeadlineMs', variable: 'SHUTDOWN_DEADLINE_MS', description: 'Time SIGTERM allows in-flight deliveries before the final commit', defaultValue: '20000', parse: integer(0, 600_000) }),
   option({ key: 'httpPort', variable: 'HTTP_PORT', description: 'Port of /healthz, /readyz and /metrics', defaultValue: '9464', parse: integer(0, 65_535) }),
-  option({ key: 'httpHost', variable: 'HTTP_HOST', description: 'Address the health and metrics server binds', defaultValue: '0.0.0.0', parse: text }),
+  option({ key: 'httpHost', variable: 'HTTP_HOST', description: 'Address the health and metrics server binds (0.0.0.0: every interface, as probes and Prometheus need in a pod; 127.0.0.1 keeps /metrics on the host)', defaultValue: '0.0.0.0', parse: text }),
+  option({ key: 'metricsToken', variable: 'METRICS_TOKEN', description: 'Bearer token GET /metrics then requires (Authorization: Bearer <token>, else 401); /healthz and /readyz stay open. none = /metrics open to whoever reaches HTTP_HOST:HTTP_PORT', defaultValue: 'none', parse: optionalSecret }),
+  option({ key: 'userAgentVersion', variable: 'USER_AGENT_VERSION', description: 'Send the dispatcher\'s version in the User-Agent of webhooks (webhook-dispatcher/<version>); false sends webhook-dispatcher alone, so receivers cannot tell which release (and its known bugs) calls them', defaultValue: 'true', parse: boolean }),
   option({ key: 'ssrfAllowCidrs', variable: 'SSRF_ALLOW_CIDRS', description: 'CIDR blocks endpoints may reach although private, loopback or otherwise special (comma-separated; development and tests only)', defaultValue: 'none', parse: cidrList }),
   option({ key: 'allowHttp', variable: 'ALLOW_HTTP', description: 'Accept http:// endpoint URLs as well as https:// (development and tests only)', defaultValue: 'false', parse: boolean }),
   option({ key: 'logLevel', variable: 'LOG_LEVEL', description: 'pino log level', defaultValue: 'info', parse: logLevel })
