@@ -2,8 +2,10 @@
 import { decodeSecret } from '../../dispatcher/src/delivery/sign.js'
 
 export interface DemoReceiverConfig {
-  /** PORT: TCP port on 127.0.0.1; 0 picks a free one. @defaultValue 18088 */
+  /** PORT: TCP port on HOST; 0 picks a free one. @defaultValue 18088 */
   readonly port: number
+  /** HOST: the address to listen on; 0.0.0.0 in a container the dispatcher reaches over a network. Absent: 127.0.0.1. */
+  readonly host?: string
   /** WEBHOOK_SECRET: the endpoint's `whsec_…` secret (required). */
   readonly secret: string
   /** FAIL_RATE: share of valid webhooks answered 500, from 0 to 1. @defaultValue 0 */
@@ -41,6 +43,7 @@ export function loadDemoReceiverConfig (env: NodeJS.ProcessEnv): DemoReceiverCon
   }
   return Object.freeze({
     port: integer(env, 'PORT', DEFAULT_PORT, 0, 65_535),
+    ...(env.HOST === undefined || env.HOST.trim() === '' ? {} : { host: env.HOST.trim() }),
     secret,
     failRate,
     latencyMs: integer(env, 'LATENCY_MS', 0, 0, 600_000)

@@ -17,6 +17,7 @@ export interface DispatcherConfig {
   kafkaSaslMechanism: 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512'
   kafkaSaslUsername: string | undefined
   kafkaSaslPassword: string | undefined
+  kafkaAllowPlaintextSasl: boolean
   kafkaCompression: CompressionName
   consumerGroupId: string
   sessionTimeoutMs: number
@@ -51,6 +52,8 @@ export interface DispatcherConfig {
   shutdownDeadlineMs: number
   httpPort: number
   httpHost: string
+  metricsToken: string | undefined
+  userAgentVersion: boolean
   ssrfAllowCidrs: string[]
   allowHttp: boolean
   logLevel: string
@@ -132,6 +135,14 @@ const saslMechanism: Parser<(typeof saslMechanisms)[number]> = (raw, variable) =
 
 // `none` stands for "not set": an empty variable means "use the default".
 const optionalPath: Parser<string | undefined> = (raw) => (raw.trim().toLowerCase() === 'none' ? undefined : raw.trim())
+const optionalSecret: Parser<string | undefined> = (raw, variable) => {
+  const value = raw.trim()
+  if (value.toLowerCase() === 'none') return undefined
+  // Header-safe (RFC 6750 b64token) and long enough not to be guessed.
+  if (!/^[A-Za-z0-9._~+/-]+=*$/.test(value)) throw new ConfigError(variable, 'must be a token of letters, digits and -._~+/ (RFC 6750), or none')
+  if (value.length < 16) throw new ConfigError(variable, `must be at least 16 characters, got ${value.length}`)
+  return value
+}
 const secretKeys: Parser<{ keys: SecretKey[], currentId: string }> = (raw, variable) => parseSecretKeys(raw, variable)
 const adminTokens: Parser<readonly AdminToken[]> = (raw, variable) =>
   raw.trim().toLowerCase() === 'none' ? Object.freeze([]) : parseAdminTokens(raw, variable)
@@ -168,6 +179,7 @@ export const configOptions = [
   option({ key: 'kafkaSaslMechanism', variable: 'KAFKA_SASL_MECHANISM', description: 'Kafka SASL mechanism: none, plain, scram-sha-256 or scram-sha-512', defaultValue: 'none', parse: saslMechanism }),
   option({ key: 'kafkaSaslUsername', variable: 'KAFKA_SASL_USERNAME', description: 'Kafka SASL user name (with KAFKA_SASL_MECHANISM)', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'kafkaSaslPassword', variable: 'KAFKA_SASL_PASSWORD', description: 'Kafka SASL password (with KAFKA_SASL_MECHANISM); never logged', defaultValue: 'none', parse: optionalPath }),
+  option({ key: 'kafkaAllowPlaintextSasl', variable: 'KAFKA_ALLOW_PLAINTEXT_SASL', description: 'Allow KAFKA_SASL_MECHANISM without KAFKA_SSL, i.e. the SASL exchange (a PLAIN password in clear) over an unencrypted connection; local tests only. Start-up fails otherwise', defaultValue: 'false', parse: boolean }),
   option({ key: 'kafkaCompression', variable: 'KAFKA_COMPRESSION', description: 'Compression of the records the dispatcher writes (retry, dead-letter, endpoint events, subscriptions): none, gzip, snappy, lz4 or zstd. Every codec is read on every topic whatever this says', defaultValue: DEFAULT_KAFKA_COMPRESSION, parse: compression }),
   option({ key: 'consumerGroupId', variable: 'KAFKA_GROUP_ID', description: 'Consumer group shared by all dispatcher instances', defaultValue: 'webhook-dispatcher', parse: text }),
   option({ key: 'sessionTimeoutMs', variable: 'KAFKA_SESSION_TIMEOUT_MS', description: 'Consumer group session timeout: how soon a crashed member\'s partitions move', defaultValue: '30000', parse: integer(6000, 300_000) }),
@@ -201,7 +213,9 @@ export const configOptions = [
   option({ key: 'schemaLookupRetries', variable: 'SCHEMA_LOOKUP_RETRIES', description: 'Lookups of an unknown schema id before the record is dead-lettered', defaultValue: '3', parse: integer(0, 100) }),
   option({ key: 'shutdownDeadlineMs', variable: 'SHUTDOWN_DEADLINE_MS', description: 'Time SIGTERM allows in-flight deliveries before the final commit', defaultValue: '20000', parse: integer(0, 600_000) }),
   option({ key: 'httpPort', variable: 'HTTP_PORT', description: 'Port of /healthz, /readyz and /metrics', defaultValue: '9464', parse: integer(0, 65_535) }),
-  option({ key: 'httpHost', variable: 'HTTP_HOST', description: 'Address the health and metrics server binds', defaultValue: '0.0.0.0', parse: text }),
+  option({ key: 'httpHost', variable: 'HTTP_HOST', description: 'Address the health and metrics server binds (0.0.0.0: every interface, as probes and Prometheus need in a pod; 127.0.0.1 keeps /metrics on the host)', defaultValue: '0.0.0.0', parse: text }),
+  option({ key: 'metricsToken', variable: 'METRICS_TOKEN', description: 'Bearer token GET /metrics then requires (Authorization: Bearer <token>, else 401); /healthz and /readyz stay open. none = /metrics open to whoever reaches HTTP_HOST:HTTP_PORT', defaultValue: 'none', parse: optionalSecret }),
+  option({ key: 'userAgentVersion', variable: 'USER_AGENT_VERSION', description: 'Send the dispatcher\'s version in the User-Agent of webhooks (webhook-dispatcher/<version>); false sends webhook-dispatcher alone, so receivers cannot tell which release (and its known bugs) calls them', defaultValue: 'true', parse: boolean }),
   option({ key: 'ssrfAllowCidrs', variable: 'SSRF_ALLOW_CIDRS', description: 'CIDR blocks endpoints may reach although private, loopback or otherwise special (comma-separated; development and tests only)', defaultValue: 'none', parse: cidrList }),
   option({ key: 'allowHttp', variable: 'ALLOW_HTTP', description: 'Accept http:// endpoint URLs as well as https:// (development and tests only)', defaultValue: 'false', parse: boolean }),
   option({ key: 'logLevel', variable: 'LOG_LEVEL', description: 'pino log level', defaultValue: 'info', parse: logLevel })
@@ -233,6 +247,12 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   if (result.kafkaSaslMechanism !== 'none' && (result.kafkaSaslUsername === undefined || result.kafkaSaslPassword === undefined)) {
     throw new ConfigError(result.kafkaSaslUsername === undefined ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD', `is required with KAFKA_SASL_MECHANISM=${result.kafkaSaslMechanism}`)
+  }
+  // SASL/PLAIN sends the password itself, and SCRAM a proof an eavesdropper can
+  // brute-force offline, in every connection's handshake: without TLS anyone on
+  // the path reads them (RFC 4616 §6, RFC 5802 §9).
+  if (result.kafkaSaslMechanism !== 'none' && !result.kafkaSsl && !result.kafkaAllowPlaintextSasl) {
+    throw new ConfigError('KAFKA_SASL_MECHANISM', `${result.kafkaSaslMechanism} needs KAFKA_SSL=true: without TLS the Kafka credentials cross the network readable (set KAFKA_ALLOW_PLAINTEXT_SASL=true for a local test broker only)`)
   }
   if (result.endpointMaxInFlight > result.maxInFlight) {
     throw new ConfigError('ENDPOINT_MAX_IN_FLIGHT', `must not exceed MAX_IN_FLIGHT (${result.maxInFlight})`)

@@ -51,7 +51,7 @@ async function main (): Promise<void> {
     // The scheduler already caps concurrency per endpoint; a smaller pool
     // would queue requests inside undici, where the wait eats the deadline.
     connectionsPerOrigin: config.endpointMaxInFlight,
-    version: VERSION
+    version: config.userAgentVersion ? VERSION : false
   })
   registerKafkaCodecs()
   const compression = kafkaCompressionType(config.kafkaCompression)
@@ -134,7 +134,7 @@ async function main (): Promise<void> {
   const adminServer = await startAdminServer(adminApi, { port: config.adminPort, host: config.adminHost })
   log.info({ host: adminServer.host, port: adminServer.port }, 'admin API listening')
 
-  const health = createHealthServer({ ready: () => runtime.ready }, metrics.registry)
+  const health = createHealthServer({ ready: () => runtime.ready }, metrics.registry, config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken })
   await new Promise<void>((resolve) => health.listen(config.httpPort, config.httpHost, resolve))
   const address = health.address()
   log.info({ version: VERSION, port: typeof address === 'object' && address !== null ? address.port : config.httpPort }, 'health and metrics listening')

@@ -145,6 +145,11 @@ describe('loadDemoReceiverConfig', () => {
       .toEqual({ port: 0, secret, failRate: 0.25, latencyMs: 150 })
   })
 
+  it('listens on HOST when it is set (the compose demo: 0.0.0.0), else on loopback', () => {
+    expect(loadDemoReceiverConfig({ WEBHOOK_SECRET: secret, HOST: '0.0.0.0' }).host).toBe('0.0.0.0')
+    expect(loadDemoReceiverConfig({ WEBHOOK_SECRET: secret }).host).toBeUndefined()
+  })
+
   it('is frozen', () => {
     expect(Object.isFrozen(loadDemoReceiverConfig({ WEBHOOK_SECRET: secret }))).toBe(true)
   })

@@ -4,6 +4,7 @@
 import { request as httpRequest } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { adminRoutes } from '../../../services/dispatcher/src/http/admin/routes.js'
+import { FIXTURE_CERT_PEM, FIXTURE_KEY_PEM, OTHER_KEY_PEM } from '../../support/pem-fixtures.js'
 import { call, createEndpoint, endpointBody, openApiDocument, startHarness, TENANT_A, TENANT_B, TOKENS, type Harness } from '../../unit/dispatcher/http/harness.js'
 
 let h: Harness
@@ -79,7 +80,7 @@ describe('endpoints CRUD', () => {
 
     const patched = await call(h, 'PATCH', `/v1/endpoints/${endpoint.id}`, {
       token: 'tenantA',
-      body: { url: 'https://hooks.fintech.example/v2', eventTypes: ['*'], rateLimitPerSecond: 2.5, tls: { caPem: PEM('CERTIFICATE') } }
+      body: { url: 'https://hooks.fintech.example/v2', eventTypes: ['*'], rateLimitPerSecond: 2.5, tls: { caPem: FIXTURE_CERT_PEM } }
     })
     expect(patched.status).toBe(200)
     expect(patched.body).toMatchObject({ url: 'https://hooks.fintech.example/v2', eventTypes: ['*'], rateLimitPerSecond: 2.5, description: 'ledger sync', tls: { clientCertificate: false, caCertificate: true } })
@@ -98,12 +99,23 @@ describe('endpoints CRUD', () => {
   })
 
   it('keeps mTLS client keys write-only', async () => {
-    const key = PEM('PRIVATE KEY')
-    const { endpoint } = await createEndpoint(h, 'tenantA', endpointBody({ tls: { clientCertPem: PEM('CERTIFICATE'), clientKeyPem: key } }))
+    const key = FIXTURE_KEY_PEM
+    const { endpoint } = await createEndpoint(h, 'tenantA', endpointBody({ tls: { clientCertPem: FIXTURE_CERT_PEM, clientKeyPem: key } }))
     expect(endpoint).toMatchObject({ tls: { clientCertificate: true, caCertificate: false } })
     const got = await call(h, 'GET', `/v1/endpoints/${endpoint.id}`, { token: 'tenantA' })
     expect(got.text).not.toContain('PRIVATE KEY')
     expect(h.store.get(endpoint.id)?.tls?.clientKeyPem).toBe(key)
+  })
+})
+
+describe('mTLS material', () => {
+  it('is parsed on PATCH too: a look-alike PEM is a 400 naming the field, and nothing changes', async () => {
+    const { endpoint } = await createEndpoint(h, 'tenantA', endpointBody())
+    const result = await call(h, 'PATCH', `/v1/endpoints/${endpoint.id}`, { token: 'tenantA', body: { tls: { clientCertPem: FIXTURE_CERT_PEM, clientKeyPem: '-----BEGIN Z 0S6-----\nAAAA\n-----END Z 0S6-----\n' } } })
+    expect(result.status).toBe(400)
+    expect(result.body.error).toMatchObject({ code: 'WHD_ERR_VALIDATION', field: 'tls.clientKeyPem' })
+    expect(result.text).not.toContain('AAAA')
+    expect(h.store.get(endpoint.id)?.tls).toBeUndefined()
   })
 })
 
@@ -397,6 +409,11 @@ describe('input validation', () => {
     ['a client key without certificate', endpointBody({ tls: { clientKeyPem: PEM('PRIVATE KEY') } }), 'WHD_ERR_VALIDATION', 'tls.clientCertPem'],
     ['an unknown tls field', endpointBody({ tls: { pfx: 'x' } }), 'WHD_ERR_VALIDATION', 'tls.pfx'],
     ['a non-PEM CA', endpointBody({ tls: { caPem: 'hello' } }), 'WHD_ERR_VALIDATION', 'tls.caPem'],
+    ['a CA that only looks like PEM', endpointBody({ tls: { caPem: '-----BEGIN Z 0S6-----' } }), 'WHD_ERR_VALIDATION', 'tls.caPem'],
+    ['a CA certificate that does not parse', endpointBody({ tls: { caPem: PEM('CERTIFICATE') } }), 'WHD_ERR_VALIDATION', 'tls.caPem'],
+    ['a client certificate that does not parse', endpointBody({ tls: { clientCertPem: PEM('CERTIFICATE'), clientKeyPem: FIXTURE_KEY_PEM } }), 'WHD_ERR_VALIDATION', 'tls.clientCertPem'],
+    ['a client key that only looks like PEM', endpointBody({ tls: { clientCertPem: FIXTURE_CERT_PEM, clientKeyPem: '-----BEGIN Z 0S6-----' } }), 'WHD_ERR_VALIDATION', 'tls.clientKeyPem'],
+    ['a client key of another certificate', endpointBody({ tls: { clientCertPem: FIXTURE_CERT_PEM, clientKeyPem: OTHER_KEY_PEM } }), 'WHD_ERR_VALIDATION', 'tls.clientKeyPem'],
     ['an unknown field', endpointBody({ secret: 'whsec_AAAA' }), 'WHD_ERR_VALIDATION', 'secret'],
     ['a bad tenant id', endpointBody({ tenantId: 'a b' }), 'WHD_ERR_VALIDATION', 'tenantId'],
     ['an http url', endpointBody({ url: 'http://hooks.fintech.example/' }), 'WHD_ERR_URL_INVALID', 'url'],

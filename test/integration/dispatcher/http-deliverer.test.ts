@@ -133,6 +133,12 @@ describe('createHttpDeliverer', () => {
     expect(result.durationMs).toBeGreaterThan(0)
   })
 
+  it('leaves the version out of the user-agent with version: false (USER_AGENT_VERSION=false)', async () => {
+    const receiver = await startReceiver(status(204))
+    expectResponse(await deliverer({ version: false }).deliver(request(receiver.url, [generateSecret()])))
+    expect(receiver.requests[0]?.headers['user-agent']).toBe('webhook-dispatcher')
+  })
+
   it('signs with every secret during rotation, so a receiver knowing either one verifies', async () => {
     const oldSecret = generateSecret()
     const newSecret = generateSecret()

@@ -164,12 +164,12 @@ describe('helm template', () => {
     it('keeps secrets out of the ConfigMap', async () => {
       const rendered = manifests
       const env = envConfigMap(rendered)
-      for (const variable of ['SECRETS_ENCRYPTION_KEYS', 'ADMIN_TOKENS', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD']) {
+      for (const variable of ['SECRETS_ENCRYPTION_KEYS', 'ADMIN_TOKENS', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'METRICS_TOKEN']) {
         expect(env[variable], variable).toBeUndefined()
       }
       const secretRefs = explicitEnv(rendered).filter((e) => e.valueFrom?.secretKeyRef !== undefined).map((e) => e.name).sort()
       const sasl = (values.kafka?.sasl as { enabled?: boolean } | undefined)?.enabled === true
-      expect(secretRefs).toEqual(['ADMIN_TOKENS', ...(sasl ? ['KAFKA_SASL_PASSWORD', 'KAFKA_SASL_USERNAME'] : []), 'SECRETS_ENCRYPTION_KEYS'])
+      expect(secretRefs).toEqual(['ADMIN_TOKENS', ...(sasl ? ['KAFKA_SASL_PASSWORD', 'KAFKA_SASL_USERNAME'] : []), 'METRICS_TOKEN', 'SECRETS_ENCRYPTION_KEYS'])
       const existing = (values.secrets?.existingSecret as string | undefined) ?? ''
       expect(byKind(rendered, 'Secret')).toHaveLength(existing === '' ? 1 : 0)
       if (existing !== '') {
@@ -224,6 +224,44 @@ describe('defaults', () => {
   it('refuses SASL PLAIN without TLS', async () => {
     const error = await renderError({ values: [ciValues.minimal], set: ['kafka.sasl.enabled=true', 'kafka.sasl.mechanism=plain', 'kafka.sasl.username=u', 'kafka.sasl.password=p'] })
     expect(error).toContain('kafka.sasl.mechanism plain sends the password in clear text')
+  })
+
+  it('refuses SCRAM without TLS too, unless kafka.sasl.allowPlaintext, which the dispatcher then accepts', async () => {
+    const sasl = ['kafka.sasl.enabled=true', 'kafka.sasl.mechanism=scram-sha-512', 'kafka.sasl.username=u', 'kafka.sasl.password=p']
+    expect(await renderError({ values: [ciValues.minimal], set: sasl })).toContain('kafka.sasl.mechanism scram-sha-512 without kafka.tls')
+    const env = containerEnvironment(await render({ values: [ciValues.minimal], set: [...sasl, 'kafka.sasl.allowPlaintext=true'] }))
+    expect(env).toMatchObject({ KAFKA_SSL: 'false', KAFKA_ALLOW_PLAINTEXT_SASL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512' })
+    expect(() => loadConfig(env)).not.toThrow()
+    expect(() => loadConfig({ ...env, KAFKA_ALLOW_PLAINTEXT_SASL: 'false' })).toThrow(/KAFKA_SASL_MECHANISM.*KAFKA_SSL/)
+  })
+})
+
+describe('METRICS_TOKEN', () => {
+  const token = 'metrics-token-0123456789'
+
+  it('is absent by default (/metrics open), and from the chart\'s Secret when metrics.token is set, which the ServiceMonitor then sends', async () => {
+    expect(containerEnvironment(await render({ values: [ciValues.minimal] })).METRICS_TOKEN).toBeUndefined()
+    const rendered = await render({ values: [ciValues.minimal], set: [`metrics.token=${token}`, 'serviceMonitor.enabled=true'] })
+    const env = containerEnvironment(rendered)
+    expect(env.METRICS_TOKEN).toBe(token)
+    expect(loadConfig(env).metricsToken).toBe(token)
+    expect(envConfigMap(rendered).METRICS_TOKEN).toBeUndefined()
+    const endpoint = (one(rendered, 'ServiceMonitor').spec.endpoints as Array<{ authorization?: { type: string, credentials: { name: string, key: string } } }>)[0]
+    const ref = explicitEnv(rendered).find((e) => e.name === 'METRICS_TOKEN')?.valueFrom?.secretKeyRef
+    expect(endpoint?.authorization).toEqual({ type: 'Bearer', credentials: { name: ref?.name, key: ref?.key } })
+    expect((one(await render({ values: [ciValues.minimal], set: ['serviceMonitor.enabled=true'] }), 'ServiceMonitor').spec.endpoints as Array<{ authorization?: unknown }>)[0]?.authorization).toBeUndefined()
+  })
+
+  it('refuses a token the dispatcher would refuse', async () => {
+    expect(await renderError({ values: [ciValues.minimal], set: ['metrics.token=short'] })).toContain("at '/metrics/token'")
+  })
+})
+
+describe('USER_AGENT_VERSION', () => {
+  it('is true by default and follows delivery.userAgentVersion', async () => {
+    expect(envConfigMap(await render({ values: [ciValues.minimal] })).USER_AGENT_VERSION).toBe('true')
+    const env = containerEnvironment(await render({ values: [ciValues.minimal], set: ['delivery.userAgentVersion=false'] }))
+    expect(loadConfig(env).userAgentVersion).toBe(false)
   })
 })
 

@@ -11,7 +11,7 @@ import { parse } from 'yaml'
 import { loadDemoReceiverConfig } from '../../../services/demo-receiver/src/config.js'
 import { readSubscriptionsFile } from '../../../services/dispatcher/src/cli/import-subscriptions.js'
 import { configOptions, loadConfig } from '../../../services/dispatcher/src/config.js'
-import { createSsrfPolicy } from '../../../services/dispatcher/src/delivery/ssrf/address-policy.js'
+import { classifyAddress, createSsrfPolicy } from '../../../services/dispatcher/src/delivery/ssrf/address-policy.js'
 import { prometheusBinaries, runTool } from '../observability/prometheus.js'
 import { repoRoot } from './paths.js'
 
@@ -23,7 +23,8 @@ interface Service {
   volumes?: string[]
   ports?: string[]
   network_mode?: string
-  networks?: { default?: { aliases?: string[] } }
+  networks?: Record<string, { aliases?: string[], ipv4_address?: string } | null>
+  entrypoint?: string[]
   user?: string
   read_only?: boolean
   cap_drop?: string[]
@@ -69,8 +70,8 @@ describe('docker-compose.yml', () => {
       expect(join(composeDir, s.build?.context ?? '')).toBe(join(repoRoot))
       expect(existsSync(join(repoRoot, s.build?.dockerfile ?? ''))).toBe(true)
       expect(s.image).toBe(service('dispatcher').image)
-      // Whatever it runs is part of the build.
-      const script = s.command?.[1] ?? 'dist/services/dispatcher/src/main.js'
+      // Whatever it runs is part of the build (also behind a shell: the dispatcher's command).
+      const script = /dist\/\S+\.js/.exec((s.command ?? []).join(' '))?.[0] ?? 'dist/services/dispatcher/src/main.js'
       expect(existsSync(join(repoRoot, script.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), script).toBe(true)
     }
     expect(service('demo-receiver').command?.slice(0, 2)).toEqual(['node', 'dist/services/demo-receiver/src/main.js'])
@@ -92,7 +93,7 @@ describe('docker-compose.yml', () => {
     expect(dispatcher.cap_drop).toEqual(['ALL'])
   })
 
-  it('delivers to the demo receiver with the secret it verifies, through the network namespace they share', () => {
+  it('delivers to the demo receiver with the secret it verifies, over a network of the receiver\'s own', () => {
     const receiver = service('demo-receiver')
     const receiverConfig = loadDemoReceiverConfig(environment(receiver))
     const ssrf = createSsrfPolicy({ allowCidrs: config.ssrfAllowCidrs, allowHttp: config.allowHttp })
@@ -103,16 +104,51 @@ describe('docker-compose.yml', () => {
     expect(subscriptions.length).toBeGreaterThan(0)
     for (const subscription of subscriptions) {
       expect(new URL(subscription.url).port).toBe(String(receiverConfig.port))
-      expect(new URL(subscription.url).hostname).toBe('127.0.0.1')
+      expect(new URL(subscription.url).hostname).toBe('demo-receiver')
       expect(subscription.secrets).toContain(receiverConfig.secret)
     }
-    // The receiver binds loopback only: the dispatcher joins its network namespace,
-    // whose published ports and "dispatcher" alias are therefore the dispatcher's.
-    expect(service('dispatcher').network_mode).toBe('service:demo-receiver')
-    expect(receiver.networks?.default?.aliases).toContain('dispatcher')
-    const published = (receiver.ports ?? []).map((p) => interpolate(p).split(':').at(-1))
+    // The receiver has a network of its own at a fixed address, and listens there.
+    expect(receiverConfig.host).toBe('0.0.0.0')
+    expect(Object.keys(receiver.networks ?? {})).toEqual(['receivers'])
+    expect(Object.keys(service('dispatcher').networks ?? {}).sort()).toEqual(['default', 'receivers'])
+    expect(service('dispatcher').network_mode).toBeUndefined()
+    const published = (service('dispatcher').ports ?? []).map((p) => interpolate(p).split(':').at(-1))
     expect(published.sort()).toEqual([String(config.adminPort), String(config.httpPort)].sort())
+    expect(receiver.ports ?? []).toEqual([])
     expect(config.adminHost).toBe('0.0.0.0')
+  })
+
+  it('opens the receiver\'s one address to the SSRF guard, not the dispatcher\'s own loopback or networks', () => {
+    const receiverIp = interpolate(service('demo-receiver').networks?.receivers?.ipv4_address ?? '')
+    expect(config.ssrfAllowCidrs).toEqual([`${receiverIp}/32`])
+    const subnet = interpolate((compose as unknown as { networks: { receivers: { ipam: { config: Array<{ subnet: string }> } } } }).networks.receivers.ipam.config[0]?.subnet ?? '')
+    expect(subnet).toMatch(/\/24$/)
+    const ssrf = createSsrfPolicy({ allowCidrs: config.ssrfAllowCidrs, allowHttp: config.allowHttp })
+    expect(classifyAddress(receiverIp, ssrf).allowed).toBe(true)
+    // The dispatcher's own admin API and metrics on loopback, and its neighbours on the receivers network.
+    for (const address of ['127.0.0.1', '::1', subnet.replace(/0\/24$/, '1'), subnet.replace(/0\/24$/, '11'), '10.0.0.1', '172.17.0.1']) {
+      expect(classifyAddress(address, ssrf).allowed, address).toBe(false)
+    }
+  })
+
+  it('generates the operator token at the first start instead of shipping one', () => {
+    const text = readFileSync(join(composeDir, 'docker-compose.yml'), 'utf8')
+    expect(text).not.toMatch(/demo-admin-token|change-me/)
+    expect(dispatcherEnv.ADMIN_TOKENS).toBeUndefined()
+    const generator = service('admin-token')
+    const script = (generator.command ?? []).join('\n')
+    expect(script).toContain('/dev/urandom')
+    // 24 bytes as 48 hex digits: 64 would be read as a SHA-256 by ADMIN_TOKENS.
+    expect(script).toContain('-N24')
+    const tokenFile = /f=(\S+)/.exec(script)?.[1] ?? ''
+    expect(tokenFile).toMatch(/^\/run\//)
+    const volumeOf = (s: Service, mode: string): string | undefined =>
+      (s.volumes ?? []).find((v) => v.split(':')[1] === tokenFile.slice(0, tokenFile.lastIndexOf('/')) && (v.split(':')[2] ?? 'rw') === mode)?.split(':')[0]
+    expect(volumeOf(generator, 'rw')).toBe('admin-token')
+    expect(volumeOf(service('dispatcher'), 'ro')).toBe('admin-token')
+    // The dispatcher makes it an operator token before it starts.
+    expect((service('dispatcher').command ?? []).join(' ')).toContain(`ADMIN_TOKENS="$$(cat ${tokenFile}):*"`)
+    expect(generator.network_mode).toBe('none')
   })
 
   it('has Prometheus scrape the dispatcher as the job the alert rules select, with those rules loaded', () => {

@@ -60,6 +60,27 @@ describe('loadConfig', () => {
     expect(configError({ SOURCE_TOPICS: 'a', DEAD_LETTER_TOPIC: 'a' }).variable).toBe('SOURCE_TOPICS')
   })
 
+  it.each(['plain', 'scram-sha-256', 'scram-sha-512'])('refuses SASL %s without TLS, naming KAFKA_SASL_MECHANISM and KAFKA_SSL, unless KAFKA_ALLOW_PLAINTEXT_SASL=true', (mechanism) => {
+    const sasl = { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }
+    const err = configError(sasl)
+    expect(err.code).toBe('WHD_ERR_CONFIG')
+    expect(err.variable).toBe('KAFKA_SASL_MECHANISM')
+    expect(err.message).toContain('KAFKA_SASL_MECHANISM')
+    expect(err.message).toContain('KAFKA_SSL')
+    expect(loadConfig({ ...required, ...sasl, KAFKA_SSL: 'true' }).kafkaSaslMechanism).toBe(mechanism)
+    expect(loadConfig({ ...required, ...sasl, KAFKA_ALLOW_PLAINTEXT_SASL: 'true' }).kafkaAllowPlaintextSasl).toBe(true)
+    expect(configError({ ...sasl, KAFKA_ALLOW_PLAINTEXT_SASL: 'yes' }).variable).toBe('KAFKA_ALLOW_PLAINTEXT_SASL')
+  })
+
+  it('reads METRICS_TOKEN (none = /metrics open) and USER_AGENT_VERSION (default true)', () => {
+    expect(loadConfig(required)).toMatchObject({ metricsToken: undefined, userAgentVersion: true })
+    const token = 'mt_0123456789abcdefXYZ'
+    expect(loadConfig({ ...required, METRICS_TOKEN: token, USER_AGENT_VERSION: 'false' })).toMatchObject({ metricsToken: token, userAgentVersion: false })
+    expect(configError({ METRICS_TOKEN: 'short' }).variable).toBe('METRICS_TOKEN')
+    expect(configError({ METRICS_TOKEN: 'has spaces in the token value' }).variable).toBe('METRICS_TOKEN')
+    expect(configError({ USER_AGENT_VERSION: 'no' }).variable).toBe('USER_AGENT_VERSION')
+  })
+
   it('names retry topics per consumer group by default, so two deployments never read each other\'s parked items', () => {
     expect(loadConfig(required).retryTopicSuffix).toBe('.retry.webhook-dispatcher')
     expect(retryTopicOf(loadConfig({ ...required, KAFKA_GROUP_ID: 'blue' }), 'banking.transactions.v1')).toBe('banking.transactions.v1.retry.blue')

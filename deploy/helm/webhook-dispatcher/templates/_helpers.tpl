@@ -119,8 +119,10 @@ HTTP_PORT: {{ int64 $v.metrics.port | toString | quote }}
 HTTP_HOST: {{ $v.metrics.host | quote }}
 SSRF_ALLOW_CIDRS: {{ join "," $v.delivery.ssrfAllowCidrs | default "none" | quote }}
 ALLOW_HTTP: {{ $v.delivery.allowHttp | toString | quote }}
+USER_AGENT_VERSION: {{ $v.delivery.userAgentVersion | toString | quote }}
 LOG_LEVEL: {{ $v.logLevel | quote }}
 KAFKA_SSL: {{ $v.kafka.tls.enabled | toString | quote }}
+KAFKA_ALLOW_PLAINTEXT_SASL: {{ $v.kafka.sasl.allowPlaintext | toString | quote }}
 {{- if $v.kafka.sasl.enabled }}
 KAFKA_SASL_MECHANISM: {{ $v.kafka.sasl.mechanism | quote }}
 {{- end }}
@@ -164,8 +166,12 @@ collected so that one run names all of them.
 {{- if and $v.kafka.sasl.enabled (not $v.secrets.existingSecret) (or (not $v.kafka.sasl.username) (not $v.kafka.sasl.password)) }}
 {{- $errors = append $errors "kafka.sasl.username and kafka.sasl.password are required when kafka.sasl.enabled (or put them in secrets.existingSecret)" }}
 {{- end }}
-{{- if and $v.kafka.sasl.enabled (eq $v.kafka.sasl.mechanism "plain") (not $v.kafka.tls.enabled) }}
-{{- $errors = append $errors "kafka.sasl.mechanism plain sends the password in clear text: enable kafka.tls too" }}
+{{- if and $v.kafka.sasl.enabled (not $v.kafka.tls.enabled) (not $v.kafka.sasl.allowPlaintext) }}
+{{- if eq $v.kafka.sasl.mechanism "plain" }}
+{{- $errors = append $errors "kafka.sasl.mechanism plain sends the password in clear text: enable kafka.tls too (kafka.sasl.allowPlaintext only for a local test broker)" }}
+{{- else }}
+{{- $errors = append $errors (printf "kafka.sasl.mechanism %s without kafka.tls exposes the SCRAM exchange (open to offline guessing) and everything after it: enable kafka.tls too (kafka.sasl.allowPlaintext only for a local test broker)" $v.kafka.sasl.mechanism) }}
+{{- end }}
 {{- end }}
 {{- if gt (int64 $v.engine.endpointMaxInFlight) (int64 $v.engine.maxInFlight) }}
 {{- $errors = append $errors (printf "engine.endpointMaxInFlight (%d) must not exceed engine.maxInFlight (%d)" (int64 $v.engine.endpointMaxInFlight) (int64 $v.engine.maxInFlight)) }}

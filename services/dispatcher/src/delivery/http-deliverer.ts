@@ -27,8 +27,11 @@ export interface HttpDelivererOptions {
   keepAliveTimeoutMs?: number
   /** Response body bytes read before the rest is discarded with the socket. @defaultValue 65536 */
   maxResponseBodyBytes?: number
-  /** Sent as `user-agent: webhook-dispatcher/<version>`. @defaultValue 'dev' */
-  version?: string
+  /**
+   * Sent as `user-agent: webhook-dispatcher/<version>`; `false` sends
+   * `webhook-dispatcher` alone (USER_AGENT_VERSION=false). @defaultValue 'dev'
+   */
+  version?: string | false
   /** Wall clock in epoch milliseconds, for `webhook-timestamp`. @defaultValue Date.now */
   now?: () => number
   /**
@@ -168,7 +171,7 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
   const keepAliveTimeout = positiveInteger('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? DEFAULTS.keepAliveTimeoutMs)
   const maxResponseBodyBytes = positiveInteger('maxResponseBodyBytes', options.maxResponseBodyBytes ?? DEFAULTS.maxResponseBodyBytes)
   const maxTlsPools = positiveInteger('maxTlsPools', options.maxTlsPools ?? DEFAULTS.maxTlsPools)
-  const userAgent = `webhook-dispatcher/${options.version ?? 'dev'}`
+  const userAgent = options.version === false ? 'webhook-dispatcher' : `webhook-dispatcher/${options.version ?? 'dev'}`
   const now = options.now ?? Date.now
 
   // A hook may add a `lookup` or a private CA, but never turn verification off.

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Registry } from 'prom-client'
 
 export interface HealthState {
@@ -6,11 +7,29 @@ export interface HealthState {
   ready: () => boolean
 }
 
+export interface HealthServerOptions {
+  /**
+   * When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>`
+   * and answers 401 otherwise; the health endpoints stay open for probes.
+   * @defaultValue undefined (metrics open)
+   */
+  metricsToken?: string
+}
+
+const digest = (text: string): Buffer => createHash('sha256').update(text).digest()
+
+/** Whether the request carries the token, compared in constant time (over digests, so lengths do not leak either). */
+function bearerMatches (req: IncomingMessage, expected: Buffer): boolean {
+  const match = /^Bearer +(\S+)\s*$/i.exec(req.headers.authorization ?? '')
+  return match?.[1] !== undefined && timingSafeEqual(digest(match[1]), expected)
+}
+
 /**
  * `/healthz` (the process answers), `/readyz` (joined the consumer group and
  * not closing) and `/metrics` (Prometheus text format) on their own port.
  */
-export function createHealthServer (state: HealthState, registry: Registry): Server {
+export function createHealthServer (state: HealthState, registry: Registry, options: HealthServerOptions = {}): Server {
+  const metricsToken = options.metricsToken === undefined ? undefined : digest(options.metricsToken)
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     if (req.method !== 'GET') {
@@ -27,6 +46,10 @@ export function createHealthServer (state: HealthState, registry: Registry): Ser
       return
     }
     if (path === '/metrics') {
+      if (metricsToken !== undefined && !bearerMatches(req, metricsToken)) {
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="metrics"' }).end('{"error":"unauthorized"}')
+        return
+      }
       registry.metrics().then((text) => {
         res.writeHead(200, { 'content-type': registry.contentType }).end(text)
       }, (err: unknown) => {

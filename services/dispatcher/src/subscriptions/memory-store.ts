@@ -11,7 +11,8 @@ import { EndpointUrlBlockedError, EndpointUrlInvalidError, SubscriptionNotFoundE
 import { eventTypeMatches } from './match.js'
 import type { StoredSecret, StoredSubscription } from './record.js'
 import { type Static, type TSchema } from '@sinclair/typebox'
-import { EndpointPatch, firstProblem, GraceSeconds, Reason, SubscriptionFileEntry, SubscriptionInput as SubscriptionInputSchema, subscriptionLimits, tlsPairProblem } from './schema.js'
+import { EndpointPatch, firstProblem, GraceSeconds, Reason, SubscriptionFileEntry, SubscriptionInput as SubscriptionInputSchema, subscriptionLimits } from './schema.js'
+import { tlsMaterialProblem } from './tls-check.js'
 import type {
   ListQuery,
   Page,
@@ -50,7 +51,7 @@ const invalid = (field: string, reason: string): never => { throw new Subscripti
 
 /** Throws the first problem of `value` against `schema`, naming the field (`what` when it is the whole value). */
 function conform<T extends TSchema> (schema: T, value: unknown, what: string): Static<T> {
-  const problem = firstProblem(schema, value) ?? (typeof value === 'object' && value !== null ? tlsPairProblem((value as { tls?: Tls | null }).tls) : undefined)
+  const problem = firstProblem(schema, value) ?? (typeof value === 'object' && value !== null ? tlsMaterialProblem((value as { tls?: Tls | null }).tls) : undefined)
   if (problem !== undefined) invalid(problem.field === '' ? what : problem.field, problem.reason)
   return value as Static<T>
 }

@@ -1,7 +1,8 @@
 import type { SsrfPolicy } from '../delivery/ssrf/address-policy.js'
 import { checkEndpointUrl } from '../delivery/ssrf/endpoint-url.js'
 import { SubscriptionSourceError } from '../errors.js'
-import { firstProblem, SubscriptionFileEntry, tlsPairProblem } from './schema.js'
+import { firstProblem, SubscriptionFileEntry } from './schema.js'
+import { tlsMaterialProblem } from './tls-check.js'
 import type { Subscription } from './types.js'
 
 /**
@@ -19,7 +20,7 @@ export function parseSubscriptions (raw: unknown, source = 'subscriptions', ssrf
   return list.map((entry: unknown, index) => {
     const where = `${source}: subscriptions[${index}]`
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new SubscriptionSourceError(`${where}: must be an object`)
-    const problem = firstProblem(SubscriptionFileEntry, entry) ?? tlsPairProblem((entry as { tls?: SubscriptionFileEntry['tls'] }).tls)
+    const problem = firstProblem(SubscriptionFileEntry, entry) ?? tlsMaterialProblem((entry as { tls?: SubscriptionFileEntry['tls'] }).tls)
     // The reason names the rule, never the value: secrets and keys are not echoed.
     if (problem !== undefined) throw new SubscriptionSourceError(`${where}${problem.field === '' ? '' : `.${problem.field}`}: ${problem.reason}`)
     const e = entry as SubscriptionFileEntry

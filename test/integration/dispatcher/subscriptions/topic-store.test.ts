@@ -11,6 +11,7 @@ import type { Subscription } from '../../../../services/dispatcher/src/subscript
 import { testKafka, uniqueTopic } from '../../../support/kafka.js'
 import { testStack } from '../../../support/stack.js'
 import { waitUntil } from '../../../support/wait.js'
+import { FIXTURE_CERT_PEM, FIXTURE_KEY_PEM } from '../../../support/pem-fixtures.js'
 import { readRawRecords } from './raw-records.js'
 
 const START = Date.parse('2025-03-01T12:00:00.000Z')
@@ -352,9 +353,12 @@ describe('TopicSubscriptionStore', () => {
   it('records hold no plaintext secret or client key', async () => {
     const topic = newTopic()
     const a = await started(topic)
-    const clientKeyPem = '-----BEGIN PRIVATE KEY-----\nTUlJRXZRSUJBREFOQmdrcWhraUc5dzBCQVFFRkFBU0NCS2N3Z2dTakFnRUFBb0lCQVFD\n-----END PRIVATE KEY-----\n'
+    // Real material: the store parses PEM when an endpoint is created.
+    const clientKeyPem = FIXTURE_KEY_PEM
+    const keyBody = FIXTURE_KEY_PEM.split('\n')[1] ?? ''
+    expect(keyBody.length).toBeGreaterThan(40)
     const { subscription, secret: first } = await a.store.create(input({
-      tls: { clientCertPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', clientKeyPem }
+      tls: { clientCertPem: FIXTURE_CERT_PEM, clientKeyPem }
     }))
     const { secret: second } = await a.store.rotateSecret(subscription.id, 600)
     await a.store.setPaused(subscription.id, true)
@@ -363,7 +367,7 @@ describe('TopicSubscriptionStore', () => {
     const records = await readRawRecords(kafka, topic)
     expect(records).toHaveLength(3)
     const bytes = Buffer.concat(records.map((r) => r.value ?? Buffer.alloc(0)))
-    for (const needle of [first, second, first.slice('whsec_'.length), second.slice('whsec_'.length), 'TUlJRXZRSUJBREFOQmdrcWhraUc5dzBCQVFFRkFBU0NCS2N3Z2dTakFnRUFBb0lCQVFD']) {
+    for (const needle of [first, second, first.slice('whsec_'.length), second.slice('whsec_'.length), keyBody]) {
       expect(bytes.includes(Buffer.from(needle))).toBe(false)
       // Nor the secret's raw key bytes.
       if (needle.startsWith('whsec_')) expect(bytes.includes(Buffer.from(needle.slice(6), 'base64'))).toBe(false)

@@ -3,17 +3,25 @@ import { classifyAddress, createSsrfPolicy, describeVerdict, parseCidr } from '.
 
 // The expected table, written out independently of the implementation. Order
 // matters where blocks overlap: the first listed block containing an address
-// is the one it should be reported under.
+// is the one it should be reported under. Since the policy follows the IANA
+// special-purpose registries (issue 13 item 7), the more specific refused
+// entries (0.0.0.0/32, 192.0.0.0/29, …) are listed before their parents, and
+// the globally reachable entries inside refused blocks are holes
+// (IPV4_REACHABLE, IPV6_REACHABLE).
 const IPV4_BLOCKED = [
+  '0.0.0.0/32', '192.0.0.0/29', '192.0.0.8/32', '192.0.0.170/32', '192.0.0.171/32', '192.88.99.2/32',
   '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12',
   '192.0.0.0/24', '192.0.2.0/24', '192.88.99.0/24', '192.168.0.0/16', '198.18.0.0/15',
   '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '255.255.255.255/32', '240.0.0.0/4'
 ]
 // Blocked outright, whatever follows the prefix.
 const IPV6_BLOCKED = [
-  '::/128', '::1/128', '::/96', '64:ff9b:1::/48', '100::/64', '2001::/32', '2001:2::/48',
-  '2001:db8::/32', '2002::/16', '3fff::/20', 'fc00::/7', 'fe80::/10', 'ff00::/8'
+  '::/128', '::1/128', '::/96', '64:ff9b:1::/48', '100::/64', '100:0:0:1::/64', '2001::/32', '2001:2::/48', '2001:10::/28',
+  '2001::/23', '2001:db8::/32', '2002::/16', '3fff::/20', '5f00::/16', 'fc00::/7', 'fe80::/10', 'ff00::/8'
 ]
+// Globally reachable holes in the blocks above; checked first.
+const IPV4_REACHABLE = ['192.0.0.9/32', '192.0.0.10/32']
+const IPV6_REACHABLE = ['2001:1::1/128', '2001:1::2/128', '2001:1::3/128', '2001:3::/32', '2001:4:112::/48', '2001:20::/28', '2001:30::/28']
 // Judged by the IPv4 address in their low 32 bits.
 const IPV6_EMBEDDING = ['::ffff:0:0/96', '64:ff9b::/96']
 
@@ -46,15 +54,19 @@ const last = (b: Block): bigint => b.base + (1n << BigInt(b.bits - b.prefix)) - 
 
 const v4Blocks = IPV4_BLOCKED.map(block)
 const v6Blocks = IPV6_BLOCKED.map(block)
+const v4Holes = IPV4_REACHABLE.map(block)
+const v6Holes = IPV6_REACHABLE.map(block)
 const embedding = IPV6_EMBEDDING.map(block)
 const globalUnicast = block('2000::/3')
 
 /** The range an address should be refused under, or undefined if it is reachable. */
 function expectedV4 (value: bigint): string | undefined {
+  if (v4Holes.some((b) => inBlock(b, value))) return undefined
   return v4Blocks.find((b) => inBlock(b, value))?.text
 }
 function expectedV6 (value: bigint): string | undefined {
   if (embedding.some((b) => inBlock(b, value))) return expectedV4(value & 0xffffffffn)
+  if (v6Holes.some((b) => inBlock(b, value))) return undefined
   const hit = v6Blocks.find((b) => inBlock(b, value))
   if (hit !== undefined) return hit.text
   return inBlock(globalUnicast, value) ? undefined : 'outside 2000::/3'
@@ -67,7 +79,7 @@ function boundaries (b: Block): bigint[] {
 
 describe('classifyAddress', () => {
   describe('IPv4: both sides of every boundary', () => {
-    const cases = v4Blocks.flatMap((b) => boundaries(b).map((value) => [b.text, fmt4(value), expectedV4(value)] as const))
+    const cases = [...v4Blocks, ...v4Holes].flatMap((b) => boundaries(b).map((value) => [b.text, fmt4(value), expectedV4(value)] as const))
 
     it.each(cases)('%s: %s', (_block, address, range) => {
       const verdict = classifyAddress(address)
@@ -76,10 +88,12 @@ describe('classifyAddress', () => {
     })
 
     it('reports every listed block from its first to its last address', () => {
+      // An edge inside a more specific listed block is reported under that one
+      // (the last address of 240.0.0.0/4 is the broadcast address).
+      const insideMoreSpecific = (b: Block, value: bigint): boolean => v4Blocks.some((o) => o.prefix > b.prefix && inBlock(o, value))
       for (const b of v4Blocks) {
-        if (b.text === '240.0.0.0/4') continue // its last address is the broadcast address
-        expect(classifyAddress(fmt4(b.base)).range, b.text).toBe(b.text)
-        expect(classifyAddress(fmt4(last(b))).range, b.text).toBe(b.text)
+        if (!insideMoreSpecific(b, b.base)) expect(classifyAddress(fmt4(b.base)).range, b.text).toBe(b.text)
+        if (!insideMoreSpecific(b, last(b))) expect(classifyAddress(fmt4(last(b))).range, b.text).toBe(b.text)
       }
     })
 
@@ -99,7 +113,7 @@ describe('classifyAddress', () => {
   })
 
   describe('IPv6: both sides of every boundary', () => {
-    const cases = [...v6Blocks, ...embedding, globalUnicast].flatMap((b) =>
+    const cases = [...v6Blocks, ...v6Holes, ...embedding, globalUnicast].flatMap((b) =>
       boundaries(b).map((value) => [b.text, fmt6(value), expectedV6(value)] as const))
 
     it.each(cases)('%s: %s', (_block, address, range) => {
@@ -110,12 +124,12 @@ describe('classifyAddress', () => {
 
     it.each([
       ['::', '::/128'], ['::1', '::1/128'], ['::2', '::/96'], ['::7f00:1', '::/96'], ['::127.0.0.1', '::/96'],
-      ['64:ff9b:1::1', '64:ff9b:1::/48'], ['100::1', '100::/64'], ['100:0:0:1::', 'outside 2000::/3'],
+      ['64:ff9b:1::1', '64:ff9b:1::/48'], ['100::1', '100::/64'], ['100:0:0:1::', '100:0:0:1::/64'], ['100:0:0:2::', 'outside 2000::/3'],
       ['2001::1', '2001::/32'], ['2001:0:4136:e378:8000:63bf:3fff:fdd2', '2001::/32'], ['2001:1::1', undefined],
       ['2001:2::1', '2001:2::/48'], ['2001:db8::1', '2001:db8::/32'], ['2001:db9::1', undefined],
       ['2002:7f00:1::', '2002::/16'], ['2002:808:808::1', '2002::/16'], ['3fff::1', '3fff::/20'], ['3fff:1000::1', undefined],
       ['fc00::1', 'fc00::/7'], ['fd00:ec2::254', 'fc00::/7'], ['fe80::1', 'fe80::/10'], ['febf::1', 'fe80::/10'],
-      ['fec0::1', 'outside 2000::/3'], ['ff02::1', 'ff00::/8'], ['4000::1', 'outside 2000::/3'], ['5f00::1', 'outside 2000::/3'],
+      ['fec0::1', 'outside 2000::/3'], ['ff02::1', 'ff00::/8'], ['4000::1', 'outside 2000::/3'], ['5f00::1', '5f00::/16'], ['5f01::1', 'outside 2000::/3'],
       ['1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'outside 2000::/3'], ['2000::', undefined],
       ['2606:4700:4700::1111', undefined], ['2a00:1450:4001:82b::200e', undefined], ['2001:4860:4860::8888', undefined],
       ['FE80::1', 'fe80::/10'], ['0:0:0:0:0:0:0:1', '::1/128'], ['0000:0000:0000:0000:0000:0000:0000:0001', '::1/128']
@@ -129,7 +143,7 @@ describe('classifyAddress', () => {
   describe('IPv4 embedded in IPv6', () => {
     it.each([
       ['::ffff:127.0.0.1', '127.0.0.0/8'], ['::ffff:7f00:1', '127.0.0.0/8'], ['::ffff:a9fe:a9fe', '169.254.0.0/16'],
-      ['::ffff:169.254.169.254', '169.254.0.0/16'], ['::ffff:10.0.0.1', '10.0.0.0/8'], ['::ffff:0.0.0.0', '0.0.0.0/8'],
+      ['::ffff:169.254.169.254', '169.254.0.0/16'], ['::ffff:10.0.0.1', '10.0.0.0/8'], ['::ffff:0.0.0.0', '0.0.0.0/32'], ['::ffff:0.0.0.1', '0.0.0.0/8'],
       ['::ffff:255.255.255.255', '255.255.255.255/32'], ['::FFFF:C0A8:0101', '192.168.0.0/16'],
       ['0:0:0:0:0:ffff:127.0.0.1', '127.0.0.0/8'],
       ['64:ff9b::127.0.0.1', '127.0.0.0/8'], ['64:ff9b::a9fe:a9fe', '169.254.0.0/16'], ['64:ff9b::a00:1', '10.0.0.0/8'],
@@ -172,7 +186,7 @@ describe('classifyAddress', () => {
 
     it.each([
       ['10.0.0.1', '10.0.0.0/8'], ['10.2.0.0', '10.0.0.0/8'], ['169.254.169.254', '169.254.0.0/16'], ['::2', '::/96'],
-      ['fd00:2::1', 'fc00::/7'], ['::ffff:a9fe:a9fe', '169.254.0.0/16'], ['0.0.0.0', '0.0.0.0/8']
+      ['fd00:2::1', 'fc00::/7'], ['::ffff:a9fe:a9fe', '169.254.0.0/16'], ['0.0.0.0', '0.0.0.0/32'], ['0.0.0.1', '0.0.0.0/8']
     ])('leaves everything else closed: %s', (address, range) => {
       expect(classifyAddress(address, policy)).toMatchObject({ allowed: false, range })
     })

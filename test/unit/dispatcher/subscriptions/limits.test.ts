@@ -11,14 +11,12 @@ import { MemorySubscriptionStore } from '../../../../services/dispatcher/src/sub
 import { decodeSubscriptionRecord, encodeSubscriptionRecord, type StoredSubscription } from '../../../../services/dispatcher/src/subscriptions/record.js'
 import { subscriptionLimits } from '../../../../services/dispatcher/src/subscriptions/schema.js'
 import { parseSubscriptions } from '../../../../services/dispatcher/src/subscriptions/subscriptions-file.js'
+import { caBundleOfLength } from '../../../support/pem-fixtures.js'
 import { call, startHarness, type Harness } from '../http/harness.js'
 
 const L = subscriptionLimits
-const pem = (length: number): string => {
-  const head = '-----BEGIN CERTIFICATE-----\n'
-  const tail = '\n-----END CERTIFICATE-----\n'
-  return head + 'A'.repeat(length - head.length - tail.length) + tail
-}
+// Real certificates: the store parses PEM (subscriptions/tls-check.ts).
+const pem = caBundleOfLength
 const types = (n: number): string[] => Array.from({ length: n }, (_, i) => `type${i}.posted`)
 
 /** Each limit: a field of an endpoint, its largest accepted value and the smallest refused one, and the field the refusal names. */

@@ -1,8 +1,10 @@
-// Which IP addresses a webhook may be sent to (DESIGN §6): a pure table of
-// special-purpose ranges, with an operator allow-list on top. Everything here
+// Which IP addresses a webhook may be sent to (DESIGN §6): the IANA
+// special-purpose registries (special-purpose-blocks.ts), with an operator
+// allow-list on top. Everything here
 // is synchronous and does no I/O; the connect-time guard and the endpoint URL
 // check both ask `classifyAddress`.
 import { isIPv4, isIPv6 } from 'node:net'
+import { IPV4_SPECIAL_PURPOSE_BLOCKS, IPV6_GLOBAL_UNICAST, IPV6_SPECIAL_PURPOSE_BLOCKS, type SpecialPurposeBlock } from './special-purpose-blocks.js'
 
 /** A parsed CIDR block, e.g. from the allow-list. */
 export interface Cidr {
@@ -49,69 +51,26 @@ export interface AddressVerdict {
 }
 
 interface Range extends Cidr {
-  label: string
-  /** Judge the IPv4 address in the low 32 bits instead of blocking outright. */
-  embedsIPv4?: true
+  block: SpecialPurposeBlock
 }
 
 const V4_BITS = 32
 const V6_BITS = 128
 
-function range (text: string, label: string, options: { embedsIPv4?: true } = {}): Range {
-  const cidr = parseCidr(text)
-  if (cidr.text !== text) throw new Error(`range table entry ${text} is not canonical (${cidr.text})`)
-  return { ...cidr, label, ...options }
+function range (block: SpecialPurposeBlock): Range {
+  const cidr = parseCidr(block.cidr)
+  if (cidr.text !== block.cidr) throw new Error(`special-purpose block ${block.cidr} is not canonical (${cidr.text})`)
+  return { ...cidr, block }
 }
 
-// IANA IPv4 Special-Purpose Address Registry (RFC 6890 and successors), plus
-// multicast and the reserved block. First match wins, so the broadcast address
-// comes before 240.0.0.0/4, which contains it.
-const IPV4_RANGES: readonly Range[] = [
-  range('0.0.0.0/8', '"this network" (0.0.0.0 reaches the local host)'),
-  range('10.0.0.0/8', 'private (RFC 1918)'),
-  range('100.64.0.0/10', 'shared address space (CGNAT, RFC 6598)'),
-  range('127.0.0.0/8', 'loopback'),
-  range('169.254.0.0/16', 'link-local (cloud metadata)'),
-  range('172.16.0.0/12', 'private (RFC 1918)'),
-  range('192.0.0.0/24', 'IETF protocol assignments'),
-  range('192.0.2.0/24', 'documentation (TEST-NET-1)'),
-  range('192.88.99.0/24', '6to4 relay anycast (deprecated)'),
-  range('192.168.0.0/16', 'private (RFC 1918)'),
-  range('198.18.0.0/15', 'benchmarking'),
-  range('198.51.100.0/24', 'documentation (TEST-NET-2)'),
-  range('203.0.113.0/24', 'documentation (TEST-NET-3)'),
-  range('224.0.0.0/4', 'multicast'),
-  range('255.255.255.255/32', 'limited broadcast'),
-  range('240.0.0.0/4', 'reserved')
-]
+// Most specific first, so the first block that contains an address is the
+// one that decides (a globally reachable /32 inside a refused /24).
+const bySpecificity = (a: Range, b: Range): number => b.prefix - a.prefix
+const IPV4_RANGES: readonly Range[] = IPV4_SPECIAL_PURPOSE_BLOCKS.map(range).sort(bySpecificity)
+const IPV6_RANGES: readonly Range[] = IPV6_SPECIAL_PURPOSE_BLOCKS.map(range).sort(bySpecificity)
 
-// IANA IPv6 Special-Purpose Address Registry. Specific entries come before the
-// blocks containing them (::1 before ::/96). Transition forms whose target is
-// not knowable or whose mechanism is deprecated (6to4, Teredo, local-use NAT64,
-// IPv4-compatible) are blocked outright; IPv4-mapped and well-known-prefix
-// NAT64 addresses are judged by the IPv4 address they carry.
-const IPV6_RANGES: readonly Range[] = [
-  range('::/128', 'unspecified'),
-  range('::1/128', 'loopback'),
-  range('::ffff:0:0/96', 'IPv4-mapped', { embedsIPv4: true }),
-  range('::/96', 'IPv4-compatible (deprecated)'),
-  range('64:ff9b::/96', 'NAT64 well-known prefix', { embedsIPv4: true }),
-  range('64:ff9b:1::/48', 'NAT64 local-use prefix'),
-  range('100::/64', 'discard-only'),
-  range('2001::/32', 'Teredo'),
-  range('2001:2::/48', 'benchmarking'),
-  range('2001:db8::/32', 'documentation'),
-  range('2002::/16', '6to4'),
-  range('3fff::/20', 'documentation'),
-  range('fc00::/7', 'unique local (private)'),
-  range('fe80::/10', 'link-local'),
-  range('ff00::/8', 'multicast')
-]
-
-// IANA has allocated only 2000::/3 for global unicast; the rest of the space
-// is reserved or special-purpose, so it is refused unless allow-listed.
-const GLOBAL_UNICAST = range('2000::/3', 'global unicast')
-const OUTSIDE_GLOBAL_UNICAST = { range: 'outside 2000::/3', label: 'not global unicast' } as const
+const GLOBAL_UNICAST = parseCidr(IPV6_GLOBAL_UNICAST)
+const OUTSIDE_GLOBAL_UNICAST = { range: `outside ${IPV6_GLOBAL_UNICAST}`, label: 'not global unicast' } as const
 
 function parseIPv4 (text: string): bigint | undefined {
   // isIPv4 accepts only four dotted decimal parts without leading zeros, so
@@ -238,17 +197,19 @@ export function classifyAddress (ip: string, policy: SsrfPolicy = DEFAULT_POLICY
 
   if (family === 4) {
     const hit = IPV4_RANGES.find((r) => contains(r, 4, value))
-    return hit === undefined ? { allowed: true } : judge(policy, 4, value, { range: hit.text, label: hit.label })
+    if (hit === undefined || hit.block.globallyReachable === true) return { allowed: true }
+    return judge(policy, 4, value, { range: hit.text, label: hit.block.label })
   }
 
   const hit = IPV6_RANGES.find((r) => contains(r, 6, value))
-  if (hit?.embedsIPv4 === true) {
+  if (hit?.block.embedsIPv4 === true) {
     const ipv4 = value & 0xffffffffn
     const inner = IPV4_RANGES.find((r) => contains(r, 4, ipv4))
-    if (inner === undefined) return { allowed: true }
-    return judge(policy, 6, value, { range: inner.text, label: `${inner.label}, via ${hit.label} ${hit.text}` }, ipv4)
+    if (inner === undefined || inner.block.globallyReachable === true) return { allowed: true }
+    return judge(policy, 6, value, { range: inner.text, label: `${inner.block.label}, via ${hit.block.label} ${hit.text}` }, ipv4)
   }
-  if (hit !== undefined) return judge(policy, 6, value, { range: hit.text, label: hit.label })
+  if (hit?.block.globallyReachable === true) return { allowed: true }
+  if (hit !== undefined) return judge(policy, 6, value, { range: hit.text, label: hit.block.label })
   if (!contains(GLOBAL_UNICAST, 6, value)) return judge(policy, 6, value, OUTSIDE_GLOBAL_UNICAST)
   return { allowed: true }
 }

@@ -49,6 +49,36 @@ function asList (ca: NonNullable<SecureContextOptions['ca']>): Array<string | Bu
 }
 
 /**
+ * Parses the material with Node's crypto as a TLS connection would use it,
+ * without building a secure context: every certificate block of
+ * `clientCertPem` and `caPem` is an X.509 certificate, `clientKeyPem` is an
+ * unencrypted private key that belongs to the first certificate, and the
+ * client certificate and key come together. The subscription store calls it
+ * when an endpoint is created or changed, so bad PEM is refused there (400)
+ * rather than at the first delivery.
+ *
+ * Throws {@link TlsMaterialError} naming the field; messages never include PEM.
+ */
+export function checkTlsMaterial (tls: DeliveryTlsMaterial): void {
+  const { clientCertPem, clientKeyPem, caPem } = tls
+  if ((clientCertPem === undefined) !== (clientKeyPem === undefined)) {
+    throw new TlsMaterialError(clientCertPem === undefined ? 'clientCertPem' : 'clientKeyPem', 'clientCertPem and clientKeyPem go together')
+  }
+  if (clientCertPem !== undefined && clientKeyPem !== undefined) {
+    const [leaf] = certificates(clientCertPem, 'clientCertPem')
+    let key: KeyObject
+    try {
+      key = createPrivateKey(clientKeyPem)
+    } catch (err) {
+      throw new TlsMaterialError('clientKeyPem', 'is not an unencrypted PEM private key', { cause: err })
+    }
+    if (key.type !== 'private') throw new TlsMaterialError('clientKeyPem', 'is not an unencrypted PEM private key')
+    if (leaf === undefined || !leaf.checkPrivateKey(key)) throw new TlsMaterialError('clientKeyPem', 'does not belong to the first certificate of clientCertPem')
+  }
+  if (caPem !== undefined) certificates(caPem, 'caPem')
+}
+
+/**
  * Builds the secure context for one endpoint's material on top of the
  * deliverer's own TLS options (`base`, its undici connect options).
  *
@@ -68,25 +98,14 @@ function asList (ca: NonNullable<SecureContextOptions['ca']>): Array<string | Bu
  * key that does not belong to the certificate. Messages never include PEM.
  */
 export function createTlsSecureContext (tls: DeliveryTlsMaterial, base: SecureContextOptions = {}): SecureContext {
+  checkTlsMaterial(tls)
   const { clientCertPem, clientKeyPem, caPem } = tls
-  if ((clientCertPem === undefined) !== (clientKeyPem === undefined)) {
-    throw new TlsMaterialError(clientCertPem === undefined ? 'clientCertPem' : 'clientKeyPem', 'clientCertPem and clientKeyPem go together')
-  }
   const options: SecureContextOptions = { ...base }
   if (clientCertPem !== undefined && clientKeyPem !== undefined) {
-    const [leaf] = certificates(clientCertPem, 'clientCertPem')
-    let key: KeyObject
-    try {
-      key = createPrivateKey(clientKeyPem)
-    } catch (err) {
-      throw new TlsMaterialError('clientKeyPem', 'is not an unencrypted PEM private key', { cause: err })
-    }
-    if (leaf === undefined || !leaf.checkPrivateKey(key)) throw new TlsMaterialError('clientKeyPem', 'does not belong to the first certificate of clientCertPem')
     options.cert = clientCertPem
     options.key = clientKeyPem
   }
   if (caPem !== undefined) {
-    certificates(caPem, 'caPem')
     options.ca = [...(base.ca === undefined ? rootCertificates : asList(base.ca)), caPem]
   }
   try {
