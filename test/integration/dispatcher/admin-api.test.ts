@@ -308,7 +308,7 @@ describe('listing', () => {
 })
 
 describe('a quarantined endpoint', () => {
-  it('shows as disabled with the quarantine as its reason, to its tenant only; refuses every write but DELETE with 409', async () => {
+  it('shows as disabled with the quarantine as its reason, to its tenant only; refuses every write but DELETE, and test events, with 409', async () => {
     const { endpoint } = await createEndpoint(h, 'tenantA', endpointBody())
     const current = h.store.get(endpoint.id)
     // What the topic store applies for a record encrypted under a key this instance lacks.
@@ -332,7 +332,8 @@ describe('a quarantined endpoint', () => {
       ['PATCH', '', { description: 'x' }],
       ['POST', '/enable'],
       ['POST', '/pause'],
-      ['POST', '/rotate-secret']
+      ['POST', '/rotate-secret'],
+      ['POST', '/test']
     ]
     for (const [method, suffix, body] of writes) {
       const result = await call(h, method, `/v1/endpoints/${endpoint.id}${suffix}`, { token: 'tenantA', ...(body === undefined ? {} : { body }) })
@@ -341,6 +342,8 @@ describe('a quarantined endpoint', () => {
       expect(result.body.error.message).toContain('quarantined')
     }
     expect(h.store.get(endpoint.id)?.quarantined).toBe('cannot verify or decrypt: key "k9"')
+    // No test event went to the record's unverified url.
+    expect(h.testEvents).toEqual([])
     expect((await call(h, 'DELETE', `/v1/endpoints/${endpoint.id}`, { token: 'tenantA' })).status).toBe(204)
     expect(h.store.get(endpoint.id)).toBeUndefined()
   })
