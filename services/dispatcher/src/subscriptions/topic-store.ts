@@ -11,7 +11,6 @@ import type { SecretCipher } from './crypto.js'
 import { MaterializedSubscriptionStore, type SubscriptionStoreOptions } from './memory-store.js'
 import { decodeSubscriptionRecord, encodeSubscriptionRecord, encodeTombstone, quarantinedState, type StoredSubscription } from './record.js'
 
-
 /**
  * Why the store refused a record, from the error it reported (by code), or
  * undefined for an error that is not about one record.
@@ -298,7 +297,9 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
         // record may well be genuine and newer than the state held, so the
         // endpoint stops delivering rather than keep a state that may be
         // stale. The claims it keeps are unverified; it has no secrets.
-        const quarantined = quarantinedState(message.key, message.value, reason === 'unsigned' ? 'unsigned record' : `cannot verify or decrypt: ${(err as SecretKeyError).kid === undefined ? 'secret' : `key "${(err as SecretKeyError).kid}"`}`)
+        const kid = (err as Partial<SecretKeyError>).kid
+        const why = reason === 'unsigned' ? 'unsigned record' : `cannot verify or decrypt: ${kid === undefined ? 'secret' : `key "${kid}"`}`
+        const quarantined = quarantinedState(message.key, message.value, why)
         if (quarantined !== undefined) {
           this.#unsigned.delete(id)
           this.apply(id, quarantined)
