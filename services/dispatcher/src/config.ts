@@ -34,6 +34,7 @@ export interface DispatcherConfig {
   subscriptionsTopic: string
   subscriptionsTopicPartitions: number
   secretsEncryptionKeys: { keys: SecretKey[], currentId: string }
+  subscriptionsAcceptUnsignedRecords: boolean
   adminPort: number
   adminHost: string
   adminTokens: readonly AdminToken[]
@@ -192,6 +193,7 @@ export const configOptions = [
   option({ key: 'subscriptionsTopic', variable: 'SUBSCRIPTIONS_TOPIC', description: 'Compacted topic holding the subscriptions (source of truth); created if missing', defaultValue: 'webhooks.subscriptions', parse: text }),
   option({ key: 'subscriptionsTopicPartitions', variable: 'SUBSCRIPTIONS_TOPIC_PARTITIONS', description: 'Partitions of the subscriptions topic when the dispatcher creates it', defaultValue: '1', parse: integer(1, 64) }),
   option({ key: 'secretsEncryptionKeys', variable: 'SECRETS_ENCRYPTION_KEYS', description: 'AES-256 keys for secrets at rest: id:base64(32 bytes), comma-separated, current first (older ones only decrypt)', defaultValue: undefined, parse: secretKeys }),
+  option({ key: 'subscriptionsAcceptUnsignedRecords', variable: 'SUBSCRIPTIONS_ACCEPT_UNSIGNED_RECORDS', description: 'Migration only: accept subscription records without a MAC (written before 13.2) and rewrite them signed at start; unset, they are quarantined', defaultValue: 'false', parse: boolean }),
   option({ key: 'subscriptionsFile', variable: 'SUBSCRIPTIONS_FILE', description: 'Optional JSON file imported into the subscriptions topic at start-up (idempotent); none = no import', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'adminPort', variable: 'ADMIN_PORT', description: 'Port of the admin API', defaultValue: '8080', parse: integer(0, 65_535) }),
   option({ key: 'adminHost', variable: 'ADMIN_HOST', description: 'Address the admin API binds', defaultValue: '127.0.0.1', parse: text }),

@@ -333,6 +333,37 @@ export class SecretKeyError extends DispatcherError {
 }
 
 /**
+ * A subscriptions record whose MAC does not verify (`reason: 'mac-mismatch'`:
+ * written or changed by someone without the keys), or that carries none
+ * (`reason: 'unsigned'`: written before records were authenticated, DESIGN §6).
+ * The record is never applied. Not retriable: the record itself is at fault.
+ */
+export class SubscriptionRecordIntegrityError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_RECORD_INTEGRITY'
+  readonly reason: 'mac-mismatch' | 'unsigned'
+
+  constructor (message: string, reason: 'mac-mismatch' | 'unsigned', options: DispatcherErrorOptions = {}) {
+    super(message, { ...options, retriable: false })
+    this.reason = reason
+  }
+}
+
+/**
+ * A write to an endpoint in quarantine (its record could not be verified or
+ * decrypted, so its secrets are unknown to this instance). Only a delete is
+ * allowed; the admin API answers 409 `WHD_ERR_CONFLICT`.
+ */
+export class EndpointQuarantinedError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_QUARANTINE_CONFLICT'
+  readonly id: string
+
+  constructor (id: string, reason: string, options: DispatcherErrorOptions = {}) {
+    super(`endpoint "${id}" is quarantined (${reason}); it can only be deleted until its record is readable again`, { ...options, retriable: false })
+    this.id = id
+  }
+}
+
+/**
  * The registry: every concrete error class of the dispatcher, with the HTTP
  * status the admin API answers when a dependency throws it (none: it never
  * reaches a response). The README's error-code table is checked against it,
@@ -360,7 +391,9 @@ export const errorRegistry = Object.freeze([
   { errorClass: EndpointUrlBlockedError, httpStatus: 400, sharesCodeWith: SsrfBlockedError },
   { errorClass: SubscriptionRevisionMismatchError, httpStatus: 412 },
   { errorClass: SubscriptionStoreUnavailableError, httpStatus: 503 },
-  { errorClass: SecretKeyError }
+  { errorClass: SecretKeyError },
+  { errorClass: SubscriptionRecordIntegrityError },
+  { errorClass: EndpointQuarantinedError, httpStatus: 409 }
 ] as const)
 
 /** Every concrete error class, in registry order. */

@@ -21,7 +21,7 @@ import { createTestEventSender } from './http/admin/test-event.js'
 import { createKafkaDeadLetters } from './redrive/kafka-dead-letters.js'
 import { createSecretCipher } from './subscriptions/crypto.js'
 import { announcingEnableChanges, watchHeldReleases } from './subscriptions/endpoint-transitions.js'
-import { TopicSubscriptionStore } from './subscriptions/topic-store.js'
+import { recordRefusalReason, TopicSubscriptionStore } from './subscriptions/topic-store.js'
 import { VERSION } from './version.js'
 
 async function main (): Promise<void> {
@@ -87,6 +87,7 @@ async function main (): Promise<void> {
     replicationFactor: config.topicReplicationFactor,
     compression,
     groupIdPrefix: `${config.consumerGroupId}-subscriptions`,
+    acceptUnsignedRecords: config.subscriptionsAcceptUnsignedRecords,
     onError: (err, context) => {
       if (context.fatal === true) {
         subscriptionsLog.fatal({ err, ...context }, 'subscription store stopped following its topic; exiting so the orchestrator restarts us')
@@ -95,10 +96,13 @@ async function main (): Promise<void> {
       if ((err as { code?: string }).code === UndecodableBatchError.code) {
         metrics.undecodableBatches.inc({ reader: 'subscriptions', codec: (err as UndecodableBatchError).codec })
       }
-      subscriptionsLog.error({ err, ...context }, 'subscription store error')
+      const refused = recordRefusalReason(err)
+      if (refused !== undefined) metrics.subscriptionRecordsRefused.inc({ reason: refused })
+      // Errors of the store never hold secrets (record.ts, crypto.ts).
+      subscriptionsLog.error({ err, ...context, ...(refused === undefined ? {} : { refused }) }, 'subscription store error')
     }
   })
-  metrics.bind({ stoppedSubscriptionPartitions: () => subscriptions.stoppedPartitions })
+  metrics.bind({ stoppedSubscriptionPartitions: () => subscriptions.stoppedPartitions, quarantinedSubscriptions: () => subscriptions.quarantined })
   // Every subscription is known before the first record is consumed.
   await subscriptions.start()
   if (config.subscriptionsFile !== undefined) {
@@ -106,6 +110,9 @@ async function main (): Promise<void> {
     log.info({ file: config.subscriptionsFile, created: imported.created.length, updated: imported.updated.length, unchanged: imported.unchanged.length }, 'subscriptions file imported')
   }
   log.info({ topic: subscriptions.topic, subscriptions: subscriptions.all().length }, 'subscriptions loaded')
+  if (subscriptions.quarantined > 0) {
+    log.warn({ quarantined: subscriptions.quarantined }, 'endpoints quarantined: their records cannot be verified or decrypted with SECRETS_ENCRYPTION_KEYS; their events are dead-lettered as endpoint-quarantined (README: Operations)')
+  }
 
   const runtime = new DispatcherRuntime({
     config,

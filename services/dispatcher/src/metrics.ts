@@ -2,7 +2,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { decodeFailureReasons } from './errors.js'
 
 /** Why a delivery or record went to the dead-letter topic. */
-export const deadLetterReasons = [...decodeFailureReasons, 'retries-exhausted', 'endpoint-gone', 'endpoint-disabled', 'malformed-parked-record'] as const
+export const deadLetterReasons = [...decodeFailureReasons, 'retries-exhausted', 'endpoint-gone', 'endpoint-disabled', 'endpoint-quarantined', 'malformed-parked-record'] as const
+/** Why a subscriptions record was not applied as written (subscriptions/topic-store.ts). */
+export const recordRefusalReasons = ['mac-mismatch', 'unsigned', 'undecryptable', 'malformed'] as const
+export type RecordRefusalReason = (typeof recordRefusalReasons)[number]
 export const dropReasons = ['no-subscription', 'subscription-deleted'] as const
 export const failureClasses = ['3xx', '4xx', '5xx', 'network', 'timeout'] as const
 export const lanes = ['source', 'retry'] as const
@@ -26,6 +29,8 @@ export interface MetricSources {
   stoppedPartitions: () => Record<(typeof lanes)[number], number>
   /** Subscriptions-topic partitions stopped at an undecodable record batch. */
   stoppedSubscriptionPartitions: () => number
+  /** Endpoints quarantined: their record cannot be verified or decrypted here. */
+  quarantinedSubscriptions: () => number
 }
 
 /**
@@ -116,6 +121,18 @@ export function createMetrics () {
       registers: [registry],
       collect () { this.set(sources?.endpointsDisabled() ?? 0) }
     }),
+    quarantinedSubscriptions: new Gauge({
+      name: 'webhooks_quarantined_subscriptions',
+      help: 'Endpoints quarantined because their subscriptions record cannot be verified or decrypted with SECRETS_ENCRYPTION_KEYS (or has no MAC); their events are dead-lettered as endpoint-quarantined',
+      registers: [registry],
+      collect () { this.set(sources?.quarantinedSubscriptions?.() ?? 0) }
+    }),
+    subscriptionRecordsRefused: new Counter({
+      name: 'webhooks_subscription_records_refused_total',
+      help: 'Subscriptions records not applied as written, by reason: mac-mismatch (refused), unsigned and undecryptable (endpoint quarantined), malformed (skipped)',
+      labelNames: ['reason'] as const,
+      registers: [registry]
+    }),
     endpointDisables: new Counter({ name: 'webhooks_endpoint_disables_total', help: 'Times an endpoint was disabled', registers: [registry] }),
     parkedBacklog: new Gauge({
       name: 'webhooks_parked_backlog',
@@ -171,6 +188,7 @@ export function createMetrics () {
   }
   for (const reader of batchReaders) for (const codec of knownCodecs) m.undecodableBatches.inc({ reader, codec }, 0)
   for (const reason of deadLetterReasons) m.deadLetters.inc({ reason }, 0)
+  for (const reason of recordRefusalReasons) m.subscriptionRecordsRefused.inc({ reason }, 0)
   for (const reason of decodeFailureReasons) m.decodeErrors.inc({ reason }, 0)
   for (const reason of dropReasons) m.dropped.inc({ reason }, 0)
   m.attemptDuration.zero({ outcome: 'delivered' })

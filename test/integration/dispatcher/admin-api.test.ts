@@ -1,10 +1,13 @@
 // The admin API over a real node:http server on loopback, driven with fetch,
 // backed by the real MemorySubscriptionStore. Every response is checked
 // against the OpenAPI document by `call` (harness.ts).
+import { randomBytes } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { adminRoutes } from '../../../services/dispatcher/src/http/admin/routes.js'
 import { FIXTURE_CERT_PEM, FIXTURE_KEY_PEM, OTHER_KEY_PEM } from '../../support/pem-fixtures.js'
+import { createSecretCipher } from '../../../services/dispatcher/src/subscriptions/crypto.js'
+import { encodeSubscriptionRecord, quarantinedState, type StoredSubscription } from '../../../services/dispatcher/src/subscriptions/record.js'
 import { call, createEndpoint, endpointBody, openApiDocument, startHarness, TENANT_A, TENANT_B, TOKENS, type Harness } from '../../unit/dispatcher/http/harness.js'
 
 let h: Harness
@@ -313,6 +316,48 @@ describe('listing', () => {
     const result = await call(h, 'GET', `/v1/endpoints?${query}`, { token: 'tenantA' })
     expect(result.status).toBe(400)
     expect(result.body.error).toMatchObject({ code: 'WHD_ERR_VALIDATION', field })
+  })
+})
+
+describe('a quarantined endpoint', () => {
+  it('shows as disabled with the quarantine as its reason, to its tenant only; refuses every write but DELETE, and test events, with 409', async () => {
+    const { endpoint } = await createEndpoint(h, 'tenantA', endpointBody())
+    const current = h.store.get(endpoint.id)
+    // What the topic store applies for a record encrypted under a key this instance lacks.
+    const foreign = createSecretCipher([{ id: 'k9', key: randomBytes(32) }], 'k9')
+    const record = encodeSubscriptionRecord({
+      id: endpoint.id, tenantId: TENANT_A, revision: 2, url: 'https://hooks.fintech.example/banking', eventTypes: ['transaction.*'], enabled: true, paused: false,
+      createdAt: current?.createdAt ?? '', updatedAt: current?.updatedAt ?? '', secrets: [{ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', createdAt: current?.createdAt ?? '' }]
+    }, foreign)
+    const quarantined = quarantinedState(record.key, record.value, 'cannot verify or decrypt: key "k9"')
+    ;(h.store as unknown as { apply: (id: string, s: StoredSubscription | undefined) => void }).apply(endpoint.id, quarantined)
+
+    const got = await call(h, 'GET', `/v1/endpoints/${endpoint.id}`, { token: 'tenantA' })
+    expect(got.status).toBe(200)
+    expect(got.body).toMatchObject({ id: endpoint.id, tenantId: TENANT_A, state: 'disabled', disabledReason: 'quarantined: cannot verify or decrypt: key "k9"' })
+    const disabled = await call(h, 'GET', '/v1/endpoints?state=disabled', { token: 'tenantA' })
+    expect(disabled.body.items.map((e: { id: string }) => e.id)).toEqual([endpoint.id])
+    expect((await call(h, 'GET', `/v1/endpoints/${endpoint.id}`, { token: 'tenantB' })).status).toBe(404)
+    expect((await call(h, 'GET', '/v1/endpoints?state=disabled', { token: 'tenantB' })).body.items).toEqual([])
+
+    const writes: Array<[string, string, unknown?]> = [
+      ['PATCH', '', { description: 'x' }],
+      ['POST', '/enable'],
+      ['POST', '/pause'],
+      ['POST', '/rotate-secret'],
+      ['POST', '/test']
+    ]
+    for (const [method, suffix, body] of writes) {
+      const result = await call(h, method, `/v1/endpoints/${endpoint.id}${suffix}`, { token: 'tenantA', ...(body === undefined ? {} : { body }) })
+      expect(result.status, `${method} ${suffix}`).toBe(409)
+      expect(result.body.error.code).toBe('WHD_ERR_CONFLICT')
+      expect(result.body.error.message).toContain('quarantined')
+    }
+    expect(h.store.get(endpoint.id)?.quarantined).toBe('cannot verify or decrypt: key "k9"')
+    // No test event went to the record's unverified url.
+    expect(h.testEvents).toEqual([])
+    expect((await call(h, 'DELETE', `/v1/endpoints/${endpoint.id}`, { token: 'tenantA' })).status).toBe(204)
+    expect(h.store.get(endpoint.id)).toBeUndefined()
   })
 })
 

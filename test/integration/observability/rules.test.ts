@@ -40,7 +40,7 @@ describe('Prometheus alert rules (deploy/prometheus)', () => {
   it('pass promtool check rules', async () => {
     const { code, output } = await runTool(promtool, ['check', 'rules', rulesFile])
     expect(code, output).toBe(0)
-    expect(output).toContain('SUCCESS: 9 rules found')
+    expect(output).toContain('SUCCESS: 11 rules found')
   })
 
   it('pass their promtool unit tests', async () => {
@@ -77,7 +77,9 @@ describe('Prometheus alert rules (deploy/prometheus)', () => {
       'WebhookDispatcherRebalanceStorm',
       'WebhookEndpointsBeingDisabled',
       'WebhookParkedBacklogGrowing',
-      'WebhookPartitionStoppedAtUndecodableBatch'
+      'WebhookPartitionStoppedAtUndecodableBatch',
+      'WebhookSubscriptionRecordsTampered',
+      'WebhookSubscriptionsQuarantined'
     ])
     for (const [name, block] of blocks) {
       const expr = /expr: \|\n([\s\S]*?)\n {8}\w/.exec(block)?.[1] ?? ''

@@ -97,6 +97,7 @@ ENDPOINT_EVENTS_TOPIC: {{ $v.kafka.endpointEventsTopic | quote }}
 TOPIC_REPLICATION_FACTOR: {{ int64 $v.kafka.topicReplicationFactor | toString | quote }}
 SUBSCRIPTIONS_TOPIC: {{ $v.kafka.subscriptionsTopic | quote }}
 SUBSCRIPTIONS_TOPIC_PARTITIONS: {{ int64 $v.kafka.subscriptionsTopicPartitions | toString | quote }}
+SUBSCRIPTIONS_ACCEPT_UNSIGNED_RECORDS: {{ $v.kafka.subscriptionsAcceptUnsignedRecords | toString | quote }}
 SUBSCRIPTIONS_FILE: {{ include "webhook-dispatcher.subscriptionsFilePath" . | default "none" | quote }}
 ADMIN_PORT: {{ int64 $v.admin.port | toString | quote }}
 ADMIN_HOST: {{ $v.admin.host | quote }}

@@ -50,7 +50,7 @@ export function createAttempt (o: AttemptOptions): (task: DeliveryTask) => Promi
       o.metrics.dropped.inc({ reason: 'subscription-deleted' })
       return { kind: 'dropped', reason: 'subscription-deleted' }
     }
-    if (!subscription.enabled) return { kind: 'dead-letter', reason: 'endpoint-disabled' }
+    if (!subscription.enabled) return { kind: 'dead-letter', reason: subscription.quarantined === undefined ? 'endpoint-disabled' : 'endpoint-quarantined' }
     if (subscription.paused === true) return { kind: 'held', reason: 'paused' }
     if (o.retryPolicy.expired(task, o.now())) return { kind: 'dead-letter', reason: 'retries-exhausted' }
     const gate = o.breakers.beforeAttempt(subscription.id, o.now())

@@ -65,7 +65,7 @@ export type TaskOutcome =
   | { kind: 'delivered' }
   | { kind: 'failed', retryAfterMs?: number, endpointGone: boolean }
   | { kind: 'dropped', reason: 'subscription-deleted' }
-  | { kind: 'dead-letter', reason: 'endpoint-disabled' | 'retries-exhausted' }
+  | { kind: 'dead-letter', reason: 'endpoint-disabled' | 'endpoint-quarantined' | 'retries-exhausted' }
   /**
    * Not attempted: the endpoint is paused or its circuit is open. The source
    * lane parks it (and the key), the retry lane holds the key until `until`

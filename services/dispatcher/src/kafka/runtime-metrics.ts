@@ -22,7 +22,7 @@ type Lag = Array<{ topic: string, partition: number, lag: number }>
 const LAG_CACHE_MS = 5000
 
 /** What the gauges read at scrape time from the runtime's live state. */
-export function runtimeMetricSources (s: RuntimeMetricState): Omit<MetricSources, 'stoppedSubscriptionPartitions'> {
+export function runtimeMetricSources (s: RuntimeMetricState): Omit<MetricSources, 'stoppedSubscriptionPartitions' | 'quarantinedSubscriptions'> {
   const pairs = (): PartitionPair[] => [...s.pairs()]
   let lagCache: { at: number, value: Promise<Lag> } | undefined
   return {

@@ -1,7 +1,12 @@
 // Encryption at rest of signing secrets and mTLS keys (DESIGN §6): AES-256-GCM
 // with a key id in every envelope, so keys can be rotated — new envelopes use
 // the current key, old ones still decrypt with the key they name.
-import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto'
+//
+// The same keys authenticate whole subscription records (record.ts): an
+// HMAC-SHA256 key is derived from each AES key with HKDF-SHA256 under its own
+// info label, so the two uses never share key material, and a record's MAC
+// names the key id it was made with, so rotation works as for envelopes.
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { ConfigError, SecretKeyError } from '../errors.js'
 
 /** An encrypted value as stored on the subscriptions topic; every field but `kid` is base64. */
@@ -14,6 +19,14 @@ export interface SecretEnvelope {
   tag: string
   /** The ciphertext. */
   data: string
+}
+
+/** A record's MAC as stored on the subscriptions topic (record.ts). */
+export interface RecordMac {
+  /** Id of the key whose derived MAC key made it. */
+  kid: string
+  /** HMAC-SHA256, base64. */
+  value: string
 }
 
 export interface SecretKey {
@@ -34,6 +47,15 @@ export interface SecretCipher {
   encrypt (plaintext: string, context?: string): SecretEnvelope
   /** Decrypts with the key the envelope names; throws a {@link SecretKeyError}. */
   decrypt (envelope: SecretEnvelope, context?: string): string
+  /** HMAC-SHA256 of `data` under the MAC key derived from the current key. */
+  mac (data: Buffer): RecordMac
+  /**
+   * Whether `mac` authenticates `data`, under the MAC key derived from the
+   * key it names; throws a {@link SecretKeyError} when that key is not
+   * configured (the record cannot be verified, which is not the same as
+   * failing verification).
+   */
+  verifyMac (data: Buffer, mac: RecordMac): boolean
 }
 
 const ALGORITHM = 'aes-256-gcm'
@@ -41,6 +63,9 @@ const KEY_BYTES = 32
 const IV_BYTES = 12
 const TAG_BYTES = 16
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/
+const MAC_BYTES = 32
+// HKDF info: the MAC keys are independent of the AES keys they come from.
+const MAC_KEY_INFO = 'whd-subscription-record-mac/v1'
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
 /** The default environment variable for {@link secretCipherFromEnv}. */
@@ -53,6 +78,7 @@ export const SECRETS_ENCRYPTION_KEYS = 'SECRETS_ENCRYPTION_KEYS'
  */
 export function createSecretCipher (keys: readonly SecretKey[], currentId: string): SecretCipher {
   const byId = new Map<string, KeyObject>()
+  const macKeys = new Map<string, Buffer>()
   for (const { id, key } of keys) {
     if (!KEY_ID.test(id)) throw new SecretKeyError(`key id "${id}" must be 1–64 characters of A-Z a-z 0-9 . _ -`, id)
     if (byId.has(id)) throw new SecretKeyError(`key id "${id}" appears twice`, id)
@@ -60,9 +86,12 @@ export function createSecretCipher (keys: readonly SecretKey[], currentId: strin
       throw new SecretKeyError(`key "${id}" must be ${KEY_BYTES} bytes for AES-256-GCM, got ${Buffer.isBuffer(key) ? key.length : typeof key}`, id)
     }
     byId.set(id, createSecretKey(Buffer.from(key)))
+    macKeys.set(id, Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), MAC_KEY_INFO, MAC_BYTES)))
   }
   const current = byId.get(currentId)
-  if (current === undefined) throw new SecretKeyError(`the current key id "${currentId}" is not among the keys`, currentId)
+  const currentMacKey = macKeys.get(currentId)
+  if (current === undefined || currentMacKey === undefined) throw new SecretKeyError(`the current key id "${currentId}" is not among the keys`, currentId)
+  const hmac = (key: Buffer, data: Buffer): Buffer => createHmac('sha256', key).update(data).digest()
 
   return {
     currentKeyId: currentId,
@@ -92,6 +121,18 @@ export function createSecretCipher (keys: readonly SecretKey[], currentId: strin
       } catch (err) {
         throw new SecretKeyError(`encrypted secret (key "${kid}") failed authentication: tampered, or encrypted with a different key of that id`, kid, { cause: err })
       }
+    },
+    mac (data) {
+      return { kid: currentId, value: hmac(currentMacKey, data).toString('base64') }
+    },
+    verifyMac (data, mac) {
+      const key = macKeys.get(mac.kid)
+      if (key === undefined) {
+        throw new SecretKeyError(`no key "${mac.kid}" to verify a subscription record; add it to ${SECRETS_ENCRYPTION_KEYS} (known: ${[...macKeys.keys()].join(', ')})`, mac.kid)
+      }
+      if (typeof mac.value !== 'string' || !BASE64.test(mac.value)) return false
+      const given = Buffer.from(mac.value, 'base64')
+      return given.length === MAC_BYTES && timingSafeEqual(given, hmac(key, data))
     }
   }
 }

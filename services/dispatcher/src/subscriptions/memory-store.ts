@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { SsrfPolicy } from '../delivery/ssrf/address-policy.js'
 import { checkEndpointUrl, SSRF_BLOCKED } from '../delivery/ssrf/endpoint-url.js'
 import { decodeSecret, generateSecret } from '../delivery/sign.js'
-import { EndpointUrlBlockedError, EndpointUrlInvalidError, SubscriptionNotFoundError, SubscriptionRevisionMismatchError, SubscriptionValidationError } from '../errors.js'
+import { EndpointQuarantinedError, EndpointUrlBlockedError, EndpointUrlInvalidError, SubscriptionNotFoundError, SubscriptionRevisionMismatchError, SubscriptionValidationError } from '../errors.js'
 import { eventTypeMatches } from './match.js'
 import type { StoredSecret, StoredSubscription } from './record.js'
 import { type Static, type TSchema } from '@sinclair/typebox'
@@ -122,6 +122,7 @@ export function toSubscription (stored: StoredSubscription, now: number): { subs
   s.createdAt = stored.createdAt
   s.updatedAt = stored.updatedAt
   if (stored.tls !== undefined) s.tls = Object.freeze({ ...stored.tls })
+  if (stored.quarantine !== undefined) s.quarantined = stored.quarantine
   return { subscription: Object.freeze(s), validUntil: Math.min(...active.map(expiry)) }
 }
 
@@ -133,7 +134,8 @@ function canonical (s: StoredSubscription, now?: number): string {
     s.maxInFlight ?? null, s.rateLimitPerSecond ?? null, s.description ?? null, s.createdAt,
     now === undefined ? s.updatedAt : null,
     secrets.map((x) => [x.secret, x.createdAt, x.expiresAt ?? null]),
-    s.tls === undefined ? null : [s.tls.clientCertPem ?? null, s.tls.clientKeyPem ?? null, s.tls.caPem ?? null]
+    s.tls === undefined ? null : [s.tls.clientCertPem ?? null, s.tls.clientKeyPem ?? null, s.tls.caPem ?? null],
+    s.quarantine ?? null
   ])
 }
 
@@ -248,6 +250,12 @@ export abstract class MaterializedSubscriptionStore implements SubscriptionStore
     this.reportError = options.onError ?? ((err, context) => {
       process.emitWarning(`subscription store: ${context.op}${context.id === undefined ? '' : ` ${context.id}`}: ${(err as Error).message}`)
     })
+  }
+
+  /** A copy of the stored state of `id`, secrets and all. */
+  protected stored (id: string): StoredSubscription | undefined {
+    const entry = this.#entries.get(id)
+    return entry === undefined ? undefined : clone(entry.stored)
   }
 
   /** Makes `next` (undefined: a deletion) durable; resolves once {@link apply} has seen it. */
@@ -536,6 +544,8 @@ export abstract class MaterializedSubscriptionStore implements SubscriptionStore
     return await this.#serially(id, async () => {
       const current = this.#entries.get(id)?.stored
       if (current === undefined) throw new SubscriptionNotFoundError(id)
+      // Its secrets are unknown here: a write would store it without them.
+      if (current.quarantine !== undefined) throw new EndpointQuarantinedError(id, current.quarantine)
       checkCondition(current, condition)
       const now = this.now()
       const next = clone(current)

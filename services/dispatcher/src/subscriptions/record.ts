@@ -14,8 +14,21 @@
 //     "description"?: "…", "createdAt": "<ISO-8601>", "updatedAt": "<ISO-8601>",
 //     "secrets": [{ "encrypted": { "kid", "iv", "tag", "data" },
 //                   "createdAt": "<ISO-8601>", "expiresAt"?: "<ISO-8601>" }],
-//     "tls"?: { "clientCertPem"?: "…", "caPem"?: "…", "clientKeyPem"?: { envelope } } }
-import { SubscriptionSourceError } from '../errors.js'
+//     "tls"?: { "clientCertPem"?: "…", "caPem"?: "…", "clientKeyPem"?: { envelope } },
+//     "mac": { "kid": "k2", "value": "<base64 HMAC-SHA256>" } }
+//
+// Integrity: `mac` authenticates the whole record — the key and every other
+// field, known or not — under a key derived from SECRETS_ENCRYPTION_KEYS
+// (crypto.ts). Without it, anyone who can write to the topic could replay an
+// endpoint's record with another url and tenantId and keep its still-valid
+// encrypted secret (the GCM additional data binds an envelope to the id and
+// field only). A whole-record MAC rather than more GCM additional data: it
+// also covers the fields no secret is tied to (enabled, paused, eventTypes,
+// the TLS certificate and CA) and a record's future fields, and it is checked
+// before any secret is decrypted. The MAC input is the record key and the
+// value without `mac`, as JSON with keys sorted at every level, so it does
+// not depend on how a writer orders fields.
+import { SubscriptionRecordIntegrityError, SubscriptionSourceError } from '../errors.js'
 import type { SecretCipher } from './crypto.js'
 import { firstProblem, SUBSCRIPTION_RECORD_VERSION, SubscriptionRecordValue } from './schema.js'
 
@@ -54,6 +67,12 @@ export interface StoredSubscription {
   /** Newest first; the first has no `expiresAt`. */
   secrets: StoredSecret[]
   tls?: { clientCertPem?: string, clientKeyPem?: string, caPem?: string }
+  /**
+   * Set only on an endpoint whose latest record this instance cannot verify
+   * or decrypt: why. It then has no secrets, is disabled, and its other
+   * fields are the record's unverified claims (record.ts, topic-store.ts).
+   */
+  quarantine?: string
 }
 
 /** A record as the producer takes it. */
@@ -66,6 +85,32 @@ export interface SubscriptionRecord {
 export interface DecodedSubscriptionRecord {
   id: string
   subscription: StoredSubscription | undefined
+  /** Present (true) only for a record without a MAC, accepted because `acceptUnsigned` was set. */
+  unsigned?: true
+}
+
+export interface DecodeOptions {
+  /**
+   * Accept records without a MAC (written before MACs existed), for a
+   * one-off migration (SUBSCRIPTIONS_ACCEPT_UNSIGNED_RECORDS). @defaultValue false
+   */
+  acceptUnsigned?: boolean
+}
+
+/** JSON with object keys sorted at every level: the same bytes whatever order a writer used. */
+function sortedJson (value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+/** What a record's MAC authenticates: the key and the value without `mac`. */
+function macInput (id: string, value: Record<string, unknown>): Buffer {
+  const { mac: _mac, ...rest } = value
+  return Buffer.from(`whd-subscription-record\n${JSON.stringify(id)}\n${sortedJson(rest)}`, 'utf8')
 }
 
 // GCM additional data: an envelope only decrypts in the record and field it was written for.
@@ -103,7 +148,15 @@ export function encodeSubscriptionRecord (subscription: StoredSubscription, ciph
     if (s.tls.caPem !== undefined) tls.caPem = s.tls.caPem
     value.tls = tls
   }
-  return { key: s.id, value: Buffer.from(JSON.stringify(value), 'utf8') }
+  return { key: s.id, value: Buffer.from(JSON.stringify(withMac(s.id, value, cipher)), 'utf8') }
+}
+
+/**
+ * `value` with its `mac` (made with the cipher's current key) in place of any
+ * it had: what a writer holding the keys stores under key `id`.
+ */
+export function withMac (id: string, value: Record<string, unknown>, cipher: SecretCipher): Record<string, unknown> {
+  return { ...value, mac: cipher.mac(macInput(id, value)) }
 }
 
 /** The tombstone that deletes subscription `id` (compaction drops it later). */
@@ -114,17 +167,70 @@ export function encodeTombstone (id: string): SubscriptionRecord {
 /**
  * Reads a record of the subscriptions topic. Throws a
  * {@link SubscriptionSourceError} (`WHD_ERR_SUBSCRIPTIONS`) for a malformed
- * record, naming the key and field, and a `SecretKeyError`
- * (`WHD_ERR_SECRET_KEY`) when a secret cannot be decrypted.
+ * record, naming the key and field; a {@link SubscriptionRecordIntegrityError}
+ * (`WHD_ERR_RECORD_INTEGRITY`) when its MAC does not verify, or it has none
+ * and `acceptUnsigned` is not set; and a `SecretKeyError`
+ * (`WHD_ERR_SECRET_KEY`) when the key its MAC or a secret names is not
+ * configured, or a secret does not decrypt. Nothing is decrypted before the
+ * MAC has verified.
  */
 export function decodeSubscriptionRecord (
   key: Buffer | string | null | undefined,
   value: Buffer | string | null | undefined,
-  cipher: SecretCipher
+  cipher: SecretCipher,
+  options: DecodeOptions = {}
 ): DecodedSubscriptionRecord {
+  const { id, record: r } = parseRecord(key, value)
+  if (r === undefined) return { id, subscription: undefined }
+  if (r.mac === undefined) {
+    if (options.acceptUnsigned !== true) {
+      throw new SubscriptionRecordIntegrityError(`subscriptions record "${id}" has no MAC (written before records were authenticated); set SUBSCRIPTIONS_ACCEPT_UNSIGNED_RECORDS=true once to migrate it`, 'unsigned')
+    }
+  } else if (!cipher.verifyMac(macInput(id, r as unknown as Record<string, unknown>), r.mac)) {
+    throw new SubscriptionRecordIntegrityError(`subscriptions record "${id}": MAC (key "${r.mac.kid}") does not verify: the record was changed or written without the keys; it is not applied`, 'mac-mismatch')
+  }
+  const decoded: DecodedSubscriptionRecord = { id, subscription: storedFrom(id, r, cipher) }
+  if (r.mac === undefined) decoded.unsigned = true
+  return decoded
+}
+
+/**
+ * The state a record claims, without verifying or decrypting anything: for
+ * the quarantine of a record that cannot be verified or decrypted
+ * (topic-store.ts). Undefined for a tombstone or a malformed record.
+ */
+export function quarantinedState (key: Buffer | string | null | undefined, value: Buffer | string | null | undefined, reason: string): StoredSubscription | undefined {
+  let r: SubscriptionRecordValue | undefined
+  let id: string
+  try {
+    ({ id, record: r } = parseRecord(key, value))
+  } catch {
+    return undefined
+  }
+  if (r === undefined) return undefined
+  const s: StoredSubscription = {
+    id,
+    tenantId: r.tenantId,
+    revision: r.revision ?? 1,
+    url: r.url,
+    eventTypes: [...r.eventTypes],
+    enabled: false,
+    disabledReason: `quarantined: ${reason}`,
+    paused: false,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    secrets: [],
+    quarantine: reason
+  }
+  if (r.description !== undefined) s.description = r.description
+  return s
+}
+
+/** The id and the schema-checked value (undefined: a tombstone). */
+function parseRecord (key: Buffer | string | null | undefined, value: Buffer | string | null | undefined): { id: string, record: SubscriptionRecordValue | undefined } {
   if (key === null || key === undefined || key.length === 0) throw new SubscriptionSourceError('subscriptions record without a key (the key must be the subscription id)')
   const id = typeof key === 'string' ? key : key.toString('utf8')
-  if (value === null || value === undefined) return { id, subscription: undefined }
+  if (value === null || value === undefined) return { id, record: undefined }
 
   const fail = (problem: string): never => { throw new SubscriptionSourceError(`subscriptions record "${id}": ${problem}`) }
   let raw: unknown
@@ -142,6 +248,11 @@ export function decodeSubscriptionRecord (
   if (problem !== undefined) fail(`${problem.field === '' ? 'value' : problem.field} ${problem.reason}`)
   const r = raw as SubscriptionRecordValue
   if (r.id !== id) fail(`id "${r.id}" differs from the record key`)
+  return { id, record: r }
+}
+
+function storedFrom (id: string, r: SubscriptionRecordValue, cipher: SecretCipher): StoredSubscription {
+  const fail = (problem: string): never => { throw new SubscriptionSourceError(`subscriptions record "${id}": ${problem}`) }
   const time = (field: string, v: string): string => (Number.isNaN(Date.parse(v)) ? fail(`${field} must be an ISO-8601 time`) : v)
   const secrets = r.secrets.map((entry, i): StoredSecret => {
     const where = `secrets[${i}]`
@@ -177,5 +288,5 @@ export function decodeSubscriptionRecord (
     if (r.tls.clientKeyPem !== undefined) tls.clientKeyPem = cipher.decrypt(r.tls.clientKeyPem, tlsKeyContext(id))
     subscription.tls = tls
   }
-  return { id, subscription }
+  return subscription
 }

@@ -167,7 +167,9 @@ export const SubscriptionRecordValue = Type.Object({
     clientCertPem: Type.Optional(Pem),
     clientKeyPem: Type.Optional(SecretEnvelopeSchema),
     caPem: Type.Optional(Pem)
-  }))
+  })),
+  /** HMAC-SHA256 of the rest of the record (record.ts); absent only in records written before MACs existed. */
+  mac: Type.Optional(Type.Object({ kid: Type.String(), value: Type.String() }))
 })
 export type SubscriptionRecordValue = Static<typeof SubscriptionRecordValue>
 

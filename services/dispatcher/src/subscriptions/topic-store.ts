@@ -5,10 +5,29 @@ import { randomUUID } from 'node:crypto'
 import { retryRetriable } from '../retriable.js'
 import type { Admin, CompressionTypes, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs'
 import { undecodableBatchOf } from '../../../events/src/index.js'
-import { SecretKeyError, SubscriptionStoreUnavailableError, TopicLayoutError, UndecodableBatchError } from '../errors.js'
+import { SecretKeyError, SubscriptionRecordIntegrityError, SubscriptionSourceError, SubscriptionStoreUnavailableError, TopicLayoutError, UndecodableBatchError } from '../errors.js'
+import type { RecordRefusalReason } from '../metrics.js'
 import type { SecretCipher } from './crypto.js'
 import { MaterializedSubscriptionStore, type SubscriptionStoreOptions } from './memory-store.js'
-import { decodeSubscriptionRecord, encodeSubscriptionRecord, encodeTombstone, type StoredSubscription } from './record.js'
+import { decodeSubscriptionRecord, encodeSubscriptionRecord, encodeTombstone, quarantinedState, type StoredSubscription } from './record.js'
+
+/**
+ * Why the store refused a record, from the error it reported (by code), or
+ * undefined for an error that is not about one record.
+ *
+ * - `mac-mismatch`: refused; the endpoint keeps its previous state.
+ * - `unsigned` (no MAC, and SUBSCRIPTIONS_ACCEPT_UNSIGNED_RECORDS unset) and
+ *   `undecryptable` (a key its MAC or a secret names is not configured, or a
+ *   secret does not decrypt): the endpoint is quarantined.
+ * - `malformed`: skipped; the endpoint keeps its previous state.
+ */
+export function recordRefusalReason (err: unknown): RecordRefusalReason | undefined {
+  const { code, reason } = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown, reason?: unknown }
+  if (code === SubscriptionRecordIntegrityError.code) return reason === 'unsigned' ? 'unsigned' : 'mac-mismatch'
+  if (code === SecretKeyError.code) return 'undecryptable'
+  if (code === SubscriptionSourceError.code) return 'malformed'
+  return undefined
+}
 
 export const DEFAULT_SUBSCRIPTIONS_TOPIC = 'webhooks.subscriptions'
 
@@ -43,6 +62,13 @@ export interface TopicSubscriptionStoreOptions extends SubscriptionStoreOptions 
    * the end offset). @defaultValue 5000
    */
   catchUpStallMs?: number
+  /**
+   * Accept records without a MAC (written by versions before records were
+   * authenticated) and rewrite each, signed, once `start()` has caught up:
+   * the one-off migration SUBSCRIPTIONS_ACCEPT_UNSIGNED_RECORDS. Unset, such
+   * records quarantine their endpoint. @defaultValue false
+   */
+  acceptUnsignedRecords?: boolean
 }
 
 type State = 'new' | 'starting' | 'running' | 'closing' | 'closed'
@@ -67,10 +93,15 @@ interface Waiter {
  * are produced with acks=all by an idempotent producer and resolve once this
  * instance has read them back (read-your-writes).
  *
- * `start()` rejects with a `SecretKeyError` when the latest record of any
- * subscription cannot be decrypted (a key missing from
- * SECRETS_ENCRYPTION_KEYS); other unreadable records are reported to
- * `onError` and skipped.
+ * Every record's MAC is verified before anything in it is used (record.ts).
+ * A record that fails verification is reported to `onError` and never
+ * applied: the endpoint keeps its previous state. An endpoint whose latest
+ * record this instance cannot verify or decrypt (a key missing from
+ * SECRETS_ENCRYPTION_KEYS, a secret that does not decrypt, or no MAC) is
+ * quarantined: kept disabled, without secrets, with `quarantine` saying why,
+ * so its events are dead-lettered as `endpoint-quarantined` (redrivable)
+ * and operators see it; the instance starts all the same. A later readable
+ * record lifts the quarantine. Malformed records are reported and skipped.
  *
  * Concurrent writes to one subscription from several instances: the last
  * record in the log wins (there is no compare-and-set on Kafka); writes from
@@ -100,8 +131,9 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
   #caughtUp: { resolve: () => void, reject: (err: unknown) => void } | undefined
   #waiters: Waiter[] = []
   #stallTimer: NodeJS.Timeout | undefined
-  /** Subscriptions whose latest record could not be decrypted. */
-  readonly #undecryptable = new Map<string, SecretKeyError>()
+  readonly #acceptUnsigned: boolean
+  /** Subscriptions whose latest record was applied without a MAC (migration): rewritten signed after start. */
+  readonly #unsigned = new Set<string>()
 
   constructor (options: TopicSubscriptionStoreOptions) {
     super(options)
@@ -113,12 +145,18 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
     this.#writeTimeoutMs = options.writeTimeoutMs ?? 30_000
     this.#catchUpStallMs = options.catchUpStallMs ?? 5000
     this.#compression = options.compression
+    this.#acceptUnsigned = options.acceptUnsignedRecords ?? false
     this.groupId = `${options.groupIdPrefix ?? 'webhook-dispatcher-subscriptions'}-${randomUUID()}`
   }
 
   /** Partitions stopped at an undecodable record batch (start-up then never completes). */
   get stoppedPartitions (): number {
     return this.#stopped.size
+  }
+
+  /** Endpoints in quarantine now (webhooks_quarantined_subscriptions). */
+  get quarantined (): number {
+    return this.all().filter((s) => s.quarantined !== undefined).length
   }
 
   /** True between a successful `start()` and `close()`. */
@@ -204,6 +242,7 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
       await caughtUp
       if (this.#state !== 'starting') throw new SubscriptionStoreUnavailableError('the subscription store was closed while starting')
       this.#state = 'running'
+      await this.#rewriteUnsigned()
     } catch (err) {
       if (this.#state === 'starting') await this.close()
       throw err
@@ -247,13 +286,41 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
   #applyRecord (message: KafkaMessage, partition: number): void {
     const id = message.key?.toString('utf8')
     try {
-      const decoded = decodeSubscriptionRecord(message.key, message.value, this.#cipher)
-      this.#undecryptable.delete(decoded.id)
+      const decoded = decodeSubscriptionRecord(message.key, message.value, this.#cipher, { acceptUnsigned: this.#acceptUnsigned })
+      if (decoded.unsigned === true) this.#unsigned.add(decoded.id)
+      else this.#unsigned.delete(decoded.id)
       this.apply(decoded.id, decoded.subscription)
     } catch (err) {
-      // The subscription keeps its previous state; a later record can repair it.
-      if (id !== undefined && (err as { code?: string }).code === SecretKeyError.code) this.#undecryptable.set(id, err as SecretKeyError)
+      const reason = recordRefusalReason(err)
+      if (id !== undefined && (reason === 'undecryptable' || reason === 'unsigned')) {
+        // Not verifiable here (a key this instance lacks, or no MAC): the
+        // record may well be genuine and newer than the state held, so the
+        // endpoint stops delivering rather than keep a state that may be
+        // stale. The claims it keeps are unverified; it has no secrets.
+        const kid = (err as Partial<SecretKeyError>).kid
+        const why = reason === 'unsigned' ? 'unsigned record' : `cannot verify or decrypt: ${kid === undefined ? 'secret' : `key "${kid}"`}`
+        const quarantined = quarantinedState(message.key, message.value, why)
+        if (quarantined !== undefined) {
+          this.#unsigned.delete(id)
+          this.apply(id, quarantined)
+        }
+      }
+      // Otherwise (a MAC that does not verify, a malformed record) the
+      // subscription keeps its previous state; a later record can repair it.
       this.reportError(err, { op: 'apply', id, partition, offset: message.offset })
+    }
+  }
+
+  /** The migration: every subscription last read from a record without a MAC is written again, signed. */
+  async #rewriteUnsigned (): Promise<void> {
+    for (const id of [...this.#unsigned]) {
+      const current = this.stored(id)
+      if (current === undefined || current.quarantine !== undefined) continue
+      try {
+        await this.persist(id, current)
+      } catch (err) {
+        this.reportError(err, { op: 'rewrite unsigned record', id })
+      }
     }
   }
 
@@ -276,19 +343,8 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
     for (const [partition, end] of this.#endOffsets) {
       if ((this.#positions.get(partition) ?? 0n) < end) return
     }
-    // Running without the subscriptions whose secrets cannot be decrypted
-    // would drop their events as unmatched: a missing or wrong key is a
-    // configuration error, so refuse to start. (A malformed record is only
-    // reported: it is one writer's bug, not this instance's.)
-    const [first] = this.#undecryptable.values()
-    if (first !== undefined) {
-      this.#caughtUp?.reject(new SecretKeyError(
-        `cannot decrypt ${this.#undecryptable.size} subscription(s) on ${this.topic} (${[...this.#undecryptable.keys()].slice(0, 5).join(', ')}): ${first.message}`,
-        first.kid,
-        { cause: first }
-      ))
-      return
-    }
+    // Subscriptions that cannot be decrypted are quarantined (#applyRecord),
+    // not a reason to stay down: one bad record must not stop every instance.
     this.#caughtUp?.resolve()
   }
 

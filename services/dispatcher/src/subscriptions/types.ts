@@ -28,6 +28,12 @@ export interface Subscription {
   updatedAt?: string
   /** mTLS client certificate and key, and a CA for private certificates (PEM, decrypted in memory). */
   tls?: { clientCertPem?: string, clientKeyPem?: string, caPem?: string }
+  /**
+   * Set when the endpoint is quarantined: its latest record could not be
+   * verified or decrypted by this instance (why). It is then disabled, has
+   * no secrets, and its events are dead-lettered as `endpoint-quarantined`.
+   */
+  quarantined?: string
 }
 
 /** Read side of the subscription store, as the delivery engine needs it. */

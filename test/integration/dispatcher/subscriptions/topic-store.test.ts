@@ -6,7 +6,7 @@ import { createSsrfPolicy } from '../../../../services/dispatcher/src/delivery/s
 import { createSecretCipher, type SecretCipher } from '../../../../services/dispatcher/src/subscriptions/crypto.js'
 import type { StoreErrorContext } from '../../../../services/dispatcher/src/subscriptions/memory-store.js'
 import type { SubscriptionInput } from '../../../../services/dispatcher/src/subscriptions/store.js'
-import { TopicSubscriptionStore, type TopicSubscriptionStoreOptions } from '../../../../services/dispatcher/src/subscriptions/topic-store.js'
+import { recordRefusalReason, TopicSubscriptionStore, type TopicSubscriptionStoreOptions } from '../../../../services/dispatcher/src/subscriptions/topic-store.js'
 import type { Subscription } from '../../../../services/dispatcher/src/subscriptions/types.js'
 import { testKafka, uniqueTopic } from '../../../support/kafka.js'
 import { testStack } from '../../../support/stack.js'
@@ -326,28 +326,119 @@ describe('TopicSubscriptionStore', () => {
     ])
   })
 
-  it('encryption key rotation: old records still decrypt, new writes use the new key; a missing key stops start()', async () => {
+  it('encryption key rotation: old records still decrypt and verify, new writes use the new key; a missing key quarantines the endpoint and start() resolves', async () => {
     const topic = newTopic()
     const k1 = { id: 'k1', key: randomBytes(32) }
     const k2 = { id: 'k2', key: randomBytes(32) }
     const a = await started(topic, { cipher: createSecretCipher([k1], 'k1') })
     const { subscription, secret } = await a.store.create(input())
+    const { subscription: other } = await a.store.create(input({ tenantId: 'tenant-b' }))
     await a.store.close()
 
-    const withoutOldKey = open(topic, { cipher: createSecretCipher([k2], 'k2') })
-    await expect(withoutOldKey.store.start()).rejects.toMatchObject({ code: 'WHD_ERR_SECRET_KEY', kid: 'k1', message: expect.stringContaining(subscription.id) })
-    expect(withoutOldKey.store.ready).toBe(false)
+    // One undecryptable record used to stop every new instance; now it quarantines its endpoint only.
+    const withoutOldKey = await started(topic, { cipher: createSecretCipher([k2], 'k2') })
+    expect(withoutOldKey.store.ready).toBe(true)
+    expect(withoutOldKey.store.quarantined).toBe(2)
+    expect(withoutOldKey.store.get(subscription.id)).toMatchObject({
+      id: subscription.id,
+      tenantId: 'tenant-a',
+      url: subscription.url,
+      enabled: false,
+      secrets: [],
+      disabledReason: 'quarantined: cannot verify or decrypt: key "k1"',
+      quarantined: 'cannot verify or decrypt: key "k1"'
+    })
+    expect(withoutOldKey.store.revealSecrets(subscription.id)).toEqual([])
+    // Tenant scoping holds for quarantined endpoints too.
+    expect(withoutOldKey.store.list({ tenantId: 'tenant-b', limit: 10 }).items.map((s) => s.id)).toEqual([other.id])
+    expect(withoutOldKey.errors.map(([err, context]) => [(err as { code?: string }).code, recordRefusalReason(err), context.op, context.id])).toEqual([
+      ['WHD_ERR_SECRET_KEY', 'undecryptable', 'apply', subscription.id],
+      ['WHD_ERR_SECRET_KEY', 'undecryptable', 'apply', other.id]
+    ])
+    for (const [err] of withoutOldKey.errors) expect((err as Error).message).not.toContain(secret.slice(6))
+    // Writes other than a delete are refused: they would store the endpoint without its secrets.
+    await expect(withoutOldKey.store.update(subscription.id, { description: 'x' })).rejects.toMatchObject({ code: 'WHD_ERR_QUARANTINE_CONFLICT' })
+    await expect(withoutOldKey.store.setEnabled(subscription.id, true)).rejects.toMatchObject({ code: 'WHD_ERR_QUARANTINE_CONFLICT' })
+    await withoutOldKey.store.close()
 
     const rotated = await started(topic, { cipher: createSecretCipher([k2, k1], 'k2') })
     expect(rotated.store.revealSecrets(subscription.id)).toEqual([secret])
-    // Any write re-encrypts the record with the current key.
+    expect(rotated.store.quarantined).toBe(0)
+    // Any write re-encrypts and re-signs the record with the current key.
     await rotated.store.update(subscription.id, { description: 're-encrypted' })
-    const [, latest] = await readRawRecords(kafka, topic)
-    expect(JSON.parse(latest?.value?.toString('utf8') ?? '{}').secrets[0].encrypted.kid).toBe('k2')
+    const latest = (await readRawRecords(kafka, topic)).filter((r) => r.key === subscription.id).at(-1)
+    const written = JSON.parse(latest?.value?.toString('utf8') ?? '{}')
+    expect(written.secrets[0].encrypted.kid).toBe('k2')
+    expect(written.mac.kid).toBe('k2')
 
     const onlyNewKey = await started(topic, { cipher: createSecretCipher([k2], 'k2') })
     expect(onlyNewKey.store.revealSecrets(subscription.id)).toEqual([secret])
     expect(onlyNewKey.store.get(subscription.id)?.description).toBe('re-encrypted')
+    expect(onlyNewKey.store.get(subscription.id)?.quarantined).toBeUndefined()
+    expect(onlyNewKey.store.get(other.id)?.quarantined).toBe('cannot verify or decrypt: key "k1"')
+    expect(onlyNewKey.store.quarantined).toBe(1)
+  })
+
+  it('a tampered record (url and tenantId changed, secret ciphertext and MAC kept) written to the topic is refused by running and new instances; the old state stays', async () => {
+    const topic = newTopic()
+    const a = await started(topic)
+    const { subscription } = await a.store.create(input())
+    const [original] = await readRawRecords(kafka, topic)
+    const tampered = JSON.parse(original?.value?.toString('utf8') ?? '{}') as Record<string, unknown>
+    tampered.url = 'https://attacker.example/in'
+    tampered.tenantId = 'tenant-evil'
+    const producer = kafka.producer()
+    await producer.connect()
+    try {
+      await producer.send({ topic, acks: -1, messages: [{ key: subscription.id, value: JSON.stringify(tampered) }] })
+    } finally {
+      await producer.disconnect()
+    }
+    await waitUntil('A to refuse the tampered record', () => a.errors.length > 0)
+    const b = await started(topic)
+    for (const opened of [a, b]) {
+      expect(opened.store.get(subscription.id)).toEqual(subscription)
+      expect(opened.store.forTenant('tenant-evil')).toEqual([])
+      expect(opened.store.quarantined).toBe(0)
+      expect(opened.errors.map(([err, context]) => [(err as { code?: string }).code, recordRefusalReason(err), context.op, context.id])).toEqual([
+        ['WHD_ERR_RECORD_INTEGRITY', 'mac-mismatch', 'apply', subscription.id]
+      ])
+    }
+  })
+
+  it('records of the previous version (no MAC) quarantine their endpoint; with acceptUnsignedRecords they apply and are rewritten signed once', async () => {
+    const topic = newTopic()
+    const a = await started(topic)
+    const { subscription, secret } = await a.store.create(input())
+    await a.store.close()
+    const [signed] = await readRawRecords(kafka, topic)
+    const { mac: _mac, ...unsigned } = JSON.parse(signed?.value?.toString('utf8') ?? '{}') as Record<string, unknown>
+    const producer = kafka.producer()
+    await producer.connect()
+    try {
+      await producer.send({ topic, acks: -1, messages: [{ key: subscription.id, value: JSON.stringify(unsigned) }] })
+    } finally {
+      await producer.disconnect()
+    }
+
+    const strict = await started(topic)
+    expect(strict.store.get(subscription.id)?.quarantined).toBe('unsigned record')
+    expect(recordRefusalReason(strict.errors[0]?.[0])).toBe('unsigned')
+    await strict.store.close()
+
+    const migrating = await started(topic, { acceptUnsignedRecords: true })
+    expect(migrating.store.get(subscription.id)).toEqual(subscription)
+    expect(migrating.errors).toEqual([])
+    const records = await readRawRecords(kafka, topic)
+    expect(records).toHaveLength(3)
+    expect(JSON.parse(records[2]?.value?.toString('utf8') ?? '{}').mac.kid).toBe('k1')
+
+    const after = await started(topic)
+    expect(after.store.get(subscription.id)).toEqual(subscription)
+    expect(after.store.revealSecrets(subscription.id)).toEqual([secret])
+    expect(after.store.quarantined).toBe(0)
+    // The unsigned record stays in the log until compaction removes it; the signed rewrite after it wins.
+    expect(after.errors.map(([err, context]) => [recordRefusalReason(err), context.offset])).toEqual([['unsigned', '1']])
   })
 
   it('records hold no plaintext secret or client key', async () => {

@@ -63,6 +63,12 @@ describe('attempt policy', () => {
     expect([...disabled.requests, ...paused.requests]).toEqual([])
   })
 
+  it('dead-letters for a quarantined endpoint as endpoint-quarantined, without an attempt', async () => {
+    const h = harness({ enabled: false, secrets: [], disabledReason: 'quarantined: cannot verify or decrypt: key "k1"', quarantined: 'cannot verify or decrypt: key "k1"' })
+    expect(await h.attempt(h.task())).toEqual({ kind: 'dead-letter', reason: 'endpoint-quarantined' })
+    expect(h.requests).toEqual([])
+  })
+
   it('delivers: one signed request with the subscription\'s secrets and the timeout, attempts counted', async () => {
     const h = harness({})
     const task = h.task()

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
   createSecretCipher,
@@ -160,5 +160,34 @@ describe('parseSecretKeys', () => {
     expect(err.message).toMatch(/^MY_KEYS: /)
     expect(err.message).toMatch(message)
     expect(err.message).not.toContain(b64(k1.key))
+  })
+})
+
+describe('record MACs', () => {
+  const data = Buffer.from('whd-subscription-record\n"sub-1"\n{"id":"sub-1"}')
+
+  it('verify with the key the MAC names, under rotation; changed data or another key fails', () => {
+    const old = createSecretCipher([k1], 'k1')
+    const rotated = createSecretCipher([k2, k1], 'k2')
+    const mac = old.mac(data)
+    expect(mac.kid).toBe('k1')
+    expect(Buffer.from(mac.value, 'base64')).toHaveLength(32)
+    expect(rotated.verifyMac(data, mac)).toBe(true)
+    expect(rotated.mac(data).kid).toBe('k2')
+    expect(rotated.verifyMac(Buffer.concat([data, Buffer.from(' ')]), mac)).toBe(false)
+    // A key of the same id but other bytes: fails, does not throw.
+    expect(createSecretCipher([{ id: 'k1', key: randomBytes(32) }], 'k1').verifyMac(data, mac)).toBe(false)
+    expect(old.verifyMac(data, { kid: 'k1', value: 'not base64!' })).toBe(false)
+    expect(old.verifyMac(data, { kid: 'k1', value: flipFirstByte(mac.value) })).toBe(false)
+  })
+
+  it('a MAC naming a key that is not configured cannot be verified: SecretKeyError with the kid', () => {
+    const mac = createSecretCipher([k1], 'k1').mac(data)
+    expect(() => createSecretCipher([k2], 'k2').verifyMac(data, mac)).toThrow(expect.objectContaining({ code: 'WHD_ERR_SECRET_KEY', kid: 'k1' }))
+  })
+
+  it('the MAC key is derived, not the AES key itself', () => {
+    const mac = createSecretCipher([k1], 'k1').mac(data)
+    expect(mac.value).not.toBe(createHmac('sha256', k1.key).update(data).digest('base64'))
   })
 })

@@ -1,11 +1,13 @@
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { createSecretCipher } from '../../../../services/dispatcher/src/subscriptions/crypto.js'
 import {
   decodeSubscriptionRecord,
   encodeSubscriptionRecord,
   encodeTombstone,
-  type StoredSubscription
+  quarantinedState,
+  type StoredSubscription,
+  withMac
 } from '../../../../services/dispatcher/src/subscriptions/record.js'
 
 const cipher = createSecretCipher([{ id: 'k1', key: randomBytes(32) }], 'k1')
@@ -48,8 +50,10 @@ const minimal: StoredSubscription = {
 }
 
 const value = (s: StoredSubscription): Record<string, unknown> => JSON.parse(encodeSubscriptionRecord(s, cipher).value?.toString('utf8') ?? 'null') as Record<string, unknown>
-const decodeValue = (id: string, v: unknown): StoredSubscription | undefined =>
-  decodeSubscriptionRecord(Buffer.from(id), Buffer.from(JSON.stringify(v)), cipher).subscription
+// Signed again after a test changed it, as a writer with the keys would: the checks after the MAC's are under test.
+const decodeValue = (id: string, v: Record<string, unknown>): StoredSubscription | undefined =>
+  decodeSubscriptionRecord(Buffer.from(id), Buffer.from(JSON.stringify(withMac(id, v, cipher))), cipher).subscription
+const raw = (id: string, v: unknown): Buffer => Buffer.from(JSON.stringify(v))
 
 describe('subscription record', () => {
   it.each([['every field', full], ['only the required fields', minimal]])('round-trips %s', (_name, subscription) => {
@@ -140,3 +144,106 @@ describe('subscription record', () => {
     expect(decodeValue('sub-2', v)).toEqual(minimal)
   })
 })
+
+describe('subscription record integrity (MAC)', () => {
+  const integrityError = (fn: () => unknown): { code?: string, reason?: string, message: string } => {
+    try {
+      fn()
+    } catch (err) {
+      return err as { code?: string, reason?: string, message: string }
+    }
+    throw new Error('no error')
+  }
+
+  it('every record carries an HMAC made with the current key id', () => {
+    expect(value(full).mac).toEqual({ kid: 'k1', value: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/) })
+  })
+
+  it.each<[string, (v: Record<string, unknown>) => void]>([
+    ['url and tenantId changed, the secret ciphertext kept', (v) => { v.url = 'https://attacker.example/in'; v.tenantId = 'tenant-evil' }],
+    ['eventTypes widened', (v) => { v.eventTypes = ['*'] }],
+    ['re-enabled', (v) => { v.enabled = true }],
+    ['the CA replaced', (v) => { (v.tls as Record<string, unknown>).caPem = '-----BEGIN CERTIFICATE-----\nMIID\n-----END CERTIFICATE-----\n' }],
+    ['a field added', (v) => { v.someFutureField = 1 }],
+    ['the MAC replaced by garbage', (v) => { v.mac = { kid: 'k1', value: 'AAAA' } }]
+  ])('a record with %s is refused with WHD_ERR_RECORD_INTEGRITY (mac-mismatch), naming no secret', (_name, tamper) => {
+    const v = value(full)
+    tamper(v)
+    const err = integrityError(() => decodeSubscriptionRecord(Buffer.from('sub-1'), raw('sub-1', v), cipher))
+    expect(err).toMatchObject({ code: 'WHD_ERR_RECORD_INTEGRITY', reason: 'mac-mismatch' })
+    expect(err.message).toMatch(/^subscriptions record "sub-1": MAC \(key "k1"\) does not verify/)
+    expect(err.message).not.toContain(newSecret.slice(6))
+  })
+
+  it('another endpoint\'s record replayed under this key is refused', () => {
+    const v = value(full)
+    v.id = 'sub-2'
+    // Its MAC covers the key sub-1; the id check refuses it first.
+    expect(() => decodeSubscriptionRecord(Buffer.from('sub-2'), raw('sub-2', v), cipher)).toThrow(/differs from the record key|does not verify/)
+  })
+
+  it('verifies whatever order a writer put the fields in', () => {
+    const v = value(full)
+    const reordered = Object.fromEntries(Object.entries(v).reverse())
+    expect(decodeSubscriptionRecord(Buffer.from('sub-1'), raw('sub-1', reordered), cipher).subscription).toEqual(full)
+  })
+
+  it('key rotation: records made with k1 verify with k2,k1; new records carry k2; with only k2 a k1 record cannot be verified (WHD_ERR_SECRET_KEY)', () => {
+    const k2 = { id: 'k2', key: randomBytes(32) }
+    const k1 = { id: 'k1', key: Buffer.alloc(32) }
+    const old = createSecretCipher([k1], 'k1')
+    const rotated = createSecretCipher([k2, k1], 'k2')
+    const record = encodeSubscriptionRecord(full, old)
+    expect(decodeSubscriptionRecord(record.key, record.value, rotated).subscription).toEqual(full)
+    const rewritten = encodeSubscriptionRecord(full, rotated)
+    expect(JSON.parse(rewritten.value?.toString('utf8') ?? '{}').mac.kid).toBe('k2')
+    expect(decodeSubscriptionRecord(rewritten.key, rewritten.value, createSecretCipher([k2], 'k2')).subscription).toEqual(full)
+    expect(() => decodeSubscriptionRecord(record.key, record.value, createSecretCipher([k2], 'k2'))).toThrow(expect.objectContaining({ code: 'WHD_ERR_SECRET_KEY', kid: 'k1' }))
+  })
+
+  it('the MAC key is not the AES key: a MAC made with the raw key does not verify', () => {
+    const key = randomBytes(32)
+    const c = createSecretCipher([{ id: 'k1', key }], 'k1')
+    const v = JSON.parse(encodeSubscriptionRecord(minimal, c).value?.toString('utf8') ?? '{}') as Record<string, unknown>
+    const forged = withMac('sub-2', { ...v, url: 'https://attacker.example/' }, { ...c, mac: (data: Buffer) => ({ kid: 'k1', value: createHmacWith(key, data) }) })
+    expect(() => decodeSubscriptionRecord(Buffer.from('sub-2'), raw('sub-2', forged), c)).toThrow(expect.objectContaining({ code: 'WHD_ERR_RECORD_INTEGRITY' }))
+  })
+
+  it('a record without a MAC (the previous version\'s) is refused as unsigned, unless acceptUnsigned is set', () => {
+    const v = value(minimal)
+    delete v.mac
+    const err = integrityError(() => decodeSubscriptionRecord(Buffer.from('sub-2'), raw('sub-2', v), cipher))
+    expect(err).toMatchObject({ code: 'WHD_ERR_RECORD_INTEGRITY', reason: 'unsigned' })
+    expect(err.message).toContain('SUBSCRIPTIONS_ACCEPT_UNSIGNED_RECORDS')
+    expect(decodeSubscriptionRecord(Buffer.from('sub-2'), raw('sub-2', v), cipher, { acceptUnsigned: true })).toEqual({ id: 'sub-2', subscription: minimal, unsigned: true })
+    // A signed record is never read as unsigned, and a bad MAC is not excused by acceptUnsigned.
+    expect(decodeSubscriptionRecord(Buffer.from('sub-2'), raw('sub-2', value(minimal)), cipher, { acceptUnsigned: true }).unsigned).toBeUndefined()
+    expect(() => decodeSubscriptionRecord(Buffer.from('sub-2'), raw('sub-2', { ...value(minimal), url: 'https://x.example/' }), cipher, { acceptUnsigned: true })).toThrow(/does not verify/)
+  })
+
+  it('quarantinedState: the claims of a record, disabled, without secrets or TLS material', () => {
+    const other = createSecretCipher([{ id: 'k9', key: randomBytes(32) }], 'k9')
+    const record = encodeSubscriptionRecord(full, other)
+    expect(quarantinedState(record.key, record.value, 'key "k9"')).toEqual({
+      id: 'sub-1',
+      tenantId: 'tenant-a',
+      revision: 7,
+      url: full.url,
+      eventTypes: full.eventTypes,
+      enabled: false,
+      disabledReason: 'quarantined: key "k9"',
+      paused: false,
+      description: 'ledger sync',
+      createdAt: full.createdAt,
+      updatedAt: full.updatedAt,
+      secrets: [],
+      quarantine: 'key "k9"'
+    })
+    expect(quarantinedState('sub-1', null, 'x')).toBeUndefined()
+    expect(quarantinedState('sub-1', '{"version":1', 'x')).toBeUndefined()
+  })
+})
+
+function createHmacWith (key: Buffer, data: Buffer): string {
+  return createHmac('sha256', key).update(data).digest('base64')
+}

@@ -8,6 +8,7 @@ import { subscriptionLimits } from '../../subscriptions/schema.js'
 import type { ListQuery, SubscriptionInput, SubscriptionState, SubscriptionStore } from '../../subscriptions/store.js'
 import type { Subscription } from '../../subscriptions/types.js'
 import { scopeCovers, type Scope } from '../../admin-tokens.js'
+import { EndpointQuarantinedError } from '../../errors.js'
 import type { Handler, Reply, RequestContext } from './context.js'
 import { ApiError, notFound } from './errors.js'
 import { etagOf } from './requests.js'
@@ -150,6 +151,8 @@ export function endpointHandlers (deps: EndpointHandlerDeps): Record<EndpointOpe
 
     async sendTestEvent (context) {
       const subscription = owned(context)
+      // Its url is an unverified claim and it has no secret to sign with.
+      if (subscription.quarantined !== undefined) throw new EndpointQuarantinedError(subscription.id, subscription.quarantined)
       const result = await deps.sendTestEvent(subscription)
       if ('error' in result) {
         return ok({ delivered: false, error: result.error.slice(0, 500), ...(result.durationMs === undefined ? {} : { durationMs: result.durationMs }) })

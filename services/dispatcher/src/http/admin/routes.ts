@@ -47,7 +47,7 @@ export interface RouteSpec {
 const endpointAction = (operationId: OperationId, path: string, summary: string, description: string, body: TSchema, response = 'Endpoint', responseDescription = 'The endpoint after the change.'): RouteSpec => ({
   method: 'POST', path: `/v1/endpoints/{id}/${path}`, operationId, auth: true, tag: 'endpoints', summary, description, body, bodyOptional: true, querystring: NoQuery,
   success: { 200: [response, responseDescription] },
-  errors: [404, 413, 415, 503]
+  errors: [404, 409, 413, 415, 503]
 })
 
 export const adminRoutes: readonly RouteSpec[] = [
@@ -67,7 +67,7 @@ export const adminRoutes: readonly RouteSpec[] = [
   {
     method: 'PATCH', path: '/v1/endpoints/{id}', operationId: 'updateEndpoint', auth: true, tag: 'endpoints', summary: 'Update an endpoint',
     description: 'JSON merge patch: the fields given change, null clears an optional one. With If-Match (the ETag of a GET) the change is made only if nobody changed the endpoint since (else 412 WHD_ERR_PRECONDITION_FAILED); without it the change is unconditional.',
-    querystring: NoQuery, body: EndpointPatch, conditional: true, etag: true, success: { 200: ['Endpoint', 'The endpoint after the change.'] }, errors: [404, 412, 413, 415, 503]
+    querystring: NoQuery, body: EndpointPatch, conditional: true, etag: true, success: { 200: ['Endpoint', 'The endpoint after the change.'] }, errors: [404, 409, 412, 413, 415, 503]
   },
   {
     method: 'DELETE', path: '/v1/endpoints/{id}', operationId: 'deleteEndpoint', auth: true, tag: 'endpoints', summary: 'Delete an endpoint',
@@ -101,7 +101,7 @@ const errorDescriptions: Record<number, string> = {
   401: 'WHD_ERR_UNAUTHORIZED: no bearer token, or not a valid one.',
   403: 'WHD_ERR_FORBIDDEN: a tenant token named another tenant in tenantId.',
   404: 'WHD_ERR_NOT_FOUND: no such endpoint, or it belongs to another tenant (the two are indistinguishable).',
-  409: 'WHD_ERR_CONFLICT: the change conflicts with the current state.',
+  409: 'WHD_ERR_CONFLICT: the change conflicts with the current state (a redrive is running; the endpoint is quarantined, so only DELETE is allowed).',
   412: 'WHD_ERR_PRECONDITION_FAILED: If-Match names a revision the endpoint no longer has; nothing changed. GET it again.',
   413: 'WHD_ERR_PAYLOAD_TOO_LARGE: the body exceeds the cap (64 KiB by default); the connection is closed.',
   415: 'WHD_ERR_UNSUPPORTED_MEDIA_TYPE: a body that is not application/json (or application/merge-patch+json).',
