@@ -90,6 +90,19 @@ describe('dead-letter instants', () => {
     expect(result.body.error.message).toMatch(message)
     expect(result.body.error.message).not.toContain('[0-9]')
   })
+
+  it.each([
+    [{ from: '2024-06-10T08:30' }, 'from', /no time zone/],
+    [{ to: '2023-02-29' }, 'to', /not a calendar date/],
+    [{ from: -1 }, 'from', /integer of at least 0/],
+    [{ from: true }, 'from', /must be a string or an integer/],
+    [{ from: 5, to: 5 }, 'to', /must be after from/]
+  ])('refuses the redrive body %j with 400 saying why', async (body, field, message) => {
+    const result = await call(h, 'POST', '/v1/dead-letters/redrive', { body: { ...body, dryRun: true } })
+    expect(result.status).toBe(400)
+    expect(result.body.error).toMatchObject({ code: 'WHD_ERR_VALIDATION', field })
+    expect(result.body.error.message).toMatch(message)
+  })
 })
 
 describe('endpoints CRUD', () => {

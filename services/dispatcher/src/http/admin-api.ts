@@ -374,15 +374,20 @@ function validationFailure (errors: Array<Partial<ErrorObject>>, context: string
 /**
  * The error to report. For a failed `anyOf` (a string or a list, a value or
  * null) the deepest branch error names the field best (`accountId[0]`);
- * when no branch got deeper than the value itself, the `anyOf` says it all
- * ("must be a string or null").
+ * when no branch got deeper than the value itself, the one branch of the
+ * value's type says why ("has no time zone" for a string instant), and
+ * when the value has none of the types, the `anyOf` says it all ("must be a
+ * string or null").
  */
 function firstMeaningful (errors: Array<Partial<ErrorObject>>): Partial<ErrorObject> {
   const anyOf = errors.find((e) => e.keyword === 'anyOf')
   if (anyOf === undefined) return errors[0] ?? {}
+  const branches = errors.filter((e) => e !== anyOf)
   const depth = (e: Partial<ErrorObject>): number => (e.instancePath ?? '').split('/').length
-  const deepest = errors.filter((e) => e !== anyOf).reduce<Partial<ErrorObject> | undefined>((best, e) => (best === undefined || depth(e) > depth(best) ? e : best), undefined)
-  return deepest !== undefined && depth(deepest) > depth(anyOf) ? deepest : anyOf
+  const deepest = branches.reduce<Partial<ErrorObject> | undefined>((best, e) => (best === undefined || depth(e) > depth(best) ? e : best), undefined)
+  if (deepest !== undefined && depth(deepest) > depth(anyOf)) return deepest
+  const ofItsType = branches.filter((e) => e.keyword !== 'type')
+  return ofItsType.length === 1 && ofItsType[0] !== undefined ? ofItsType[0] : anyOf
 }
 
 /** The OpenAPI document the API serves, built from its routes. */
