@@ -61,7 +61,7 @@ schemas-check: build $(STACK) ## register every schema under BACKWARD compatibil
 prometheus: ## install Prometheus + promtool (Debian package) for the observability tests
 	deploy/local/prometheus.sh ensure
 
-python-tools: ## Python venv with confluent-kafka (librdkafka) in .tools/py, for the interoperability tests
+python-tools: ## Python venv in .tools/py: confluent-kafka (librdkafka) for the interoperability tests, schemathesis for the admin API fuzz test
 	deploy/local/python-tools.sh
 
 helm: ## build the pinned Helm CLI from the Go module proxy into .tools/bin (needs Go; minutes the first time)

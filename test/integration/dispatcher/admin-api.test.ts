@@ -65,6 +65,48 @@ describe('authentication', () => {
     expect(result.body.error.code).toBe('WHD_ERR_METHOD_NOT_ALLOWED')
     expect(result.headers.get('allow')).toBe('GET, POST')
   })
+
+  it('answers 405 for QUERY too, before reading a body (fastify would first ask it for a content-type: 400)', async () => {
+    const result = await call(h, 'QUERY', '/v1/endpoints')
+    expect(result.status).toBe(405)
+    expect(result.headers.get('allow')).toBe('GET, POST')
+  })
+
+  it('routes a path id of any length to the id rules: 404, never fastify\'s 414 (its router stopped at 100 characters)', async () => {
+    for (const length of [101, 128, 129, 2000]) {
+      const result = await call(h, 'GET', `/v1/endpoints/${'a'.repeat(length)}`)
+      expect(result.status, `${length} characters`).toBe(404)
+      expect(result.body.error.code).toBe('WHD_ERR_NOT_FOUND')
+    }
+  })
+})
+
+describe('dead-letter instants', () => {
+  it.each([
+    ['from=2024-06-10T08:30', 'from', /no time zone/],
+    ['from=2023-02-29', 'from', /must match|not a calendar date|ISO-8601/],
+    ['to=9999999999999999', 'to', /epoch milliseconds \(at most 15 digits\)/],
+    ['from=2024-06-10&to=2024-06-10', 'to', /must be after from/]
+  ])('refuses %s with 400 naming the field', async (query, field, message) => {
+    const result = await call(h, 'GET', `/v1/dead-letters?${query}`)
+    expect(result.status).toBe(400)
+    expect(result.body.error).toMatchObject({ code: 'WHD_ERR_VALIDATION', field })
+    expect(result.body.error.message).toMatch(message)
+    expect(result.body.error.message).not.toContain('[0-9]')
+  })
+
+  it.each([
+    [{ from: '2024-06-10T08:30' }, 'from', /no time zone/],
+    [{ to: '2023-02-29' }, 'to', /not a calendar date/],
+    [{ from: -1 }, 'from', /integer of at least 0/],
+    [{ from: true }, 'from', /must be a string or an integer/],
+    [{ from: 5, to: 5 }, 'to', /must be after from/]
+  ])('refuses the redrive body %j with 400 saying why', async (body, field, message) => {
+    const result = await call(h, 'POST', '/v1/dead-letters/redrive', { body: { ...body, dryRun: true } })
+    expect(result.status).toBe(400)
+    expect(result.body.error).toMatchObject({ code: 'WHD_ERR_VALIDATION', field })
+    expect(result.body.error.message).toMatch(message)
+  })
 })
 
 describe('endpoints CRUD', () => {

@@ -15,6 +15,7 @@ import swagger from '@fastify/swagger'
 import { Ajv, type Options as AjvOptions, type ErrorObject } from 'ajv'
 import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { pino, type Logger } from 'pino'
+import { INSTANT_PATTERN } from '../dead-letters/instant.js'
 import type { EndpointUrlCheck } from '../delivery/ssrf/endpoint-url.js'
 import { childField, ENDPOINT_ID_PATTERN, fieldOf, reasonFor } from '../subscriptions/schema.js'
 import type { SubscriptionStore } from '../subscriptions/store.js'
@@ -24,8 +25,8 @@ import type { Handler, Reply } from './admin/context.js'
 import { deadLetterHandlers } from './admin/dead-letters.js'
 import { endpointHandlers } from './admin/endpoints.js'
 import { ApiError, fromDependencyError, notFound } from './admin/errors.js'
-import { ifMatchRevision } from './admin/requests.js'
-import { adminRoutes, allowedMethods, fastifyPath, routeSchema, type OperationId, type PublicOperationId, type RouteSpec } from './admin/routes.js'
+import { ifMatchRevision, instantReason } from './admin/requests.js'
+import { adminRoutes, allowedMethods, documentOptionalBodies, fastifyPath, routeSchema, type OperationId, type PublicOperationId, type RouteSpec } from './admin/routes.js'
 import { sharedSchemas } from './admin/schemas.js'
 import type { DeadLetterOperations, EndpointStatusSource, SendTestEvent } from './admin/types.js'
 
@@ -128,7 +129,10 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
     logger: false,
     // 503 while closing comes from the onRequest hook, in the API's error format.
     return503OnClosing: false,
-    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true },
+    // maxParamLength: the router's default (100) answered a 128-character
+    // endpoint id 414 in fastify's format; any length now reaches the id's
+    // schema (404 beyond 128), and the URL's length is bounded by the header limit.
+    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true, maxParamLength: 16 * 1024 },
     // Bounds on a slow or stalled client.
     connectionTimeout: 30_000,
     keepAliveTimeout: 5_000,
@@ -193,6 +197,9 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
     s.principal = principal
     s.fields.tokenId = principal.tokenId
     if (principal.scope.kind === 'tenant') s.fields.scopeTenantId = principal.scope.tenantId
+    // No route: 405 or 404 now, before fastify reads a body (for QUERY it
+    // would first refuse one without a content-type, 400).
+    if (config.operationId === undefined) throw unrouted(request)
     // The endpoint's tenant before the body: a bad body must not reveal that another tenant's id exists.
     const id = (request.params as { id?: string } | undefined)?.id
     if (id === undefined || config.operationId === undefined) return
@@ -215,13 +222,7 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
     }, 'admin request')
   })
 
-  app.setNotFoundHandler(async (request) => {
-    const allow = allowedMethods((request.raw.url ?? '/').split('?')[0] ?? '/')
-    if (allow.length > 0) {
-      throw new ApiError('WHD_ERR_METHOD_NOT_ALLOWED', `method ${request.method} is not allowed here`, { headers: { allow: allow.join(', ') } })
-    }
-    throw new ApiError('WHD_ERR_NOT_FOUND', 'no such resource')
-  })
+  app.setNotFoundHandler(async (request) => { throw unrouted(request) })
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const apiError = toApiError(error)
@@ -276,9 +277,11 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
         { name: 'meta', description: 'Liveness and this document' }
       ],
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A token from ADMIN_TOKENS (tenant-scoped or operator).' } }
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A token from ADMIN_TOKENS (tenant-scoped or operator). An operator token names the tenant where one is needed: creating an endpoint requires tenantId with it (else 400).' } }
       }
     },
+    // @fastify/swagger marks every request body required; an action's options may be left out.
+    transformObject: (document) => documentOptionalBodies(('openapiObject' in document ? document.openapiObject : document.swaggerObject) as Parameters<typeof documentOptionalBodies>[0]),
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) }
   })
 
@@ -309,6 +312,15 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
     }
   })
   return app
+}
+
+/** What a request no route takes answers: 405 with `allow` on a known path, else 404. */
+function unrouted (request: FastifyRequest): ApiError {
+  const allow = allowedMethods((request.raw.url ?? '/').split('?')[0] ?? '/')
+  if (allow.length > 0) {
+    return new ApiError('WHD_ERR_METHOD_NOT_ALLOWED', `method ${request.method} is not allowed here`, { headers: { allow: allow.join(', ') } })
+  }
+  return new ApiError('WHD_ERR_NOT_FOUND', 'no such resource')
 }
 
 /** An action's options may be left out: no body reads as `{}`. */
@@ -348,9 +360,12 @@ function validationFailure (errors: Array<Partial<ErrorObject>>, context: string
   if (keyword === 'additionalProperties' && params.additionalProperty !== undefined) field = childField(field, params.additionalProperty)
   if (keyword === 'uniqueItems') field = childField(field, Math.max(params.i ?? 0, params.j ?? 0))
   if (context === 'body' && field === '' && keyword === 'type') return new ApiError('WHD_ERR_BAD_REQUEST', 'the request body must be a JSON object')
+  const schema = (first.parentSchema ?? {}) as { pattern?: string }
   const reason = keyword === 'additionalProperties'
     ? (context === 'querystring' ? 'is not a query parameter of this operation' : 'is not a field that can be set here')
-    : reasonFor(keyword, (first.parentSchema ?? {}) as Parameters<typeof reasonFor>[1])
+    : keyword === 'pattern' && schema.pattern === INSTANT_PATTERN
+      ? instantReason(first.data)
+      : reasonFor(keyword, (first.parentSchema ?? {}) as Parameters<typeof reasonFor>[1])
   if (field === 'url' && context === 'body' && keyword === 'pattern') return new ApiError('WHD_ERR_URL_INVALID', `url: ${reason}`, { field })
   if (field === '') return new ApiError('WHD_ERR_VALIDATION', reason)
   return new ApiError('WHD_ERR_VALIDATION', `${field}: ${reason}`, { field })
@@ -359,15 +374,20 @@ function validationFailure (errors: Array<Partial<ErrorObject>>, context: string
 /**
  * The error to report. For a failed `anyOf` (a string or a list, a value or
  * null) the deepest branch error names the field best (`accountId[0]`);
- * when no branch got deeper than the value itself, the `anyOf` says it all
- * ("must be a string or null").
+ * when no branch got deeper than the value itself, the one branch of the
+ * value's type says why ("has no time zone" for a string instant), and
+ * when the value has none of the types, the `anyOf` says it all ("must be a
+ * string or null").
  */
 function firstMeaningful (errors: Array<Partial<ErrorObject>>): Partial<ErrorObject> {
   const anyOf = errors.find((e) => e.keyword === 'anyOf')
   if (anyOf === undefined) return errors[0] ?? {}
+  const branches = errors.filter((e) => e !== anyOf)
   const depth = (e: Partial<ErrorObject>): number => (e.instancePath ?? '').split('/').length
-  const deepest = errors.filter((e) => e !== anyOf).reduce<Partial<ErrorObject> | undefined>((best, e) => (best === undefined || depth(e) > depth(best) ? e : best), undefined)
-  return deepest !== undefined && depth(deepest) > depth(anyOf) ? deepest : anyOf
+  const deepest = branches.reduce<Partial<ErrorObject> | undefined>((best, e) => (best === undefined || depth(e) > depth(best) ? e : best), undefined)
+  if (deepest !== undefined && depth(deepest) > depth(anyOf)) return deepest
+  const ofItsType = branches.filter((e) => e.keyword !== 'type')
+  return ofItsType.length === 1 && ofItsType[0] !== undefined ? ofItsType[0] : anyOf
 }
 
 /** The OpenAPI document the API serves, built from its routes. */

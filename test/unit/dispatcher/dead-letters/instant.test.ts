@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseInstant } from '../../../../services/dispatcher/src/dead-letters/instant.js'
+import { INSTANT_PATTERN, parseInstant } from '../../../../services/dispatcher/src/dead-letters/instant.js'
 
 describe('parseInstant', () => {
   it.each([
@@ -45,5 +45,49 @@ describe('parseInstant', () => {
   ])('refuses %j', (raw, problem) => {
     expect(() => parseInstant(raw)).toThrow(RangeError)
     expect(() => parseInstant(raw)).toThrow(problem)
+  })
+})
+
+describe('INSTANT_PATTERN (the admin API schema\'s, in its OpenAPI document)', () => {
+  const pattern = new RegExp(INSTANT_PATTERN)
+  const parses = (raw: string): boolean => {
+    try {
+      parseInstant(raw)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  it('reads years 0–99 as written, not as 1900–1999', () => {
+    expect(parseInstant('0050-03-01')).toBe(new Date('0050-03-01T00:00:00Z').getTime())
+    expect(parseInstant('0000-02-29T12:00:00Z')).toBe(new Date('0000-02-29T12:00:00Z').getTime())
+  })
+
+  it('matches exactly the dates parseInstant reads, every day of every month, leap years and centuries included', () => {
+    for (const year of ['0000', '0004', '0100', '1900', '2000', '2023', '2024', '2100', '2400']) {
+      for (let month = 0; month <= 13; month++) {
+        for (let day = 0; day <= 32; day++) {
+          const raw = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`
+          expect(pattern.test(raw), raw).toBe(parses(raw))
+        }
+      }
+    }
+  })
+
+  it.each([
+    '1718000000000', '0', '999999999999999', '2024-06-10T08:30:00Z', '2024-06-10T10:30+02:00', '2024-06-10T10:30-0230',
+    '2024-06-10T08:30:00.123456789Z', '2024-06-10T23:59:59+23:59'
+  ])('matches %j, which parseInstant reads', (raw) => {
+    expect(pattern.test(raw)).toBe(true)
+    expect(parses(raw)).toBe(true)
+  })
+
+  it.each([
+    '2024-06-10T08:30', '2024-06-10T24:00:00Z', '2024-06-10T08:60:00Z', '2024-06-10T08:30:60Z', '2024-06-10T08:30:00+24:00',
+    '2024-06-10T08:30:00+02:60', '2024-06-10T08:30:00.1234567890Z', '2024-06-10t08:30:00z', ' 2024-06-10', '2024-06-10\n',
+    '9999999999999999', '١٢٣', '2024-06-10T08:30:00Z ', ''
+  ])('refuses %j (parseInstant refuses it too, or it is past 15 digits or padded)', (raw) => {
+    expect(pattern.test(raw)).toBe(false)
   })
 })

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { adminOpenApiDocument, apiErrorCodes, apiErrorStatus } from '../../../../services/dispatcher/src/http/admin-api.js'
 import { adminRoutes } from '../../../../services/dispatcher/src/http/admin/routes.js'
 import { renderOpenApiDocument } from '../../../../services/dispatcher/src/cli/openapi.js'
+import { INSTANT_PATTERN } from '../../../../services/dispatcher/src/dead-letters/instant.js'
 import { checkSchema, committedOpenApiPath, openApiDocument, resolveRef } from './schema-check.js'
 
 const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']
@@ -59,6 +60,25 @@ describe('the OpenAPI document', () => {
       expect(operation(method, path).responses['412'], `${method} ${path}`).toBeDefined()
       expect(operation(method, path).parameters).toContainEqual(expect.objectContaining({ name: 'if-match', in: 'header' }))
     }
+  })
+
+  it('marks a request body optional exactly where it may be left out (an action\'s options, a redrive\'s filter)', () => {
+    for (const route of adminRoutes.filter((r) => r.body !== undefined)) {
+      expect(operation(route.method, route.path).requestBody, route.operationId).toMatchObject({ required: route.bodyOptional !== true })
+    }
+    expect(operation('POST', '/v1/dead-letters/redrive').requestBody).toMatchObject({ required: false })
+    expect(operation('POST', '/v1/endpoints').requestBody).toMatchObject({ required: true })
+  })
+
+  it('states the rules the server enforces on instants, cursors and tenantId', () => {
+    type Parameter = { name: string, description?: string, schema: Record<string, unknown> }
+    const parameter = (method: string, path: string, name: string): Parameter | undefined => (operation(method, path).parameters as Parameter[]).find((p) => p.name === name)
+    expect(parameter('GET', '/v1/dead-letters', 'from')?.schema.pattern).toBe(INSTANT_PATTERN)
+    expect(parameter('GET', '/v1/dead-letters', 'to')?.schema.pattern).toBe(INSTANT_PATTERN)
+    expect(parameter('GET', '/v1/dead-letters', 'to')?.description).toMatch(/later than from/)
+    expect(parameter('GET', '/v1/endpoints', 'cursor')?.description).toMatch(/Opaque.*400 WHD_ERR_VALIDATION/)
+    const create = operation('POST', '/v1/endpoints').requestBody?.content['application/json']?.schema as { properties: { tenantId: { description: string } } }
+    expect(create.properties.tenantId.description).toMatch(/Required with an operator token/)
   })
 
   it('declares the id parameter wherever the path has one', () => {

@@ -21,6 +21,21 @@ function instant (value: unknown, field: string): number {
   }
 }
 
+/**
+ * Why a value is no instant (the schema's pattern refused it): parseInstant's
+ * own words where it refuses the value too ("has no time zone"), the forms
+ * otherwise (16-digit epoch milliseconds, surrounding spaces).
+ */
+export function instantReason (value: unknown): string {
+  const forms = 'ISO-8601 with a zone, a date, or epoch milliseconds (at most 15 digits)'
+  try {
+    parseInstant(String(value))
+  } catch (err) {
+    return `${(err as Error).message} (${forms})`
+  }
+  return `must be ${forms}, without spaces`
+}
+
 /** The dead-letter filter of a validated query string or redrive body. */
 export function deadLetterFilter (input: Record<string, unknown>): RedriveFilter {
   const filter: RedriveFilter = {}

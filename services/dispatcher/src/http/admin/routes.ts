@@ -42,6 +42,8 @@ export interface RouteSpec {
   success: Record<number, [string | null, string]>
   /** Error statuses the operation can answer besides 400, 401 and 500. */
   errors?: number[]
+  /** Its query string may be longer than the server reads (431). */
+  longQuery?: true
 }
 
 const endpointAction = (operationId: OperationId, path: string, summary: string, description: string, body: TSchema, response = 'Endpoint', responseDescription = 'The endpoint after the change.'): RouteSpec => ({
@@ -55,12 +57,12 @@ export const adminRoutes: readonly RouteSpec[] = [
   { method: 'GET', path: '/openapi.json', operationId: 'openApiDocument', auth: false, tag: 'meta', summary: 'This document', success: { 200: [null, 'The OpenAPI 3.1 document.'] } },
   {
     method: 'GET', path: '/v1/endpoints', operationId: 'listEndpoints', auth: true, tag: 'endpoints', summary: 'List endpoints',
-    description: 'In creation order, a page at a time. A tenant token lists its own tenant\'s; an operator token all, or one tenant\'s with tenantId.',
+    description: 'In creation order, a page at a time. A tenant token lists its own tenant\'s; an operator token all, or one tenant\'s with tenantId. cursor is opaque: pass nextCursor back unchanged; any other value answers 400 WHD_ERR_VALIDATION (field cursor).',
     querystring: ListEndpointsQuery, success: { 200: ['EndpointPage', 'One page of endpoints.'] }, errors: [403, 503]
   },
   {
     method: 'POST', path: '/v1/endpoints', operationId: 'createEndpoint', auth: true, tag: 'endpoints', summary: 'Create an endpoint',
-    description: 'Answers the endpoint and its signing secret (shown here once). tenantId is required with an operator token.',
+    description: 'Answers the endpoint and its signing secret (shown here once). tenantId is required with an operator token (else 400 WHD_ERR_VALIDATION, field tenantId); a tenant token may leave it out or repeat its own tenant (else 403).',
     querystring: NoQuery, body: EndpointCreate, success: { 201: ['EndpointCreated', 'Created; location names the endpoint.'] }, errors: [403, 413, 415, 503]
   },
   { method: 'GET', path: '/v1/endpoints/{id}', operationId: 'getEndpoint', auth: true, tag: 'endpoints', summary: 'Get an endpoint', description: 'The ETag header is the endpoint\'s revision: send it as If-Match with a PATCH or DELETE.', querystring: NoQuery, etag: true, success: { 200: ['Endpoint', 'The endpoint.'] }, errors: [404] },
@@ -82,10 +84,10 @@ export const adminRoutes: readonly RouteSpec[] = [
   endpointAction('disableEndpoint', 'disable', 'Disable the endpoint', 'Deliveries are dead-lettered as endpoint-disabled until enabled.', DisableBody),
   endpointAction('sendTestEvent', 'test', 'Send a test event', 'One signed webhook.test delivery, whatever the endpoint\'s state; nothing is parked or retried.', EmptyBody, 'TestEventResult', 'What the endpoint answered.'),
   { method: 'GET', path: '/v1/endpoints/{id}/status', operationId: 'getEndpointStatus', auth: true, tag: 'endpoints', summary: 'Delivery health', querystring: NoQuery, success: { 200: ['EndpointStatus', 'Recent delivery health and circuit state.'] }, errors: [404] },
-  { method: 'GET', path: '/v1/dead-letters', operationId: 'listDeadLetters', auth: true, tag: 'dead-letters', summary: 'List dead letters', description: 'Metadata only, never payloads. A tenant token sees its own subscriptions\' letters.', querystring: ListDeadLettersQuery, success: { 200: ['DeadLetterPage', 'The matching dead letters.'] }, errors: [503] },
+  { method: 'GET', path: '/v1/dead-letters', operationId: 'listDeadLetters', auth: true, tag: 'dead-letters', summary: 'List dead letters', description: 'Metadata only, never payloads. A tenant token sees its own subscriptions\' letters. to must be later than from (else 400).', querystring: ListDeadLettersQuery, success: { 200: ['DeadLetterPage', 'The matching dead letters.'] }, errors: [503], longQuery: true },
   {
     method: 'POST', path: '/v1/dead-letters/redrive', operationId: 'redriveDeadLetters', auth: true, tag: 'dead-letters', summary: 'Redrive dead letters',
-    description: 'Writes the matching letters back to their retry lanes (or counts them with dryRun). One redrive at a time (else 409).',
+    description: 'Writes the matching letters back to their retry lanes (or counts them with dryRun). One redrive at a time (else 409). to must be later than from (else 400). The body may be left out: every letter in scope.',
     querystring: NoQuery, body: RedriveBody, bodyOptional: true, success: { 200: ['RedriveResult', 'What was (or would be) redriven.'] }, errors: [409, 413, 415, 503]
   }
 ]
@@ -120,6 +122,10 @@ export function routeSchema (route: RouteSpec): Record<string, unknown> {
       ? (status === '204' ? { type: 'null', description } : { type: 'object', description })
       : sharedRef(id, description, headers)
   }
+  if (route.longQuery === true) {
+    // Node refuses a request line and headers over 16 KiB before fastify sees the request.
+    response['431'] = { type: 'object', description: 'The request line and headers exceed 16 KiB: list fewer or shorter filter values (or redrive with a body). This body is not in the API\'s error format.' }
+  }
   if (route.auth) {
     for (const status of [400, ...(route.errors ?? []), 401, 500].sort((a, b) => a - b)) {
       const extra = status === 401 ? { headers: { 'www-authenticate': { type: 'string', description: 'Bearer realm="webhook-dispatcher-admin"' } } } : {}
@@ -141,6 +147,19 @@ export function routeSchema (route: RouteSpec): Record<string, unknown> {
     schema.headers = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag of a GET: the write is made only if the endpoint still has that revision (else 412). Without it the write is unconditional.' })) })
   }
   return schema
+}
+
+interface OpenApiPaths {
+  paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>>
+}
+
+/** The document with `requestBody.required: false` on the routes whose body may be left out. */
+export function documentOptionalBodies<T extends OpenApiPaths> (document: T): T {
+  for (const route of adminRoutes) {
+    const body = route.bodyOptional === true ? document.paths?.[route.path]?.[route.method.toLowerCase()]?.requestBody : undefined
+    if (body !== undefined) body.required = false
+  }
+  return document
 }
 
 /** fastify's form of a path template: `/v1/endpoints/:id`. */

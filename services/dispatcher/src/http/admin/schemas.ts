@@ -4,7 +4,7 @@
 // the OpenAPI document: the document cannot disagree with the validation.
 import { Type, type TSchema } from '@sinclair/typebox'
 import {
-  EndpointCreate,
+  EndpointCreate as SubscriptionCreate,
   EndpointId,
   EndpointPatch,
   ExactEventType,
@@ -15,9 +15,10 @@ import {
   subscriptionLimits,
   TenantId
 } from '../../subscriptions/schema.js'
+import { INSTANT_PATTERN } from '../../dead-letters/instant.js'
 import { apiErrorCodes, type ApiErrorCode } from './errors.js'
 
-export { EndpointCreate, EndpointPatch }
+export { EndpointPatch }
 
 /** Bounds of the API's own parameters (the endpoint's are `subscriptionLimits`). */
 export const apiLimits = Object.freeze({
@@ -143,6 +144,15 @@ export const sharedSchemas: readonly TSchema[] = [
 
 // ---- requests -------------------------------------------------------------
 
+/** `POST /v1/endpoints`: the subscription schema's, with what the token changes about tenantId. */
+export const EndpointCreate = Type.Object({
+  ...SubscriptionCreate.properties,
+  tenantId: Type.Optional({
+    ...TenantId,
+    description: `${TenantId.description ?? ''} Required with an operator token (else 400 WHD_ERR_VALIDATION with field tenantId); with a tenant token it defaults to the token's tenant, and any other answers 403.`
+  })
+}, { additionalProperties: false })
+
 export const IdParams = Type.Object({ id: { ...EndpointId, description: 'Endpoint id. An id outside the caller\'s tenant answers 404, exactly like an unknown one.' } })
 
 /** Routes without query parameters refuse any. */
@@ -150,7 +160,12 @@ export const NoQuery = Type.Object({}, { additionalProperties: false })
 
 export const ListEndpointsQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: apiLimits.pageSizeMax, default: apiLimits.pageSizeDefault })),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: apiLimits.cursorMaxLength, pattern: '^[A-Za-z0-9._~=+/-]+$', description: 'nextCursor of the previous page.' })),
+  cursor: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: apiLimits.cursorMaxLength,
+    pattern: '^[A-Za-z0-9_-]+$',
+    description: 'Opaque (base64url text): nextCursor of the previous page, passed back unchanged, with the same filters. Any other value answers 400 WHD_ERR_VALIDATION with field cursor.'
+  })),
   eventType: Type.Optional({ ...ExactEventType, description: 'Only endpoints whose filter accepts this event type.' }),
   state: Type.Optional(State),
   tenantId: Type.Optional({ ...TenantId, description: 'Operators: only this tenant. A tenant token may only repeat its own (else 403).' })
@@ -158,8 +173,13 @@ export const ListEndpointsQuery = Type.Object({
 
 const filterValue = Type.String({ minLength: 1, maxLength: apiLimits.filterValueMaxLength })
 const filterList = (description: string): TSchema => Type.Array(filterValue, { minItems: 1, maxItems: apiLimits.filterValuesMax, description })
-const instant = (description: string): TSchema => Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Integer({ minimum: 0 })], {
-  description: `${description}: ISO-8601 with a zone (2024-06-10T08:30:00Z), a date (UTC midnight), or epoch milliseconds.`
+const instantForms = 'ISO-8601 with a zone (2024-06-10T08:30:00Z, 2024-06-10T10:30+02:00), a date (UTC midnight: 2024-06-10), or epoch milliseconds (at most 15 digits)'
+const instantText = (description: string): TSchema => Type.String({ minLength: 1, maxLength: 64, pattern: INSTANT_PATTERN, description: `${description}: ${instantForms}.` })
+const fromDescription = 'Dead-lettered at or after (inclusive)'
+// JSON Schema cannot relate two fields: the rule is stated, and enforced by the handler (400 WHD_ERR_VALIDATION, field to).
+const toDescription = 'Dead-lettered before (exclusive). Must be later than from when both are given, else 400 WHD_ERR_VALIDATION with field to'
+const instant = (description: string): TSchema => Type.Union([instantText(description), Type.Integer({ minimum: 0, description: 'Epoch milliseconds.' })], {
+  description: `${description}: ${instantForms}, or a JSON integer of epoch milliseconds.`
 })
 
 /** The dead-letter filters; in a query string a list filter may repeat, in a body it is a string or a list. */
@@ -172,8 +192,8 @@ const deadLetterFilters = {
 
 export const ListDeadLettersQuery = Type.Object({
   ...Object.fromEntries(Object.entries(deadLetterFilters).map(([name, schema]) => [name, Type.Optional(schema)])),
-  from: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Dead-lettered at or after: ISO-8601 with a zone, a date, or epoch milliseconds.' })),
-  to: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Dead-lettered before (exclusive); after from.' })),
+  from: Type.Optional(instantText(fromDescription)),
+  to: Type.Optional(instantText(toDescription)),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: apiLimits.pageSizeMax, default: apiLimits.pageSizeDefault }))
 }, { additionalProperties: false })
 
@@ -184,8 +204,8 @@ export const RedriveBody = Type.Object({
   accountId: Type.Optional(oneOrMany(deadLetterFilters.accountId)),
   reason: Type.Optional(oneOrMany(deadLetterFilters.reason)),
   sourceTopic: Type.Optional(oneOrMany(deadLetterFilters.sourceTopic)),
-  from: Type.Optional(instant('Dead-lettered at or after (inclusive)')),
-  to: Type.Optional(instant('Dead-lettered before (exclusive); after from')),
+  from: Type.Optional(instant(fromDescription)),
+  to: Type.Optional(instant(toDescription)),
   dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Count what would be redriven; write nothing.' }))
 }, { additionalProperties: false, description: 'All criteria given must hold; a list matches any of its values. With a tenant token only the tenant\'s own subscriptions\' letters are considered.' })
 
