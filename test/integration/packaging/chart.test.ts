@@ -306,6 +306,21 @@ describe('NetworkPolicy', () => {
   })
 })
 
+describe('admin API TLS (issue 13 item 9)', () => {
+  it('mounts the kubernetes.io/tls Secret and points ADMIN_TLS_CERT_FILE / ADMIN_TLS_KEY_FILE at it', async () => {
+    const rendered = await render({ values: [ciValues.minimal], set: ['admin.tls.secretName=admin-api-cert'] })
+    const env = containerEnvironment(rendered)
+    expect(env).toMatchObject({ ADMIN_TLS_CERT_FILE: '/etc/webhook-dispatcher/admin-tls/tls.crt', ADMIN_TLS_KEY_FILE: '/etc/webhook-dispatcher/admin-tls/tls.key' })
+    const mount = (dispatcherContainer(rendered).volumeMounts as Array<{ name: string, mountPath: string, readOnly?: boolean }>).find((m) => m.mountPath === '/etc/webhook-dispatcher/admin-tls')
+    expect(mount?.readOnly).toBe(true)
+    const volume = (deployment(rendered).spec.template.spec.volumes as Array<{ name: string, secret?: { secretName: string, items: Array<{ key: string, path: string }> } }>).find((v) => v.name === mount?.name)
+    expect(volume?.secret).toEqual({ secretName: 'admin-api-cert', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] })
+    expect(loadConfig({ ...env, SECRETS_ENCRYPTION_KEYS: `k:${Buffer.alloc(32, 1).toString('base64')}` }).adminTlsCertFile).toBe('/etc/webhook-dispatcher/admin-tls/tls.crt')
+    const plain = containerEnvironment(await render({ values: [ciValues.minimal] }))
+    expect([plain.ADMIN_TLS_CERT_FILE, plain.ADMIN_TLS_KEY_FILE]).toEqual(['none', 'none'])
+  })
+})
+
 describe('names', () => {
   it('are truncated to 63 characters without a trailing dash', async () => {
     // Helm's longest release name; the 63rd character of "<release>-webhooks-…" is a dash.

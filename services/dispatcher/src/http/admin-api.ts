@@ -26,11 +26,13 @@ import { endpointHandlers } from './admin/endpoints.js'
 import { ApiError, fromDependencyError, notFound } from './admin/errors.js'
 import { ifMatchRevision } from './admin/requests.js'
 import { adminRoutes, allowedMethods, fastifyPath, routeSchema, type OperationId, type PublicOperationId, type RouteSpec } from './admin/routes.js'
+import { DEFAULT_ADMIN_QUOTAS, RateLimiter, retryAfterSeconds, type AdminQuotas } from './admin/quotas.js'
 import { sharedSchemas } from './admin/schemas.js'
 import type { DeadLetterOperations, EndpointStatusSource, SendTestEvent } from './admin/types.js'
 
 export { parseAdminTokens, type AdminToken, type Scope } from '../admin-tokens.js'
 export { apiErrorCodes, apiErrorStatus, type ApiErrorBody, type ApiErrorCode } from './admin/errors.js'
+export { DEFAULT_ADMIN_QUOTAS, type AdminQuotas } from './admin/quotas.js'
 export { adminRoutes } from './admin/routes.js'
 export type {
   CircuitState,
@@ -55,6 +57,41 @@ declare module 'fastify' {
 /** Default cap on a request body. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
+/** Bounds on slow or many clients (ADMIN_HEADERS_TIMEOUT_MS, ADMIN_REQUEST_TIMEOUT_MS, ADMIN_MAX_CONNECTIONS). */
+export interface AdminConnectionLimits {
+  /**
+   * Time from a connection's (or a keep-alive request's) first byte until
+   * the request's headers are complete; then 408 and the connection closes.
+   * @defaultValue 10000
+   */
+  headersTimeoutMs: number
+  /**
+   * Time until the whole request, body included, is received; also the
+   * longest a connection may stay silent. At least `headersTimeoutMs`.
+   * @defaultValue 30000
+   */
+  requestTimeoutMs: number
+  /**
+   * Open connections at once; further ones are closed as they arrive.
+   * @defaultValue 128
+   */
+  maxConnections: number
+}
+
+export const DEFAULT_ADMIN_CONNECTION_LIMITS: Readonly<AdminConnectionLimits> = Object.freeze({
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 128
+})
+
+/**
+ * How often Node checks the header and request deadlines: a tenth of the
+ * shorter one, within 50 ms – 1 s. Node's default (30 s) let a slow client
+ * hold a connection up to 30 s past its deadline.
+ */
+export const connectionsCheckingIntervalMs = (limits: Pick<AdminConnectionLimits, 'headersTimeoutMs' | 'requestTimeoutMs'>): number =>
+  Math.min(1000, Math.max(50, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10)))
+
 export interface AdminApiOptions {
   /** Endpoints (subscriptions): the source of truth the API reads and writes. */
   store: SubscriptionStore
@@ -71,7 +108,7 @@ export interface AdminApiOptions {
    * @defaultValue no check here (the store's own applies)
    */
   ssrfCheck?: (url: string) => EndpointUrlCheck
-  /** @defaultValue a disabled logger */
+  /** Its lines carry `module: "admin-api"` (added unless the logger has a module already). @defaultValue a disabled logger */
   logger?: Logger
   /** @defaultValue `Date.now` */
   now?: () => number
@@ -80,6 +117,16 @@ export interface AdminApiOptions {
    * @defaultValue 65536 (64 KiB)
    */
   maxBodyBytes?: number
+  /** Per-tenant quotas. @defaultValue {@link DEFAULT_ADMIN_QUOTAS} */
+  quotas?: Partial<AdminQuotas>
+  /** @defaultValue {@link DEFAULT_ADMIN_CONNECTION_LIMITS} */
+  connectionLimits?: Partial<AdminConnectionLimits>
+  /**
+   * Serve HTTPS with this certificate (chain) and private key, PEM
+   * (ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE).
+   * @defaultValue plain HTTP
+   */
+  tls?: { certPem: string | Buffer, keyPem: string | Buffer }
 }
 
 /** The admin API: a fastify instance, not yet listening. */
@@ -117,8 +164,19 @@ for (const ajv of [bodyAjv, queryAjv]) {
  * and `swagger()` work once it is `ready()`.
  */
 export function createAdminApi (options: AdminApiOptions): AdminApi {
-  const log = (options.logger ?? pino({ enabled: false })).child({ module: 'admin-api' })
+  const base = options.logger ?? pino({ enabled: false })
+  // pino writes every binding of every child: a second `module` would be a duplicate JSON key.
+  const log = base.bindings().module === undefined ? base.child({ module: 'admin-api' }) : base
   const now = options.now ?? Date.now
+  const quotas: AdminQuotas = { ...DEFAULT_ADMIN_QUOTAS, ...options.quotas }
+  const limits: AdminConnectionLimits = { ...DEFAULT_ADMIN_CONNECTION_LIMITS, ...options.connectionLimits }
+  const requestLimiter = new RateLimiter({ perMs: quotas.requestsPerSecond / 1000, burst: quotas.requestBurst, now })
+  // Node's own server options: the same for http and https.
+  const serverOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: connectionsCheckingIntervalMs(limits)
+  }
   const app = fastify({
     bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     genReqId: () => randomUUID(),
@@ -129,15 +187,21 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
     // 503 while closing comes from the onRequest hook, in the API's error format.
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true },
-    // Bounds on a slow or stalled client.
-    connectionTimeout: 30_000,
+    // Bounds on a slow or stalled client. fastify sets the server's
+    // requestTimeout from its own option (0, none, by default), over `http`'s.
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: 5_000,
-    http: { headersTimeout: 10_000, requestTimeout: 30_000 }
+    ...(options.tls === undefined
+      ? { http: serverOptions }
+      : { https: { ...serverOptions, cert: options.tls.certPem, key: options.tls.keyPem, minVersion: 'TLSv1.2' as const } })
   })
+  app.server.maxConnections = limits.maxConnections
   const state = new WeakMap<FastifyRequest, RequestState>()
   const stateOf = (request: FastifyRequest): RequestState => {
     let s = state.get(request)
-    if (s === undefined) state.set(request, s = { started: performance.now(), fields: { requestId: request.id, method: request.method } })
+    // remoteAddress: the peer of the connection (no proxy headers are trusted).
+    if (s === undefined) state.set(request, s = { started: performance.now(), fields: { requestId: request.id, method: request.method, remoteAddress: request.socket.remoteAddress } })
     return s
   }
   let closing = false
@@ -193,6 +257,13 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
     s.principal = principal
     s.fields.tokenId = principal.tokenId
     if (principal.scope.kind === 'tenant') s.fields.scopeTenantId = principal.scope.tenantId
+    // All of a tenant's tokens share one budget; each operator token has its own.
+    const waitMs = requestLimiter.take(principal.scope.kind === 'tenant' ? `tenant:${principal.scope.tenantId}` : `token:${principal.tokenId}`)
+    if (waitMs > 0) {
+      throw new ApiError('WHD_ERR_RATE_LIMITED', `more than ${quotas.requestBurst} requests at once or ${quotas.requestsPerSecond} a second; retry after the retry-after header's seconds`, {
+        headers: { 'retry-after': String(retryAfterSeconds(waitMs)) }
+      })
+    }
     // The endpoint's tenant before the body: a bad body must not reveal that another tenant's id exists.
     const id = (request.params as { id?: string } | undefined)?.id
     if (id === undefined || config.operationId === undefined) return
@@ -239,6 +310,7 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
       store: options.store,
       sendTestEvent: options.sendTestEvent,
       endpointStatus: options.endpointStatus,
+      quotas,
       now,
       ...(options.ssrfCheck === undefined ? {} : { ssrfCheck: options.ssrfCheck })
     }),
