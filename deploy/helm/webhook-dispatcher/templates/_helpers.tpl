@@ -254,3 +254,19 @@ KEDA's name for the SASL mechanism.
 {{- define "webhook-dispatcher.kedaSasl" -}}
 {{- get (dict "plain" "plaintext" "scram-sha-256" "scram_sha256" "scram-sha-512" "scram_sha512") .Values.kafka.sasl.mechanism }}
 {{- end }}
+
+{{/*
+Sources allowed to the admin port, as a NetworkPolicyPeer list: adminFrom,
+or while networkPolicy.admin.enabled the admin client selector; empty (every
+source) otherwise.
+*/}}
+{{- define "webhook-dispatcher.adminFrom" -}}
+{{- $np := .Values.networkPolicy -}}
+{{- if $np.adminFrom }}
+{{- toYaml $np.adminFrom }}
+{{- else if $np.admin.enabled }}
+{{- $peer := dict "podSelector" $np.admin.podSelector }}
+{{- with $np.admin.namespaceSelector }}{{ $_ := set $peer "namespaceSelector" . }}{{ end }}
+{{- toYaml (list $peer) }}
+{{- end }}
+{{- end }}
