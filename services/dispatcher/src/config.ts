@@ -196,7 +196,7 @@ export const configOptions = [
   option({ key: 'adminTlsCertFile', variable: 'ADMIN_TLS_CERT_FILE', description: 'PEM certificate (chain) file: the admin API serves HTTPS with it and ADMIN_TLS_KEY_FILE; none = plain HTTP', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'adminTlsKeyFile', variable: 'ADMIN_TLS_KEY_FILE', description: 'PEM private key file of ADMIN_TLS_CERT_FILE; none = plain HTTP', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'adminHeadersTimeoutMs', variable: 'ADMIN_HEADERS_TIMEOUT_MS', description: 'Time an admin client has to send a request\'s headers (then 408 and the connection closes)', defaultValue: '10000', parse: integer(100, 600_000) }),
-  option({ key: 'adminRequestTimeoutMs', variable: 'ADMIN_REQUEST_TIMEOUT_MS', description: 'Time an admin client has to send a whole request, and the longest an admin connection may stay silent; at least ADMIN_HEADERS_TIMEOUT_MS', defaultValue: '30000', parse: integer(100, 600_000) }),
+  option({ key: 'adminRequestTimeoutMs', variable: 'ADMIN_REQUEST_TIMEOUT_MS', description: 'Time an admin client has to send a whole request, and the longest an admin connection may stay silent; at least ADMIN_HEADERS_TIMEOUT_MS and DELIVERY_TIMEOUT_MS (a test event waits that long)', defaultValue: '30000', parse: integer(100, 600_000) }),
   option({ key: 'adminMaxConnections', variable: 'ADMIN_MAX_CONNECTIONS', description: 'Open admin API connections at once; further ones are closed as they arrive', defaultValue: '128', parse: integer(1, 100_000) }),
   option({ key: 'adminMaxEndpointsPerTenant', variable: 'ADMIN_MAX_ENDPOINTS_PER_TENANT', description: 'Endpoints one tenant may create through the admin API (409 WHD_ERR_QUOTA_EXCEEDED)', defaultValue: '20', parse: integer(1, 100_000) }),
   option({ key: 'adminTestEventsPerMinute', variable: 'ADMIN_TEST_EVENTS_PER_MINUTE', description: 'Test events (POST …/test) per tenant and minute, burst as many (429 WHD_ERR_RATE_LIMITED)', defaultValue: '10', parse: integer(1, 10_000) }),
@@ -257,6 +257,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   if (result.adminHeadersTimeoutMs > result.adminRequestTimeoutMs) {
     throw new ConfigError('ADMIN_HEADERS_TIMEOUT_MS', `must not exceed ADMIN_REQUEST_TIMEOUT_MS (${result.adminRequestTimeoutMs})`)
+  }
+  // A test event keeps its connection silent for up to one delivery attempt.
+  if (result.adminRequestTimeoutMs < result.deliveryTimeoutMs) {
+    throw new ConfigError('ADMIN_REQUEST_TIMEOUT_MS', `must be at least DELIVERY_TIMEOUT_MS (${result.deliveryTimeoutMs}): a test event waits that long for the endpoint`)
   }
   if (result.endpointMaxInFlight > result.maxInFlight) {
     throw new ConfigError('ENDPOINT_MAX_IN_FLIGHT', `must not exceed MAX_IN_FLIGHT (${result.maxInFlight})`)

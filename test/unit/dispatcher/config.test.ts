@@ -76,6 +76,7 @@ describe('loadConfig', () => {
     expect(configError({ ADMIN_TLS_CERT_FILE: '/tls/tls.crt' }).variable).toBe('ADMIN_TLS_KEY_FILE')
     expect(configError({ ADMIN_TLS_KEY_FILE: '/tls/tls.key' }).variable).toBe('ADMIN_TLS_CERT_FILE')
     expect(configError({ ADMIN_HEADERS_TIMEOUT_MS: '40000' }).variable).toBe('ADMIN_HEADERS_TIMEOUT_MS')
+    expect(configError({ ADMIN_REQUEST_TIMEOUT_MS: '10000', DELIVERY_TIMEOUT_MS: '15000' }).variable).toBe('ADMIN_REQUEST_TIMEOUT_MS')
     expect(configError({ ADMIN_MAX_ENDPOINTS_PER_TENANT: '0' }).variable).toBe('ADMIN_MAX_ENDPOINTS_PER_TENANT')
   })
 
