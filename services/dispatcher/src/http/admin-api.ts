@@ -26,12 +26,14 @@ import { endpointHandlers } from './admin/endpoints.js'
 import { ApiError, fromDependencyError, notFound } from './admin/errors.js'
 import { ifMatchRevision } from './admin/requests.js'
 import { adminRoutes, allowedMethods, fastifyPath, routeSchema, type OperationId, type PublicOperationId, type RouteSpec } from './admin/routes.js'
+import { connectionsCheckingIntervalMs, DEFAULT_ADMIN_CONNECTION_LIMITS, type AdminConnectionLimits } from './admin/connection-limits.js'
 import { DEFAULT_ADMIN_QUOTAS, RateLimiter, retryAfterSeconds, type AdminQuotas } from './admin/quotas.js'
 import { sharedSchemas } from './admin/schemas.js'
 import type { DeadLetterOperations, EndpointStatusSource, SendTestEvent } from './admin/types.js'
 
 export { parseAdminTokens, type AdminToken, type Scope } from '../admin-tokens.js'
 export { apiErrorCodes, apiErrorStatus, type ApiErrorBody, type ApiErrorCode } from './admin/errors.js'
+export { connectionsCheckingIntervalMs, DEFAULT_ADMIN_CONNECTION_LIMITS, type AdminConnectionLimits } from './admin/connection-limits.js'
 export { DEFAULT_ADMIN_QUOTAS, type AdminQuotas } from './admin/quotas.js'
 export { adminRoutes } from './admin/routes.js'
 export type {
@@ -56,41 +58,6 @@ declare module 'fastify' {
 
 /** Default cap on a request body. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
-
-/** Bounds on slow or many clients (ADMIN_HEADERS_TIMEOUT_MS, ADMIN_REQUEST_TIMEOUT_MS, ADMIN_MAX_CONNECTIONS). */
-export interface AdminConnectionLimits {
-  /**
-   * Time from a connection's (or a keep-alive request's) first byte until
-   * the request's headers are complete; then 408 and the connection closes.
-   * @defaultValue 10000
-   */
-  headersTimeoutMs: number
-  /**
-   * Time until the whole request, body included, is received; also the
-   * longest a connection may stay silent. At least `headersTimeoutMs`.
-   * @defaultValue 30000
-   */
-  requestTimeoutMs: number
-  /**
-   * Open connections at once; further ones are closed as they arrive.
-   * @defaultValue 128
-   */
-  maxConnections: number
-}
-
-export const DEFAULT_ADMIN_CONNECTION_LIMITS: Readonly<AdminConnectionLimits> = Object.freeze({
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  maxConnections: 128
-})
-
-/**
- * How often Node checks the header and request deadlines: a tenth of the
- * shorter one, within 50 ms – 1 s. Node's default (30 s) let a slow client
- * hold a connection up to 30 s past its deadline.
- */
-export const connectionsCheckingIntervalMs = (limits: Pick<AdminConnectionLimits, 'headersTimeoutMs' | 'requestTimeoutMs'>): number =>
-  Math.min(1000, Math.max(50, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10)))
 
 export interface AdminApiOptions {
   /** Endpoints (subscriptions): the source of truth the API reads and writes. */
