@@ -38,6 +38,15 @@ export interface DispatcherConfig {
   adminPort: number
   adminHost: string
   adminTokens: readonly AdminToken[]
+  adminTlsCertFile: string | undefined
+  adminTlsKeyFile: string | undefined
+  adminHeadersTimeoutMs: number
+  adminRequestTimeoutMs: number
+  adminMaxConnections: number
+  adminMaxEndpointsPerTenant: number
+  adminTestEventsPerMinute: number
+  adminRequestsPerSecond: number
+  adminRequestBurst: number
   maxInFlight: number
   endpointMaxInFlight: number
   partitionWindowRecords: number
@@ -198,6 +207,15 @@ export const configOptions = [
   option({ key: 'adminPort', variable: 'ADMIN_PORT', description: 'Port of the admin API', defaultValue: '8080', parse: integer(0, 65_535) }),
   option({ key: 'adminHost', variable: 'ADMIN_HOST', description: 'Address the admin API binds', defaultValue: '127.0.0.1', parse: text }),
   option({ key: 'adminTokens', variable: 'ADMIN_TOKENS', description: 'Admin API bearer tokens: <sha256-hex-or-token>:<tenant-id or *>, comma-separated; none = every call refused', defaultValue: 'none', parse: adminTokens }),
+  option({ key: 'adminTlsCertFile', variable: 'ADMIN_TLS_CERT_FILE', description: 'PEM certificate (chain) file: the admin API serves HTTPS with it and ADMIN_TLS_KEY_FILE; none = plain HTTP', defaultValue: 'none', parse: optionalPath }),
+  option({ key: 'adminTlsKeyFile', variable: 'ADMIN_TLS_KEY_FILE', description: 'PEM private key file of ADMIN_TLS_CERT_FILE; none = plain HTTP', defaultValue: 'none', parse: optionalPath }),
+  option({ key: 'adminHeadersTimeoutMs', variable: 'ADMIN_HEADERS_TIMEOUT_MS', description: 'Time an admin client has to send a request\'s headers (then 408 and the connection closes)', defaultValue: '10000', parse: integer(100, 600_000) }),
+  option({ key: 'adminRequestTimeoutMs', variable: 'ADMIN_REQUEST_TIMEOUT_MS', description: 'Time an admin client has to send a whole request, and the longest an admin connection may stay silent; at least ADMIN_HEADERS_TIMEOUT_MS and DELIVERY_TIMEOUT_MS (a test event waits that long)', defaultValue: '30000', parse: integer(100, 600_000) }),
+  option({ key: 'adminMaxConnections', variable: 'ADMIN_MAX_CONNECTIONS', description: 'Open admin API connections at once; further ones are closed as they arrive', defaultValue: '128', parse: integer(1, 100_000) }),
+  option({ key: 'adminMaxEndpointsPerTenant', variable: 'ADMIN_MAX_ENDPOINTS_PER_TENANT', description: 'Endpoints one tenant may create through the admin API (409 WHD_ERR_QUOTA_EXCEEDED)', defaultValue: '20', parse: integer(1, 100_000) }),
+  option({ key: 'adminTestEventsPerMinute', variable: 'ADMIN_TEST_EVENTS_PER_MINUTE', description: 'Test events (POST …/test) per tenant and minute, burst as many (429 WHD_ERR_RATE_LIMITED)', defaultValue: '10', parse: integer(1, 10_000) }),
+  option({ key: 'adminRequestsPerSecond', variable: 'ADMIN_REQUESTS_PER_SECOND', description: 'Sustained admin requests per second per tenant (all its tokens) or operator token (429 WHD_ERR_RATE_LIMITED)', defaultValue: '20', parse: integer(1, 100_000) }),
+  option({ key: 'adminRequestBurst', variable: 'ADMIN_REQUEST_BURST', description: 'Admin requests a tenant or operator token may make at once before ADMIN_REQUESTS_PER_SECOND applies', defaultValue: '100', parse: integer(1, 1_000_000) }),
   option({ key: 'maxInFlight', variable: 'MAX_IN_FLIGHT', description: 'Deliveries in flight at once, over all endpoints', defaultValue: '512', parse: integer(1, 100_000) }),
   option({ key: 'endpointMaxInFlight', variable: 'ENDPOINT_MAX_IN_FLIGHT', description: 'Deliveries in flight at once to one endpoint', defaultValue: '64', parse: integer(1, 100_000) }),
   option({ key: 'partitionWindowRecords', variable: 'PARTITION_WINDOW_RECORDS', description: 'Unsettled records held per source partition before its fetch pauses', defaultValue: '2000', parse: integer(1, 1_000_000) }),
@@ -255,6 +273,16 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   // the path reads them (RFC 4616 §6, RFC 5802 §9).
   if (result.kafkaSaslMechanism !== 'none' && !result.kafkaSsl && !result.kafkaAllowPlaintextSasl) {
     throw new ConfigError('KAFKA_SASL_MECHANISM', `${result.kafkaSaslMechanism} needs KAFKA_SSL=true: without TLS the Kafka credentials cross the network readable (set KAFKA_ALLOW_PLAINTEXT_SASL=true for a local test broker only)`)
+  }
+  if ((result.adminTlsCertFile === undefined) !== (result.adminTlsKeyFile === undefined)) {
+    throw new ConfigError(result.adminTlsCertFile === undefined ? 'ADMIN_TLS_CERT_FILE' : 'ADMIN_TLS_KEY_FILE', 'is required with the other of ADMIN_TLS_CERT_FILE and ADMIN_TLS_KEY_FILE')
+  }
+  if (result.adminHeadersTimeoutMs > result.adminRequestTimeoutMs) {
+    throw new ConfigError('ADMIN_HEADERS_TIMEOUT_MS', `must not exceed ADMIN_REQUEST_TIMEOUT_MS (${result.adminRequestTimeoutMs})`)
+  }
+  // A test event keeps its connection silent for up to one delivery attempt.
+  if (result.adminRequestTimeoutMs < result.deliveryTimeoutMs) {
+    throw new ConfigError('ADMIN_REQUEST_TIMEOUT_MS', `must be at least DELIVERY_TIMEOUT_MS (${result.deliveryTimeoutMs}): a test event waits that long for the endpoint`)
   }
   if (result.endpointMaxInFlight > result.maxInFlight) {
     throw new ConfigError('ENDPOINT_MAX_IN_FLIGHT', `must not exceed MAX_IN_FLIGHT (${result.maxInFlight})`)

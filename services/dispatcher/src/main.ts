@@ -2,6 +2,7 @@
 // HTTP deliverer → Kafka → subscriptions → runtime → health and admin
 // servers → signals.
 // No logic lives here.
+import { readFileSync } from 'node:fs'
 import { Kafka, logLevel as kafkaLogLevel, type SASLOptions } from 'kafkajs'
 import { createEventCodec, createEventRegistry, kafkaCompressionType, quietKafkajsTimerWarning, registerKafkaCodecs } from '../../events/src/index.js'
 import { loadConfig } from './config.js'
@@ -135,11 +136,22 @@ async function main (): Promise<void> {
     sendTestEvent: createTestEventSender({ deliver: deliverer.deliver }),
     endpointStatus: (id) => runtime.endpointStatus(id),
     ssrfCheck: (url) => checkEndpointUrl(url, ssrf),
-    logger: rootLog.child({ module: 'admin-api' })
+    // createAdminApi adds module: admin-api.
+    logger: rootLog,
+    quotas: {
+      maxEndpointsPerTenant: config.adminMaxEndpointsPerTenant,
+      testEventsPerMinute: config.adminTestEventsPerMinute,
+      requestsPerSecond: config.adminRequestsPerSecond,
+      requestBurst: config.adminRequestBurst
+    },
+    connectionLimits: { headersTimeoutMs: config.adminHeadersTimeoutMs, requestTimeoutMs: config.adminRequestTimeoutMs, maxConnections: config.adminMaxConnections },
+    ...(config.adminTlsCertFile === undefined || config.adminTlsKeyFile === undefined
+      ? {}
+      : { tls: { certPem: readFileSync(config.adminTlsCertFile), keyPem: readFileSync(config.adminTlsKeyFile) } })
   })
   if (config.adminTokens.length === 0) log.warn('ADMIN_TOKENS is empty: the admin API refuses every call')
   const adminServer = await startAdminServer(adminApi, { port: config.adminPort, host: config.adminHost })
-  log.info({ host: adminServer.host, port: adminServer.port }, 'admin API listening')
+  log.info({ host: adminServer.host, port: adminServer.port, tls: config.adminTlsCertFile !== undefined }, 'admin API listening')
 
   const health = createHealthServer({ ready: () => runtime.ready }, metrics.registry, config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken })
   await new Promise<void>((resolve) => health.listen(config.httpPort, config.httpHost, resolve))

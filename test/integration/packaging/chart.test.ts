@@ -344,6 +344,49 @@ describe('NetworkPolicy', () => {
   })
 })
 
+describe('the admin port\'s NetworkPolicy (issue 13 item 9)', () => {
+  interface Rule { ports: Array<{ port: string }>, from?: unknown[] }
+  const ingressOf = (policy: Manifest): Record<string, unknown[] | undefined> =>
+    Object.fromEntries((policy.spec.ingress as Rule[]).map((rule) => [rule.ports.map((p) => p.port).join(','), rule.from]))
+  const adminClients = [{ podSelector: { matchLabels: { 'webhook-dispatcher-admin-client': 'true' } } }]
+
+  it('is on by default: ingress only, the admin port from labelled pods of the release namespace, the metrics port open', async () => {
+    const policy = one(await render({ values: [ciValues.minimal] }), 'NetworkPolicy')
+    expect(policy.spec.policyTypes).toEqual(['Ingress'])
+    expect(policy.spec.podSelector.matchLabels).toEqual(deployment(await render({ values: [ciValues.minimal] })).spec.selector.matchLabels)
+    expect(ingressOf(policy)).toEqual({ admin: adminClients, metrics: undefined })
+  })
+
+  it('takes another namespace and pod selector, or adminFrom as written', async () => {
+    const selected = one(await render({ values: [ciValues.minimal], set: ['networkPolicy.admin.namespaceSelector.matchLabels.team=platform', 'networkPolicy.admin.podSelector.matchLabels.role=ops'] }), 'NetworkPolicy')
+    expect(ingressOf(selected).admin).toEqual([{ podSelector: { matchLabels: { 'webhook-dispatcher-admin-client': 'true', role: 'ops' } }, namespaceSelector: { matchLabels: { team: 'platform' } } }])
+    const explicit = one(await render({ values: [ciValues.minimal], set: ['networkPolicy.adminFrom[0].ipBlock.cidr=10.1.0.0/16'] }), 'NetworkPolicy')
+    expect(ingressOf(explicit).admin).toEqual([{ ipBlock: { cidr: '10.1.0.0/16' } }])
+  })
+
+  it('gives way to the full policy, which keeps the same admin sources; off, the admin port is open again', async () => {
+    const full = one(await render({ values: [ciValues.full] }), 'NetworkPolicy')
+    expect(full.spec.policyTypes).toEqual(['Ingress', 'Egress'])
+    expect(ingressOf(full).admin).toEqual(adminClients)
+    expect(byKind(await render({ values: [ciValues.minimal], set: ['networkPolicy.admin.enabled=false'] }), 'NetworkPolicy')).toHaveLength(0)
+  })
+})
+
+describe('admin API TLS (issue 13 item 9)', () => {
+  it('mounts the kubernetes.io/tls Secret and points ADMIN_TLS_CERT_FILE / ADMIN_TLS_KEY_FILE at it', async () => {
+    const rendered = await render({ values: [ciValues.minimal], set: ['admin.tls.secretName=admin-api-cert'] })
+    const env = containerEnvironment(rendered)
+    expect(env).toMatchObject({ ADMIN_TLS_CERT_FILE: '/etc/webhook-dispatcher/admin-tls/tls.crt', ADMIN_TLS_KEY_FILE: '/etc/webhook-dispatcher/admin-tls/tls.key' })
+    const mount = (dispatcherContainer(rendered).volumeMounts as Array<{ name: string, mountPath: string, readOnly?: boolean }>).find((m) => m.mountPath === '/etc/webhook-dispatcher/admin-tls')
+    expect(mount?.readOnly).toBe(true)
+    const volume = (deployment(rendered).spec.template.spec.volumes as Array<{ name: string, secret?: { secretName: string, items: Array<{ key: string, path: string }> } }>).find((v) => v.name === mount?.name)
+    expect(volume?.secret).toEqual({ secretName: 'admin-api-cert', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] })
+    expect(loadConfig({ ...env, SECRETS_ENCRYPTION_KEYS: `k:${Buffer.alloc(32, 1).toString('base64')}` }).adminTlsCertFile).toBe('/etc/webhook-dispatcher/admin-tls/tls.crt')
+    const plain = containerEnvironment(await render({ values: [ciValues.minimal] }))
+    expect([plain.ADMIN_TLS_CERT_FILE, plain.ADMIN_TLS_KEY_FILE]).toEqual(['none', 'none'])
+  })
+})
+
 describe('names', () => {
   it('are truncated to 63 characters without a trailing dash', async () => {
     // Helm's longest release name; the 63rd character of "<release>-webhooks-…" is a dash.

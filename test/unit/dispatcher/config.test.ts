@@ -81,6 +81,26 @@ describe('loadConfig', () => {
     expect(configError({ USER_AGENT_VERSION: 'no' }).variable).toBe('USER_AGENT_VERSION')
   })
 
+  it('reads the admin API\'s TLS files, deadlines, connection cap and quotas, and their relations', () => {
+    expect(loadConfig(required)).toMatchObject({
+      adminTlsCertFile: undefined,
+      adminTlsKeyFile: undefined,
+      adminHeadersTimeoutMs: 10_000,
+      adminRequestTimeoutMs: 30_000,
+      adminMaxConnections: 128,
+      adminMaxEndpointsPerTenant: 20,
+      adminTestEventsPerMinute: 10,
+      adminRequestsPerSecond: 20,
+      adminRequestBurst: 100
+    })
+    expect(loadConfig({ ...required, ADMIN_TLS_CERT_FILE: '/tls/tls.crt', ADMIN_TLS_KEY_FILE: '/tls/tls.key' })).toMatchObject({ adminTlsCertFile: '/tls/tls.crt', adminTlsKeyFile: '/tls/tls.key' })
+    expect(configError({ ADMIN_TLS_CERT_FILE: '/tls/tls.crt' }).variable).toBe('ADMIN_TLS_KEY_FILE')
+    expect(configError({ ADMIN_TLS_KEY_FILE: '/tls/tls.key' }).variable).toBe('ADMIN_TLS_CERT_FILE')
+    expect(configError({ ADMIN_HEADERS_TIMEOUT_MS: '40000' }).variable).toBe('ADMIN_HEADERS_TIMEOUT_MS')
+    expect(configError({ ADMIN_REQUEST_TIMEOUT_MS: '10000', DELIVERY_TIMEOUT_MS: '15000' }).variable).toBe('ADMIN_REQUEST_TIMEOUT_MS')
+    expect(configError({ ADMIN_MAX_ENDPOINTS_PER_TENANT: '0' }).variable).toBe('ADMIN_MAX_ENDPOINTS_PER_TENANT')
+  })
+
   it('names retry topics per consumer group by default, so two deployments never read each other\'s parked items', () => {
     expect(loadConfig(required).retryTopicSuffix).toBe('.retry.webhook-dispatcher')
     expect(retryTopicOf(loadConfig({ ...required, KAFKA_GROUP_ID: 'blue' }), 'banking.transactions.v1')).toBe('banking.transactions.v1.retry.blue')

@@ -101,6 +101,15 @@ SUBSCRIPTIONS_ACCEPT_UNSIGNED_RECORDS: {{ $v.kafka.subscriptionsAcceptUnsignedRe
 SUBSCRIPTIONS_FILE: {{ include "webhook-dispatcher.subscriptionsFilePath" . | default "none" | quote }}
 ADMIN_PORT: {{ int64 $v.admin.port | toString | quote }}
 ADMIN_HOST: {{ $v.admin.host | quote }}
+ADMIN_TLS_CERT_FILE: {{ ternary "/etc/webhook-dispatcher/admin-tls/tls.crt" "none" (ne $v.admin.tls.secretName "") | quote }}
+ADMIN_TLS_KEY_FILE: {{ ternary "/etc/webhook-dispatcher/admin-tls/tls.key" "none" (ne $v.admin.tls.secretName "") | quote }}
+ADMIN_HEADERS_TIMEOUT_MS: {{ int64 $v.admin.headersTimeoutMs | toString | quote }}
+ADMIN_REQUEST_TIMEOUT_MS: {{ int64 $v.admin.requestTimeoutMs | toString | quote }}
+ADMIN_MAX_CONNECTIONS: {{ int64 $v.admin.maxConnections | toString | quote }}
+ADMIN_MAX_ENDPOINTS_PER_TENANT: {{ int64 $v.admin.quotas.maxEndpointsPerTenant | toString | quote }}
+ADMIN_TEST_EVENTS_PER_MINUTE: {{ int64 $v.admin.quotas.testEventsPerMinute | toString | quote }}
+ADMIN_REQUESTS_PER_SECOND: {{ int64 $v.admin.quotas.requestsPerSecond | toString | quote }}
+ADMIN_REQUEST_BURST: {{ int64 $v.admin.quotas.requestBurst | toString | quote }}
 MAX_IN_FLIGHT: {{ int64 $v.engine.maxInFlight | toString | quote }}
 ENDPOINT_MAX_IN_FLIGHT: {{ int64 $v.engine.endpointMaxInFlight | toString | quote }}
 PARTITION_WINDOW_RECORDS: {{ int64 $v.engine.partitionWindowRecords | toString | quote }}
@@ -251,4 +260,20 @@ KEDA's name for the SASL mechanism.
 */}}
 {{- define "webhook-dispatcher.kedaSasl" -}}
 {{- get (dict "plain" "plaintext" "scram-sha-256" "scram_sha256" "scram-sha-512" "scram_sha512") .Values.kafka.sasl.mechanism }}
+{{- end }}
+
+{{/*
+Sources allowed to the admin port, as a NetworkPolicyPeer list: adminFrom,
+or while networkPolicy.admin.enabled the admin client selector; empty (every
+source) otherwise.
+*/}}
+{{- define "webhook-dispatcher.adminFrom" -}}
+{{- $np := .Values.networkPolicy -}}
+{{- if $np.adminFrom }}
+{{- toYaml $np.adminFrom }}
+{{- else if $np.admin.enabled }}
+{{- $peer := dict "podSelector" $np.admin.podSelector }}
+{{- with $np.admin.namespaceSelector }}{{ $_ := set $peer "namespaceSelector" . }}{{ end }}
+{{- toYaml (list $peer) }}
+{{- end }}
 {{- end }}

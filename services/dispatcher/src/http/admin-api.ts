@@ -27,11 +27,15 @@ import { endpointHandlers } from './admin/endpoints.js'
 import { ApiError, fromDependencyError, notFound } from './admin/errors.js'
 import { ifMatchRevision, instantReason } from './admin/requests.js'
 import { adminRoutes, allowedMethods, documentOptionalBodies, fastifyPath, routeSchema, type OperationId, type PublicOperationId, type RouteSpec } from './admin/routes.js'
+import { connectionsCheckingIntervalMs, DEFAULT_ADMIN_CONNECTION_LIMITS, type AdminConnectionLimits } from './admin/connection-limits.js'
+import { DEFAULT_ADMIN_QUOTAS, RateLimiter, retryAfterSeconds, type AdminQuotas } from './admin/quotas.js'
 import { sharedSchemas } from './admin/schemas.js'
 import type { DeadLetterOperations, EndpointStatusSource, SendTestEvent } from './admin/types.js'
 
 export { parseAdminTokens, type AdminToken, type Scope } from '../admin-tokens.js'
 export { apiErrorCodes, apiErrorStatus, type ApiErrorBody, type ApiErrorCode } from './admin/errors.js'
+export { connectionsCheckingIntervalMs, DEFAULT_ADMIN_CONNECTION_LIMITS, type AdminConnectionLimits } from './admin/connection-limits.js'
+export { DEFAULT_ADMIN_QUOTAS, type AdminQuotas } from './admin/quotas.js'
 export { adminRoutes } from './admin/routes.js'
 export type {
   CircuitState,
@@ -72,7 +76,7 @@ export interface AdminApiOptions {
    * @defaultValue no check here (the store's own applies)
    */
   ssrfCheck?: (url: string) => EndpointUrlCheck
-  /** @defaultValue a disabled logger */
+  /** Its lines carry `module: "admin-api"` (added unless the logger has a module already). @defaultValue a disabled logger */
   logger?: Logger
   /** @defaultValue `Date.now` */
   now?: () => number
@@ -81,6 +85,16 @@ export interface AdminApiOptions {
    * @defaultValue 65536 (64 KiB)
    */
   maxBodyBytes?: number
+  /** Per-tenant quotas. @defaultValue {@link DEFAULT_ADMIN_QUOTAS} */
+  quotas?: Partial<AdminQuotas>
+  /** @defaultValue {@link DEFAULT_ADMIN_CONNECTION_LIMITS} */
+  connectionLimits?: Partial<AdminConnectionLimits>
+  /**
+   * Serve HTTPS with this certificate (chain) and private key, PEM
+   * (ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE).
+   * @defaultValue plain HTTP
+   */
+  tls?: { certPem: string | Buffer, keyPem: string | Buffer }
 }
 
 /** The admin API: a fastify instance, not yet listening. */
@@ -118,8 +132,19 @@ for (const ajv of [bodyAjv, queryAjv]) {
  * and `swagger()` work once it is `ready()`.
  */
 export function createAdminApi (options: AdminApiOptions): AdminApi {
-  const log = (options.logger ?? pino({ enabled: false })).child({ module: 'admin-api' })
+  const base = options.logger ?? pino({ enabled: false })
+  // pino writes every binding of every child: a second `module` would be a duplicate JSON key.
+  const log = base.bindings().module === undefined ? base.child({ module: 'admin-api' }) : base
   const now = options.now ?? Date.now
+  const quotas: AdminQuotas = { ...DEFAULT_ADMIN_QUOTAS, ...options.quotas }
+  const limits: AdminConnectionLimits = { ...DEFAULT_ADMIN_CONNECTION_LIMITS, ...options.connectionLimits }
+  const requestLimiter = new RateLimiter({ perMs: quotas.requestsPerSecond / 1000, burst: quotas.requestBurst, now })
+  // Node's own server options: the same for http and https.
+  const serverOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: connectionsCheckingIntervalMs(limits)
+  }
   const app = fastify({
     bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     genReqId: () => randomUUID(),
@@ -133,15 +158,21 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
     // endpoint id 414 in fastify's format; any length now reaches the id's
     // schema (404 beyond 128), and the URL's length is bounded by the header limit.
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true, maxParamLength: 16 * 1024 },
-    // Bounds on a slow or stalled client.
-    connectionTimeout: 30_000,
+    // Bounds on a slow or stalled client. fastify sets the server's
+    // requestTimeout from its own option (0, none, by default), over `http`'s.
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: 5_000,
-    http: { headersTimeout: 10_000, requestTimeout: 30_000 }
+    ...(options.tls === undefined
+      ? { http: serverOptions }
+      : { https: { ...serverOptions, cert: options.tls.certPem, key: options.tls.keyPem, minVersion: 'TLSv1.2' as const } })
   })
+  app.server.maxConnections = limits.maxConnections
   const state = new WeakMap<FastifyRequest, RequestState>()
   const stateOf = (request: FastifyRequest): RequestState => {
     let s = state.get(request)
-    if (s === undefined) state.set(request, s = { started: performance.now(), fields: { requestId: request.id, method: request.method } })
+    // remoteAddress: the peer of the connection (no proxy headers are trusted).
+    if (s === undefined) state.set(request, s = { started: performance.now(), fields: { requestId: request.id, method: request.method, remoteAddress: request.socket.remoteAddress } })
     return s
   }
   let closing = false
@@ -197,6 +228,13 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
     s.principal = principal
     s.fields.tokenId = principal.tokenId
     if (principal.scope.kind === 'tenant') s.fields.scopeTenantId = principal.scope.tenantId
+    // All of a tenant's tokens share one budget; each operator token has its own.
+    const waitMs = requestLimiter.take(principal.scope.kind === 'tenant' ? `tenant:${principal.scope.tenantId}` : `token:${principal.tokenId}`)
+    if (waitMs > 0) {
+      throw new ApiError('WHD_ERR_RATE_LIMITED', `more than ${quotas.requestBurst} requests at once or ${quotas.requestsPerSecond} a second; retry after the retry-after header's seconds`, {
+        headers: { 'retry-after': String(retryAfterSeconds(waitMs)) }
+      })
+    }
     // No route: 405 or 404 now, before fastify reads a body (for QUERY it
     // would first refuse one without a content-type, 400).
     if (config.operationId === undefined) throw unrouted(request)
@@ -240,6 +278,7 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
       store: options.store,
       sendTestEvent: options.sendTestEvent,
       endpointStatus: options.endpointStatus,
+      quotas,
       now,
       ...(options.ssrfCheck === undefined ? {} : { ssrfCheck: options.ssrfCheck })
     }),

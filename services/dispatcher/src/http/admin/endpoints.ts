@@ -11,6 +11,7 @@ import { scopeCovers, type Scope } from '../../admin-tokens.js'
 import { EndpointQuarantinedError } from '../../errors.js'
 import type { Handler, Reply, RequestContext } from './context.js'
 import { ApiError, notFound } from './errors.js'
+import { RateLimiter, retryAfterSeconds, type AdminQuotas } from './quotas.js'
 import { etagOf } from './requests.js'
 import type { OperationId } from './routes.js'
 import type { EndpointStatusSource, SendTestEvent } from './types.js'
@@ -21,6 +22,7 @@ export interface EndpointHandlerDeps {
   sendTestEvent: SendTestEvent
   endpointStatus: EndpointStatusSource
   ssrfCheck?: (url: string) => EndpointUrlCheck
+  quotas: Pick<AdminQuotas, 'maxEndpointsPerTenant' | 'testEventsPerMinute'>
   now: () => number
 }
 
@@ -57,6 +59,22 @@ export function endpointHandlers (deps: EndpointHandlerDeps): Record<EndpointOpe
     if (context.endpoint === undefined) throw notFound()
     return context.endpoint
   }
+  const testEvents = new RateLimiter({ perMs: deps.quotas.testEventsPerMinute / 60_000, burst: deps.quotas.testEventsPerMinute, now: deps.now })
+  // Creates under way per tenant: two at once through this instance cannot both take the last place.
+  const creating = new Map<string, number>()
+  const claimEndpointPlace = (tenantId: string): () => void => {
+    const pending = creating.get(tenantId) ?? 0
+    const existing = store.all().filter((s) => s.tenantId === tenantId).length
+    if (existing + pending >= deps.quotas.maxEndpointsPerTenant) {
+      throw new ApiError('WHD_ERR_QUOTA_EXCEEDED', `tenant ${tenantId} has ${deps.quotas.maxEndpointsPerTenant} endpoints, the most allowed; delete one first`)
+    }
+    creating.set(tenantId, pending + 1)
+    return () => {
+      const left = (creating.get(tenantId) ?? 1) - 1
+      if (left === 0) creating.delete(tenantId)
+      else creating.set(tenantId, left)
+    }
+  }
   const condition = (context: RequestContext): { ifRevision?: number } => (context.ifRevision === undefined ? {} : { ifRevision: context.ifRevision })
 
   const checkUrl = (url: string | undefined): void => {
@@ -85,7 +103,14 @@ export function endpointHandlers (deps: EndpointHandlerDeps): Record<EndpointOpe
       if (tenantId === undefined) throw new ApiError('WHD_ERR_VALIDATION', 'tenantId: is required with an operator token', { field: 'tenantId' })
       checkUrl(request.url)
       const input: SubscriptionInput = { ...request, tenantId }
-      const { subscription, secret } = await store.create(input)
+      const release = claimEndpointPlace(tenantId)
+      let created
+      try {
+        created = await store.create(input)
+      } finally {
+        release()
+      }
+      const { subscription, secret } = created
       context.annotate({ endpointId: subscription.id, tenantId })
       return {
         status: 201,
@@ -153,11 +178,19 @@ export function endpointHandlers (deps: EndpointHandlerDeps): Record<EndpointOpe
       const subscription = owned(context)
       // Its url is an unverified claim and it has no secret to sign with.
       if (subscription.quarantined !== undefined) throw new EndpointQuarantinedError(subscription.id, subscription.quarantined)
-      const result = await deps.sendTestEvent(subscription)
-      if ('error' in result) {
-        return ok({ delivered: false, error: result.error.slice(0, 500), ...(result.durationMs === undefined ? {} : { durationMs: result.durationMs }) })
+      // Counted against the endpoint's tenant, whoever asks.
+      const waitMs = testEvents.take(subscription.tenantId)
+      if (waitMs > 0) {
+        throw new ApiError('WHD_ERR_RATE_LIMITED', `at most ${deps.quotas.testEventsPerMinute} test events a minute per tenant; retry after the retry-after header's seconds`, {
+          headers: { 'retry-after': String(retryAfterSeconds(waitMs)) }
+        })
       }
-      return ok({ delivered: result.status >= 200 && result.status < 300, status: result.status, durationMs: result.durationMs })
+      const result = await deps.sendTestEvent(subscription)
+      // The detail goes to the audit log only: status codes, timeouts and TLS
+      // errors of arbitrary hosts would make the API a port scanner.
+      context.annotate('error' in result ? { testError: result.error.slice(0, 100) } : { testStatus: result.status })
+      if ('error' in result) return ok({ delivered: false, reason: 'unreachable' })
+      return ok(result.status >= 200 && result.status < 300 ? { delivered: true } : { delivered: false, reason: 'rejected' })
     },
 
     async getEndpointStatus (context) {

@@ -63,7 +63,7 @@ export const adminRoutes: readonly RouteSpec[] = [
   {
     method: 'POST', path: '/v1/endpoints', operationId: 'createEndpoint', auth: true, tag: 'endpoints', summary: 'Create an endpoint',
     description: 'Answers the endpoint and its signing secret (shown here once). tenantId is required with an operator token (else 400 WHD_ERR_VALIDATION, field tenantId); a tenant token may leave it out or repeat its own tenant (else 403).',
-    querystring: NoQuery, body: EndpointCreate, success: { 201: ['EndpointCreated', 'Created; location names the endpoint.'] }, errors: [403, 413, 415, 503]
+    querystring: NoQuery, body: EndpointCreate, success: { 201: ['EndpointCreated', 'Created; location names the endpoint.'] }, errors: [403, 409, 413, 415, 503]
   },
   { method: 'GET', path: '/v1/endpoints/{id}', operationId: 'getEndpoint', auth: true, tag: 'endpoints', summary: 'Get an endpoint', description: 'The ETag header is the endpoint\'s revision: send it as If-Match with a PATCH or DELETE.', querystring: NoQuery, etag: true, success: { 200: ['Endpoint', 'The endpoint.'] }, errors: [404] },
   {
@@ -82,7 +82,7 @@ export const adminRoutes: readonly RouteSpec[] = [
   endpointAction('resumeEndpoint', 'resume', 'Resume deliveries', 'The parked backlog goes out in order.', EmptyBody),
   endpointAction('enableEndpoint', 'enable', 'Enable the endpoint', 'Deliveries resume; events dead-lettered while disabled stay there (redrive them).', EmptyBody),
   endpointAction('disableEndpoint', 'disable', 'Disable the endpoint', 'Deliveries are dead-lettered as endpoint-disabled until enabled.', DisableBody),
-  endpointAction('sendTestEvent', 'test', 'Send a test event', 'One signed webhook.test delivery, whatever the endpoint\'s state; nothing is parked or retried.', EmptyBody, 'TestEventResult', 'What the endpoint answered.'),
+  endpointAction('sendTestEvent', 'test', 'Send a test event', 'One signed webhook.test delivery, whatever the endpoint\'s state; nothing is parked or retried. Answers only delivered or not, with a coarse reason. At most ADMIN_TEST_EVENTS_PER_MINUTE per tenant (else 429).', EmptyBody, 'TestEventResult', 'Whether the endpoint took it.'),
   { method: 'GET', path: '/v1/endpoints/{id}/status', operationId: 'getEndpointStatus', auth: true, tag: 'endpoints', summary: 'Delivery health', querystring: NoQuery, success: { 200: ['EndpointStatus', 'Recent delivery health and circuit state.'] }, errors: [404] },
   { method: 'GET', path: '/v1/dead-letters', operationId: 'listDeadLetters', auth: true, tag: 'dead-letters', summary: 'List dead letters', description: 'Metadata only, never payloads. A tenant token sees its own subscriptions\' letters. to must be later than from (else 400).', querystring: ListDeadLettersQuery, success: { 200: ['DeadLetterPage', 'The matching dead letters.'] }, errors: [503], longQuery: true },
   {
@@ -103,10 +103,11 @@ const errorDescriptions: Record<number, string> = {
   401: 'WHD_ERR_UNAUTHORIZED: no bearer token, or not a valid one.',
   403: 'WHD_ERR_FORBIDDEN: a tenant token named another tenant in tenantId.',
   404: 'WHD_ERR_NOT_FOUND: no such endpoint, or it belongs to another tenant (the two are indistinguishable).',
-  409: 'WHD_ERR_CONFLICT: the change conflicts with the current state (a redrive is running; the endpoint is quarantined, so only DELETE is allowed).',
+  409: 'WHD_ERR_CONFLICT: the change conflicts with the current state (a redrive is running; the endpoint is quarantined, so only DELETE is allowed); WHD_ERR_QUOTA_EXCEEDED (create): the tenant has as many endpoints as it may have (ADMIN_MAX_ENDPOINTS_PER_TENANT), delete one first.',
   412: 'WHD_ERR_PRECONDITION_FAILED: If-Match names a revision the endpoint no longer has; nothing changed. GET it again.',
   413: 'WHD_ERR_PAYLOAD_TOO_LARGE: the body exceeds the cap (64 KiB by default); the connection is closed.',
   415: 'WHD_ERR_UNSUPPORTED_MEDIA_TYPE: a body that is not application/json (or application/merge-patch+json).',
+  429: 'WHD_ERR_RATE_LIMITED: too many requests from this tenant (or operator token), or too many test events from this tenant; retry after retry-after seconds.',
   500: 'WHD_ERR_INTERNAL: no details are given; quote x-request-id to the operators.',
   503: 'WHD_ERR_UNAVAILABLE: a dependency (Kafka) is temporarily unavailable, or the server is closing; retry later.'
 }
@@ -127,8 +128,10 @@ export function routeSchema (route: RouteSpec): Record<string, unknown> {
     response['431'] = { type: 'object', description: 'The request line and headers exceed 16 KiB: list fewer or shorter filter values (or redrive with a body). This body is not in the API\'s error format.' }
   }
   if (route.auth) {
-    for (const status of [400, ...(route.errors ?? []), 401, 500].sort((a, b) => a - b)) {
-      const extra = status === 401 ? { headers: { 'www-authenticate': { type: 'string', description: 'Bearer realm="webhook-dispatcher-admin"' } } } : {}
+    for (const status of [400, ...(route.errors ?? []), 401, 429, 500].sort((a, b) => a - b)) {
+      const extra = status === 401
+        ? { headers: { 'www-authenticate': { type: 'string', description: 'Bearer realm="webhook-dispatcher-admin"' } } }
+        : status === 429 ? { headers: { 'retry-after': { type: 'integer', minimum: 1, description: 'Seconds to wait before the next try.' } } } : {}
       response[String(status)] = sharedRef('Error', errorDescriptions[status] ?? '', extra)
     }
   }

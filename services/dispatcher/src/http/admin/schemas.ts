@@ -89,9 +89,9 @@ export const EndpointSecretsSchema = shared('EndpointSecrets', Type.Object({
 
 export const TestEventResultSchema = shared('TestEventResult', Type.Object({
   delivered: Type.Boolean({ description: 'The endpoint answered 2xx.' }),
-  status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
-  durationMs: Type.Optional(Type.Number({ minimum: 0 })),
-  error: Type.Optional(Type.String({ description: 'Why there was no HTTP response (timeout, refused, SSRF blocked, TLS).' }))
+  reason: Type.Optional(Type.Union([Type.Literal('rejected'), Type.Literal('unreachable')], {
+    description: 'When not delivered: rejected = the endpoint answered, but not 2xx; unreachable = no HTTP answer (no connection, TLS, timeout, or an address the dispatcher may not reach). Details are in the dispatcher\'s log, not here.'
+  }))
 }, { additionalProperties: false }))
 
 export const EndpointStatusSchema = shared('EndpointStatus', Type.Object({
