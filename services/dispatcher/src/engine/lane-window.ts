@@ -72,11 +72,6 @@ export class LaneWindow {
     return !watermark.isInFlight(offset)
   }
 
-  /** The highest settled offset above the commit position, if any. */
-  get highestSettled (): bigint | undefined {
-    return this.#watermark?.highestSettledAboveWatermark
-  }
-
   get highestTracked (): bigint | undefined {
     return this.#watermark?.highestTracked
   }

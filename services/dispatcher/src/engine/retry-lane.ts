@@ -75,6 +75,13 @@ export class RetryLane implements WorkSource {
   readonly #held = new Map<string, RetryItem>()
   /** Moved items whose copy has not been read back yet, by delivery id; `settled` once the item settled meanwhile. */
   readonly #moved = new Map<string, 'waiting' | 'settled'>()
+  /**
+   * The highest offset settled as a delivery (delivered, dead-lettered,
+   * dropped): what a restart would deliver again if the commit cannot cover
+   * it. Markers and the old offsets of moved items are left out: reading
+   * those again changes nothing.
+   */
+  #highestSettledDelivery: bigint | undefined
   #moving = 0
   #running = 0
   #gateOpen = false
@@ -158,7 +165,7 @@ export class RetryLane implements WorkSource {
     if (this.#closed) return undefined
     this.window.track(retryOffset)
     if (plan.kind === 'drop') {
-      this.window.settle(retryOffset)
+      this.#settledDelivery(retryOffset)
       this.#effects.onSettled?.('dropped')
       return undefined
     }
@@ -186,7 +193,7 @@ export class RetryLane implements WorkSource {
     const moved = this.#moved.get(deliveryId)
     if (moved === 'settled') {
       this.#moved.delete(deliveryId)
-      this.window.settle(retryOffset)
+      this.#settledDelivery(retryOffset)
       return 'settled'
     }
     const held = this.#held.get(deliveryId)
@@ -286,7 +293,7 @@ export class RetryLane implements WorkSource {
   compact (span = COMPACT_SPAN): number {
     if (this.#closed || !this.#gateOpen) return 0
     const commit = this.window.commit()
-    const highestSettled = this.window.highestSettled
+    const highestSettled = this.#highestSettledDelivery
     if (commit === undefined || highestSettled === undefined || highestSettled - commit.offset <= BigInt(span)) return 0
     let started = 0
     for (const [deliveryId, item] of this.#held) {
@@ -366,6 +373,11 @@ export class RetryLane implements WorkSource {
     this.#timers.schedule(key, at)
   }
 
+  #settledDelivery (retryOffset: bigint): void {
+    this.window.settle(retryOffset)
+    if (this.#highestSettledDelivery === undefined || retryOffset > this.#highestSettledDelivery) this.#highestSettledDelivery = retryOffset
+  }
+
   #settle (retryOffset: bigint, outcome: 'delivered' | 'dead-lettered' | 'dropped', item?: RetryItem): void {
     if (this.#closed) return
     if (item !== undefined) {
@@ -374,7 +386,7 @@ export class RetryLane implements WorkSource {
       // A copy still to be read back is settled when it is read.
       if (this.#moved.has(deliveryId)) this.#moved.set(deliveryId, 'settled')
     }
-    this.window.settle(retryOffset)
+    this.#settledDelivery(retryOffset)
     this.#effects.onSettled?.(outcome, item)
     this.#log.trace({ retryOffset: retryOffset.toString(), outcome }, 'retry item settled')
   }

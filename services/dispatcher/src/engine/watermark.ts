@@ -130,15 +130,6 @@ export class PartitionWatermark {
     }
   }
 
-  /** The highest settled offset above the watermark, if any (scans back over the unsettled tail). */
-  get highestSettledAboveWatermark (): bigint | undefined {
-    for (let i = this.#offsets.length - 1; i >= this.#head; i--) {
-      const offset = this.#offsets[i] as bigint
-      if (!this.#unsettled.has(offset)) return offset
-    }
-    return undefined
-  }
-
   /** Whether `offset` is tracked and not yet settled. */
   isInFlight (offset: bigint): boolean {
     return this.#unsettled.has(offset)
