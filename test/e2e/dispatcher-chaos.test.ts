@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createScenario, seededRandom, type Scenario } from '../support/scenario.js'
+import { repoRoot } from '../support/log-segments.js'
 import { waitUntil } from '../support/wait.js'
 import type { Behaviour } from '../support/webhook-receiver.js'
 
@@ -32,7 +35,12 @@ describe('dispatcher under faults', () => {
     await scenario.start()
     const produced = await scenario.feed.publishTransactions(scenario.source, { count: EVENTS, accounts: 1000, tenants: 3 })
     const s = scenario
-    await waitUntil('every matching event delivered', () => s.check(produced).missing.length === 0, { timeoutMs: 240_000, intervalMs: 500 })
+    try {
+      await waitUntil('every matching event delivered', () => s.check(produced).missing.length === 0, { timeoutMs: 240_000, intervalMs: 500 })
+    } finally {
+      // The dispatcher's log, for a failure to be read after the fact.
+      writeFileSync(join(repoRoot(), '.run', 'dispatcher-chaos.log'), s.dispatchers.map((d) => d.output()).join('\n'))
+    }
     const report = s.check(produced)
     expect(report.expected).toBeGreaterThan(EVENTS / 2)
     expect(report.orderViolations).toEqual([])

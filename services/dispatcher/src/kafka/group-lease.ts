@@ -1,10 +1,12 @@
 /**
  * This member's lease on its partitions (DESIGN §4a). The coordinator
  * expires a member one session timeout after the last heartbeat it received;
- * the member counts from the last answer it got, less a margin for the round
- * trip (a sixth of the session timeout, at most 5 s), so its lease always
- * ends before the group can have moved its partitions. While the lease has
- * lapsed, nothing starts and nothing is parked.
+ * the member counts one session timeout from the last answer it got. Its
+ * lease may outlast the coordinator's view by a round trip, which a new
+ * owner's HANDOVER_WAIT_MS (session timeout + 30 s) covers. No margin is
+ * taken off: on a loaded machine a late heartbeat would otherwise stop all
+ * work while the member is still in the group. While the lease has lapsed,
+ * nothing starts and nothing is parked.
  */
 export class GroupLease {
   readonly #validForMs: number
@@ -12,7 +14,7 @@ export class GroupLease {
   #renewedAt = -Infinity
 
   constructor (sessionTimeoutMs: number, now: () => number) {
-    this.#validForMs = sessionTimeoutMs - Math.min(5_000, sessionTimeoutMs / 6)
+    this.#validForMs = sessionTimeoutMs
     this.#now = now
   }
 
