@@ -1,3 +1,4 @@
+import { freePort } from './free-port.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { writeFile, mkdtemp } from 'node:fs/promises'
@@ -39,8 +40,6 @@ export async function writeSubscriptionsFile (subscriptions: DispatcherSubscript
   return path
 }
 
-let nextPort = 29500 + Math.floor(Math.random() * 400) * 2
-
 /** One encryption key for every dispatcher this test process starts, so they can share a subscriptions topic. */
 export const testSecretsKeys = `test:${randomBytes(32).toString('base64')}`
 
@@ -50,8 +49,7 @@ export const testSecretsKeys = `test:${randomBytes(32).toString('base64')}`
  */
 export async function startDispatcher (env: Record<string, string>, { waitReady = true } = {}): Promise<DispatcherProcess> {
   const { brokers, registryUrl } = await testStack()
-  const port = nextPort++
-  const adminPort = nextPort++
+  const [port, adminPort] = [await freePort(), await freePort()]
   let output = ''
   const child = spawn(process.execPath, [mainJs], {
     env: {

@@ -1,8 +1,9 @@
+import { freePort } from './free-port.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { openSync, closeSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer, createConnection } from 'node:net'
+import { createConnection } from 'node:net'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
@@ -31,14 +32,6 @@ export interface PrivateKafka {
   start: () => Promise<void>
   /** Stops it (SIGKILL) and removes its directory. */
   close: () => Promise<void>
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 function portOpen (port: number): Promise<boolean> {

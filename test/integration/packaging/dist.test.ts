@@ -3,11 +3,11 @@
 // from that folder alone — outside the repository, so nothing resolves from
 // its node_modules — which proves the image's contents load every module and
 // run against a real Kafka and registry.
+import { freePort } from '../../support/free-port.js'
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -38,17 +38,6 @@ function installedPackages (dir: string, prefix = 'node_modules'): string[] {
     }
   }
   return found
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
 }
 
 interface Started {
