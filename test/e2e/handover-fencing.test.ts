@@ -37,7 +37,7 @@ describe('partition handover', () => {
       // Only a release may open a moved partition here: the wait is longer
       // than the test needs. Half the accounts fail every first attempt: the
       // circuit breaker, which is not under test, stays out of the way.
-      env: { RETRY_SCHEDULE_MS: '200,400', HANDOVER_WAIT_MS: '600000', CIRCUIT_FAILURE_THRESHOLD: '100000' }
+      env: { RETRY_SCHEDULE_MS: '200,400', HANDOVER_WAIT_MS: '600000', CIRCUIT_FAILURE_THRESHOLD: '10000' }
     })
     const s = scenario
     const receiver = s.receivers.get('sub')
