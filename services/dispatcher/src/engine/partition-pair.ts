@@ -119,7 +119,7 @@ export class PartitionPair {
 
   /** A handover marker read from the retry partition at `offset`. */
   readMarker (offset: bigint, marker: HandoverMarker): void {
-    this.retry.skip(offset)
+    this.retry.passOver(offset)
     this.#gate.read(offset, marker)
     this.checkRebuilt()
   }

@@ -144,7 +144,7 @@ export class RetryLane implements WorkSource {
   }
 
   /** A handover marker (or any record that is not a delivery) read at `retryOffset`: passed over. */
-  skip (retryOffset: bigint): void {
+  passOver (retryOffset: bigint): void {
     if (this.#closed) return
     this.window.track(retryOffset)
     this.window.settle(retryOffset)
