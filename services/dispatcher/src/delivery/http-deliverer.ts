@@ -28,6 +28,11 @@ export interface HttpDelivererOptions {
   /** Response body bytes read before the rest is discarded with the socket. @defaultValue 65536 */
   maxResponseBodyBytes?: number
   /**
+   * Bytes of the response body kept on the result (`bodyPrefix`) for the
+   * delivery history; 0 keeps none. At most `maxResponseBodyBytes`. @defaultValue 0
+   */
+  responseBodyPrefixBytes?: number
+  /**
    * Sent as `user-agent: webhook-dispatcher/<version>`; `false` sends
    * `webhook-dispatcher` alone (USER_AGENT_VERSION=false). @defaultValue 'dev'
    */
@@ -159,6 +164,27 @@ function flatten (headers: Dispatcher.ResponseData['headers']): Record<string, s
   return flat
 }
 
+/**
+ * The first `prefixBytes` of a response body as UTF-8 (an incomplete
+ * character at the cut is left out), reading on to the end so the socket
+ * can be reused; past `maxBytes` it stops, which destroys the body.
+ */
+async function readBodyPrefix (body: AsyncIterable<Buffer>, prefixBytes: number, maxBytes: number): Promise<string> {
+  const kept: Buffer[] = []
+  let keptBytes = 0
+  let total = 0
+  for await (const chunk of body) {
+    if (keptBytes < prefixBytes) {
+      const part = chunk.subarray(0, prefixBytes - keptBytes)
+      kept.push(part)
+      keptBytes += part.length
+    }
+    total += chunk.length
+    if (total > maxBytes) break
+  }
+  return new TextDecoder('utf-8').decode(Buffer.concat(kept), { stream: true })
+}
+
 function positiveInteger (name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`)
   return value
@@ -170,6 +196,7 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
   const connections = positiveInteger('connectionsPerOrigin', options.connectionsPerOrigin ?? DEFAULTS.connectionsPerOrigin)
   const keepAliveTimeout = positiveInteger('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? DEFAULTS.keepAliveTimeoutMs)
   const maxResponseBodyBytes = positiveInteger('maxResponseBodyBytes', options.maxResponseBodyBytes ?? DEFAULTS.maxResponseBodyBytes)
+  const responseBodyPrefixBytes = Math.min(Math.max(0, Math.floor(options.responseBodyPrefixBytes ?? 0)), maxResponseBodyBytes)
   const maxTlsPools = positiveInteger('maxTlsPools', options.maxTlsPools ?? DEFAULTS.maxTlsPools)
   const userAgent = options.version === false ? 'webhook-dispatcher' : `webhook-dispatcher/${options.version ?? 'dev'}`
   const now = options.now ?? Date.now
@@ -243,8 +270,8 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs
     })
-    const result = {
-      kind: 'response' as const,
+    const result: AttemptResult & { kind: 'response' } = {
+      kind: 'response',
       status: response.statusCode,
       headers: flatten(response.headers),
       durationMs: 0
@@ -252,6 +279,10 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
     // The status decides the outcome; the body is read only so the socket can
     // go back to the pool. Past the limit, or on error or deadline, dump()
     // destroys the body (and its socket) instead; either way the attempt ends.
+    if (responseBodyPrefixBytes > 0) {
+      const prefix = await readBodyPrefix(response.body, responseBodyPrefixBytes, maxResponseBodyBytes).catch(() => undefined)
+      if (prefix !== undefined) result.bodyPrefix = prefix
+    }
     await response.body.dump({ limit: maxResponseBodyBytes, signal }).catch(() => {})
     result.durationMs = performance.now() - started
     // undici hands a keep-alive socket back to the pool one event-loop turn

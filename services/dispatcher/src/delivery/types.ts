@@ -53,6 +53,8 @@ export type AttemptResult =
     /** Response headers, lower-case names; repeated headers joined with ", ". */
     headers: Record<string, string | undefined>
     durationMs: number
+    /** The start of the response body, UTF-8, when the deliverer keeps one (HISTORY_RESPONSE_BODY_BYTES). */
+    bodyPrefix?: string
   }
   | {
     kind: 'error'

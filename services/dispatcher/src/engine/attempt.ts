@@ -7,6 +7,7 @@ import type { CircuitBreakers } from './circuit-breaker.js'
 import type { DeliveryTask, TaskOutcome } from './delivery-task.js'
 import type { EndpointStats } from './endpoint-stats.js'
 import type { RetryPolicy } from './retry-policy.js'
+import { entryBase, laneOf, type AttemptRecorder } from './attempt-log.js'
 
 export interface AttemptOptions {
   subscriptions: SubscriptionSource
@@ -23,6 +24,10 @@ export interface AttemptOptions {
   disable: (subscriptionId: string, reason: string) => void
   now: () => number
   log: Logger
+  /** The delivery history: every attempt, and every delivery held or dropped here. */
+  history: AttemptRecorder
+  /** A fresh id per history record (randomUUID). */
+  newId: () => string
 }
 
 /**
@@ -46,19 +51,29 @@ export interface AttemptOptions {
 export function createAttempt (o: AttemptOptions): (task: DeliveryTask) => Promise<TaskOutcome> {
   return async (task) => {
     const subscription = o.subscriptions.get(task.subscriptionId)
+    const outcomeRecord = (outcome: 'held' | 'dropped', reason: string, nextAttemptAt?: number): void => {
+      o.history.record({ ...entryBase(task, o.newId()), lane: laneOf(task), kind: 'outcome', outcome, startedAt: o.now(), errorCode: reason, ...(nextAttemptAt === undefined ? {} : { nextAttemptAt }) })
+    }
     if (subscription === undefined) {
       o.metrics.dropped.inc({ reason: 'subscription-deleted' })
+      outcomeRecord('dropped', 'subscription-deleted')
       return { kind: 'dropped', reason: 'subscription-deleted' }
     }
     if (!subscription.enabled) return { kind: 'dead-letter', reason: subscription.quarantined === undefined ? 'endpoint-disabled' : 'endpoint-quarantined' }
-    if (subscription.paused === true) return { kind: 'held', reason: 'paused' }
+    if (subscription.paused === true) {
+      outcomeRecord('held', 'paused')
+      return { kind: 'held', reason: 'paused' }
+    }
     if (o.retryPolicy.expired(task, o.now())) return { kind: 'dead-letter', reason: 'retries-exhausted' }
     const gate = o.breakers.beforeAttempt(subscription.id, o.now())
     if (!gate.allow) {
       task.firstFailureAt ??= o.now()
       task.lastError ??= 'circuit-open'
-      return { kind: 'held', reason: 'circuit-open', until: Math.min(gate.until, o.retryPolicy.deadline(task.firstFailureAt)) }
+      const until = Math.min(gate.until, o.retryPolicy.deadline(task.firstFailureAt))
+      outcomeRecord('held', 'circuit-open', until)
+      return { kind: 'held', reason: 'circuit-open', until }
     }
+    const startedAt = o.now()
     o.metrics.inFlight.inc()
     const result = await o.deliver({
       url: subscription.url,
@@ -73,6 +88,20 @@ export function createAttempt (o: AttemptOptions): (task: DeliveryTask) => Promi
     const now = o.now()
     const outcome = classify(result, now)
     const lane = 'retryOffset' in task ? 'retry' : 'source'
+    const attemptRecord = (delivered: boolean, nextAttemptAt?: number): void => {
+      o.history.record({
+        ...entryBase(task, o.newId()),
+        lane: laneOf(task),
+        kind: 'attempt',
+        outcome: delivered ? 'delivered' : 'failed',
+        startedAt,
+        durationMs: Math.round(result.durationMs),
+        ...(result.kind === 'response'
+          ? { httpStatus: result.status, ...(result.bodyPrefix === undefined ? {} : { responseBodyPrefix: result.bodyPrefix }) }
+          : { errorCode: result.code }),
+        ...(nextAttemptAt === undefined ? {} : { nextAttemptAt })
+      })
+    }
     o.metrics.attemptDuration.observe({ outcome: outcome.kind === 'delivered' ? 'delivered' : 'failed' }, result.durationMs / 1000)
     o.breakers.record(subscription.id, outcome.kind === 'delivered', now, gate.probe)
     o.endpointStats.record(subscription.id, outcome.kind === 'delivered', now, result.kind === 'response' ? `HTTP ${result.status}` : result.code)
@@ -80,6 +109,7 @@ export function createAttempt (o: AttemptOptions): (task: DeliveryTask) => Promi
       o.metrics.deliveries.inc({ outcome: 'delivered', status_class: '2xx', lane })
       o.metrics.endToEndLag.observe(Math.max(0, now - task.occurredAt) / 1000)
       o.log.debug({ webhookId: task.webhookId, subscriptionId: task.subscriptionId, status: result.kind === 'response' ? result.status : undefined, durationMs: result.durationMs }, 'delivered')
+      attemptRecord(true)
       return { kind: 'delivered' }
     }
     task.firstFailureAt ??= now
@@ -94,11 +124,17 @@ export function createAttempt (o: AttemptOptions): (task: DeliveryTask) => Promi
     }
     if (outcome.kind === 'endpoint-gone') {
       o.metrics.deliveries.inc({ outcome: 'failed', status_class: '4xx', lane })
+      attemptRecord(false)
       return { kind: 'failed', endpointGone: true }
     }
     o.metrics.deliveries.inc({ outcome: 'failed', status_class: outcome.statusClass, lane })
     o.log.debug({ webhookId: task.webhookId, subscriptionId: task.subscriptionId, error: task.lastError, attempts: task.attempts }, 'attempt failed')
-    if (outcome.retryAfterMs === undefined) return { kind: 'failed', endpointGone: false }
-    return { kind: 'failed', endpointGone: false, retryAfterMs: o.retryPolicy.clampRetryAfter(outcome.retryAfterMs) }
+    const retryAfterMs = outcome.retryAfterMs === undefined ? undefined : o.retryPolicy.clampRetryAfter(outcome.retryAfterMs)
+    // The lanes compute the same time again when they schedule it: the
+    // policy's jitter is a function of the delivery, not a random draw.
+    const next = o.retryPolicy.next(task, now, retryAfterMs)
+    attemptRecord(false, next.kind === 'retry' ? next.at : undefined)
+    if (retryAfterMs === undefined) return { kind: 'failed', endpointGone: false }
+    return { kind: 'failed', endpointGone: false, retryAfterMs }
   }
 }

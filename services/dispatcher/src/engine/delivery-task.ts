@@ -49,6 +49,8 @@ export interface DeliveryTask {
   lastError?: string
   /** Not to be attempted before (ms since the epoch): the endpoint's Retry-After. */
   notBefore?: number
+  /** When a redrive put it back in a retry lane. */
+  redrivenAt?: number
 }
 
 /** What a dead letter records about the delivery that failed, when there was one. */
@@ -58,6 +60,8 @@ export interface DeliveryState {
   firstFailureAt?: number
   lastStatus?: number
   lastError?: string
+  /** When a redrive put it back in a retry lane (its history lane is then `redrive`). */
+  redrivenAt?: number
 }
 
 /** What became of a delivery, as far as the lane that owns it is concerned. */

@@ -2,9 +2,11 @@ import type { Logger } from 'pino'
 import type { Deliverer } from '../delivery/types.js'
 import type { Metrics } from '../metrics.js'
 import type { SubscriptionSource } from '../subscriptions/types.js'
+import { randomUUID } from 'node:crypto'
 import { createAttempt } from './attempt.js'
+import { entryBase, laneOf, noAttemptRecorder, type AttemptRecorder } from './attempt-log.js'
 import { CircuitBreakers, type CircuitState } from './circuit-breaker.js'
-import type { DeliveryState, RawRecord, RecordCoordinates } from './delivery-task.js'
+import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates } from './delivery-task.js'
 import { EndpointStats, type EndpointStatsView } from './endpoint-stats.js'
 import { PartitionPair, type ParkSink } from './partition-pair.js'
 import { createRecordPlanner, type RecordDecoder, type RecordPlanner } from './record-plan.js'
@@ -62,6 +64,8 @@ export interface DeliveryEngineOptions {
    * partitions may already have a new owner.
    */
   leaseValid?: () => boolean
+  /** The delivery history (DESIGN §10). @defaultValue records nothing */
+  history?: AttemptRecorder
 }
 
 export interface EndpointStatus extends EndpointStatsView {
@@ -102,7 +106,9 @@ export class DeliveryEngine {
       autoDisableAfterMs: s.autoDisableAfterMs,
       disable: (subscriptionId, reason) => this.disable(subscriptionId, reason),
       now: o.now,
-      log: o.log
+      log: o.log,
+      history: o.history ?? noAttemptRecorder,
+      newId: randomUUID
     })
     this.#scheduler = new Scheduler({
       maxInFlight: s.maxInFlight,
@@ -136,12 +142,24 @@ export class DeliveryEngine {
   /** Takes on a newly assigned source partition and its retry partition. */
   openPair (topic: string, retryTopic: string, partition: number, parkSink: ParkSink, owner: string, log: Logger): PartitionPair {
     const o = this.#o
-    const onSettled = (lane: 'source' | 'retry') => (outcome: string): void => {
+    const history = o.history ?? noAttemptRecorder
+    const onSettled = (lane: 'source' | 'retry') => (outcome: string, task?: DeliveryTask): void => {
       o.metrics.settled.inc({ outcome, lane })
       o.metrics.lastProcessed.set(o.now() / 1000)
+      if (outcome === 'parked' && task !== undefined) {
+        history.record({ ...entryBase(task, randomUUID()), lane: laneOf(task), kind: 'outcome', outcome: 'parked', startedAt: o.now(), ...(task.lastError === undefined ? {} : { errorCode: task.lastError }) })
+      }
     }
     const common = {
-      deadLetter: o.outputs.deadLetter,
+      // The lanes hand the task over as the delivery state: a dead letter of
+      // a delivery (not of an unreadable record) is in the history too,
+      // before the offset that settles it can be committed.
+      deadLetter: async (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState): Promise<void> => {
+        await o.outputs.deadLetter(source, record, reason, delivery)
+        if (delivery !== undefined && isTask(delivery)) {
+          history.record({ ...entryBase(delivery, randomUUID()), lane: laneOf(delivery), kind: 'outcome', outcome: 'dead_lettered', startedAt: o.now(), errorCode: reason })
+        }
+      },
       disableEndpoint: (subscriptionId: string, reason: string) => this.disable(subscriptionId, reason),
       requestPump: () => this.#scheduler.requestPump(),
       now: o.now
@@ -215,4 +233,8 @@ export class DeliveryEngine {
     this.#breakers.forget(subscriptionId)
     for (const pair of this.#pairs.values()) pair.retry.releaseHeld(subscriptionId)
   }
+}
+
+function isTask (delivery: DeliveryState): delivery is DeliveryTask {
+  return 'webhookId' in delivery && 'source' in delivery
 }

@@ -82,6 +82,8 @@ export function toParkedRecord (task: DeliveryTask, now: number, owner?: string)
   }
   if (owner !== undefined) headers[H.owner] = owner
   if (task.notBefore !== undefined) headers[H.notBefore] = String(task.notBefore)
+  // A redriven delivery moved within its lane stays a redriven one.
+  if (task.redrivenAt !== undefined) headers[H.redrivenAt] = String(task.redrivenAt)
   return { key: task.record.key, value: task.record.value, headers }
 }
 
@@ -147,7 +149,8 @@ export function readDeliveryState (headers: IHeaders): DeliveryState {
     subscriptionId: header(headers, H.subscriptionId),
     firstFailureAt: intHeader(headers, H.firstFailureAt),
     lastStatus: intHeader(headers, H.lastStatus),
-    lastError: header(headers, H.lastError)
+    lastError: header(headers, H.lastError),
+    redrivenAt: intHeader(headers, H.redrivenAt)
   })
 }
 

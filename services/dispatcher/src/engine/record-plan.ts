@@ -113,6 +113,7 @@ export function createRecordPlanner (o: RecordPlannerOptions): RecordPlanner {
       if (state.firstFailureAt !== undefined) task.firstFailureAt = state.firstFailureAt
       if (state.lastStatus !== undefined) task.lastStatus = state.lastStatus
       if (state.lastError !== undefined) task.lastError = state.lastError
+      if (state.redrivenAt !== undefined) task.redrivenAt = state.redrivenAt
       const notBefore = readNotBefore(record.headers)
       if (notBefore !== undefined) task.notBefore = notBefore
       return { kind: 'retry', task }

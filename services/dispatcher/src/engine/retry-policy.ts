@@ -11,8 +11,29 @@ export interface RetryPolicyOptions {
   maxAgeMs: number
   /** RETRY_AFTER_MAX_MS: upper clamp of a receiver's `Retry-After`. */
   retryAfterMaxMs: number
-  /** Jitter source; inject one for deterministic tests. @defaultValue Math.random */
+  /**
+   * Jitter source; inject one for deterministic tests. By default the jitter
+   * of an attempt is a hash of the delivery (event, subscription, attempt
+   * count): the same delivery gets the same time whenever it is computed —
+   * by the attempt that failed (for the history), and again by the retry
+   * lane that schedules it, even after a restart — while different
+   * deliveries still spread out.
+   */
   random?: () => number
+}
+
+/** What identifies a delivery's attempt for its jitter. */
+export type JitterKey = Pick<DeliveryState, 'firstFailureAt' | 'attempts'> & { webhookId?: string, subscriptionId?: string }
+
+/** A number in [0, 1) fixed by the delivery and its attempt count (FNV-1a). */
+export function deliveryJitter (delivery: JitterKey): number {
+  const text = `${delivery.webhookId ?? ''}\u0000${delivery.subscriptionId ?? ''}\u0000${delivery.attempts}`
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193) >>> 0
+  }
+  return hash / 0x1_0000_0000
 }
 
 /**
@@ -23,7 +44,7 @@ export interface RetryPolicyOptions {
 export interface RetryPolicy {
   readonly maxAgeMs: number
   /** The next attempt of a delivery that has failed `attempts` times, or `exhausted`. */
-  next: (delivery: Pick<DeliveryState, 'firstFailureAt' | 'attempts'>, now: number, retryAfterMs?: number) => NextAttempt
+  next: (delivery: JitterKey, now: number, retryAfterMs?: number) => NextAttempt
   /** Whether a delivery that has failed before is past its max age. */
   expired: (delivery: Pick<DeliveryState, 'firstFailureAt'>, now: number) => boolean
   /** When a delivery that first failed at `firstFailureAt` runs out of time. */
@@ -41,7 +62,7 @@ export function createRetryPolicy ({ scheduleMs, maxAgeMs, retryAfterMaxMs, rand
       attempts: Math.max(1, delivery.attempts),
       now,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      ...(random === undefined ? {} : { random }),
+      random: random ?? (() => deliveryJitter(delivery)),
       schedule: scheduleMs,
       maxAgeMs,
       retryAfterMinMs,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { AttemptResult, DeliveryRequest } from '../../../../services/dispatcher/src/delivery/types.js'
 import { createAttempt } from '../../../../services/dispatcher/src/engine/attempt.js'
 import { CircuitBreakers } from '../../../../services/dispatcher/src/engine/circuit-breaker.js'
+import type { AttemptEntry } from '../../../../services/dispatcher/src/engine/attempt-log.js'
 import type { DeliveryTask } from '../../../../services/dispatcher/src/engine/delivery-task.js'
 import { EndpointStats } from '../../../../services/dispatcher/src/engine/endpoint-stats.js'
 import { createRetryPolicy } from '../../../../services/dispatcher/src/engine/retry-policy.js'
@@ -20,6 +21,8 @@ function harness (subscription: Partial<Subscription> | undefined, answers: Atte
     : { id: 'sub-1', tenantId: 't1', url: 'https://example.test/hook', eventTypes: ['*'], secrets: ['whsec_x'], enabled: true, ...subscription }
   const requests: DeliveryRequest[] = []
   const disabled: Array<[string, string]> = []
+  const history: AttemptEntry[] = []
+  let ids = 0
   const metrics = createMetrics()
   const breakers = new CircuitBreakers({ failureThreshold: options.threshold ?? 3, initialOpenMs: 30_000 })
   const attempt = createAttempt({
@@ -36,13 +39,15 @@ function harness (subscription: Partial<Subscription> | undefined, answers: Atte
     autoDisableAfterMs: options.autoDisableAfterMs ?? 120 * HOUR,
     disable: (id, reason) => { disabled.push([id, reason]) },
     now: () => now,
-    log: pino({ level: 'silent' })
+    log: pino({ level: 'silent' }),
+    history: { record: (entry) => { history.push(entry) } },
+    newId: () => `id-${++ids}`
   })
   const task = (extra: Partial<DeliveryTask> = {}): DeliveryTask => ({
     webhookId: 'evt-1', subscriptionId: 'sub-1', tenantId: 't1', accountId: 'acc-1', eventType: 'transaction.posted',
     occurredAt: T0 - 1000, body: '{}', source: { topic: 'src', partition: 0, offset: 7n }, record: { key: null, value: null, headers: {}, timestamp: T0 }, attempts: 0, ...extra
   })
-  return { attempt, task, requests, disabled, metrics, breakers, advance: (ms: number) => { now += ms }, at: () => now }
+  return { attempt, task, requests, disabled, history, metrics, breakers, advance: (ms: number) => { now += ms }, at: () => now }
 }
 
 const status = (code: number, headers: Record<string, string> = {}): AttemptResult => ({ kind: 'response', status: code, headers, durationMs: 3 })
@@ -147,7 +152,59 @@ describe('attempt policy', () => {
   })
 })
 
+describe('attempt history', () => {
+  it('records each HTTP attempt with its status, duration, attempt number and lane; a failure names the next attempt time', async () => {
+    const h = harness({}, [{ kind: 'response', status: 503, headers: {}, durationMs: 12.4, bodyPrefix: 'busy' }, { kind: 'error', code: 'timeout', message: 'x', durationMs: 15_000 }, { kind: 'response', status: 200, headers: {}, durationMs: 3 }])
+    const task = h.task()
+    await h.attempt(task)
+    h.advance(5000)
+    await h.attempt(task)
+    h.advance(30_000)
+    await h.attempt(Object.assign(task, { retryOffset: 4n }))
+    expect(h.history.map((e) => [e.kind, e.outcome, e.attemptNumber, e.httpStatus, e.errorCode, e.lane, e.durationMs])).toEqual([
+      ['attempt', 'failed', 1, 503, undefined, 'source', 12],
+      ['attempt', 'failed', 2, undefined, 'timeout', 'source', 15_000],
+      ['attempt', 'delivered', 3, 200, undefined, 'retry', 3]
+    ])
+    expect(h.history[0]).toMatchObject({ attemptId: 'id-1', eventId: 'evt-1', tenantId: 't1', subscriptionId: 'sub-1', accountId: 'acc-1', sourceTopic: 'src', sourcePartition: 0, sourceOffset: 7n, startedAt: T0, responseBodyPrefix: 'busy' })
+    // The next attempt is the slot the policy gives, within its jitter (±20 % of the gap).
+    expect(h.history[0]?.nextAttemptAt).toBeGreaterThanOrEqual(T0 + 4000)
+    expect(h.history[0]?.nextAttemptAt).toBeLessThanOrEqual(T0 + 6000)
+    expect(h.history[2]?.nextAttemptAt).toBeUndefined()
+  })
+
+  it('the next attempt time recorded is the one the retry policy gives the lane for the same delivery', async () => {
+    const h = harness({}, [{ kind: 'response', status: 500, headers: {}, durationMs: 1 }])
+    const task = h.task()
+    await h.attempt(task)
+    const policy = createRetryPolicy({ scheduleMs: [5000, 30_000], maxAgeMs: 72 * HOUR, retryAfterMaxMs: HOUR })
+    expect(policy.next(task, h.at())).toEqual({ kind: 'retry', at: h.history[0]?.nextAttemptAt })
+  })
+
+  it('records a delivery held by an open circuit or a pause, and a drop, as outcomes without an attempt', async () => {
+    const paused = harness({ paused: true })
+    await paused.attempt(paused.task())
+    expect(paused.history.map((e) => [e.kind, e.outcome, e.errorCode])).toEqual([['outcome', 'held', 'paused']])
+    const deleted = harness(undefined)
+    await deleted.attempt(deleted.task())
+    expect(deleted.history.map((e) => [e.kind, e.outcome, e.errorCode])).toEqual([['outcome', 'dropped', 'subscription-deleted']])
+    const h = harness({}, [{ kind: 'response', status: 500, headers: {}, durationMs: 1 }], { threshold: 1 })
+    await h.attempt(h.task())
+    await h.attempt(h.task({ webhookId: 'evt-2' }))
+    expect(h.history[1]).toMatchObject({ kind: 'outcome', outcome: 'held', errorCode: 'circuit-open', eventId: 'evt-2', nextAttemptAt: T0 + 30_000 })
+  })
+})
+
 describe('retry policy', () => {
+  it('without an injected random, the jitter is a function of the delivery: the same each time, different between deliveries', () => {
+    const policy = createRetryPolicy({ scheduleMs: [100_000], maxAgeMs: 72 * HOUR, retryAfterMaxMs: HOUR })
+    const a = { webhookId: 'evt-a', subscriptionId: 's', firstFailureAt: T0, attempts: 1 }
+    expect(policy.next(a, T0)).toEqual(policy.next({ ...a }, T0 + 10))
+    const times = new Set(Array.from({ length: 50 }, (_, i) => (policy.next({ ...a, webhookId: `evt-${i}` }, T0) as { at: number }).at))
+    expect(times.size).toBeGreaterThan(40)
+    for (const at of times) expect(Math.abs(at - (T0 + 100_000))).toBeLessThanOrEqual(20_000)
+  })
+
   const policy = createRetryPolicy({ scheduleMs: [5000, 30_000], maxAgeMs: HOUR, retryAfterMaxMs: 600_000, random: () => 0.5 })
 
   it('schedules from the first failure and gives up at the max age', () => {
