@@ -2,8 +2,8 @@
 // import that runs up a layer, or any import cycle, fails the build.
 //
 //   services/dispatcher/src, top to bottom:
-//   L0  main.ts, cli/                      wiring and command lines
-//   L1  kafka/, http/, redrive/            adapters: Kafka and HTTP I/O
+//   L0  main.ts, cli/, wiring/             wiring and command lines
+//   L1  kafka/, http/, redrive/, history/  adapters: Kafka, HTTP and database I/O
 //   L2  engine/, dead-letters/, config.ts, admin-tokens.ts
 //                                          ordering, parking, retry policy;
 //                                          dead-letter rules; validated settings;
@@ -18,8 +18,8 @@
 // module (schemas, codec, Kafka codecs) sits below every service; the
 // producer and the dispatcher do not import each other.
 const D = '^services/dispatcher/src/'
-const L0 = `${D}(main\\.ts|cli/)`
-const L1 = `${D}(kafka|http|redrive)/`
+const L0 = `${D}(main\\.ts|cli/|wiring/)`
+const L1 = `${D}(kafka|http|redrive|history)/`
 const L2 = `${D}(engine/|dead-letters/|config\\.ts|admin-tokens\\.ts)`
 const L3 = `${D}(delivery|subscriptions)/`
 const L4 = `${D}(errors|logger|metrics|shutdown|version|retriable|timer-delay)\\.ts$`
@@ -33,6 +33,7 @@ module.exports = {
     { name: 'base-not-upwards', severity: 'error', comment: 'Shared helpers import only each other.', from: { path: L4 }, to: { path: `${L0}|${L1}|${L2}|${L3}` } },
     { name: 'http-not-into-kafka-or-redrive', severity: 'error', from: { path: `${D}http/` }, to: { path: `${D}(kafka|redrive)/` } },
     { name: 'redrive-not-into-http-or-kafka', severity: 'error', from: { path: `${D}redrive/` }, to: { path: `${D}(http|kafka)/` } },
+    { name: 'history-not-into-other-adapters', severity: 'error', comment: 'The history store and codec know no Kafka client or HTTP server.', from: { path: `${D}history/` }, to: { path: `${D}(http|kafka|redrive)/` } },
     { name: 'kafka-not-into-http-or-redrive', severity: 'error', from: { path: `${D}kafka/` }, to: { path: `${D}(http|redrive)/` } },
     { name: 'events-below-services', severity: 'error', from: { path: '^services/events/' }, to: { path: '^services/(dispatcher|producer|demo-receiver)/' } },
     { name: 'services-apart', severity: 'error', comment: 'The producer library and the dispatcher share only the events module.', from: { path: '^services/producer/' }, to: { path: '^services/(dispatcher|demo-receiver)/' } },

@@ -26,6 +26,15 @@ export interface DispatcherConfig {
   retryTopicSuffix: string
   deadLetterTopic: string
   endpointEventsTopic: string
+  historyEnabled: boolean
+  historyTopic: string
+  historyTopicPartitions: number
+  historyTopicRetentionHours: number
+  historyStore: 'none' | 'sqlite' | 'postgres'
+  historySqlitePath: string
+  historyPostgresUrl: string | undefined
+  historyRetentionDays: number
+  historyResponseBodyBytes: number
   circuitFailureThreshold: number
   circuitOpenMs: number
   autoDisableAfterHours: number
@@ -153,6 +162,19 @@ const optionalSecret: Parser<string | undefined> = (raw, variable) => {
   if (value.length < 16) throw new ConfigError(variable, `must be at least 16 characters, got ${value.length}`)
   return value
 }
+const historyStores = ['none', 'sqlite', 'postgres'] as const
+const historyStore: Parser<(typeof historyStores)[number]> = (raw, variable) => {
+  const value = raw.trim().toLowerCase()
+  if (!(historyStores as readonly string[]).includes(value)) throw new ConfigError(variable, `must be one of ${historyStores.join(', ')}, got "${raw}"`)
+  return value as (typeof historyStores)[number]
+}
+// The URL holds a password: errors never echo it.
+const optionalUrl: Parser<string | undefined> = (raw, variable) => {
+  const value = raw.trim()
+  if (value.toLowerCase() === 'none') return undefined
+  if (!URL.canParse(value) || !/^postgres(ql)?:$/.test(new URL(value).protocol)) throw new ConfigError(variable, 'must be a postgres:// URL, or none')
+  return value
+}
 const secretKeys: Parser<{ keys: SecretKey[], currentId: string }> = (raw, variable) => parseSecretKeys(raw, variable)
 const adminTokens: Parser<readonly AdminToken[]> = (raw, variable) =>
   raw.trim().toLowerCase() === 'none' ? Object.freeze([]) : parseAdminTokens(raw, variable)
@@ -198,6 +220,15 @@ export const configOptions = [
   option({ key: 'retryTopicSuffix', variable: 'RETRY_TOPIC_SUFFIX', description: 'Suffix of each source topic\'s co-partitioned retry topic; `{group}` stands for KAFKA_GROUP_ID, so each deployment (consumer group) has retry topics of its own. `.retry` is the layout before 0.2 (see "Migrating retry topics")', defaultValue: RETRY_SUFFIX_PER_GROUP, parse: text }),
   option({ key: 'deadLetterTopic', variable: 'DEAD_LETTER_TOPIC', description: 'Topic for exhausted deliveries and undecodable records', defaultValue: 'webhooks.dead-letter', parse: text }),
   option({ key: 'endpointEventsTopic', variable: 'ENDPOINT_EVENTS_TOPIC', description: 'Topic for operational events: endpoint disabled or re-enabled', defaultValue: 'webhooks.endpoint-events', parse: text }),
+  option({ key: 'historyEnabled', variable: 'HISTORY_ENABLED', description: 'Write every delivery attempt and outcome to HISTORY_TOPIC (the delivery history, README "Delivery history"); offsets are committed only after the attempts they settle are written', defaultValue: 'true', parse: boolean }),
+  option({ key: 'historyTopic', variable: 'HISTORY_TOPIC', description: 'The attempts topic: one Avro record (schemas/delivery-attempt.avsc) per attempt and outcome; `{group}` stands for KAFKA_GROUP_ID, so each deployment has its own', defaultValue: 'webhooks.attempts.{group}', parse: text }),
+  option({ key: 'historyTopicPartitions', variable: 'HISTORY_TOPIC_PARTITIONS', description: 'Partitions of the attempts topic when the dispatcher creates it (the indexers of a shared store split them)', defaultValue: '6', parse: integer(1, 1000) }),
+  option({ key: 'historyTopicRetentionHours', variable: 'HISTORY_TOPIC_RETENTION_HOURS', description: 'retention.ms of the attempts topic when the dispatcher creates it, in hours; a lost index is rebuilt from what the topic still holds', defaultValue: '168', parse: integer(1, 100_000) }),
+  option({ key: 'historyStore', variable: 'HISTORY_STORE', description: 'Where the history is indexed for the admin API\'s history routes: `sqlite` (embedded, one instance), `postgres` (HISTORY_POSTGRES_URL, shared by several instances) or `none` (topic only, no history routes)', defaultValue: 'sqlite', parse: historyStore }),
+  option({ key: 'historySqlitePath', variable: 'HISTORY_SQLITE_PATH', description: 'The SQLite index file (HISTORY_STORE=sqlite); rebuilt from the attempts topic when missing', defaultValue: 'history.sqlite', parse: text }),
+  option({ key: 'historyPostgresUrl', variable: 'HISTORY_POSTGRES_URL', description: 'PostgreSQL connection URL (postgres://user:password@host:port/db) of the shared index; required with HISTORY_STORE=postgres. Never logged', defaultValue: 'none', parse: optionalUrl }),
+  option({ key: 'historyRetentionDays', variable: 'HISTORY_RETENTION_DAYS', description: 'History index rows older than this are pruned', defaultValue: '30', parse: integer(1, 3650) }),
+  option({ key: 'historyResponseBodyBytes', variable: 'HISTORY_RESPONSE_BODY_BYTES', description: 'Bytes of each receiver\'s answer kept in the history (0 keeps none; at most 1024). Receivers may echo personal data: opt in knowingly', defaultValue: '0', parse: integer(0, 1024) }),
   option({ key: 'topicReplicationFactor', variable: 'TOPIC_REPLICATION_FACTOR', description: 'Replication factor of the retry and dead-letter topics the dispatcher creates', defaultValue: '3', parse: integer(1, 32) }),
   option({ key: 'subscriptionsTopic', variable: 'SUBSCRIPTIONS_TOPIC', description: 'Compacted topic holding the subscriptions (source of truth); created if missing', defaultValue: 'webhooks.subscriptions', parse: text }),
   option({ key: 'subscriptionsTopicPartitions', variable: 'SUBSCRIPTIONS_TOPIC_PARTITIONS', description: 'Partitions of the subscriptions topic when the dispatcher creates it', defaultValue: '1', parse: integer(1, 64) }),
@@ -256,12 +287,19 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   const result = config as DispatcherConfig
   result.retryTopicSuffix = resolveRetryTopicSuffix(result.retryTopicSuffix, result.consumerGroupId)
+  result.historyTopic = resolveGroupPlaceholder('HISTORY_TOPIC', result.historyTopic, result.consumerGroupId)
+  if (result.historyStore === 'postgres' && result.historyPostgresUrl === undefined) {
+    throw new ConfigError('HISTORY_POSTGRES_URL', 'is required with HISTORY_STORE=postgres')
+  }
+  if (result.historyStore !== 'none' && !result.historyEnabled) {
+    throw new ConfigError('HISTORY_STORE', `must be none with HISTORY_ENABLED=false (there is no attempts topic to index), got ${result.historyStore}`)
+  }
   if (result.handoverWaitMs === AUTO) result.handoverWaitMs = result.sessionTimeoutMs + 30_000
   for (const topic of result.sourceTopics) {
     if (topic.endsWith(result.retryTopicSuffix)) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" ends with the retry suffix "${result.retryTopicSuffix}"`)
     }
-    if (topic === result.deadLetterTopic || topic === result.endpointEventsTopic || topic === result.subscriptionsTopic) {
+    if (topic === result.deadLetterTopic || topic === result.endpointEventsTopic || topic === result.subscriptionsTopic || topic === result.historyTopic) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" is also DEAD_LETTER_TOPIC or ENDPOINT_EVENTS_TOPIC`)
     }
   }
@@ -308,6 +346,16 @@ export function resolveRetryTopicSuffix (suffix: string, groupId: string): strin
   if (!TOPIC_NAME.test(`t${resolved}`)) {
     const why = resolved === suffix ? '' : ` (KAFKA_GROUP_ID "${groupId}" replaced {group})`
     throw new ConfigError('RETRY_TOPIC_SUFFIX', `"${resolved}"${why} cannot be part of a topic name: use letters, digits, '.', '_' and '-'`)
+  }
+  return resolved
+}
+
+/** A topic name with `{group}` replaced by the consumer group id. */
+function resolveGroupPlaceholder (variable: string, name: string, groupId: string): string {
+  const resolved = name.replaceAll('{group}', groupId)
+  if (!TOPIC_NAME.test(resolved)) {
+    const why = resolved === name ? '' : ` (KAFKA_GROUP_ID "${groupId}" replaced {group})`
+    throw new ConfigError(variable, `"${resolved}"${why} is not a topic name: use letters, digits, '.', '_' and '-'`)
   }
   return resolved
 }

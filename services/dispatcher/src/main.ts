@@ -24,6 +24,7 @@ import { createSecretCipher } from './subscriptions/crypto.js'
 import { announcingEnableChanges, watchHeldReleases } from './subscriptions/endpoint-transitions.js'
 import { recordRefusalReason, TopicSubscriptionStore } from './subscriptions/topic-store.js'
 import { VERSION } from './version.js'
+import { setUpHistory } from './wiring/history.js'
 
 async function main (): Promise<void> {
   quietKafkajsTimerWarning()
@@ -75,6 +76,8 @@ async function main (): Promise<void> {
   const admin = kafka.admin()
   await admin.connect()
   const topics = await bootstrapTopics(admin, config, { replicationFactor: config.topicReplicationFactor })
+  const decode = createRecordDecoder(codec)
+  const history = await setUpHistory({ config, kafka, admin, decode, metrics, log: rootLog.child({ module: 'history' }) })
   await admin.disconnect()
   log.info({ created: topics.created, partitions: topics.partitionsBySource }, 'topics ready')
 
@@ -118,7 +121,7 @@ async function main (): Promise<void> {
   const runtime = new DispatcherRuntime({
     config,
     kafka,
-    decode: createRecordDecoder(codec),
+    decode,
     subscriptions,
     deliver: deliverer.deliver,
     metrics,
@@ -126,7 +129,8 @@ async function main (): Promise<void> {
     onFatal: (err) => {
       log.fatal({ err }, 'unrecoverable kafka failure; exiting so the orchestrator restarts us')
       process.exit(1)
-    }
+    },
+    ...(history.log === undefined ? {} : { history: history.log })
   })
   watchHeldReleases(subscriptions, (id) => runtime.resumeEndpoint(id))
   const adminApi = createAdminApi({
@@ -135,6 +139,7 @@ async function main (): Promise<void> {
     deadLetters: createKafkaDeadLetters({ kafka, deadLetterTopic: config.deadLetterTopic, retryTopicSuffix: config.retryTopicSuffix, compression }),
     sendTestEvent: createTestEventSender({ deliver: deliverer.deliver }),
     endpointStatus: (id) => runtime.endpointStatus(id),
+    ...(history.api === undefined ? {} : { history: history.api }),
     ssrfCheck: (url) => checkEndpointUrl(url, ssrf),
     // createAdminApi adds module: admin-api.
     logger: rootLog,
@@ -164,6 +169,8 @@ async function main (): Promise<void> {
     steps: [
       ['admin api', () => adminServer.close()],
       ['dispatcher', () => runtime.close()],
+      // After the dispatcher: its last commit waits for the attempts it settles.
+      ['history', () => history.close()],
       // After the runtime: draining may still disable an endpoint.
       ['subscriptions', () => subscriptions.close()],
       ['http deliverer', () => deliverer.close()],
@@ -171,6 +178,7 @@ async function main (): Promise<void> {
     ]
   })
   await runtime.start()
+  await history.start()
   log.info({ sourceTopics: config.sourceTopics, group: config.consumerGroupId }, 'dispatcher started')
 }
 

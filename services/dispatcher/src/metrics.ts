@@ -10,6 +10,8 @@ export const dropReasons = ['no-subscription', 'subscription-deleted'] as const
 export const failureClasses = ['3xx', '4xx', '5xx', 'network', 'timeout'] as const
 export const lanes = ['source', 'retry'] as const
 export const settleOutcomes = ['delivered', 'parked', 'dead-lettered', 'dropped'] as const
+/** The outcomes of delivery-history records (schemas/delivery-attempt.avsc). */
+export const historyOutcomes = ['delivered', 'failed', 'parked', 'held', 'dead_lettered', 'dropped'] as const
 export const circuitStates = ['closed', 'open', 'half-open'] as const
 /** Where a consumer meets an undecodable batch: the lanes and the subscriptions store. */
 export const batchReaders = [...lanes, 'subscriptions'] as const
@@ -178,7 +180,18 @@ export function createMetrics () {
         this.reset()
         for (const { topic, partition, lag } of lags) this.set({ topic, partition: String(partition) }, lag)
       }
-    })
+    }),
+    historyRecords: new Counter({
+      name: 'webhooks_history_records_total',
+      help: 'Delivery-history records (attempts and outcomes) acknowledged by the attempts topic',
+      labelNames: ['outcome'] as const,
+      registers: [registry]
+    }),
+    historyWriteFailures: new Counter({ name: 'webhooks_history_write_failures_total', help: 'Writes to the attempts topic that failed (retried; commits wait for them)', registers: [registry] }),
+    historyIndexed: new Counter({ name: 'webhooks_history_indexed_total', help: 'Attempts-topic records written to the history index by this instance\'s indexer', registers: [registry] }),
+    historyIndexerLag: new Gauge({ name: 'webhooks_history_indexer_lag', help: 'Attempts-topic records not yet in the history index, over the partitions this instance\'s indexer reads', registers: [registry] }),
+    historyIndexRows: new Gauge({ name: 'webhooks_history_index_rows', help: 'Rows in the history index (counted after each pruning)', registers: [registry] }),
+    historyPruned: new Counter({ name: 'webhooks_history_pruned_total', help: 'History index rows deleted by retention pruning', registers: [registry] })
   }
 
   for (const lane of lanes) {
@@ -191,6 +204,7 @@ export function createMetrics () {
   for (const reason of recordRefusalReasons) m.subscriptionRecordsRefused.inc({ reason }, 0)
   for (const reason of decodeFailureReasons) m.decodeErrors.inc({ reason }, 0)
   for (const reason of dropReasons) m.dropped.inc({ reason }, 0)
+  for (const outcome of historyOutcomes) m.historyRecords.inc({ outcome }, 0)
   m.attemptDuration.zero({ outcome: 'delivered' })
   m.attemptDuration.zero({ outcome: 'failed' })
   return m

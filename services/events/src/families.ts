@@ -306,6 +306,11 @@ export function findSchemasDirectory (): string {
   }
 }
 
+/** A schema file of `schemas/` (not a family's), as compact JSON: the exact string registered. */
+export function schemaFileString (fileName: string): string {
+  return JSON.stringify(JSON.parse(readFileSync(join(findSchemasDirectory(), fileName), 'utf8')))
+}
+
 /**
  * The family's schema as compact JSON: the exact string registered, so the
  * schemas-check CLI and every producer register the same text (one version).

@@ -114,7 +114,9 @@ describe('loadConfig', () => {
     const err = configError({ KAFKA_GROUP_ID: 'team a/dispatch' })
     expect(err.variable).toBe('RETRY_TOPIC_SUFFIX')
     expect(err.message).toContain('team a/dispatch')
-    expect(loadConfig({ ...required, KAFKA_GROUP_ID: 'team a/dispatch', RETRY_TOPIC_SUFFIX: '.retry.team-a' }).retryTopicSuffix).toBe('.retry.team-a')
+    expect(loadConfig({ ...required, KAFKA_GROUP_ID: 'team a/dispatch', RETRY_TOPIC_SUFFIX: '.retry.team-a', HISTORY_TOPIC: 'webhooks.attempts.team-a' }).retryTopicSuffix).toBe('.retry.team-a')
+    // The attempts topic is named per group as well, and says so.
+    expect(() => loadConfig({ ...required, KAFKA_GROUP_ID: 'team a/dispatch', RETRY_TOPIC_SUFFIX: '.retry.team-a' })).toThrow(/HISTORY_TOPIC: .*KAFKA_GROUP_ID/)
   })
 
   it('every option is in the README configuration table with its default', () => {

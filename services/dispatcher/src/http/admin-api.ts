@@ -23,6 +23,9 @@ import type { Subscription } from '../subscriptions/types.js'
 import { authenticate, scopeCovers, type AdminToken, type Principal } from '../admin-tokens.js'
 import type { Handler, Reply } from './admin/context.js'
 import { deadLetterHandlers } from './admin/dead-letters.js'
+import { historyHandlers } from './admin/history.js'
+import { historySchemas } from './admin/history-schemas.js'
+import type { HistoryStore } from '../history/store.js'
 import { endpointHandlers } from './admin/endpoints.js'
 import { ApiError, fromDependencyError, notFound } from './admin/errors.js'
 import { ifMatchRevision, instantReason } from './admin/requests.js'
@@ -30,7 +33,7 @@ import { adminRoutes, allowedMethods, documentOptionalBodies, fastifyPath, route
 import { connectionsCheckingIntervalMs, DEFAULT_ADMIN_CONNECTION_LIMITS, type AdminConnectionLimits } from './admin/connection-limits.js'
 import { DEFAULT_ADMIN_QUOTAS, RateLimiter, retryAfterSeconds, type AdminQuotas } from './admin/quotas.js'
 import { sharedSchemas } from './admin/schemas.js'
-import type { DeadLetterOperations, EndpointStatusSource, SendTestEvent } from './admin/types.js'
+import type { DeadLetterOperations, EndpointStatusSource, ReadEventPayload, SendTestEvent } from './admin/types.js'
 
 export { parseAdminTokens, type AdminToken, type Scope } from '../admin-tokens.js'
 export { apiErrorCodes, apiErrorStatus, type ApiErrorBody, type ApiErrorCode } from './admin/errors.js'
@@ -70,6 +73,8 @@ export interface AdminApiOptions {
   sendTestEvent: SendTestEvent
   /** Recent delivery health and circuit state of an endpoint. */
   endpointStatus: EndpointStatusSource
+  /** The delivery history's index and payload reader. @defaultValue none: the history routes answer 404 */
+  history?: { store: HistoryStore, readPayload: ReadEventPayload }
   /**
    * Checks an endpoint URL before it reaches the store, so the error names
    * the field (`checkEndpointUrl(url, policy)`). The store checks again.
@@ -184,7 +189,7 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
   // allow-lists); the response schemas document them, and the tests hold
   // every response against the document.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
-  for (const schema of sharedSchemas) app.addSchema(schema)
+  for (const schema of [...sharedSchemas, ...historySchemas]) app.addSchema(schema)
 
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'buffer' }, (_request, body, done) => {
@@ -282,7 +287,8 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
       now,
       ...(options.ssrfCheck === undefined ? {} : { ssrfCheck: options.ssrfCheck })
     }),
-    ...deadLetterHandlers({ store: options.store, deadLetters: options.deadLetters })
+    ...deadLetterHandlers({ store: options.store, deadLetters: options.deadLetters }),
+    ...historyHandlers({ store: options.history?.store, readPayload: options.history?.readPayload, now })
   }
 
   const send = async (reply: FastifyReply, result: Reply): Promise<FastifyReply> => {
@@ -313,6 +319,7 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
       tags: [
         { name: 'endpoints', description: 'Webhook endpoints (subscriptions)' },
         { name: 'dead-letters', description: 'Exhausted deliveries and undecodable records' },
+        { name: 'history', description: 'Delivery history: every attempt and outcome, per event and per endpoint' },
         { name: 'meta', description: 'Liveness and this document' }
       ],
       components: {
@@ -340,6 +347,7 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
           const result = await handlers[route.operationId as Exclude<OperationId, PublicOperationId>]({
             principal: s.principal,
             endpoint: s.endpoint,
+            params: (request.params ?? {}) as Record<string, unknown>,
             query: (request.query ?? {}) as Record<string, unknown>,
             body: request.body,
             ifRevision: route.conditional === true ? ifMatchRevision(request.headers['if-match'], s.endpoint?.revision) : undefined,

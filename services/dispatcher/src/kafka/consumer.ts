@@ -5,6 +5,7 @@ import { kafkaCompressionType } from '../../../events/src/index.js'
 import { retryTopicOf, type DispatcherConfig } from '../config.js'
 import type { Deliverer } from '../delivery/types.js'
 import { DeliveryEngine, type EndpointStatus } from '../engine/engine.js'
+import type { AttemptRecorder } from '../engine/attempt-log.js'
 import type { PartitionPair } from '../engine/partition-pair.js'
 import type { RecordDecoder } from '../engine/record-plan.js'
 import { KafkaCrashError } from '../errors.js'
@@ -31,6 +32,12 @@ export interface DispatcherRuntimeOptions {
   now?: () => number
   /** A kafkajs crash it will not recover from: the process must exit non-zero. */
   onFatal: (err: unknown) => void
+  /**
+   * The delivery history's writer (HISTORY_ENABLED): the engine records every
+   * attempt and outcome in it, and each commit waits until what it settles
+   * is written.
+   */
+  history?: AttemptRecorder & { flush: () => Promise<void> }
 }
 
 /**
@@ -99,7 +106,8 @@ export class DispatcherRuntime {
       metrics: options.metrics,
       log: this.#log,
       now: this.#now,
-      leaseValid: () => this.#lease.valid()
+      leaseValid: () => this.#lease.valid(),
+      ...(options.history === undefined ? {} : { history: options.history })
     })
     this.#readers = {
       planner: this.#engine.planner,
@@ -356,7 +364,11 @@ export class DispatcherRuntime {
     const pending = [...this.#engine.pairs()].map((pair) => ({ pair, entries: pair.pendingCommits() })).filter((p) => p.entries.length > 0)
     if (pending.length === 0) return
     const offsets = pending.flatMap(({ entries }) => entries.map((e) => ({ topic: e.topic, partition: e.partition, offset: e.offset.toString(), metadata: e.metadata })))
-    this.#committing = consumer.commitOffsets(offsets).then(() => {
+    // Every attempt and outcome that settled these offsets was recorded
+    // before they were read: once the history has them, they may be committed.
+    const history = this.#o.history
+    const written = history === undefined ? Promise.resolve() : history.flush()
+    this.#committing = written.then(async () => await consumer.commitOffsets(offsets)).then(() => {
       for (const { pair, entries } of pending) pair.committed(entries)
       this.#o.metrics.commits.inc()
       this.#log.debug({ offsets }, 'committed')

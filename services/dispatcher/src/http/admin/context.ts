@@ -6,6 +6,8 @@ export interface RequestContext {
   principal: Principal
   /** The endpoint named in the path, already found in the caller's scope (before the body was read). */
   endpoint: Subscription | undefined
+  /** The path parameters, validated against the route's schema. */
+  params?: Record<string, unknown>
   /** The query string, validated against the route's schema (defaults applied). */
   query: Record<string, unknown>
   /** The body, validated against the route's schema; `{}` for an optional body left out. */

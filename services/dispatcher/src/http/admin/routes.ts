@@ -16,6 +16,8 @@ import {
   RedriveBody,
   RotateSecretBody
 } from './schemas.js'
+import type { HistoryOperationId } from './history.js'
+import { EVENT_ID_PATTERN, EventIdParams, ListAttemptsQuery, StatsQuery } from './history-schemas.js'
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 
@@ -27,7 +29,7 @@ export interface RouteSpec {
   operationId: OperationId
   /** False only for the document and the liveness probe. */
   auth: boolean
-  tag: 'endpoints' | 'dead-letters' | 'meta'
+  tag: 'endpoints' | 'dead-letters' | 'history' | 'meta'
   summary: string
   description?: string
   querystring?: TSchema
@@ -89,12 +91,39 @@ export const adminRoutes: readonly RouteSpec[] = [
     method: 'POST', path: '/v1/dead-letters/redrive', operationId: 'redriveDeadLetters', auth: true, tag: 'dead-letters', summary: 'Redrive dead letters',
     description: 'Writes the matching letters back to their retry lanes (or counts them with dryRun). One redrive at a time (else 409). to must be later than from (else 400). The body may be left out: every letter in scope.',
     querystring: NoQuery, body: RedriveBody, bodyOptional: true, success: { 200: ['RedriveResult', 'What was (or would be) redriven.'] }, errors: [409, 413, 415, 503]
-  }
+  },
+  ...historyRoutes()
 ]
+
+function historyRoutes (): RouteSpec[] {
+  const off = ' A deployment without a history index (HISTORY_STORE=none) answers 404.'
+  return [
+    {
+      method: 'GET', path: '/v1/events/{eventId}', operationId: 'getEvent', auth: true, tag: 'history', summary: 'An event and its deliveries',
+      description: `The event (type, account, when, where it sits on Kafka) and, per endpoint, its delivery status and every attempt and outcome, oldest first. A tenant token sees its own tenant's events only: any other id answers 404, exactly like an unknown one.${off}`,
+      querystring: NoQuery, success: { 200: ['EventHistory', 'The event and its deliveries.'] }, errors: [404, 503]
+    },
+    {
+      method: 'GET', path: '/v1/events/{eventId}/payload', operationId: 'getEventPayload', auth: true, tag: 'history', summary: 'The body as sent',
+      description: `Read back from the source topic at the event's offset and rendered by the code that builds webhooks (the history keeps no copy). 410 WHD_ERR_GONE once Kafka retention has removed the record.${off}`,
+      querystring: NoQuery, success: { 200: ['EventPayload', 'The webhook body.'] }, errors: [404, 410, 503]
+    },
+    {
+      method: 'GET', path: '/v1/endpoints/{id}/attempts', operationId: 'listEndpointAttempts', auth: true, tag: 'history', summary: 'Delivery attempts to an endpoint',
+      description: `Attempts and outcomes, newest first, a page at a time. Filters combine; a malformed one answers 400 WHD_ERR_VALIDATION naming it.${off}`,
+      querystring: ListAttemptsQuery, success: { 200: ['AttemptPage', 'One page of attempts.'] }, errors: [404, 503]
+    },
+    {
+      method: 'GET', path: '/v1/endpoints/{id}/stats', operationId: 'getEndpointStats', auth: true, tag: 'history', summary: 'Delivery statistics',
+      description: `Attempts, success ratio and latency percentiles over the last hour or day.${off}`,
+      querystring: StatsQuery, success: { 200: ['EndpointStats', 'Statistics of the window.'] }, errors: [404, 503]
+    }
+  ]
+}
 
 export type OperationId = 'health' | 'openApiDocument' | 'listEndpoints' | 'createEndpoint' | 'getEndpoint' | 'updateEndpoint' | 'deleteEndpoint'
   | 'rotateEndpointSecret' | 'getEndpointSecret' | 'pauseEndpoint' | 'resumeEndpoint' | 'enableEndpoint' | 'disableEndpoint' | 'sendTestEvent'
-  | 'getEndpointStatus' | 'listDeadLetters' | 'redriveDeadLetters'
+  | 'getEndpointStatus' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId
 
 export type PublicOperationId = 'health' | 'openApiDocument'
 
@@ -104,6 +133,7 @@ const errorDescriptions: Record<number, string> = {
   403: 'WHD_ERR_FORBIDDEN: a tenant token named another tenant in tenantId.',
   404: 'WHD_ERR_NOT_FOUND: no such endpoint, or it belongs to another tenant (the two are indistinguishable).',
   409: 'WHD_ERR_CONFLICT: the change conflicts with the current state (a redrive is running; the endpoint is quarantined, so only DELETE is allowed); WHD_ERR_QUOTA_EXCEEDED (create): the tenant has as many endpoints as it may have (ADMIN_MAX_ENDPOINTS_PER_TENANT), delete one first.',
+  410: 'WHD_ERR_GONE: the event\'s record is no longer on Kafka (retention removed it); its delivery history remains.',
   412: 'WHD_ERR_PRECONDITION_FAILED: If-Match names a revision the endpoint no longer has; nothing changed. GET it again.',
   413: 'WHD_ERR_PAYLOAD_TOO_LARGE: the body exceeds the cap (64 KiB by default); the connection is closed.',
   415: 'WHD_ERR_UNSUPPORTED_MEDIA_TYPE: a body that is not application/json (or application/merge-patch+json).',
@@ -144,6 +174,7 @@ export function routeSchema (route: RouteSpec): Record<string, unknown> {
   if (route.description !== undefined) schema.description = route.description
   if (!route.auth) schema.security = []
   if (route.path.includes('{id}')) schema.params = IdParams
+  if (route.path.includes('{eventId}')) schema.params = EventIdParams
   if (route.querystring !== undefined) schema.querystring = route.querystring
   if (route.body !== undefined) schema.body = route.body
   if (route.conditional === true) {
@@ -166,7 +197,7 @@ export function documentOptionalBodies<T extends OpenApiPaths> (document: T): T 
 }
 
 /** fastify's form of a path template: `/v1/endpoints/:id`. */
-export const fastifyPath = (path: string): string => path.replace('{id}', ':id')
+export const fastifyPath = (path: string): string => path.replace(/\{(\w+)\}/g, ':$1')
 
 /**
  * The methods a path has routes for: an authenticated request with another
@@ -179,9 +210,9 @@ export function allowedMethods (pathname: string): HttpMethod[] {
     const pattern = route.path.split('/').slice(1)
     return pattern.length === segments.length && pattern.every((part, index) => {
       const actual = segments[index] ?? ''
-      if (part !== '{id}') return part === actual
+      if (part !== '{id}' && part !== '{eventId}') return part === actual
       try {
-        return ENDPOINT_ID_PATTERN.test(decodeURIComponent(actual))
+        return (part === '{id}' ? ENDPOINT_ID_PATTERN : EVENT_ID_PATTERN).test(decodeURIComponent(actual))
       } catch {
         return false
       }

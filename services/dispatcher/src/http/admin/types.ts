@@ -27,4 +27,14 @@ export interface EndpointHealth {
   disabledReason?: string
 }
 
+/** What reading an event's source record back from Kafka found. */
+export type EventPayloadRead =
+  /** The webhook body, rendered from the record as the dispatcher sends it. */
+  | { kind: 'found', body: string }
+  /** Retention has removed the record (or it is not that event any more). */
+  | { kind: 'gone' }
+
+/** Reads an event's source record at its coordinates and renders its webhook body. */
+export type ReadEventPayload = (eventId: string, source: { topic: string, partition: number, offset: bigint }) => Promise<EventPayloadRead>
+
 export type EndpointStatusSource = (id: string) => EndpointHealth | Promise<EndpointHealth>

@@ -1,0 +1,50 @@
+/**
+ * The history index's schema, one step per version, in both dialects. A
+ * store applies the steps above the version it records in `meta`, in one
+ * transaction (PostgreSQL: under an advisory lock, since several instances
+ * start at once). Steps are never edited once released: add a new one.
+ */
+export interface Migration {
+  version: number
+  sqlite: string[]
+  postgres: string[]
+}
+
+const columns = (int64: string): string => `
+  attempt_id TEXT PRIMARY KEY,
+  event_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  tenant_id TEXT NOT NULL,
+  subscription_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  occurred_at ${int64} NOT NULL,
+  source_topic TEXT NOT NULL,
+  source_partition INTEGER NOT NULL,
+  source_offset ${int64} NOT NULL,
+  attempt_number INTEGER NOT NULL,
+  lane TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  started_at ${int64} NOT NULL,
+  duration_ms INTEGER,
+  duration_bucket INTEGER,
+  http_status INTEGER,
+  error_code TEXT,
+  next_attempt_at ${int64},
+  response_body_prefix TEXT,
+  log_partition INTEGER NOT NULL,
+  log_offset ${int64} NOT NULL`
+
+const indexes = [
+  'CREATE INDEX attempts_by_event ON attempts (tenant_id, event_id)',
+  'CREATE INDEX attempts_by_endpoint ON attempts (tenant_id, subscription_id, started_at DESC, attempt_id DESC)',
+  'CREATE INDEX attempts_by_age ON attempts (started_at)'
+]
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    sqlite: [`CREATE TABLE attempts (${columns('INTEGER')})`, ...indexes],
+    postgres: [`CREATE TABLE attempts (${columns('BIGINT')})`, ...indexes]
+  }
+]

@@ -1,0 +1,44 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite'
+import type { SqlDriver } from './sql-driver.js'
+
+/**
+ * The embedded index: Node's built-in SQLite (node:sqlite), so a
+ * one-instance deployment and `make dev` need no database server and no
+ * native module to build. WAL lets the admin API read while the indexer
+ * writes. Calls are synchronous underneath; transactions are queued, since
+ * one connection cannot nest them.
+ */
+export function openSqliteDriver (path: string): SqlDriver {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const db = new DatabaseSync(path)
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000')
+  let queue: Promise<unknown> = Promise.resolve()
+  const params = (values: readonly unknown[]): SQLInputValue[] => values as SQLInputValue[]
+  const driver: SqlDriver = {
+    dialect: 'sqlite',
+    query: async <T extends Record<string, unknown>>(sql: string, values: readonly unknown[] = []) => db.prepare(sql).all(...params(values)) as T[],
+    execute: async (sql, values = []) => Number(db.prepare(sql).run(...params(values)).changes),
+    transaction: async (work) => {
+      const run = queue.then(async () => {
+        db.exec('BEGIN IMMEDIATE')
+        try {
+          const result = await work(driver)
+          db.exec('COMMIT')
+          return result
+        } catch (err) {
+          db.exec('ROLLBACK')
+          throw err
+        }
+      })
+      queue = run.catch(() => undefined)
+      return await run
+    },
+    close: async () => {
+      await queue
+      db.close()
+    }
+  }
+  return driver
+}

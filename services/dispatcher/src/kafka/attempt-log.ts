@@ -1,0 +1,102 @@
+import type { CompressionTypes, Producer } from 'kafkajs'
+import type { Logger } from 'pino'
+import type { AttemptEntry, AttemptRecorder } from '../engine/attempt-log.js'
+import { encodeAttempt } from '../history/attempt-codec.js'
+import type { Metrics } from '../metrics.js'
+
+export interface KafkaAttemptLogOptions {
+  producer: Producer
+  topic: string
+  compression: CompressionTypes
+  /** Registry id of schemas/delivery-attempt.avsc under `<topic>-value`. */
+  schemaId: number
+  metrics: Pick<Metrics, 'historyRecords' | 'historyWriteFailures'>
+  log: Logger
+  /** Records per produce request: well under the broker's 1 MiB batch limit at ~300 bytes a record. */
+  chunk?: number
+}
+
+interface Queued {
+  key: string
+  value: Buffer
+  outcome: AttemptEntry['outcome']
+}
+
+/**
+ * The engine's history recorder on Kafka: each entry is queued at once and
+ * written to the attempts topic (acks=all, keyed by event id) in chunks, one
+ * request at a time, retried until acknowledged. {@link flush} waits for
+ * everything recorded before it: the runtime calls it before every commit,
+ * so an attempt is durable before the offset that settles it is committed.
+ */
+export class KafkaAttemptLog implements AttemptRecorder {
+  readonly #o: KafkaAttemptLogOptions
+  #queue: Queued[] = []
+  #recorded = 0
+  #acknowledged = 0
+  #waiters: Array<{ upTo: number, resolve: () => void, reject: (err: Error) => void }> = []
+  #sending: Promise<void> | undefined
+  #closed = false
+
+  constructor (o: KafkaAttemptLogOptions) {
+    this.#o = o
+  }
+
+  /** Records handed in and not yet acknowledged. */
+  get pending (): number {
+    return this.#recorded - this.#acknowledged
+  }
+
+  record (entry: AttemptEntry): void {
+    if (this.#closed) return
+    this.#queue.push({ key: entry.eventId, value: encodeAttempt(entry, this.#o.schemaId), outcome: entry.outcome })
+    this.#recorded++
+    this.#sending ??= this.#drain()
+  }
+
+  /** Resolves once every record handed in before the call is acknowledged; rejects if the log closes first. */
+  async flush (): Promise<void> {
+    const upTo = this.#recorded
+    if (this.#acknowledged >= upTo) return
+    if (this.#closed) throw new Error('attempt log closed with records unwritten')
+    await new Promise<void>((resolve, reject) => { this.#waiters.push({ upTo, resolve, reject }) })
+  }
+
+  /** Stops writing; waiting flushes reject. */
+  close (): void {
+    this.#closed = true
+    const err = new Error('attempt log closed with records unwritten')
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(err)
+  }
+
+  async #drain (): Promise<void> {
+    const { producer, topic, compression, metrics, log } = this.#o
+    const chunkSize = this.#o.chunk ?? 500
+    let failures = 0
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const chunk = this.#queue.slice(0, chunkSize)
+        try {
+          await producer.send({ topic, acks: -1, compression, messages: chunk.map(({ key, value }) => ({ key, value })) })
+        } catch (err) {
+          failures++
+          metrics.historyWriteFailures.inc()
+          log.warn({ err, topic, records: chunk.length, failures }, 'attempts topic write failed; retrying (offset commits wait for it)')
+          await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 100 * 2 ** Math.min(failures, 7))))
+          continue
+        }
+        failures = 0
+        this.#queue.splice(0, chunk.length)
+        this.#acknowledged += chunk.length
+        for (const { outcome } of chunk) metrics.historyRecords.inc({ outcome })
+        this.#waiters = this.#waiters.filter((waiter) => {
+          if (waiter.upTo > this.#acknowledged) return true
+          waiter.resolve()
+          return false
+        })
+      }
+    } finally {
+      this.#sending = undefined
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import avro from 'avsc'
+import type { Type } from 'avsc'
+import type { Consumer, Kafka } from 'kafkajs'
+import type { Logger } from 'pino'
+import { attemptSchemaString, attemptType, attemptWireHeader, decodeAttempt } from '../history/attempt-codec.js'
+import type { HistoryStore, IndexedAttempt } from '../history/store.js'
+import type { Metrics } from '../metrics.js'
+import { retryRetriable } from '../retriable.js'
+
+export interface HistoryIndexerOptions {
+  kafka: Kafka
+  topic: string
+  store: HistoryStore
+  /** KAFKA_GROUP_ID: the indexer's group is `<group>-history-<store id>`. */
+  groupIdPrefix: string
+  /** Confluent-compatible registry base URL, for the writer schema of each record. */
+  registryUrl: string
+  retentionMs: number
+  metrics: Pick<Metrics, 'historyIndexed' | 'historyIndexerLag' | 'historyIndexRows' | 'historyPruned'>
+  log: Logger
+  now?: () => number
+  /** How often rows past retention are deleted. @defaultValue 600000 */
+  pruneIntervalMs?: number
+}
+
+/**
+ * Materialises the attempts topic into the history store. Its consumer
+ * group is named after the store's id, which a new (or deleted and re-made)
+ * store gets afresh: such a store is rebuilt from the start of the topic,
+ * while instances sharing one PostgreSQL store share one group and split the
+ * partitions. Offsets are committed after the rows are written, and a row
+ * written twice is ignored, so nothing is lost or counted twice.
+ */
+export class HistoryIndexer {
+  readonly #o: HistoryIndexerOptions
+  readonly #writers = new Map<number, Type>()
+  readonly #lag = new Map<number, number>()
+  #consumer: Consumer | undefined
+  #pruneTimer: NodeJS.Timeout | undefined
+
+  constructor (o: HistoryIndexerOptions) {
+    this.#o = o
+  }
+
+  async start (): Promise<void> {
+    const { kafka, topic, store, log } = this.#o
+    const groupId = `${this.#o.groupIdPrefix}-history-${await store.storeId()}`
+    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 })
+    this.#consumer = consumer
+    await consumer.connect()
+    await retryRetriable(() => consumer.subscribe({ topics: [topic], fromBeginning: true }))
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+        const entries: IndexedAttempt[] = []
+        for (const message of batch.messages) {
+          const entry = await this.#decode(message.value, batch.partition, BigInt(message.offset))
+          if (entry !== undefined) entries.push(entry)
+        }
+        const added = await store.insert(entries)
+        this.#o.metrics.historyIndexed.inc(added)
+        const last = batch.messages.at(-1)
+        if (last !== undefined) resolveOffset(last.offset)
+        this.#lag.set(batch.partition, Number(batch.offsetLag()))
+        this.#o.metrics.historyIndexerLag.set([...this.#lag.values()].reduce((a, b) => a + b, 0))
+        await commitOffsetsIfNecessary()
+        await heartbeat()
+      }
+    })
+    log.info({ topic, groupId, store: store.kind }, 'history indexer started')
+    await this.#prune()
+    this.#pruneTimer = setInterval(() => { void this.#prune() }, this.#o.pruneIntervalMs ?? 600_000)
+  }
+
+  async close (): Promise<void> {
+    clearInterval(this.#pruneTimer)
+    await this.#consumer?.disconnect().catch((err: unknown) => this.#o.log.warn({ err }, 'history indexer disconnect failed'))
+  }
+
+  async #prune (): Promise<void> {
+    const { store, metrics, log } = this.#o
+    try {
+      const pruned = await store.prune((this.#o.now ?? Date.now)() - this.#o.retentionMs)
+      metrics.historyPruned.inc(pruned)
+      metrics.historyIndexRows.set(await store.count())
+      if (pruned > 0) log.info({ pruned }, 'history rows past retention deleted')
+    } catch (err) {
+      log.warn({ err }, 'history pruning failed; next round retries')
+    }
+  }
+
+  // A record that is not an attempt (another writer on the topic, corrupt
+  // Avro) is logged and passed over: the history is a log, and one bad record
+  // must not stop the rest. A registry that cannot be reached throws: the
+  // batch is read again (kafkajs restarts the consumer), nothing is passed over.
+  async #decode (value: Buffer | null, partition: number, offset: bigint): Promise<IndexedAttempt | undefined> {
+    const skip = (err: unknown): undefined => {
+      this.#o.log.warn({ err, topic: this.#o.topic, partition, offset: offset.toString() }, 'attempts-topic record not indexed: not a delivery attempt this dispatcher can read')
+      return undefined
+    }
+    let wire: { schemaId: number, payload: Buffer }
+    try {
+      wire = attemptWireHeader(value)
+    } catch (err) {
+      return skip(err)
+    }
+    const writer = await this.#writerType(wire.schemaId)
+    if (writer === undefined) return skip(new Error(`the registry has no schema id ${wire.schemaId}`))
+    try {
+      return { ...decodeAttempt(wire.payload, writer), logPartition: partition, logOffset: offset }
+    } catch (err) {
+      return skip(err)
+    }
+  }
+
+  async #writerType (schemaId: number): Promise<Type | undefined> {
+    let type = this.#writers.get(schemaId)
+    if (type !== undefined) return type
+    const response = await fetch(`${this.#o.registryUrl}/schemas/ids/${schemaId}`, { signal: AbortSignal.timeout(10_000) })
+    if (response.status === 404) return undefined
+    if (!response.ok) throw new Error(`registry answered ${response.status} for schema id ${schemaId}`)
+    const { schema } = await response.json() as { schema: string }
+    try {
+      type = schema === attemptSchemaString() ? attemptType() : avro.Type.forSchema(JSON.parse(schema) as avro.Schema)
+    } catch {
+      return undefined
+    }
+    this.#writers.set(schemaId, type)
+    return type
+  }
+}
