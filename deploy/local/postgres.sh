@@ -137,8 +137,10 @@ init_cluster() {
   as_server_user tee -a "$data_dir/postgresql.conf" >/dev/null <<'CONF'
 
 # deploy/local/postgres.sh: a throwaway server for local runs and tests.
-# fsync, synchronous commit and full-page writes are off because a crash may
-# lose this data (it is rebuilt from the attempts topic); never in production.
+# fsync, synchronous commit and full-page writes are off for a fast start
+# and fast tests: a machine crash may lose the last writes, which tests and
+# local runs can afford (the attempts topic stays the source of truth); never
+# in production.
 fsync = off
 synchronous_commit = off
 full_page_writes = off
