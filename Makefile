@@ -14,8 +14,12 @@ USE_EXTERNAL_STACK := $(if $(and $(KAFKA_BROKERS),$(SCHEMA_REGISTRY_URL)),yes,)
 export KAFKA_BROKERS ?= 127.0.0.1:$(or $(KAFKA_PORT),19092)
 export SCHEMA_REGISTRY_URL ?= http://127.0.0.1:$(or $(REGISTRY_PORT),18081)/apis/ccompat/v7
 STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
+# Likewise the delivery-history tests use the PostgreSQL in
+# HISTORY_POSTGRES_URL when it is set; otherwise deploy/local/postgres.sh
+# starts one and `make test` passes its URL on.
+POSTGRES := $(if $(HISTORY_POSTGRES_URL),,postgres-up)
 
-.PHONY: help setup build typecheck lint openapi stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression clean dist image helm helm-sync
+.PHONY: help setup build typecheck lint openapi stack-up stack-down stack-status stack-clean postgres-up postgres-down schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression clean dist image helm helm-sync
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,14 +50,23 @@ openapi: build ## regenerate services/dispatcher/src/http/openapi.json from the 
 stack-up: setup ## start local Kafka (KRaft) + Apicurio Registry on loopback
 	deploy/local/stack.sh up
 
-stack-down: ## stop the local stack
+stack-down: ## stop the local stack and the local PostgreSQL
+	deploy/local/postgres.sh down
 	deploy/local/stack.sh down
 
-stack-status: ## show what the local stack runs
+stack-status: ## show what the local stack and the local PostgreSQL run
 	deploy/local/stack.sh status
+	deploy/local/postgres.sh status
 
-stack-clean: ## stop the local stack and delete its data
+stack-clean: ## stop the local stack and the local PostgreSQL, delete their data
+	deploy/local/postgres.sh clean
 	deploy/local/stack.sh clean
+
+postgres-up: ## start local PostgreSQL (delivery history) on 127.0.0.1:15432 (PG_PORT); installs Debian's postgresql as root
+	deploy/local/postgres.sh up
+
+postgres-down: ## stop the local PostgreSQL
+	deploy/local/postgres.sh down
 
 schemas-check: build $(STACK) ## register every schema under BACKWARD compatibility
 	node dist/services/events/src/cli/schemas-check.js
@@ -77,9 +90,10 @@ dist: build ## lay out the container image's /app in .run/dist-image (what the D
 image: ## build the container image (needs a Docker engine)
 	docker build -t webhook-dispatcher:$$(node -p 'require("./package.json").version') .
 
-test: setup typecheck lint $(STACK) schemas-check prometheus helm python-tools ## run every test (starts the local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set)
+test: setup typecheck lint $(STACK) $(POSTGRES) schemas-check prometheus helm python-tools ## run every test (starts the local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set, and PostgreSQL unless HISTORY_POSTGRES_URL is)
 	@mkdir -p .run
 	@rm -f .run/test-report.json
+	@HISTORY_POSTGRES_URL="$${HISTORY_POSTGRES_URL:-$$(deploy/local/postgres.sh url)}"; export HISTORY_POSTGRES_URL; \
 	vitest run; status=$$?; node test/support/print-summary.mjs .run/test-report.json; exit $$status
 
 test-unit: setup ## unit tests only (no Kafka needed)
