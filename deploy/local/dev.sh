@@ -65,9 +65,10 @@ done
 
 SUBSCRIPTIONS_FILE="$run_dir/subscriptions.json" TOPIC_REPLICATION_FACTOR=1 \
   SSRF_ALLOW_CIDRS=127.0.0.0/8 ALLOW_HTTP=true \
-  HTTP_HOST=127.0.0.1 LOG_LEVEL="${LOG_LEVEL:-warn}" \
+  HTTP_HOST=127.0.0.1 LOG_LEVEL="${LOG_LEVEL:-warn}" HISTORY_SQLITE_PATH="$run_dir/history.sqlite" \
   node dist/services/dispatcher/src/main.js &
 pids+=($!)
 
 echo "dev: demo receiver on http://127.0.0.1:$receiver_port, dispatcher metrics on http://127.0.0.1:9464/metrics; Ctrl-C to stop" >&2
+echo "dev: delivery history: curl -H \"authorization: Bearer \$(cat $token_file)\" 'http://127.0.0.1:8080/v1/endpoints/dev-tenant-001-all/attempts?limit=5'" >&2
 wait -n "${pids[@]}"

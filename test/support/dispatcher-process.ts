@@ -1,6 +1,6 @@
 import { freePort } from './free-port.js'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { writeFile, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -74,6 +74,10 @@ export async function startDispatcher (env: Record<string, string>, { waitReady 
       // SUBSCRIPTIONS_FILE; pass SUBSCRIPTIONS_TOPIC to share one.
       SUBSCRIPTIONS_TOPIC: uniqueTopic('test-subscriptions'),
       SECRETS_ENCRYPTION_KEYS: testSecretsKeys,
+      // Each dispatcher indexes into a file of its own unless a test shares
+      // one (a restart); few partitions, since every group gets its own topic.
+      HISTORY_SQLITE_PATH: join(tmpdir(), 'whd-test-history', `${randomUUID()}.sqlite`),
+      HISTORY_TOPIC_PARTITIONS: '2',
       ...env
     },
     stdio: ['ignore', 'pipe', 'pipe']
