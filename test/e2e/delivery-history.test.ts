@@ -76,6 +76,9 @@ describe('delivery history', () => {
         { id: 'sub-failing', tenantId: TENANT_1, url: failing.url, eventTypes: ['*'], secrets: [secret] }
       ]),
       HISTORY_SQLITE_PATH: sqlitePath,
+      // The test reads whole histories, many pages a poll.
+      ADMIN_REQUESTS_PER_SECOND: '1000',
+      ADMIN_REQUEST_BURST: '1000',
       RETRY_SCHEDULE_MS: '300',
       RETRY_MAX_AGE_SECONDS: '3',
       // The breaker is not what this test looks at.
