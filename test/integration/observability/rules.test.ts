@@ -40,7 +40,7 @@ describe('Prometheus alert rules (deploy/prometheus)', () => {
   it('pass promtool check rules', async () => {
     const { code, output } = await runTool(promtool, ['check', 'rules', rulesFile])
     expect(code, output).toBe(0)
-    expect(output).toContain('SUCCESS: 11 rules found')
+    expect(output).toContain('SUCCESS: 13 rules found')
   })
 
   it('pass their promtool unit tests', async () => {
@@ -76,6 +76,8 @@ describe('Prometheus alert rules (deploy/prometheus)', () => {
       'WebhookDispatcherNoProgress',
       'WebhookDispatcherRebalanceStorm',
       'WebhookEndpointsBeingDisabled',
+      'WebhookHistoryIndexerBehind',
+      'WebhookHistoryWritesFailing',
       'WebhookParkedBacklogGrowing',
       'WebhookPartitionStoppedAtUndecodableBatch',
       'WebhookSubscriptionRecordsTampered',
