@@ -52,6 +52,10 @@ RUN apt-get update \
       /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
       /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg
 ENV NODE_ENV=production
+# The embedded delivery-history index is a cache of the attempts topic,
+# rebuilt when missing: under /tmp, the one writable place (mount a volume
+# there, or set HISTORY_SQLITE_PATH, to keep it across restarts).
+ENV HISTORY_SQLITE_PATH=/tmp/webhook-dispatcher/history.sqlite
 WORKDIR /app
 # Root-owned and not writable by the runtime user.
 COPY package.json ./

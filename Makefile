@@ -108,9 +108,10 @@ dev: build $(STACK) ## run the system: local stack, dispatcher, demo receiver an
 redrive: build ## move dead letters back into the retry lanes (ARGS="--subscription ID --dry-run")
 	node dist/services/dispatcher/src/cli/redrive.js $(ARGS)
 
-bench: setup $(STACK) ## dispatcher vs a naive consumer vs the raw ceilings, side by side → bench/results.md
+bench: setup $(STACK) $(POSTGRES) ## dispatcher vs a naive consumer vs the raw ceilings, side by side → bench/results.md; the delivery history's cost and indexing rate → bench/history.md
 	tsc -p test/bench/tsconfig.json
 	node dist/test/bench/run.js
+	HISTORY_POSTGRES_URL="$${HISTORY_POSTGRES_URL:-$$(deploy/local/postgres.sh url)}" node dist/test/bench/history.js
 
 bench-compression: setup $(STACK) ## each Kafka codec side by side: events/s produced and consumed, bytes stored → bench/compression.md
 	tsc -p test/bench/tsconfig.json

@@ -75,6 +75,8 @@ export interface DispatcherRunOptions {
    */
   paced: { topic: string, maxRate: number, share: number, seconds: number } | undefined
   profile: boolean
+  /** More environment for the dispatcher (history on or off, …). */
+  env?: Record<string, string>
   signal: AbortSignal
   log: (line: string) => void
 }
@@ -203,7 +205,9 @@ export async function runDispatcher (options: DispatcherRunOptions, receiverDela
     SUBSCRIPTIONS_FILE: options.subscriptionsFile,
     // One endpoint takes all the load, so its cap is the global one.
     MAX_IN_FLIGHT: String(options.maxInFlight),
-    ENDPOINT_MAX_IN_FLIGHT: String(options.maxInFlight)
+    ENDPOINT_MAX_IN_FLIGHT: String(options.maxInFlight),
+    HISTORY_SQLITE_PATH: join(tmpdir(), 'whd-bench-history', `${randomUUID()}.sqlite`),
+    ...options.env
   }, profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])
   let exitCode: number | null = null
   let exitedEarly: string | undefined

@@ -3,8 +3,7 @@
 // servers → signals.
 // No logic lives here.
 import { readFileSync } from 'node:fs'
-import { Kafka, logLevel as kafkaLogLevel, type SASLOptions } from 'kafkajs'
-import { createEventCodec, createEventRegistry, kafkaCompressionType, quietKafkajsTimerWarning, registerKafkaCodecs } from '../../events/src/index.js'
+import { createEventCodec, createEventRegistry, kafkaCompressionType, quietKafkajsTimerWarning } from '../../events/src/index.js'
 import { loadConfig } from './config.js'
 import { UndecodableBatchError } from './errors.js'
 import { createHttpDeliverer } from './delivery/http-deliverer.js'
@@ -25,6 +24,7 @@ import { announcingEnableChanges, watchHeldReleases } from './subscriptions/endp
 import { recordRefusalReason, TopicSubscriptionStore } from './subscriptions/topic-store.js'
 import { VERSION } from './version.js'
 import { setUpHistory } from './wiring/history.js'
+import { createKafkaClient } from './wiring/kafka-client.js'
 
 async function main (): Promise<void> {
   quietKafkajsTimerWarning()
@@ -55,29 +55,20 @@ async function main (): Promise<void> {
     connectionsPerOrigin: config.endpointMaxInFlight,
     version: config.userAgentVersion ? VERSION : false
   })
-  registerKafkaCodecs()
   const compression = kafkaCompressionType(config.kafkaCompression)
-  const kafka = new Kafka({
-    brokers: [...config.kafkaBrokers],
-    clientId: config.kafkaClientId,
-    ssl: config.kafkaSsl,
-    ...(config.kafkaSaslMechanism === 'none'
-      ? {}
-      : { sasl: { mechanism: config.kafkaSaslMechanism, username: config.kafkaSaslUsername ?? '', password: config.kafkaSaslPassword ?? '' } as SASLOptions }),
-    logLevel: kafkaLogLevel.WARN,
-    logCreator: () => ({ namespace, level, log: entry }) => {
-      const { message, ...rest } = entry
-      const child = rootLog.child({ module: `kafkajs:${namespace}` })
-      if (level <= kafkaLogLevel.ERROR) child.error(rest, message)
-      else child.warn(rest, message)
-    }
-  })
+  const kafka = createKafkaClient(config, rootLog)
 
   const admin = kafka.admin()
   await admin.connect()
   const topics = await bootstrapTopics(admin, config, { replicationFactor: config.topicReplicationFactor })
   const decode = createRecordDecoder(codec)
-  const history = await setUpHistory({ config, kafka, admin, decode, metrics, log: rootLog.child({ module: 'history' }) })
+  const history = await setUpHistory({
+    config, kafka, admin, decode, metrics, log: rootLog.child({ module: 'history' }),
+    onFatal: (err) => {
+      log.fatal({ err }, 'the history thread stopped; exiting so the orchestrator restarts us')
+      process.exit(1)
+    }
+  })
   await admin.disconnect()
   log.info({ created: topics.created, partitions: topics.partitionsBySource }, 'topics ready')
 
@@ -178,7 +169,6 @@ async function main (): Promise<void> {
     ]
   })
   await runtime.start()
-  await history.start()
   log.info({ sourceTopics: config.sourceTopics, group: config.consumerGroupId }, 'dispatcher started')
 }
 

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite'
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import type { SqlDriver } from './sql-driver.js'
 
 /**
@@ -15,11 +15,22 @@ export function openSqliteDriver (path: string): SqlDriver {
   const db = new DatabaseSync(path)
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000')
   let queue: Promise<unknown> = Promise.resolve()
+  // Statements are prepared once: the indexer's multi-row INSERT has
+  // thousands of parameters, and preparing it per batch costs more than running it.
+  const statements = new Map<string, StatementSync>()
+  const prepared = (sql: string): StatementSync => {
+    let statement = statements.get(sql)
+    if (statement === undefined) {
+      statement = db.prepare(sql)
+      statements.set(sql, statement)
+    }
+    return statement
+  }
   const params = (values: readonly unknown[]): SQLInputValue[] => values as SQLInputValue[]
   const driver: SqlDriver = {
     dialect: 'sqlite',
-    query: async <T extends Record<string, unknown>>(sql: string, values: readonly unknown[] = []) => db.prepare(sql).all(...params(values)) as T[],
-    execute: async (sql, values = []) => Number(db.prepare(sql).run(...params(values)).changes),
+    query: async <T extends Record<string, unknown>>(sql: string, values: readonly unknown[] = []) => prepared(sql).all(...params(values)) as T[],
+    execute: async (sql, values = []) => Number(prepared(sql).run(...params(values)).changes),
     transaction: async (work) => {
       const run = queue.then(async () => {
         db.exec('BEGIN IMMEDIATE')

@@ -2,7 +2,12 @@ import type { CompressionTypes, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import type { AttemptEntry, AttemptRecorder } from '../engine/attempt-log.js'
 import { encodeAttempt } from '../history/attempt-codec.js'
-import type { Metrics } from '../metrics.js'
+
+/** What the writer counts (the Prometheus counters, or the history thread's forwarder). */
+export interface HistoryWriterMetrics {
+  historyRecords: { inc: (labels: { outcome: string }, value?: number) => void }
+  historyWriteFailures: { inc: () => void }
+}
 
 export interface KafkaAttemptLogOptions {
   producer: Producer
@@ -10,8 +15,10 @@ export interface KafkaAttemptLogOptions {
   compression: CompressionTypes
   /** Registry id of schemas/delivery-attempt.avsc under `<topic>-value`. */
   schemaId: number
-  metrics: Pick<Metrics, 'historyRecords' | 'historyWriteFailures'>
+  metrics: HistoryWriterMetrics
   log: Logger
+  /** Called with the number of records each acknowledged write covered, in the order they were recorded. */
+  onAcknowledged?: (count: number) => void
   /** Records per produce request: well under the broker's 1 MiB batch limit at ~300 bytes a record. */
   chunk?: number
 }
@@ -88,6 +95,7 @@ export class KafkaAttemptLog implements AttemptRecorder {
         failures = 0
         this.#queue.splice(0, chunk.length)
         this.#acknowledged += chunk.length
+        this.#o.onAcknowledged?.(chunk.length)
         for (const { outcome } of chunk) metrics.historyRecords.inc({ outcome })
         this.#waiters = this.#waiters.filter((waiter) => {
           if (waiter.upTo > this.#acknowledged) return true

@@ -4,7 +4,14 @@ import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
 import { attemptSchemaString, attemptType, attemptWireHeader, decodeAttempt } from '../history/attempt-codec.js'
 import type { HistoryStore, IndexedAttempt } from '../history/store.js'
-import type { Metrics } from '../metrics.js'
+
+/** What the indexer measures (the Prometheus metrics, or the history thread's forwarder). */
+export interface HistoryIndexerMetrics {
+  historyIndexed: { inc: (value?: number) => void }
+  historyIndexerLag: { set: (value: number) => void }
+  historyIndexRows: { set: (value: number) => void }
+  historyPruned: { inc: (value?: number) => void }
+}
 import { retryRetriable } from '../retriable.js'
 
 export interface HistoryIndexerOptions {
@@ -16,7 +23,7 @@ export interface HistoryIndexerOptions {
   /** Confluent-compatible registry base URL, for the writer schema of each record. */
   registryUrl: string
   retentionMs: number
-  metrics: Pick<Metrics, 'historyIndexed' | 'historyIndexerLag' | 'historyIndexRows' | 'historyPruned'>
+  metrics: HistoryIndexerMetrics
   log: Logger
   now?: () => number
   /** How often rows past retention are deleted. @defaultValue 600000 */

@@ -1,61 +1,126 @@
 // Wires the delivery history (DESIGN §10): the attempts topic and its
-// schema, the writer the engine records into, the index store, its indexer,
-// and the payload reader of the admin API. No logic lives here.
-import type { Admin, Kafka, Producer } from 'kafkajs'
+// schema, the history thread (writer and indexer, history-worker.ts), the
+// recorder the engine writes into, the admin API's store and payload reader.
+import { Worker } from 'node:worker_threads'
+import type { Admin, Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
-import { ensureSchema, kafkaCompressionType } from '../../../events/src/index.js'
+import { ensureSchema } from '../../../events/src/index.js'
 import type { DispatcherConfig } from '../config.js'
 import { toWebhookBody } from '../delivery/payload.js'
+import type { AttemptEntry, AttemptRecorder } from '../engine/attempt-log.js'
 import type { RecordDecoder } from '../engine/record-plan.js'
 import { attemptSchemaString } from '../history/attempt-codec.js'
-import { openPostgresDriver } from '../history/postgres-driver.js'
-import { openSqlHistoryStore } from '../history/sql-store.js'
-import { openSqliteDriver } from '../history/sqlite-driver.js'
 import type { HistoryStore } from '../history/store.js'
 import type { ReadEventPayload } from '../http/admin/types.js'
-import { KafkaAttemptLog } from '../kafka/attempt-log.js'
 import { ensureAttemptsTopic } from '../kafka/history-topic.js'
-import { HistoryIndexer } from '../kafka/history-indexer.js'
 import { readRecordAt } from '../kafka/record-reader.js'
 import type { Metrics } from '../metrics.js'
+import type { FromHistoryThread, HistoryMetricsReport, HistoryThreadData, ToHistoryThread } from './history-messages.js'
+import { openHistoryStore } from './history-store.js'
 
 export interface History {
-  /** The engine's recorder; undefined with HISTORY_ENABLED=false. */
-  log: KafkaAttemptLog | undefined
+  /** The engine's recorder, whose flush the commits wait for; undefined with HISTORY_ENABLED=false. */
+  log: (AttemptRecorder & { flush: () => Promise<void> }) | undefined
   /** The admin API's view; undefined with HISTORY_STORE=none. */
   api: { store: HistoryStore, readPayload: ReadEventPayload } | undefined
-  /** Starts indexing (after the dispatcher started). */
-  start: () => Promise<void>
-  /** Closes the indexer and the store; then the writer, once the dispatcher's last commit has flushed it. */
+  /** Writes what is left, stops the history thread, closes the store (after the dispatcher closed). */
   close: () => Promise<void>
 }
 
-export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kafka: Kafka, admin: Admin, decode: RecordDecoder, metrics: Metrics, log: Logger }): Promise<History> {
+const CLOSE_MS = 5_000
+
+/**
+ * The engine's side of the history thread: entries are batched per event-loop
+ * turn and posted; `flush` waits until the thread says the attempts topic
+ * has every entry recorded before the call.
+ */
+class ThreadRecorder implements AttemptRecorder {
+  readonly #post: (message: ToHistoryThread) => void
+  #batch: AttemptEntry[] = []
+  #recorded = 0
+  #acknowledged = 0
+  #waiters: Array<{ upTo: number, resolve: () => void, reject: (err: Error) => void }> = []
+  #closed = false
+
+  constructor (post: (message: ToHistoryThread) => void) {
+    this.#post = post
+  }
+
+  record (entry: AttemptEntry): void {
+    if (this.#closed) return
+    if (this.#batch.length === 0) setImmediate(() => this.#send())
+    this.#batch.push(entry)
+    this.#recorded++
+  }
+
+  async flush (): Promise<void> {
+    const upTo = this.#recorded
+    if (this.#acknowledged >= upTo) return
+    if (this.#closed) throw new Error('history thread closed with records unwritten')
+    await new Promise<void>((resolve, reject) => { this.#waiters.push({ upTo, resolve, reject }) })
+  }
+
+  acknowledged (count: number): void {
+    this.#acknowledged += count
+    this.#waiters = this.#waiters.filter((waiter) => {
+      if (waiter.upTo > this.#acknowledged) return true
+      waiter.resolve()
+      return false
+    })
+  }
+
+  close (): void {
+    this.#send()
+    this.#closed = true
+    const err = new Error('history thread closed with records unwritten')
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(err)
+  }
+
+  #send (): void {
+    if (this.#batch.length === 0) return
+    const entries = this.#batch
+    this.#batch = []
+    this.#post({ type: 'entries', entries })
+  }
+}
+
+function applyReport (metrics: Metrics, report: HistoryMetricsReport): void {
+  for (const [outcome, n] of Object.entries(report.records)) metrics.historyRecords.inc({ outcome }, n)
+  if (report.writeFailures > 0) metrics.historyWriteFailures.inc(report.writeFailures)
+  if (report.indexed > 0) metrics.historyIndexed.inc(report.indexed)
+  if (report.pruned > 0) metrics.historyPruned.inc(report.pruned)
+  if (report.lag !== undefined) metrics.historyIndexerLag.set(report.lag)
+  if (report.rows !== undefined) metrics.historyIndexRows.set(report.rows)
+}
+
+export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kafka: Kafka, admin: Admin, decode: RecordDecoder, metrics: Metrics, log: Logger, onFatal: (err: Error) => void }): Promise<History> {
   const { config, kafka, metrics, log } = o
-  if (!config.historyEnabled) return { log: undefined, api: undefined, start: async () => {}, close: async () => {} }
+  if (!config.historyEnabled) return { log: undefined, api: undefined, close: async () => {} }
   const created = await ensureAttemptsTopic(o.admin, { topic: config.historyTopic, partitions: config.historyTopicPartitions, retentionHours: config.historyTopicRetentionHours, replicationFactor: config.topicReplicationFactor })
   const { id: schemaId } = await ensureSchema({ url: config.schemaRegistryUrl }, `${config.historyTopic}-value`, attemptSchemaString(), { compatibility: 'BACKWARD' })
   log.info({ topic: config.historyTopic, created, schemaId }, 'attempts topic ready')
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false })
-  await producer.connect()
-  const attemptLog = new KafkaAttemptLog({ producer, topic: config.historyTopic, compression: kafkaCompressionType(config.kafkaCompression), schemaId, metrics, log })
 
-  let store: HistoryStore | undefined
-  let indexer: HistoryIndexer | undefined
-  if (config.historyStore !== 'none') {
-    const driver = config.historyStore === 'sqlite' ? openSqliteDriver(config.historySqlitePath) : openPostgresDriver(config.historyPostgresUrl as string)
-    store = await openSqlHistoryStore(driver)
-    indexer = new HistoryIndexer({
-      kafka,
-      topic: config.historyTopic,
-      store,
-      groupIdPrefix: config.consumerGroupId,
-      registryUrl: config.schemaRegistryUrl,
-      retentionMs: config.historyRetentionDays * 86_400_000,
-      metrics,
-      log
+  const workerData: HistoryThreadData = { schemaId }
+  const worker = new Worker(new URL('./history-worker.js', import.meta.url), { workerData })
+  const recorder = new ThreadRecorder((message) => { worker.postMessage(message) })
+  let closing = false
+  const closed = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on('message', (message: FromHistoryThread) => {
+      if (message.type === 'acked') recorder.acknowledged(message.count)
+      else if (message.type === 'metrics') applyReport(metrics, message.report)
+      else if (message.type === 'ready') resolve()
+      else if (message.type === 'failed') reject(new Error(`history thread failed: ${message.message}`))
     })
-  }
+    worker.once('error', reject)
+  })
+  // After start-up, a history thread that dies leaves every commit waiting:
+  // exit, so the orchestrator restarts the instance.
+  worker.on('error', (err) => { if (!closing) o.onFatal(err) })
+  worker.on('exit', (code) => { if (!closing) o.onFatal(new Error(`history thread exited with ${code}`)) })
+  await ready
+
+  const store = config.historyStore === 'none' ? undefined : await openHistoryStore(config)
   const readPayload: ReadEventPayload = async (eventId, source) => {
     const read = await readRecordAt(kafka, source.topic, source.partition, source.offset)
     if (read.kind === 'gone') return read
@@ -65,14 +130,16 @@ export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kaf
     return { kind: 'found', body: toWebhookBody(event) }
   }
   return {
-    log: attemptLog,
+    log: recorder,
     api: store === undefined ? undefined : { store, readPayload },
-    start: async () => { await indexer?.start() },
     close: async () => {
-      await indexer?.close()
+      closing = true
+      recorder.close()
+      worker.postMessage({ type: 'close', deadline: Date.now() + CLOSE_MS } satisfies ToHistoryThread)
+      const timer = setTimeout(() => { void worker.terminate() }, CLOSE_MS * 2)
+      await closed
+      clearTimeout(timer)
       await store?.close()
-      attemptLog.close()
-      await producer.disconnect()
     }
   }
 }

@@ -1,0 +1,31 @@
+// What the main thread and the history thread say to each other.
+import type { AttemptEntry } from '../engine/attempt-log.js'
+
+export type ToHistoryThread =
+  /** Recorded attempts, in order. */
+  | { type: 'entries', entries: AttemptEntry[] }
+  /** Write what is left (until `deadline`, epoch ms), close, answer `closed`. */
+  | { type: 'close', deadline: number }
+
+/** Counter increases and gauge values since the last report. */
+export interface HistoryMetricsReport {
+  records: Record<string, number>
+  writeFailures: number
+  indexed: number
+  pruned: number
+  lag?: number
+  rows?: number
+}
+
+export type FromHistoryThread =
+  | { type: 'ready' }
+  /** This many more recorded entries are on the attempts topic. */
+  | { type: 'acked', count: number }
+  | { type: 'metrics', report: HistoryMetricsReport }
+  | { type: 'failed', message: string }
+  | { type: 'closed' }
+
+export interface HistoryThreadData {
+  /** Registry id of the attempt schema, registered by the main thread. */
+  schemaId: number
+}

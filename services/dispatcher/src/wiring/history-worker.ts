@@ -1,0 +1,90 @@
+// The history thread: writes the recorded attempts to the attempts topic
+// and runs the indexer, on a core of its own, so the history takes little
+// from the delivery thread (bench/history.md). Started by wiring/history.ts;
+// it reads the same environment as the dispatcher.
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import { kafkaCompressionType, quietKafkajsTimerWarning } from '../../../events/src/index.js'
+import { loadConfig } from '../config.js'
+import { KafkaAttemptLog } from '../kafka/attempt-log.js'
+import { HistoryIndexer } from '../kafka/history-indexer.js'
+import { createLogger } from '../logger.js'
+import { openHistoryStore } from './history-store.js'
+import { createKafkaClient } from './kafka-client.js'
+import type { FromHistoryThread, HistoryMetricsReport, HistoryThreadData, ToHistoryThread } from './history-messages.js'
+
+if (parentPort === null) throw new Error('history-worker.js runs as a worker thread of the dispatcher')
+const port: MessagePort = parentPort
+const post = (message: FromHistoryThread): void => { port.postMessage(message) }
+
+async function run (): Promise<void> {
+  quietKafkajsTimerWarning()
+  const config = loadConfig()
+  const { schemaId } = workerData as HistoryThreadData
+  const log = createLogger(config.logLevel).child({ module: 'history' })
+  const kafka = createKafkaClient(config, log)
+
+  let report: HistoryMetricsReport = { records: {}, writeFailures: 0, indexed: 0, pruned: 0 }
+  const metrics = {
+    historyRecords: { inc: ({ outcome }: { outcome: string }, value = 1) => { report.records[outcome] = (report.records[outcome] ?? 0) + value } },
+    historyWriteFailures: { inc: () => { report.writeFailures++ } },
+    historyIndexed: { inc: (value = 1) => { report.indexed += value } },
+    historyPruned: { inc: (value = 1) => { report.pruned += value } },
+    historyIndexerLag: { set: (value: number) => { report.lag = value } },
+    historyIndexRows: { set: (value: number) => { report.rows = value } }
+  }
+  const reporter = setInterval(() => {
+    post({ type: 'metrics', report })
+    report = { records: {}, writeFailures: 0, indexed: 0, pruned: 0 }
+  }, 1000)
+
+  const producer = kafka.producer({ allowAutoTopicCreation: false })
+  await producer.connect()
+  const writer = new KafkaAttemptLog({
+    producer,
+    topic: config.historyTopic,
+    compression: kafkaCompressionType(config.kafkaCompression),
+    schemaId,
+    metrics,
+    log,
+    onAcknowledged: (count) => { post({ type: 'acked', count }) }
+  })
+  const store = config.historyStore === 'none' ? undefined : await openHistoryStore(config)
+  const indexer = store === undefined
+    ? undefined
+    : new HistoryIndexer({
+      kafka,
+      topic: config.historyTopic,
+      store,
+      groupIdPrefix: config.consumerGroupId,
+      registryUrl: config.schemaRegistryUrl,
+      retentionMs: config.historyRetentionDays * 86_400_000,
+      metrics,
+      log
+    })
+
+  port.on('message', (message: ToHistoryThread) => {
+    if (message.type === 'entries') {
+      for (const entry of message.entries) writer.record(entry)
+      return
+    }
+    void (async () => {
+      // What the dispatcher's last commit waited for is written; this is
+      // whatever was recorded after it (a late outcome), bounded by the deadline.
+      await Promise.race([writer.flush(), new Promise((resolve) => setTimeout(resolve, Math.max(0, message.deadline - Date.now())))]).catch(() => undefined)
+      writer.close()
+      clearInterval(reporter)
+      post({ type: 'metrics', report })
+      await indexer?.close()
+      await store?.close()
+      await producer.disconnect().catch(() => undefined)
+      post({ type: 'closed' })
+      port.close()
+    })()
+  })
+  await indexer?.start()
+  post({ type: 'ready' })
+}
+
+run().catch((err: unknown) => {
+  post({ type: 'failed', message: err instanceof Error ? err.message : String(err) })
+})
