@@ -48,6 +48,9 @@ export function importedSubscription (fromFile: Subscription, existing: Subscrip
   const s: Subscription = { ...existing, ...fromFile, eventTypes: [...fromFile.eventTypes], secrets: [...fromFile.secrets], paused: existing?.paused ?? false }
   delete s.createdAt
   delete s.updatedAt
+  // The file gives the endpoint's secrets: its record is written again,
+  // signed and readable, which ends a quarantine (README: Operations).
+  delete s.quarantined
   // A field the file leaves out keeps the topic's value, even where the parsed entry holds it as undefined.
   for (const key of Object.keys(fromFile) as Array<keyof Subscription>) {
     if (fromFile[key] === undefined && existing?.[key] !== undefined) (s as unknown as Record<string, unknown>)[key] = existing[key]

@@ -22,6 +22,14 @@ describe('importedSubscription', () => {
     expect(importedSubscription(fromFile, undefined)).toEqual({ ...fromFile, paused: false })
   })
 
+  it('writes a quarantined endpoint again from the file: its secrets are given, so the quarantine ends', async () => {
+    const existing = { ...fromFile, secrets: [], enabled: false, disabledReason: 'quarantined: unsigned', quarantined: 'unsigned' } as Subscription
+    const imported = importedSubscription(fromFile, existing)
+    expect(imported).toEqual({ ...fromFile, paused: false })
+    const store = new MemorySubscriptionStore({ ssrf: createSsrfPolicy({}) })
+    expect((await store.upsert(imported)).outcome).toBe('created')
+  })
+
   it('keeps what the file leaves out from the topic, and takes what it gives', () => {
     const existing: Subscription = {
       ...fromFile,
