@@ -93,7 +93,7 @@ export class DispatcherRuntime {
       decode: options.decode,
       // Pairs, and so these calls, exist only once start() made the side topics.
       outputs: {
-        deadLetter: async (source, record, reason, delivery) => await (this.#sideTopics as SideTopics).deadLetter(source, record, reason, delivery),
+        deadLetter: async (source, record, reason, delivery, detail) => await (this.#sideTopics as SideTopics).deadLetter(source, record, reason, delivery, detail),
         endpointDisabled: async (subscription, reason) => await this.publishEndpointEvent('endpoint.disabled', subscription, reason)
       },
       metrics: options.metrics,
