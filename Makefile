@@ -15,7 +15,7 @@ export KAFKA_BROKERS ?= 127.0.0.1:$(or $(KAFKA_PORT),19092)
 export SCHEMA_REGISTRY_URL ?= http://127.0.0.1:$(or $(REGISTRY_PORT),18081)/apis/ccompat/v7
 STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
 
-.PHONY: help setup build typecheck lint openapi stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression clean dist image helm helm-sync
+.PHONY: help setup build typecheck lint openapi stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression chaos clean dist image helm helm-sync
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -97,6 +97,10 @@ redrive: build ## move dead letters back into the retry lanes (ARGS="--subscript
 bench: setup $(STACK) ## dispatcher vs a naive consumer vs the raw ceilings, side by side → bench/results.md
 	tsc -p test/bench/tsconfig.json
 	node dist/test/bench/run.js
+
+chaos: setup $(STACK) ## chaos suite, not part of make test: CHAOS_EVENTS (1,000,000) events while the dispatcher is killed, the broker restarted, an endpoint down → chaos/results.md
+	tsc -p test/chaos/tsconfig.json
+	node dist/test/chaos/main.js
 
 bench-compression: setup $(STACK) ## each Kafka codec side by side: events/s produced and consumed, bytes stored → bench/compression.md
 	tsc -p test/bench/tsconfig.json
