@@ -8,6 +8,7 @@
 // produced as fast as the broker takes it), CHAOS_SETTLE_MS (1800000).
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { quietKafkajsTimerWarning } from '../../services/events/src/index.js'
 import { repoRoot } from '../support/log-segments.js'
 import { runChaos } from './run-chaos.js'
 import { passed, renderResults } from './results.js'
@@ -25,6 +26,7 @@ function setting (name: string, fallback: number, min: number): number {
 }
 
 async function main (): Promise<number> {
+  quietKafkajsTimerWarning()
   const report = await runChaos({
     events: setting('CHAOS_EVENTS', 1_000_000, 100),
     accounts: setting('CHAOS_ACCOUNTS', 2000, 1),

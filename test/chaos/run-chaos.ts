@@ -221,9 +221,9 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
       }
       faults.push({ name: fault.name, at, progress: atProgress, tookMs: elapsed() - at })
     }
+    // Duplicates from here on are still the last fault's (its restart's) doing.
     await production
     await outage
-    rx.setPhase('after the last fault')
     const endpoints = [...rx.endpoints.values()]
     await waitUntil('every event at every endpoint', async () => {
       await supervise()
