@@ -16,6 +16,10 @@ mkdir -p "$run_dir"
 export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:19092}"
 export SCHEMA_REGISTRY_URL="${SCHEMA_REGISTRY_URL:-http://127.0.0.1:18081/apis/ccompat/v7}"
 export KAFKAJS_NO_PARTITIONER_WARNING=1
+# kafkajs computes some timers from a clock that can run negative on a fresh
+# connection; Node then warns (TimeoutNegativeWarning) and uses 1 ms, which is
+# what kafkajs means. The node processes started here print nothing for it.
+export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--disable-warning=TimeoutNegativeWarning"
 receiver_port="${DEMO_RECEIVER_PORT:-18088}"
 rate="${DEV_RATE:-20}"
 
@@ -48,7 +52,16 @@ cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
-trap cleanup INT TERM EXIT
+# Ctrl-C (or a TERM) is how `make dev` is meant to end: stop the three, then
+# exit 0. Returning from the trap instead would let `wait -n` below fail with
+# 130, and make report "Error 130".
+stop() {
+  cleanup
+  echo "dev: stopped" >&2
+  exit 0
+}
+trap stop INT TERM
+trap cleanup EXIT
 
 PORT="$receiver_port" WEBHOOK_SECRET="$secret" node dist/services/demo-receiver/src/main.js &
 pids+=($!)

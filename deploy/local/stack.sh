@@ -124,6 +124,22 @@ start_registry() {
   wait_healthy registry registry_healthy "$registry_pid_file" "$run_dir/registry.log"
 }
 
+# Apicurio starts with global compatibility NONE: a producer that
+# auto-registers a schema before `make schemas-check` has set its subject's
+# rule would leave that subject unchecked. BACKWARD globally (the rule
+# schemas/README.md describes) covers every subject from the start; a
+# subject-level setting still overrides it. Idempotent, so a running registry
+# gets it too.
+set_registry_compatibility() {
+  local url="http://127.0.0.1:$registry_port/apis/ccompat/v7/config" answer
+  answer="$(curl -sf -m 10 -X PUT -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
+    --data '{"compatibility":"BACKWARD"}' "$url")" || {
+    log "could not set the registry's global compatibility to BACKWARD ($url)" >&2
+    return 1
+  }
+  log "registry global compatibility: $answer"
+}
+
 stop_one() {
   local name="$1" pid_file="$2" pid
   if ! pid_alive "$pid_file"; then
@@ -152,6 +168,7 @@ case "${1:-}" in
     "$here/fetch.sh"
     start_kafka
     start_registry
+    set_registry_compatibility
     log "ready: KAFKA_BROKERS=127.0.0.1:$kafka_port SCHEMA_REGISTRY_URL=http://127.0.0.1:$registry_port/apis/ccompat/v7"
     ;;
   down)

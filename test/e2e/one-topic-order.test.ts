@@ -70,7 +70,7 @@ async function oneTopicScenario (subs: Sub[], { partitions, env = {} }: { partit
 type Scenario = Awaited<ReturnType<typeof oneTopicScenario>>
 
 const asProduced = (e: BankingEvent): ProducedEvent =>
-  ({ eventId: e.eventId, eventType: e.eventType, tenantId: e.tenantId, accountId: e.accountId, accountSequence: e.accountSequence })
+  ({ eventId: e.eventId, eventType: e.eventType, tenantId: e.tenantId, accountId: e.accountId, accountSequence: Number(e.accountSequence) })
 
 /** A stable pseudo-random fraction per webhook id, so a receiver fails the same events on every run. */
 const fraction = (id: string): number => createHash('sha256').update(id).digest().readUInt32BE(0) / 2 ** 32

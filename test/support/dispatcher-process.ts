@@ -5,10 +5,12 @@ import { writeFile, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { uniqueTopic } from './kafka.js'
+import { repoRoot } from './log-segments.js'
 import { testStack } from './stack.js'
 import { waitUntil } from './wait.js'
 
-const mainJs = join(import.meta.dirname, '../../dist/services/dispatcher/src/main.js')
+// From the sources or from their build under dist/ (make chaos runs the latter).
+const mainJs = join(repoRoot(), 'dist/services/dispatcher/src/main.js')
 
 export interface DispatcherProcess {
   child: ChildProcess

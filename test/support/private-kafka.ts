@@ -7,9 +7,11 @@ import { createConnection } from 'node:net'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
+import { repoRoot } from './log-segments.js'
 import { waitUntil } from './wait.js'
 
-const root = join(import.meta.dirname, '../..')
+// From the sources or from their build under dist/ (make chaos runs the latter).
+const root = repoRoot()
 const localDeploy = join(root, 'deploy/local')
 
 /**

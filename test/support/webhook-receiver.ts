@@ -9,6 +9,8 @@ export interface ReceivedWebhook {
   accountId: string
   accountSequence: number
   body: Record<string, unknown>
+  /** The body as sent, for what JSON.parse would round (a long beyond 2^53); set by startTestReceiver. */
+  raw?: string
   receivedAt: number
   /** The status this receiver answered. */
   status: number
@@ -86,6 +88,7 @@ export async function startTestReceiver (secret: string, behaviour: Behaviour = 
           accountId: payload.data.accountId,
           accountSequence: payload.data.accountSequence,
           body: payload as unknown as Record<string, unknown>,
+          raw,
           receivedAt: Date.now(),
           status
         })

@@ -55,6 +55,7 @@ export class ConfigError extends DispatcherError {
 
 /** Why a source record could not be decoded; the dead-letter reason code. */
 export type DecodeFailureReason =
+  | 'tombstone'
   | 'record-too-short'
   | 'bad-magic-byte'
   | 'unknown-schema-id'
@@ -62,16 +63,19 @@ export type DecodeFailureReason =
   | 'unknown-event-type'
   | 'missing-field'
   | 'event-type-not-in-family'
+  | 'negative-amount'
 
 /** Every {@link DecodeFailureReason}, e.g. to pre-register metric label values. */
 export const decodeFailureReasons: readonly DecodeFailureReason[] = Object.freeze([
+  'tombstone',
   'record-too-short',
   'bad-magic-byte',
   'unknown-schema-id',
   'corrupt-avro',
   'unknown-event-type',
   'missing-field',
-  'event-type-not-in-family'
+  'event-type-not-in-family',
+  'negative-amount'
 ])
 
 /**

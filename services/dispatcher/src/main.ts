@@ -5,12 +5,13 @@
 import { readFileSync } from 'node:fs'
 import { createEventCodec, createEventRegistry, kafkaCompressionType, quietKafkajsTimerWarning } from '../../events/src/index.js'
 import { loadConfig } from './config.js'
-import { UndecodableBatchError } from './errors.js'
+import { ConfigError, UndecodableBatchError } from './errors.js'
 import { createHttpDeliverer } from './delivery/http-deliverer.js'
 import { checkEndpointUrl, createSsrfPolicy } from './delivery/ssrf.js'
 import { createHealthServer } from './http/health.js'
 import { DispatcherRuntime } from './kafka/consumer.js'
 import { createRecordDecoder } from './kafka/decode.js'
+import { isTransientKafkaError } from './kafka/kafkajs-log.js'
 import { bootstrapTopics } from './kafka/topics.js'
 import { createLogger } from './logger.js'
 import { createMetrics } from './metrics.js'
@@ -93,8 +94,11 @@ async function main (): Promise<void> {
       }
       const refused = recordRefusalReason(err)
       if (refused !== undefined) metrics.subscriptionRecordsRefused.inc({ reason: refused })
-      // Errors of the store never hold secrets (record.ts, crypto.ts).
-      subscriptionsLog.error({ err, ...context, ...(refused === undefined ? {} : { refused }) }, 'subscription store error')
+      // Errors of the store never hold secrets (record.ts, crypto.ts). A
+      // restart on a transient broker answer (a fresh broker's group
+      // coordinator still loading) is expected, not an error.
+      const level = isTransientKafkaError(err) ? 'info' : 'error'
+      subscriptionsLog[level]({ err, ...context, ...(refused === undefined ? {} : { refused }) }, 'subscription store error')
     }
   })
   metrics.bind({ stoppedSubscriptionPartitions: () => subscriptions.stoppedPartitions, quarantinedSubscriptions: () => subscriptions.quarantined })
@@ -174,6 +178,13 @@ async function main (): Promise<void> {
 
 main().catch((err: unknown) => {
   const e = err as { code?: string, message?: string }
+  // A configuration the cluster cannot satisfy (TOPIC_REPLICATION_FACTOR
+  // above its broker count) is found only once connected; it exits like
+  // every configuration error (EX_CONFIG), naming the variable.
+  if (e.code === ConfigError.code) {
+    process.stderr.write(`webhook-dispatcher: invalid configuration: ${e.message ?? String(err)}\n`)
+    process.exit(78)
+  }
   process.stderr.write(`webhook-dispatcher: failed to start: ${e.code === undefined ? '' : `[${e.code}] `}${e.message ?? String(err)}\n`)
   process.exit(1)
 })

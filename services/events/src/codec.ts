@@ -16,9 +16,11 @@ export const WIRE_HEADER_LENGTH = 5
 
 /** Splits a record value into schema id and Avro body, or says why not. */
 export function parseWireHeader (value: Buffer | null | undefined): { schemaId: number, payload: Buffer } {
-  if (value === null || value === undefined || value.length < WIRE_HEADER_LENGTH) {
-    const length = value === null || value === undefined ? 'no value' : `${value.length} bytes`
-    throw new EventDecodeError(DecodeFailureReason.RecordTooShort, `record is too short for the wire format (${length}; needs at least ${WIRE_HEADER_LENGTH})`)
+  if (value === null || value === undefined) {
+    throw new EventDecodeError(DecodeFailureReason.Tombstone, 'record has a null value (a tombstone), not an event')
+  }
+  if (value.length < WIRE_HEADER_LENGTH) {
+    throw new EventDecodeError(DecodeFailureReason.RecordTooShort, `record is too short for the wire format (${value.length} bytes; needs at least ${WIRE_HEADER_LENGTH})`)
   }
   const magic = value.readUInt8(0)
   if (magic !== MAGIC_BYTE) {
@@ -82,6 +84,10 @@ export function createEventCodec ({ registry }: { registry: SchemaResolver }): E
       const problem = eventTypeProblem(family, (event as { eventType?: unknown } | null)?.eventType, declaredEventTypes(eventTypeDoc))
       if (problem !== undefined) {
         throw new EventDecodeError(DecodeFailureReason.EventTypeNotInFamily, `record of schema ${schemaId}: ${problem}`, { schemaId })
+      }
+      const amount = (event as { amount?: unknown }).amount
+      if (typeof amount === 'string' && amount.startsWith('-')) {
+        throw new EventDecodeError(DecodeFailureReason.NegativeAmount, `record of schema ${schemaId}: amount ${amount} is negative; amounts are magnitudes, direction gives the sign`, { schemaId })
       }
       return { schemaId, family, event } as DecodedEvent
     }

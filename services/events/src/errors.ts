@@ -24,7 +24,13 @@ export abstract class EventsError extends Error {
  * as the dead-letter reason and as a metric label.
  */
 export const DecodeFailureReason = {
-  /** Null value or fewer than 5 bytes: no room for the wire-format header. */
+  /**
+   * Null value: a Kafka tombstone. Events are never deleted, so a tombstone
+   * on a source topic is not an event (someone ran a delete or compaction
+   * tooling against it).
+   */
+  Tombstone: 'tombstone',
+  /** Fewer than 5 bytes: no room for the wire-format header. */
   RecordTooShort: 'record_too_short',
   /** First byte is not the Confluent magic byte 0. */
   BadMagicByte: 'bad_magic_byte',
@@ -40,7 +46,13 @@ export const DecodeFailureReason = {
    * `transaction.exploded`): the family comes from the writer schema's
    * record name, the type must belong to it.
    */
-  EventTypeNotInFamily: 'event_type_not_in_family'
+  EventTypeNotInFamily: 'event_type_not_in_family',
+  /**
+   * A transaction's `amount` is negative. Amounts are magnitudes and
+   * `direction` gives the sign (schemas/README.md); the producer library
+   * refuses to write one, any other Avro writer can.
+   */
+  NegativeAmount: 'negative_amount'
 } as const
 export type DecodeFailureReason = typeof DecodeFailureReason[keyof typeof DecodeFailureReason]
 

@@ -11,10 +11,8 @@
  * - decimals (`amount`, `balanceAfter`) are strings with exactly 4 fraction
  *   digits ("1234.5000"); on input 0 to 4 fraction digits are accepted;
  * - `occurredAt` is a `Date`;
- * - Avro longs are `number`s. avsc refuses to read or write a long beyond
- *   ±(2^53 - 2) rather than lose precision (it throws "potential precision
- *   loss"); `accountSequence` is defined to stay below that, so it is always
- *   exact;
+ * - Avro longs are read exactly (long.ts): a `number` up to 2^53 - 1, a
+ *   `bigint` beyond, as a Java producer may write in `accountSequence`;
  * - optional fields decode as `null` when absent.
  */
 import { existsSync, readFileSync } from 'node:fs'
@@ -43,8 +41,11 @@ export interface EventEnvelope<T extends string = BankingEventType> {
   tenantId: string
   /** Kafka key of the record. */
   accountId: string
-  /** Per account, from 1, strictly increasing, at most 2^53 - 2. */
-  accountSequence: number
+  /**
+   * Per account, from 1, strictly increasing; any positive Avro long. Decoded
+   * as a `number` up to 2^53 - 1 and as a `bigint` beyond (long.ts).
+   */
+  accountSequence: number | bigint
 }
 
 export const ENVELOPE_FIELDS = [

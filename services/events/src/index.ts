@@ -7,7 +7,7 @@ export {
 export { TimestampMillisType } from './timestamp.js'
 export { retryRetriable } from './retriable.js'
 export { LOGICAL_TYPES, avroTypeOptions, familyType } from './avro.js'
-export { MAX_EXACT_LONG, findEventIssues, validateEvent } from './validate.js'
+export { findEventIssues, validateEvent } from './validate.js'
 export {
   classifySchemaFetchError, createEventRegistry, createSchemaRegistry,
   type EventRegistry, type EventRegistryOptions, type SchemaResolver

@@ -18,8 +18,6 @@ const MCC = /^\d{4}$/
 const IBAN = /^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/
 const BIC = /^[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$/
 const MAX_RISK_SCORE = 1000
-/** avsc reads and writes longs as numbers only within this bound (2^53 - 2). */
-export const MAX_EXACT_LONG = 9_007_199_254_740_990
 
 /** Every problem with `event` as an event of `family`; empty when valid. */
 export function findEventIssues (family: FamilyName, event: unknown): ValidationIssue[] {
@@ -78,7 +76,9 @@ function expected (type: Type): string {
     case 'null': return 'null'
     case 'string': return 'a string'
     case 'int': return 'a 32-bit integer'
-    case 'long': return `an integer from -${MAX_EXACT_LONG} to ${MAX_EXACT_LONG}`
+    // The project's long is avsc's "abstract" long (long.ts).
+    case 'long':
+    case 'abstract:long': return 'a 64-bit integer (a safe-integer number, or a bigint beyond 2^53 - 1)'
     case 'boolean': return 'a boolean'
     case 'record': return 'an object'
     default: return `a valid ${type.typeName}`
@@ -148,7 +148,7 @@ const ENVELOPE_RULES = (): Rule[] => [
   nonEmpty('accountId'),
   (event) => {
     const value = event.accountSequence
-    return typeof value === 'number' && value < 1 ? { field: 'accountSequence', message: `must be a positive integer, got ${value}` } : undefined
+    return (typeof value === 'number' || typeof value === 'bigint') && value < 1 ? { field: 'accountSequence', message: `must be a positive integer, got ${value}` } : undefined
   }
 ]
 

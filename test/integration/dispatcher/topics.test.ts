@@ -115,6 +115,24 @@ describe('bootstrapTopics', () => {
     expect(topics).not.toContain(deadLetter)
   })
 
+  it('refuses with WHD_ERR_CONFIG naming TOPIC_REPLICATION_FACTOR, a topic and the broker count when the cluster has too few brokers, creating nothing', async () => {
+    const source = uniqueTopic('test-boot-src')
+    const deadLetter = uniqueTopic('test-boot-dlq')
+    made.add(`${source}${retrySuffix}`)
+    made.add(deadLetter)
+    await createTopics([{ topic: source, numPartitions: 2 }])
+    const brokers = (await admin.describeCluster()).brokers.length
+
+    await expect(bootstrapTopics(admin, layout([source], deadLetter), { replicationFactor: brokers + 2 })).rejects.toMatchObject({
+      code: 'WHD_ERR_CONFIG',
+      variable: 'TOPIC_REPLICATION_FACTOR',
+      message: expect.stringMatching(new RegExp(`^TOPIC_REPLICATION_FACTOR: is ${brokers + 2}, but the Kafka cluster has ${brokers} broker.*"${source}${retrySuffix}"`)) as unknown
+    })
+    const topics = await admin.listTopics()
+    expect(topics).not.toContain(`${source}${retrySuffix}`)
+    expect(topics).not.toContain(deadLetter)
+  })
+
   it('the dispatcher process refuses to start against a mismatched retry topic: non-zero exit, stderr names the topic', async () => {
     const source = uniqueTopic('test-boot-src')
     const group = `test-boot-group-${randomUUID()}`

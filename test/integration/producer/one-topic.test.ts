@@ -96,7 +96,7 @@ describe('the producer library on one topic of every family', () => {
       const entry = byAccount.get(event.accountId) ?? { partitions: new Set<number>(), sequences: [] }
       entry.partitions.add(message.partition)
       expect(message.partition).toBe(javaPartition(Buffer.from(event.accountId), PARTITIONS))
-      entry.sequences.push(event.accountSequence)
+      entry.sequences.push(Number(event.accountSequence))
       byAccount.set(event.accountId, entry)
     }
     const families = new Map<string, Set<string>>()

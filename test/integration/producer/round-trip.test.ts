@@ -115,7 +115,7 @@ describe('simulator events through the producer library and back', () => {
       }
       partitionsOfAccount.set(event.accountId, (partitionsOfAccount.get(event.accountId) ?? new Set()).add(partition))
       const key = `${topic}|${event.accountId}`
-      sequences.set(key, [...(sequences.get(key) ?? []), event.accountSequence])
+      sequences.set(key, [...(sequences.get(key) ?? []), Number(event.accountSequence)])
     }
 
     expect(amounts).toBeGreaterThan(EVENTS / 2)

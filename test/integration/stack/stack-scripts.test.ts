@@ -56,6 +56,10 @@ describe('deploy/local/stack.sh', () => {
     const registryPid = await pidOf(runDir, 'registry')
     const registry = await fetch('http://127.0.0.1:28081/apis/ccompat/v7/subjects')
     expect(registry.status).toBe(200)
+    // Global BACKWARD from the start, before any subject has its own rule.
+    expect(firstUp).toContain('registry global compatibility')
+    const config = await (await fetch('http://127.0.0.1:28081/apis/ccompat/v7/config')).json() as { compatibilityLevel?: string }
+    expect(config.compatibilityLevel).toBe('BACKWARD')
 
     const secondUp = await stack(runDir, 'up')
     expect(secondUp).toContain('kafka already running')

@@ -126,9 +126,9 @@ describe('DecodeError', () => {
     expect(err.message).toBe('cannot decode')
   })
 
-  it('lists the seven reasons', () => {
+  it('lists the nine reasons', () => {
     expect([...decodeFailureReasons].sort()).toEqual([
-      'bad-magic-byte', 'corrupt-avro', 'event-type-not-in-family', 'missing-field', 'record-too-short', 'unknown-event-type', 'unknown-schema-id'
+      'bad-magic-byte', 'corrupt-avro', 'event-type-not-in-family', 'missing-field', 'negative-amount', 'record-too-short', 'tombstone', 'unknown-event-type', 'unknown-schema-id'
     ])
     expect(Object.isFrozen(decodeFailureReasons)).toBe(true)
   })

@@ -5,6 +5,7 @@ import {
   avroTypeOptions, createEventCodec, EventDecodeError, EventValidationError, familySchema, familyType, frameWire, parseWireHeader,
   type FamilyName, type SchemaResolver
 } from '../../../services/events/src/index.js'
+import { exactLongType } from '../../../services/events/src/long.js'
 import { accountStatusEvent, fraudAlertEvent, transactionEvent } from './fixtures.js'
 
 const IDS: Record<FamilyName, number> = { transactions: 11, accounts: 12, fraud: 13 }
@@ -50,8 +51,12 @@ describe('wire header', () => {
     expect(parseWireHeader(framed)).toEqual({ schemaId: 0x01020304, payload: Buffer.from([0xaa]) })
   })
 
-  it.each([[null], [undefined], [Buffer.alloc(0)], [Buffer.from([0, 0, 0, 1])]])('calls %s too short', (value) => {
+  it.each([[Buffer.alloc(0)], [Buffer.from([0, 0, 0, 1])]])('calls %s too short', (value) => {
     expect(() => parseWireHeader(value)).toThrow(expect.objectContaining({ code: 'WHE_ERR_DECODE', reason: 'record_too_short' }))
+  })
+
+  it.each([[null], [undefined]])('calls a %s value a tombstone, not a short record', (value) => {
+    expect(() => parseWireHeader(value)).toThrow(expect.objectContaining({ code: 'WHE_ERR_DECODE', reason: 'tombstone', message: expect.stringMatching(/tombstone/) }))
   })
 
   it('calls a non-zero first byte a bad magic byte', () => {
@@ -150,29 +155,32 @@ describe('codec with a fake registry', () => {
 })
 
 describe('longs beyond JavaScript\'s exact range', () => {
-  it('are refused on decode (corrupt_avro) rather than rounded', async () => {
-    // A writer that can put any 64-bit long on the wire, as Java can.
-    const anyLong = avro.types.LongType.__with({
-      fromBuffer: (buffer: Buffer) => buffer.readBigInt64LE(),
-      toBuffer: (value: bigint) => {
-        const buffer = Buffer.alloc(8)
-        buffer.writeBigInt64LE(value)
-        return buffer
-      },
-      fromJSON: (value: number) => BigInt(value),
-      toJSON: (value: bigint) => Number(value),
-      isValid: (value: unknown) => typeof value === 'bigint',
-      compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1)
-    })
-    const writer = avro.Type.forSchema(
-      familySchema('fraud') as Parameters<typeof avro.Type.forSchema>[0],
-      { ...avroTypeOptions(), registry: { long: anyLong } }
-    )
-    const body = writer.toBuffer({ ...fraudAlertEvent(), accountSequence: 2n ** 60n })
-    const codec = createEventCodec({ registry: { schemaId: async () => 1, writerType: async () => familyType('fraud') } })
-    const error = await decodeFailure(codec.decode(frameWire(1, body)))
-    expect(error.reason).toBe('corrupt_avro')
-    expect(error.message).toMatch(/precision loss/)
+  const codec = (): ReturnType<typeof createEventCodec> => createEventCodec({ registry: { schemaId: async () => 1, writerType: async () => familyType('fraud') } })
+
+  it.each([
+    ['2^53 + 1, a legal Java long', 2n ** 53n + 1n],
+    ['the largest long', 2n ** 63n - 1n]
+  ])('decodes %s exactly, as a bigint', async (_, sequence) => {
+    // familyType writes any 64-bit long, as Java can (events/long.ts).
+    const body = familyType('fraud').toBuffer({ ...fraudAlertEvent(), accountSequence: sequence })
+    const { event } = await codec().decode(frameWire(1, body))
+    expect(event.accountSequence).toBe(sequence)
+  })
+
+  it('keeps safe values numbers, up to 2^53 - 1', async () => {
+    for (const sequence of [1, Number.MAX_SAFE_INTEGER]) {
+      const { event } = await codec().decode(frameWire(1, familyType('fraud').toBuffer({ ...fraudAlertEvent(), accountSequence: sequence })))
+      expect(event.accountSequence).toBe(sequence)
+    }
+  })
+
+  it('reads the same bytes avsc\'s own long writes (zig-zag varint on the wire)', () => {
+    const plain = avro.Type.forSchema('long')
+    for (const n of [0, 1, -1, 300, 2 ** 40, -(2 ** 40)]) {
+      expect(exactLongType.toBuffer(n)).toEqual(plain.toBuffer(n))
+      expect(exactLongType.fromBuffer(plain.toBuffer(n))).toBe(n)
+      expect(plain.fromBuffer(exactLongType.toBuffer(n))).toBe(n)
+    }
   })
 })
 

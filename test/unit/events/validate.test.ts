@@ -50,8 +50,10 @@ describe('validateEvent', () => {
     ['tenantId', { tenantId: '' }, /must not be empty/],
     ['accountId', { accountId: '  ' }, /must not be empty/],
     ['accountSequence', { accountSequence: 0 }, /positive integer/],
-    ['accountSequence', { accountSequence: 1.5 }, /an integer from/],
-    ['accountSequence', { accountSequence: Number.MAX_SAFE_INTEGER }, /an integer from -9007199254740990 to 9007199254740990/],
+    ['accountSequence', { accountSequence: 1.5 }, /a 64-bit integer/],
+    ['accountSequence', { accountSequence: 2 ** 53 }, /a 64-bit integer \(a safe-integer number, or a bigint/],
+    ['accountSequence', { accountSequence: 2n ** 63n }, /a 64-bit integer/],
+    ['accountSequence', { accountSequence: 0n }, /positive integer/],
     ['transactionId', { transactionId: '' }, /must not be empty/],
     ['merchant.mcc', { merchant: { name: 'Shop', mcc: '54' } }, /four-digit/],
     ['merchant.mcc', { merchant: { name: 'Shop', mcc: 5411 } }, /a string/],
@@ -112,6 +114,9 @@ describe('validateEvent', () => {
     expect(findEventIssues('fraud', fraudAlertEvent({ riskScore: 1000 }))).toEqual([])
     expect(findEventIssues('transactions', transactionEvent({ amount: '0', accountSequence: 1 }))).toEqual([])
     expect(findEventIssues('transactions', transactionEvent({ amount: '999999999999999.9999', accountSequence: 9_007_199_254_740_990 }))).toEqual([])
+    // Any Java long: a bigint beyond JavaScript's safe integers.
+    expect(findEventIssues('transactions', transactionEvent({ accountSequence: 2n ** 53n + 1n }))).toEqual([])
+    expect(findEventIssues('transactions', transactionEvent({ accountSequence: 2n ** 63n - 1n }))).toEqual([])
   })
 
   it('refuses things that are not objects', () => {

@@ -1,6 +1,12 @@
 // The webhook body (DESIGN §5): {"type", "timestamp", "data"}. Money stays a
 // decimal string end to end; nothing here ever turns an amount into a number.
 
+declare global {
+  // In Node since 21 (TC39 "JSON.parse source text access"); TypeScript's
+  // ES2023 lib does not declare it.
+  interface JSON { rawJSON: (text: string) => unknown }
+}
+
 /**
  * The envelope every decoded event carries. Type-specific fields ride along
  * as further properties; they are typed loosely on purpose so this module does
@@ -12,7 +18,8 @@ export interface WebhookEventEnvelope {
   occurredAt: Date
   tenantId: string
   accountId: string
-  accountSequence: number
+  /** A bigint beyond 2^53 - 1 (a legal Java long); written as an exact JSON number. */
+  accountSequence: number | bigint
 }
 
 /** Top-level fields that hold an amount in the event's `currency`. */
@@ -67,7 +74,11 @@ function toJson (value: unknown, path: string): unknown {
     if (!Number.isFinite(value)) throw new TypeError(`${path} is ${value}, which JSON cannot carry`)
     return value
   }
-  if (typeof value === 'bigint') return value.toString()
+  // An Avro long beyond 2^53 - 1 (events/long.ts): the exact digits as a
+  // JSON number. JSON numbers have no size limit (RFC 8259 §6); Java, Go and
+  // Python receivers parse them into 64-bit integers exactly, JavaScript ones
+  // read the digits with JSON.parse's reviver `context.source`.
+  if (typeof value === 'bigint') return JSON.rawJSON(value.toString())
   if (value instanceof Date) return value.toISOString()
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
   if (Array.isArray(value)) return value.map((item, index) => toJson(item, `${path}[${index}]`))
@@ -90,7 +101,7 @@ export function toWebhookData<E extends WebhookEventEnvelope> (event: E): Record
   const { currency } = event as { currency?: unknown }
   const data: Record<string, unknown> = {
     accountId: event.accountId,
-    accountSequence: event.accountSequence
+    accountSequence: toJson(event.accountSequence, 'data.accountSequence')
   }
   for (const [field, value] of Object.entries(event)) {
     if (NOT_IN_DATA.has(field)) continue

@@ -44,7 +44,7 @@ export interface EngineSettings {
 /** What the engine writes through the Kafka adapter, besides parks. */
 export interface EngineOutputs {
   /** Resolves once the dead letter is durable; rejects only when closed. */
-  deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState) => Promise<void>
+  deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState, detail?: string) => Promise<void>
   /** Announces that an endpoint was disabled. Never rejects. */
   endpointDisabled: (subscription: { id: string, tenantId: string }, reason: string) => Promise<void>
 }

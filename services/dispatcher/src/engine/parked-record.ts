@@ -1,5 +1,6 @@
 import { ParkedRecordFormatError } from '../errors.js'
 import type { IHeaders } from 'kafkajs'
+import { deadLetterDetail } from './dead-letter-detail.js'
 import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates } from './delivery-task.js'
 
 /**
@@ -20,6 +21,8 @@ export const H = Object.freeze({
   lastError: 'whd-last-error',
   parkedAt: 'whd-parked-at',
   reason: 'whd-dead-letter-reason',
+  /** What happened, in words, for an operator (engine/dead-letter-detail.ts). */
+  detail: 'whd-dead-letter-detail',
   deadLetteredAt: 'whd-dead-lettered-at',
   redrivenAt: 'whd-redriven-at',
   notBefore: 'whd-not-before',
@@ -94,9 +97,10 @@ export function readNotBefore (headers: IHeaders | undefined): number | undefine
 
 /**
  * A dead letter: an exhausted delivery (with its subscription) or a source
- * record that could not be decoded (without one).
+ * record that could not be decoded (without one, and with the decoder's
+ * `detail`).
  */
-export function toDeadLetterRecord (state: ParkedState, reason: string, now: number): OutgoingRecord {
+export function toDeadLetterRecord (state: ParkedState, reason: string, now: number, detail?: string): OutgoingRecord {
   return {
     key: state.record.key,
     value: state.record.value,
@@ -104,6 +108,7 @@ export function toDeadLetterRecord (state: ParkedState, reason: string, now: num
       ...originalHeaders(state.record.headers),
       ...stateHeaders(state),
       [H.reason]: reason,
+      [H.detail]: deadLetterDetail(reason, state, detail),
       [H.deadLetteredAt]: String(now)
     }
   }

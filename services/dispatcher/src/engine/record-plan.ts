@@ -32,7 +32,7 @@ const REGISTRY_OUTAGE_PAUSE_MS = 1000
 /** The n-th lookup of an unknown schema id waits n × this first. */
 const SCHEMA_LOOKUP_BACKOFF_MS = 500
 
-type Decoded = { kind: 'event', event: DecodedEvent } | Later | { kind: 'bad', reason: string }
+type Decoded = { kind: 'event', event: DecodedEvent } | Later | { kind: 'bad', reason: string, detail: string }
 
 /**
  * What to do with a record read from a source or a retry partition, before
@@ -41,8 +41,8 @@ type Decoded = { kind: 'event', event: DecodedEvent } | Later | { kind: 'bad', r
  * outage or an unknown schema id (still being looked up) means "later".
  */
 export interface RecordPlanner {
-  /** A source record at `offset`; `schemaMisses` counts its lookups of an unknown schema id (per partition). */
-  planSource: (record: RawRecord, offset: bigint, schemaMisses: Map<bigint, number>) => Promise<RecordPlan | Later>
+  /** A source record read at `at`; `schemaMisses` counts its lookups of an unknown schema id, by offset (per partition). */
+  planSource: (record: RawRecord, at: RecordCoordinates, schemaMisses: Map<bigint, number>) => Promise<RecordPlan | Later>
   /** A parked record read back at `at` on the retry topic. */
   planParked: (record: RawRecord, at: RecordCoordinates) => Promise<RetryPlan | Later>
 }
@@ -57,12 +57,14 @@ export function createRecordPlanner (o: RecordPlannerOptions): RecordPlanner {
         o.log.warn({ err }, 'schema registry unavailable; pausing partition')
         return { kind: 'later', delayMs: REGISTRY_OUTAGE_PAUSE_MS }
       }
-      return { kind: 'bad', reason: (err as { reason?: string }).reason ?? 'corrupt-avro' }
+      const { reason, message } = err as { reason?: string, message?: string }
+      return { kind: 'bad', reason: reason ?? 'corrupt-avro', detail: message ?? String(err) }
     }
   }
 
   return {
-    async planSource (record, offset, schemaMisses) {
+    async planSource (record, at, schemaMisses) {
+      const { offset } = at
       const decoded = await decode(record.value)
       if (decoded.kind === 'later') return decoded
       if (decoded.kind === 'bad') {
@@ -73,8 +75,8 @@ export function createRecordPlanner (o: RecordPlannerOptions): RecordPlanner {
         }
         schemaMisses.delete(offset)
         o.metrics.decodeErrors.inc({ reason: decoded.reason })
-        o.log.warn({ offset: offset.toString(), reason: decoded.reason }, 'undecodable record; dead-lettering')
-        return { kind: 'dead-letter', reason: decoded.reason }
+        o.log.warn({ topic: at.topic, partition: at.partition, offset: offset.toString(), reason: decoded.reason, detail: decoded.detail }, 'undecodable record; dead-lettering')
+        return { kind: 'dead-letter', reason: decoded.reason, detail: decoded.detail }
       }
       schemaMisses.delete(offset)
       const { event } = decoded
@@ -102,7 +104,7 @@ export function createRecordPlanner (o: RecordPlannerOptions): RecordPlanner {
       if (decoded.kind === 'later') return decoded
       if (decoded.kind === 'bad') {
         o.metrics.decodeErrors.inc({ reason: decoded.reason })
-        return { kind: 'dead-letter', reason: decoded.reason, source: state.source, record: state.record, delivery: state }
+        return { kind: 'dead-letter', reason: decoded.reason, detail: decoded.detail, source: state.source, record: state.record, delivery: state }
       }
       if (o.subscriptions.get(subscriptionId) === undefined) {
         o.metrics.dropped.inc({ reason: 'subscription-deleted' })

@@ -26,12 +26,12 @@ export type RetryPlan =
   /** The subscription no longer exists (C1: an explicit, counted drop). */
   | { kind: 'drop', reason: 'subscription-deleted' }
   /** The record cannot be used (not decodable, not ours); `delivery` when its headers were readable. */
-  | { kind: 'dead-letter', reason: string, source: RecordCoordinates, record: RawRecord, delivery?: DeliveryState }
+  | { kind: 'dead-letter', reason: string, detail?: string, source: RecordCoordinates, record: RawRecord, delivery?: DeliveryState }
 
 export interface RetryLaneEffects {
   /** When to attempt a failed item again, or that it is out of time. */
   nextAttempt: (task: DeliveryTask, retryAfterMs: number | undefined) => NextAttempt
-  deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState) => Promise<void>
+  deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState, detail?: string) => Promise<void>
   disableEndpoint: (subscriptionId: string, reason: string) => void
   /** Tells the partner source lane that the retry lane settled an item of `key`. */
   onKeySettled: (key: string) => void
@@ -170,7 +170,7 @@ export class RetryLane implements WorkSource {
       return undefined
     }
     if (plan.kind === 'dead-letter') {
-      this.#effects.deadLetter(plan.source, plan.record, plan.reason, plan.delivery).then(() => this.#settle(retryOffset, 'dead-lettered'), (err: unknown) => this.#abandoned(err))
+      this.#effects.deadLetter(plan.source, plan.record, plan.reason, plan.delivery, plan.detail).then(() => this.#settle(retryOffset, 'dead-lettered'), (err: unknown) => this.#abandoned(err))
       return undefined
     }
     const deliveryId = deliveryIdOf(plan.task)

@@ -8,7 +8,7 @@ import type { Subscription } from '../subscriptions/types.js'
 /** The outcome of decoding and matching a record, decided by the consumer. */
 export type RecordPlan =
   | { kind: 'deliver', event: DecodedEvent, body: string, subscriptions: Subscription[] }
-  | { kind: 'dead-letter', reason: string }
+  | { kind: 'dead-letter', reason: string, detail: string }
   | { kind: 'drop', reason: 'no-subscription' }
 
 /** The lane's side effects, so the lane itself holds only ordering state. */
@@ -16,7 +16,7 @@ export interface SourceLaneEffects {
   /** Parks a task on the co-partitioned retry topic; resolves with its retry offset. */
   park: (task: DeliveryTask) => Promise<bigint>
   /** Writes a dead letter; resolves once durable. */
-  deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState) => Promise<void>
+  deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState, detail?: string) => Promise<void>
   /** An endpoint answered 410 Gone. */
   disableEndpoint: (subscriptionId: string, reason: string) => void
   /** Whether the partner retry lane has settled the record at `retryOffset`. */
@@ -129,7 +129,7 @@ export class SourceLane implements WorkSource {
     }
     if (plan.kind === 'dead-letter') {
       this.#pending.set(offset, 1)
-      this.#effects.deadLetter(coordinates, record, plan.reason).then(() => {
+      this.#effects.deadLetter(coordinates, record, plan.reason, undefined, plan.detail).then(() => {
         this.#settleOne(offset)
         this.#effects.onSettled?.('dead-lettered')
       }, (err: unknown) => this.#abandoned(err))

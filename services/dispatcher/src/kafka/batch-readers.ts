@@ -52,7 +52,7 @@ export async function readSourceBatch (deps: BatchReaderDeps, pair: PartitionPai
       pauses.pauseUntil(topic, partition, () => pair.source.hasRoom() || pair.source.closed)
       return
     }
-    const plan = await deps.planner.planSource(rawRecord(message), offset, pair.schemaMisses)
+    const plan = await deps.planner.planSource(rawRecord(message), { topic, partition, offset }, pair.schemaMisses)
     if (plan.kind === 'later') {
       const resumeAt = deps.now() + plan.delayMs
       pauses.pauseUntil(topic, partition, () => deps.now() >= resumeAt || pair.source.closed)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs'
+import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import { kafkaCompressionType } from '../../../events/src/index.js'
 import { retryTopicOf, type DispatcherConfig } from '../config.js'
@@ -100,7 +100,7 @@ export class DispatcherRuntime {
       decode: options.decode,
       // Pairs, and so these calls, exist only once start() made the side topics.
       outputs: {
-        deadLetter: async (source, record, reason, delivery) => await (this.#sideTopics as SideTopics).deadLetter(source, record, reason, delivery),
+        deadLetter: async (source, record, reason, delivery, detail) => await (this.#sideTopics as SideTopics).deadLetter(source, record, reason, delivery, detail),
         endpointDisabled: async (subscription, reason) => await this.publishEndpointEvent('endpoint.disabled', subscription, reason)
       },
       metrics: options.metrics,
@@ -141,7 +141,9 @@ export class DispatcherRuntime {
     this.#o.metrics.lastProcessed.set(this.#now() / 1000)
     this.#admin = kafka.admin()
     await this.#admin.connect()
-    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
+    // The partitioner named: left to its default (the same Java-compatible
+    // murmur2), kafkajs warns at every start.
+    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner })
     await this.#producer.connect()
     this.#sideTopics = new SideTopics({
       producer: this.#producer,

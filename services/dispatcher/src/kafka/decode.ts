@@ -13,19 +13,21 @@ export function asDecodedEvent (value: unknown): DecodedEvent {
     if (typeof record[field] !== 'string' || record[field] === '') throw new DecodeError('missing-field', `decoded event lacks ${field}`)
   }
   if (!(record.occurredAt instanceof Date)) throw new DecodeError('missing-field', 'decoded event lacks occurredAt')
-  if (typeof record.accountSequence !== 'number') throw new DecodeError('missing-field', 'decoded event lacks accountSequence')
+  if (typeof record.accountSequence !== 'number' && typeof record.accountSequence !== 'bigint') throw new DecodeError('missing-field', 'decoded event lacks accountSequence')
   return record as DecodedEvent
 }
 
 // The events module names reasons in snake_case; dead-letter reasons and
 // metric labels here are kebab-case like every other dispatcher reason.
 const reasonFromEvents: Record<string, DecodeFailureReason> = {
+  tombstone: 'tombstone',
   record_too_short: 'record-too-short',
   bad_magic_byte: 'bad-magic-byte',
   unknown_schema_id: 'unknown-schema-id',
   corrupt_avro: 'corrupt-avro',
   unsupported_schema: 'unknown-event-type',
-  event_type_not_in_family: 'event-type-not-in-family'
+  event_type_not_in_family: 'event-type-not-in-family',
+  negative_amount: 'negative-amount'
 }
 
 /** A {@link RecordDecoder} on the shared events codec (registry-backed, cached). */

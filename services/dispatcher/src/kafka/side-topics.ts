@@ -52,7 +52,7 @@ export class SideTopics {
   }
 
   /** Resolves once the dead letter is durable; rejects only when closed. */
-  async deadLetter (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState): Promise<void> {
+  async deadLetter (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState, detail?: string): Promise<void> {
     const state: ParkedState = { source, record, attempts: delivery?.attempts ?? 0 }
     if (delivery !== undefined) {
       if (delivery.subscriptionId !== undefined) state.subscriptionId = delivery.subscriptionId
@@ -60,7 +60,7 @@ export class SideTopics {
       if (delivery.lastStatus !== undefined) state.lastStatus = delivery.lastStatus
       if (delivery.lastError !== undefined) state.lastError = delivery.lastError
     }
-    await this.#deadLetters.send(toDeadLetterRecord(state, reason, this.#o.now()))
+    await this.#deadLetters.send(toDeadLetterRecord(state, reason, this.#o.now(), detail))
     this.#o.metrics.deadLetters.inc({ reason })
     this.#o.log.info({ reason, topic: source.topic, partition: source.partition, offset: source.offset.toString(), subscriptionId: delivery?.subscriptionId }, 'dead-lettered')
   }

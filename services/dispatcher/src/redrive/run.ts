@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Admin, CompressionTypes, Consumer, EachBatchPayload, Kafka, Message, Producer, TopicMessages } from 'kafkajs'
+import { Partitioners, type Admin, type CompressionTypes, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs'
 import { undecodableBatchOf } from '../../../events/src/index.js'
 import { TopicLayoutError, UndecodableBatchError } from '../errors.js'
 import type { RedriveFilter } from '../dead-letters/filter.js'
@@ -122,7 +122,7 @@ export async function redrive (options: RedriveOptions): Promise<RedriveResult> 
     progressTimer.unref()
     if (result.toScan > 0 && signal?.aborted !== true) {
       if (!dryRun) {
-        producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
+        producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner })
         await producer.connect()
       }
       consumer = kafka.consumer({

@@ -3,7 +3,7 @@
 // it in memory and applies changes live, its own writes included.
 import { randomUUID } from 'node:crypto'
 import { retryRetriable } from '../retriable.js'
-import type { Admin, CompressionTypes, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs'
+import { Partitioners, type Admin, type CompressionTypes, type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs'
 import { undecodableBatchOf } from '../../../events/src/index.js'
 import { SecretKeyError, SubscriptionRecordIntegrityError, SubscriptionSourceError, SubscriptionStoreUnavailableError, TopicLayoutError, UndecodableBatchError } from '../errors.js'
 import type { RecordRefusalReason } from '../metrics.js'
@@ -194,7 +194,7 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
       }
       this.#endOffsets = ends
 
-      this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
+      this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner })
       await this.#producer.connect()
       const consumer = this.#consumer = this.#kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000 })
       consumer.on(consumer.events.GROUP_JOIN, () => {

@@ -2,6 +2,7 @@ import { Kafka, logLevel as kafkaLogLevel, type SASLOptions } from 'kafkajs'
 import type { Logger } from 'pino'
 import { registerKafkaCodecs } from '../../../events/src/index.js'
 import type { DispatcherConfig } from '../config.js'
+import { kafkajsLogCreator } from '../kafka/kafkajs-log.js'
 
 /** The kafkajs client of the dispatcher's config, logging through pino: one for the main thread, one for the history thread. */
 export function createKafkaClient (config: Readonly<DispatcherConfig>, rootLog: Logger): Kafka {
@@ -14,11 +15,6 @@ export function createKafkaClient (config: Readonly<DispatcherConfig>, rootLog: 
       ? {}
       : { sasl: { mechanism: config.kafkaSaslMechanism, username: config.kafkaSaslUsername ?? '', password: config.kafkaSaslPassword ?? '' } as SASLOptions }),
     logLevel: kafkaLogLevel.WARN,
-    logCreator: () => ({ namespace, level, log: entry }) => {
-      const { message, ...rest } = entry
-      const child = rootLog.child({ module: `kafkajs:${namespace}` })
-      if (level <= kafkaLogLevel.ERROR) child.error(rest, message)
-      else child.warn(rest, message)
-    }
+    logCreator: kafkajsLogCreator(rootLog)
   })
 }

@@ -101,13 +101,21 @@ describe('toWebhookBody', () => {
     })
   })
 
+  it('writes an accountSequence beyond 2^53 (a Java long) as the exact JSON number', () => {
+    const body = toWebhookBody({ ...envelope, accountSequence: 2n ** 53n + 1n })
+    expect(body).toContain('"accountSequence":9007199254740993')
+    // What a JavaScript receiver does to read it exactly.
+    const exact = JSON.parse(body, (key, value, context?: { source?: string }) => key === 'accountSequence' ? context?.source : value) as { data: { accountSequence: string } }
+    expect(exact.data.accountSequence).toBe('9007199254740993')
+  })
+
   it('keeps type-specific fields in their order after accountId and accountSequence', () => {
     const { data } = parse(toWebhookBody({ ...envelope, zeta: 1, alpha: 'a', riskScore: 87 }))
     expect(Object.keys(data)).toEqual(['accountId', 'accountSequence', 'zeta', 'alpha', 'riskScore'])
   })
 
-  it('writes bigints as strings and refuses values JSON cannot carry', () => {
-    expect(parse(toWebhookBody({ ...envelope, counter: 2n ** 70n })).data.counter).toBe('1180591620717411303424')
+  it('writes bigints as exact JSON numbers and refuses values JSON cannot carry', () => {
+    expect(toWebhookBody({ ...envelope, counter: 2n ** 70n })).toContain('"counter":1180591620717411303424')
     expect(() => toWebhookBody({ ...envelope, score: Number.NaN })).toThrow(/data\.score/)
     expect(() => toWebhookBody({ ...envelope, nested: { x: Infinity } })).toThrow(/data\.nested\.x/)
     expect(() => toWebhookBody({ ...envelope, fn: () => 1 })).toThrow(TypeError)

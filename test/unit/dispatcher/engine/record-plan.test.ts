@@ -1,6 +1,6 @@
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
-import type { DecodedEvent, DeliveryTask, RawRecord } from '../../../../services/dispatcher/src/engine/delivery-task.js'
+import type { DecodedEvent, DeliveryTask, RawRecord, RecordCoordinates } from '../../../../services/dispatcher/src/engine/delivery-task.js'
 import { toParkedRecord } from '../../../../services/dispatcher/src/engine/parked-record.js'
 import { createRecordPlanner, type RecordDecoder } from '../../../../services/dispatcher/src/engine/record-plan.js'
 import { DecodeError, RegistryUnavailableError } from '../../../../services/dispatcher/src/errors.js'
@@ -12,6 +12,7 @@ const subs: Subscription[] = [
   { id: 'sub-all', tenantId: 't1', url: 'https://a.test/', eventTypes: ['*'], secrets: ['whsec_a'], enabled: true },
   { id: 'sub-fraud', tenantId: 't1', url: 'https://b.test/', eventTypes: ['fraud.*'], secrets: ['whsec_b'], enabled: true }
 ]
+const at = (offset: bigint): RecordCoordinates => ({ topic: 'src', partition: 3, offset })
 const record = (value: string): RawRecord => ({ key: Buffer.from('acc-1'), value: Buffer.from(value), headers: {}, timestamp: 1000 })
 
 /** A planner whose decoder answers by the record's text: ok, corrupt, unknown-schema, registry-down. */
@@ -37,7 +38,7 @@ function planner (schemaLookupRetries = 2) {
 
 describe('record planner: source records', () => {
   it('matches a decoded event to the tenant\'s subscriptions and builds its body once', async () => {
-    const plan = await planner().p.planSource(record('ok'), 7n, new Map())
+    const plan = await planner().p.planSource(record('ok'), at(7n), new Map())
     expect(plan).toMatchObject({ kind: 'deliver', event, subscriptions: [subs[0]] })
     expect(JSON.parse((plan as { body: string }).body)).toMatchObject({ type: 'transaction.posted', data: { amount: '1.50' } })
   })
@@ -51,24 +52,39 @@ describe('record planner: source records', () => {
       schemaLookupRetries: 0,
       log: pino({ level: 'silent' })
     })
-    expect(await p.planSource(record('ok'), 8n, new Map())).toEqual({ kind: 'drop', reason: 'no-subscription' })
+    expect(await p.planSource(record('ok'), at(8n), new Map())).toEqual({ kind: 'drop', reason: 'no-subscription' })
     expect((await metrics.dropped.get()).values.find((v) => v.labels.reason === 'no-subscription')?.value).toBe(1)
   })
 
   it('dead-letters bad input with its reason; pauses, dead-lettering nothing, while the registry is down', async () => {
     const { p, metrics } = planner()
-    expect(await p.planSource(record('garbage'), 1n, new Map())).toEqual({ kind: 'dead-letter', reason: 'corrupt-avro' })
-    expect(await p.planSource(record('registry-down'), 2n, new Map())).toEqual({ kind: 'later', delayMs: 1000 })
+    expect(await p.planSource(record('garbage'), at(1n), new Map())).toEqual({ kind: 'dead-letter', reason: 'corrupt-avro', detail: 'bad union index' })
+    expect(await p.planSource(record('registry-down'), at(2n), new Map())).toEqual({ kind: 'later', delayMs: 1000 })
     expect((await metrics.registryErrors.get()).values[0]?.value).toBe(1)
     expect((await metrics.decodeErrors.get()).values.find((v) => v.labels.reason === 'corrupt-avro')?.value).toBe(1)
+  })
+
+  it('logs a dead-lettered record with its topic, partition, offset, reason and detail', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const p = createRecordPlanner({
+      decode: async () => { throw new DecodeError('tombstone', 'record has a null value (a tombstone), not an event') },
+      subscriptions: { forTenant: () => [], get: () => undefined, all: () => [], disable: () => {} },
+      metrics: createMetrics(),
+      schemaLookupRetries: 0,
+      log: pino({ level: 'warn' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>) } })
+    })
+    await p.planSource(record(''), at(41n), new Map())
+    expect(lines).toEqual([expect.objectContaining({
+      level: 40, topic: 'src', partition: 3, offset: '41', reason: 'tombstone', detail: 'record has a null value (a tombstone), not an event', msg: 'undecodable record; dead-lettering'
+    })])
   })
 
   it('looks an unknown schema id up SCHEMA_LOOKUP_RETRIES more times, backing off, before dead-lettering it', async () => {
     const { p } = planner(2)
     const misses = new Map<bigint, number>()
-    expect(await p.planSource(record('unknown-schema'), 5n, misses)).toEqual({ kind: 'later', delayMs: 500 })
-    expect(await p.planSource(record('unknown-schema'), 5n, misses)).toEqual({ kind: 'later', delayMs: 1000 })
-    expect(await p.planSource(record('unknown-schema'), 5n, misses)).toEqual({ kind: 'dead-letter', reason: 'unknown-schema-id' })
+    expect(await p.planSource(record('unknown-schema'), at(5n), misses)).toEqual({ kind: 'later', delayMs: 500 })
+    expect(await p.planSource(record('unknown-schema'), at(5n), misses)).toEqual({ kind: 'later', delayMs: 1000 })
+    expect(await p.planSource(record('unknown-schema'), at(5n), misses)).toEqual({ kind: 'dead-letter', reason: 'unknown-schema-id', detail: 'no schema 99' })
     expect(misses.size).toBe(0)
   })
 })
