@@ -25,6 +25,7 @@ export interface DispatcherConfig {
   sourceTopics: string[]
   retryTopicSuffix: string
   deadLetterTopic: string
+  deadLetterStateTopic: string
   endpointEventsTopic: string
   circuitFailureThreshold: number
   circuitOpenMs: number
@@ -197,6 +198,7 @@ export const configOptions = [
   option({ key: 'sourceTopics', variable: 'SOURCE_TOPICS', description: 'Source topics written by core banking, comma-separated. Default: one topic carrying every family, so order per account holds across families; with families on several topics (e.g. banking.transactions.v1,banking.accounts.v1,banking.fraud-alerts.v1) order holds within each topic only', defaultValue: 'banking.account-events.v1', parse: list }),
   option({ key: 'retryTopicSuffix', variable: 'RETRY_TOPIC_SUFFIX', description: 'Suffix of each source topic\'s co-partitioned retry topic; `{group}` stands for KAFKA_GROUP_ID, so each deployment (consumer group) has retry topics of its own. `.retry` is the layout before 0.2 (see "Migrating retry topics")', defaultValue: RETRY_SUFFIX_PER_GROUP, parse: text }),
   option({ key: 'deadLetterTopic', variable: 'DEAD_LETTER_TOPIC', description: 'Topic for exhausted deliveries and undecodable records', defaultValue: 'webhooks.dead-letter', parse: text }),
+  option({ key: 'deadLetterStateTopic', variable: 'DEAD_LETTER_STATE_TOPIC', description: 'Compacted topic of each dead letter\'s lifecycle (redriven, delivered, dead again) and of running redrives; `{group}` stands for KAFKA_GROUP_ID, so each deployment keeps its own, like its retry topics', defaultValue: 'webhooks.dead-letter-state.{group}', parse: text }),
   option({ key: 'endpointEventsTopic', variable: 'ENDPOINT_EVENTS_TOPIC', description: 'Topic for operational events: endpoint disabled or re-enabled', defaultValue: 'webhooks.endpoint-events', parse: text }),
   option({ key: 'topicReplicationFactor', variable: 'TOPIC_REPLICATION_FACTOR', description: 'Replication factor of the retry and dead-letter topics the dispatcher creates', defaultValue: '3', parse: integer(1, 32) }),
   option({ key: 'subscriptionsTopic', variable: 'SUBSCRIPTIONS_TOPIC', description: 'Compacted topic holding the subscriptions (source of truth); created if missing', defaultValue: 'webhooks.subscriptions', parse: text }),
@@ -256,12 +258,13 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   const result = config as DispatcherConfig
   result.retryTopicSuffix = resolveRetryTopicSuffix(result.retryTopicSuffix, result.consumerGroupId)
+  result.deadLetterStateTopic = resolveStateTopic(result.deadLetterStateTopic, result.consumerGroupId)
   if (result.handoverWaitMs === AUTO) result.handoverWaitMs = result.sessionTimeoutMs + 30_000
   for (const topic of result.sourceTopics) {
     if (topic.endsWith(result.retryTopicSuffix)) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" ends with the retry suffix "${result.retryTopicSuffix}"`)
     }
-    if (topic === result.deadLetterTopic || topic === result.endpointEventsTopic || topic === result.subscriptionsTopic) {
+    if (topic === result.deadLetterTopic || topic === result.deadLetterStateTopic || topic === result.endpointEventsTopic || topic === result.subscriptionsTopic) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" is also DEAD_LETTER_TOPIC or ENDPOINT_EVENTS_TOPIC`)
     }
   }
@@ -308,6 +311,15 @@ export function resolveRetryTopicSuffix (suffix: string, groupId: string): strin
   if (!TOPIC_NAME.test(`t${resolved}`)) {
     const why = resolved === suffix ? '' : ` (KAFKA_GROUP_ID "${groupId}" replaced {group})`
     throw new ConfigError('RETRY_TOPIC_SUFFIX', `"${resolved}"${why} cannot be part of a topic name: use letters, digits, '.', '_' and '-'`)
+  }
+  return resolved
+}
+
+/** DEAD_LETTER_STATE_TOPIC with `{group}` replaced by the consumer group id, checked as a topic name. */
+export function resolveStateTopic (topic: string, groupId: string): string {
+  const resolved = topic.replaceAll('{group}', groupId)
+  if (!TOPIC_NAME.test(resolved)) {
+    throw new ConfigError('DEAD_LETTER_STATE_TOPIC', `"${resolved}" is not a topic name: use letters, digits, '.', '_' and '-'`)
   }
   return resolved
 }

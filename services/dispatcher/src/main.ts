@@ -132,7 +132,7 @@ async function main (): Promise<void> {
   const adminApi = createAdminApi({
     store: announcingEnableChanges(subscriptions, (type, subscription, reason) => { void runtime.publishEndpointEvent(type, subscription, reason) }),
     tokens: config.adminTokens,
-    deadLetters: createKafkaDeadLetters({ kafka, deadLetterTopic: config.deadLetterTopic, retryTopicSuffix: config.retryTopicSuffix, compression }),
+    deadLetters: createKafkaDeadLetters({ kafka, deadLetterTopic: config.deadLetterTopic, stateTopic: config.deadLetterStateTopic, retryTopicSuffix: config.retryTopicSuffix, compression }),
     sendTestEvent: createTestEventSender({ deliver: deliverer.deliver }),
     endpointStatus: (id) => runtime.endpointStatus(id),
     ssrfCheck: (url) => checkEndpointUrl(url, ssrf),

@@ -2,9 +2,10 @@ import type { Logger } from 'pino'
 import type { Deliverer } from '../delivery/types.js'
 import type { Metrics } from '../metrics.js'
 import type { SubscriptionSource } from '../subscriptions/types.js'
+import { readLineage, type Lineage, type RedriveOutcome } from '../dead-letters/lifecycle.js'
 import { createAttempt } from './attempt.js'
 import { CircuitBreakers, type CircuitState } from './circuit-breaker.js'
-import type { DeliveryState, RawRecord, RecordCoordinates } from './delivery-task.js'
+import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates } from './delivery-task.js'
 import { EndpointStats, type EndpointStatsView } from './endpoint-stats.js'
 import { PartitionPair, type ParkSink } from './partition-pair.js'
 import { createRecordPlanner, type RecordDecoder, type RecordPlanner } from './record-plan.js'
@@ -45,6 +46,12 @@ export interface EngineOutputs {
   deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState) => Promise<void>
   /** Announces that an endpoint was disabled. Never rejects. */
   endpointDisabled: (subscription: { id: string, tenantId: string }, reason: string) => Promise<void>
+  /**
+   * A redriven delivery (one with a lineage) was delivered or dropped; its
+   * dead letter's lifecycle moves on. (Dead again is recorded where the new
+   * dead letter is written.) Never rejects.
+   */
+  redriveSettled?: (lineage: Lineage, outcome: RedriveOutcome) => Promise<void>
 }
 
 export interface DeliveryEngineOptions {
@@ -136,9 +143,13 @@ export class DeliveryEngine {
   /** Takes on a newly assigned source partition and its retry partition. */
   openPair (topic: string, retryTopic: string, partition: number, parkSink: ParkSink, owner: string, log: Logger): PartitionPair {
     const o = this.#o
-    const onSettled = (lane: 'source' | 'retry') => (outcome: string): void => {
+    const onSettled = (lane: 'source' | 'retry') => (outcome: string, task?: DeliveryTask): void => {
       o.metrics.settled.inc({ outcome, lane })
       o.metrics.lastProcessed.set(o.now() / 1000)
+      // Only a retry lane holds redriven records; the source lane never has a lineage.
+      if (outcome !== 'delivered' && outcome !== 'dropped') return
+      const lineage = task === undefined ? undefined : readLineage(task.record.headers)
+      if (lineage !== undefined) void o.outputs.redriveSettled?.(lineage, { kind: outcome })
     }
     const common = {
       deadLetter: o.outputs.deadLetter,

@@ -94,7 +94,8 @@ export class DispatcherRuntime {
       // Pairs, and so these calls, exist only once start() made the side topics.
       outputs: {
         deadLetter: async (source, record, reason, delivery) => await (this.#sideTopics as SideTopics).deadLetter(source, record, reason, delivery),
-        endpointDisabled: async (subscription, reason) => await this.publishEndpointEvent('endpoint.disabled', subscription, reason)
+        endpointDisabled: async (subscription, reason) => await this.publishEndpointEvent('endpoint.disabled', subscription, reason),
+        redriveSettled: async (lineage, outcome) => await (this.#sideTopics as SideTopics).redriveSettled(lineage, outcome)
       },
       metrics: options.metrics,
       log: this.#log,
@@ -139,6 +140,7 @@ export class DispatcherRuntime {
       producer: this.#producer,
       compression: kafkaCompressionType(config.kafkaCompression),
       deadLetterTopic: config.deadLetterTopic,
+      deadLetterStateTopic: config.deadLetterStateTopic,
       endpointEventsTopic: config.endpointEventsTopic,
       metrics: this.#o.metrics,
       log: this.#log,
