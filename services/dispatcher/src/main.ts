@@ -135,6 +135,7 @@ async function main (): Promise<void> {
     deadLetters: createKafkaDeadLetters({ kafka, deadLetterTopic: config.deadLetterTopic, stateTopic: config.deadLetterStateTopic, retryTopicSuffix: config.retryTopicSuffix, compression }),
     sendTestEvent: createTestEventSender({ deliver: deliverer.deliver }),
     endpointStatus: (id) => runtime.endpointStatus(id),
+    probeEndpoint: (id) => { runtime.resumeEndpoint(id) },
     ssrfCheck: (url) => checkEndpointUrl(url, ssrf),
     // createAdminApi adds module: admin-api.
     logger: rootLog,

@@ -85,6 +85,8 @@ export interface Harness {
   testEventResult: TestEventResult
   /** What the status seam answers, by endpoint id. */
   health: Map<string, EndpointHealth>
+  /** Endpoints the probe seam was called with. */
+  probes: string[]
   /** Everything the API logged, one JSON object per line. */
   logs: () => string
   /** Advances the store's and the API's clock. */
@@ -109,6 +111,7 @@ export async function startHarness (overrides: Partial<AdminApiOptions> = {}): P
     testEvents: [] as Subscription[],
     testEventResult: { status: 204, durationMs: 12 } as TestEventResult,
     health: new Map<string, EndpointHealth>(),
+    probes: [] as string[],
     logs: () => logged,
     advance: (ms: number) => { clock += ms }
   }
@@ -121,6 +124,12 @@ export async function startHarness (overrides: Partial<AdminApiOptions> = {}): P
       return harness.testEventResult
     },
     endpointStatus: (id) => harness.health.get(id) ?? { recentSuccesses: 0, recentFailures: 0, circuit: 'closed' },
+    // As the engine does: the circuit closes at once.
+    probeEndpoint: (id) => {
+      harness.probes.push(id)
+      const health = harness.health.get(id)
+      if (health !== undefined) harness.health.set(id, { ...health, circuit: 'closed' })
+    },
     logger: createLogger('debug', output),
     now,
     ...overrides

@@ -83,6 +83,7 @@ export const adminRoutes: readonly RouteSpec[] = [
   endpointAction('enableEndpoint', 'enable', 'Enable the endpoint', 'Deliveries resume; events dead-lettered while disabled stay there (redrive them).', EmptyBody),
   endpointAction('disableEndpoint', 'disable', 'Disable the endpoint', 'Deliveries are dead-lettered as endpoint-disabled until enabled.', DisableBody),
   endpointAction('sendTestEvent', 'test', 'Send a test event', 'One signed webhook.test delivery, whatever the endpoint\'s state; nothing is parked or retried. Answers only delivered or not, with a coarse reason. At most ADMIN_TEST_EVENTS_PER_MINUTE per tenant (else 429).', EmptyBody, 'TestEventResult', 'Whether the endpoint took it.'),
+  endpointAction('probeEndpoint', 'probe', 'Probe now', 'Closes the endpoint\'s circuit breaker on the instance that answers and sends the deliveries it held at once, instead of waiting for the next probe (up to 10 minutes): the next attempt is the probe. enable and resume do the same on every instance. Deliveries that failed an attempt keep their backoff.', EmptyBody, 'EndpointStatus', 'The endpoint\'s delivery health, circuit closed.'),
   { method: 'GET', path: '/v1/endpoints/{id}/status', operationId: 'getEndpointStatus', auth: true, tag: 'endpoints', summary: 'Delivery health', querystring: NoQuery, success: { 200: ['EndpointStatus', 'Recent delivery health and circuit state.'] }, errors: [404] },
   { method: 'GET', path: '/v1/dead-letters', operationId: 'listDeadLetters', auth: true, tag: 'dead-letters', summary: 'List dead letters', description: 'Metadata only, never payloads, a page at a time by (partition, offset), with the total and the counts by reason and by state over every matching letter. A tenant token sees its own subscriptions\' letters. to must be later than from (else 400). cursor is opaque: pass nextCursor back unchanged with the same filters; any other value answers 400 WHD_ERR_VALIDATION (field cursor).', querystring: ListDeadLettersQuery, success: { 200: ['DeadLetterPage', 'One page of the matching dead letters.'] }, errors: [503], longQuery: true },
   {
@@ -94,7 +95,7 @@ export const adminRoutes: readonly RouteSpec[] = [
 
 export type OperationId = 'health' | 'openApiDocument' | 'listEndpoints' | 'createEndpoint' | 'getEndpoint' | 'updateEndpoint' | 'deleteEndpoint'
   | 'rotateEndpointSecret' | 'getEndpointSecret' | 'pauseEndpoint' | 'resumeEndpoint' | 'enableEndpoint' | 'disableEndpoint' | 'sendTestEvent'
-  | 'getEndpointStatus' | 'listDeadLetters' | 'redriveDeadLetters'
+  | 'getEndpointStatus' | 'probeEndpoint' | 'listDeadLetters' | 'redriveDeadLetters'
 
 export type PublicOperationId = 'health' | 'openApiDocument'
 
