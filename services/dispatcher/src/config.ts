@@ -208,7 +208,7 @@ export const configOptions = [
   option({ key: 'subscriptionsFile', variable: 'SUBSCRIPTIONS_FILE', description: 'Optional JSON file imported into the subscriptions topic at start-up (idempotent); none = no import', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'adminPort', variable: 'ADMIN_PORT', description: 'Port of the admin API', defaultValue: '8080', parse: integer(0, 65_535) }),
   option({ key: 'adminHost', variable: 'ADMIN_HOST', description: 'Address the admin API binds', defaultValue: '127.0.0.1', parse: text }),
-  option({ key: 'adminTokens', variable: 'ADMIN_TOKENS', description: 'Admin API bearer tokens: <sha256-hex-or-token>:<tenant-id or *>, comma-separated; none = every call refused', defaultValue: 'none', parse: adminTokens }),
+  option({ key: 'adminTokens', variable: 'ADMIN_TOKENS', description: 'Admin API bearer tokens: <sha256-hex-or-token>:<tenant-id or *>, comma-separated (a plain token 24 to 1,024 characters of [A-Za-z0-9-._~+/], a hash 64 hex digits); none = every call refused', defaultValue: 'none', parse: adminTokens }),
   option({ key: 'adminTlsCertFile', variable: 'ADMIN_TLS_CERT_FILE', description: 'PEM certificate (chain) file: the admin API serves HTTPS with it and ADMIN_TLS_KEY_FILE; none = plain HTTP', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'adminTlsKeyFile', variable: 'ADMIN_TLS_KEY_FILE', description: 'PEM private key file of ADMIN_TLS_CERT_FILE; none = plain HTTP', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'adminHeadersTimeoutMs', variable: 'ADMIN_HEADERS_TIMEOUT_MS', description: 'Time an admin client has to send a request\'s headers (then 408 and the connection closes)', defaultValue: '10000', parse: integer(100, 600_000) }),

@@ -130,7 +130,7 @@ async function main (): Promise<void> {
   })
   watchHeldReleases(subscriptions, (id) => runtime.resumeEndpoint(id))
   const adminApi = createAdminApi({
-    store: announcingEnableChanges(subscriptions, (type, subscription, reason) => { void runtime.publishEndpointEvent(type, subscription, reason) }),
+    store: announcingEnableChanges(subscriptions, (type, subscription, reason) => { void runtime.operatorChangedEndpoint(type, subscription, reason) }),
     tokens: config.adminTokens,
     deadLetters: createKafkaDeadLetters({ kafka, deadLetterTopic: config.deadLetterTopic, stateTopic: config.deadLetterStateTopic, retryTopicSuffix: config.retryTopicSuffix, compression }),
     sendTestEvent: createTestEventSender({ deliver: deliverer.deliver }),

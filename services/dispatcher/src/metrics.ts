@@ -11,6 +11,9 @@ export const failureClasses = ['3xx', '4xx', '5xx', 'network', 'timeout'] as con
 export const lanes = ['source', 'retry'] as const
 export const settleOutcomes = ['delivered', 'parked', 'dead-lettered', 'dropped'] as const
 export const circuitStates = ['closed', 'open', 'half-open'] as const
+/** Why an endpoint was disabled: a 410 Gone answer, AUTO_DISABLE_AFTER_HOURS of failures, or an operator (admin API). */
+export const disableCauses = ['gone', 'continuous-failure', 'operator'] as const
+export type DisableCause = (typeof disableCauses)[number]
 /** Where a consumer meets an undecodable batch: the lanes and the subscriptions store. */
 export const batchReaders = [...lanes, 'subscriptions'] as const
 export type BatchReader = (typeof batchReaders)[number]
@@ -133,7 +136,7 @@ export function createMetrics () {
       labelNames: ['reason'] as const,
       registers: [registry]
     }),
-    endpointDisables: new Counter({ name: 'webhooks_endpoint_disables_total', help: 'Times an endpoint was disabled', registers: [registry] }),
+    endpointDisables: new Counter({ name: 'webhooks_endpoint_disables_total', help: 'Times an endpoint was disabled, by cause: gone (410), continuous-failure, operator', labelNames: ['cause'], registers: [registry] }),
     parkedBacklog: new Gauge({
       name: 'webhooks_parked_backlog',
       help: 'Parked deliveries held by retry lanes, per source topic',
@@ -191,6 +194,7 @@ export function createMetrics () {
   for (const reason of recordRefusalReasons) m.subscriptionRecordsRefused.inc({ reason }, 0)
   for (const reason of decodeFailureReasons) m.decodeErrors.inc({ reason }, 0)
   for (const reason of dropReasons) m.dropped.inc({ reason }, 0)
+  for (const cause of disableCauses) m.endpointDisables.inc({ cause }, 0)
   m.attemptDuration.zero({ outcome: 'delivered' })
   m.attemptDuration.zero({ outcome: 'failed' })
   return m

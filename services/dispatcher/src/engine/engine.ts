@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Deliverer } from '../delivery/types.js'
-import type { Metrics } from '../metrics.js'
+import type { DisableCause, Metrics } from '../metrics.js'
 import type { SubscriptionSource } from '../subscriptions/types.js'
 import { readLineage, type Lineage, type RedriveOutcome } from '../dead-letters/lifecycle.js'
 import { createAttempt } from './attempt.js'
@@ -107,7 +107,7 @@ export class DeliveryEngine {
       metrics: o.metrics,
       deliveryTimeoutMs: s.deliveryTimeoutMs,
       autoDisableAfterMs: s.autoDisableAfterMs,
-      disable: (subscriptionId, reason) => this.disable(subscriptionId, reason),
+      disable: (subscriptionId, reason) => this.disable(subscriptionId, reason, 'continuous-failure'),
       now: o.now,
       log: o.log
     })
@@ -153,7 +153,8 @@ export class DeliveryEngine {
     }
     const common = {
       deadLetter: o.outputs.deadLetter,
-      disableEndpoint: (subscriptionId: string, reason: string) => this.disable(subscriptionId, reason),
+      // The lanes disable an endpoint only when it answers 410 Gone.
+      disableEndpoint: (subscriptionId: string, reason: string) => this.disable(subscriptionId, reason, 'gone'),
       requestPump: () => this.#scheduler.requestPump(),
       now: o.now
     }
@@ -200,11 +201,11 @@ export class DeliveryEngine {
   }
 
   /** Disables an endpoint (410 Gone, continuous failure) once, and announces it. */
-  disable (subscriptionId: string, reason: string): void {
+  disable (subscriptionId: string, reason: string, cause: DisableCause): void {
     const o = this.#o
     const subscription = o.subscriptions.get(subscriptionId)
     if (subscription?.enabled !== true) return
-    o.metrics.endpointDisables.inc()
+    o.metrics.endpointDisables.inc({ cause })
     o.subscriptions.disable(subscriptionId, reason)
     void o.outputs.endpointDisabled(subscription, reason)
     o.log.warn({ subscriptionId, reason }, 'endpoint disabled')

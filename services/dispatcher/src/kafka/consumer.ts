@@ -338,6 +338,12 @@ export class DispatcherRuntime {
     await this.#sideTopics?.endpointEvent(type, subscription, reason)
   }
 
+  /** An operator enabled or disabled an endpoint through this instance's admin API: counted, then announced. */
+  async operatorChangedEndpoint (type: EndpointEventType, subscription: { id: string, tenantId: string }, reason: string): Promise<void> {
+    if (type === 'endpoint.disabled') this.#o.metrics.endpointDisables.inc({ cause: 'operator' })
+    await this.publishEndpointEvent(type, subscription, reason)
+  }
+
   /** What the admin API shows about an endpoint: recent results, circuit state, why disabled. */
   endpointStatus (subscriptionId: string): EndpointStatus {
     return this.#engine.endpointStatus(subscriptionId)
