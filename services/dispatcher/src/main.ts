@@ -6,14 +6,14 @@ import { readFileSync } from 'node:fs'
 import { Kafka, logLevel as kafkaLogLevel, type SASLOptions } from 'kafkajs'
 import { createEventCodec, createEventRegistry, kafkaCompressionType, quietKafkajsTimerWarning, registerKafkaCodecs } from '../../events/src/index.js'
 import { loadConfig } from './config.js'
-import { UndecodableBatchError } from './errors.js'
+import { exitCode, UndecodableBatchError } from './errors.js'
 import { createHttpDeliverer } from './delivery/http-deliverer.js'
 import { checkEndpointUrl, createSsrfPolicy } from './delivery/ssrf.js'
 import { createHealthServer } from './http/health.js'
 import { DispatcherRuntime } from './kafka/consumer.js'
 import { createRecordDecoder } from './kafka/decode.js'
 import { bootstrapTopics } from './kafka/topics.js'
-import { createLogger } from './logger.js'
+import { createLogger, reportConfigError } from './logger.js'
 import { createMetrics } from './metrics.js'
 import { createShutdown, installProcessHandlers, SHUTDOWN_FINISH_MS, type ShutdownCause } from './shutdown.js'
 import { importSubscriptionsFile } from './cli/import-subscriptions.js'
@@ -31,8 +31,8 @@ async function main (): Promise<void> {
   try {
     config = loadConfig()
   } catch (err) {
-    process.stderr.write(`webhook-dispatcher: invalid configuration: ${(err as Error).message}\n`)
-    process.exit(78)
+    reportConfigError(err)
+    process.exit(exitCode('dispatcher', 'invalid configuration'))
   }
   const rootLog = createLogger(config.logLevel)
   const log = rootLog.child({ module: 'main' })
@@ -92,7 +92,7 @@ async function main (): Promise<void> {
     onError: (err, context) => {
       if (context.fatal === true) {
         subscriptionsLog.fatal({ err, ...context }, 'subscription store stopped following its topic; exiting so the orchestrator restarts us')
-        process.exit(1)
+        process.exit(exitCode('dispatcher', 'fatal'))
       }
       if ((err as { code?: string }).code === UndecodableBatchError.code) {
         metrics.undecodableBatches.inc({ reader: 'subscriptions', codec: (err as UndecodableBatchError).codec })
@@ -125,7 +125,7 @@ async function main (): Promise<void> {
     log: rootLog.child({ module: 'dispatcher' }),
     onFatal: (err) => {
       log.fatal({ err }, 'unrecoverable kafka failure; exiting so the orchestrator restarts us')
-      process.exit(1)
+      process.exit(exitCode('dispatcher', 'fatal'))
     }
   })
   watchHeldReleases(subscriptions, (id) => runtime.resumeEndpoint(id))
@@ -178,5 +178,5 @@ async function main (): Promise<void> {
 main().catch((err: unknown) => {
   const e = err as { code?: string, message?: string }
   process.stderr.write(`webhook-dispatcher: failed to start: ${e.code === undefined ? '' : `[${e.code}] `}${e.message ?? String(err)}\n`)
-  process.exit(1)
+  process.exit(exitCode('dispatcher', 'fatal'))
 })
