@@ -15,7 +15,7 @@ export KAFKA_BROKERS ?= 127.0.0.1:$(or $(KAFKA_PORT),19092)
 export SCHEMA_REGISTRY_URL ?= http://127.0.0.1:$(or $(REGISTRY_PORT),18081)/apis/ccompat/v7
 STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
 
-.PHONY: help setup build typecheck lint openapi stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression clean dist image helm helm-sync
+.PHONY: help setup build typecheck lint docs openapi stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression clean dist image helm helm-sync
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ typecheck: setup ## type-check everything, tests included
 lint: setup ## eslint, and the layers of the code (dependency-cruiser: no upward import, no cycle)
 	eslint --max-warnings=0 .
 	depcruise services --config .dependency-cruiser.cjs
+
+docs: build ## regenerate the README's error-code, exit-code and metric tables from the code (a unit test fails while they are stale)
+	node dist/services/dispatcher/src/cli/docs.js README.md
 
 openapi: build ## regenerate services/dispatcher/src/http/openapi.json from the admin API's routes (a unit test fails while it is stale)
 	node dist/services/dispatcher/src/cli/openapi.js services/dispatcher/src/http/openapi.json
