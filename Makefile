@@ -19,7 +19,7 @@ STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
 # starts one and `make test` passes its URL on.
 POSTGRES := $(if $(HISTORY_POSTGRES_URL),,postgres-up)
 
-.PHONY: help setup build typecheck lint openapi stack-up stack-down stack-status stack-clean postgres-up postgres-down schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression chaos clean dist image helm helm-sync
+.PHONY: help setup build typecheck lint docs openapi stack-up stack-down stack-status stack-clean postgres-up postgres-down schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression chaos clean dist image helm helm-sync
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ typecheck: setup ## type-check everything, tests included
 lint: setup ## eslint, and the layers of the code (dependency-cruiser: no upward import, no cycle)
 	eslint --max-warnings=0 .
 	depcruise services --config .dependency-cruiser.cjs
+
+docs: build ## regenerate the README's error-code, exit-code and metric tables from the code (a unit test fails while they are stale)
+	node dist/services/dispatcher/src/cli/docs.js README.md
 
 openapi: build ## regenerate services/dispatcher/src/http/openapi.json from the admin API's routes (a unit test fails while it is stale)
 	node dist/services/dispatcher/src/cli/openapi.js services/dispatcher/src/http/openapi.json

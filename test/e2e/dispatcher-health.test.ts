@@ -140,6 +140,10 @@ describe('dispatcher health, readiness and metrics', () => {
     expect(await dispatcher.exited).toBe(78)
     expect(stderr).toContain('MAX_IN_FLIGHT')
     expect(stderr).toContain('abc')
+    // The stable code, on the plain line and on a JSON line like every other log line.
+    expect(stderr).toMatch(/^webhook-dispatcher: invalid configuration \[WHD_ERR_CONFIG\]: MAX_IN_FLIGHT: /m)
+    const json = dispatcher.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(json).toContainEqual(expect.objectContaining({ level: 60, msg: 'invalid configuration', code: 'WHD_ERR_CONFIG', variable: 'MAX_IN_FLIGHT' }))
     expect(await statusOf(dispatcher, '/healthz')).toBeUndefined()
   }, 60_000)
 })

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { adminClient, createAdminScenario, TENANT_0, type AdminScenario } from '../support/admin-client.js'
 import { readTopic } from '../support/dead-letters.js'
+import { readMetric } from '../support/dispatcher-process.js'
 import { uniqueTopic } from '../support/kafka.js'
 import { waitUntil } from '../support/wait.js'
 
@@ -34,6 +35,11 @@ describe('operational endpoint events', () => {
     expect(disabled.filter((e) => e.type === 'endpoint.disabled')).toEqual([
       expect.objectContaining({ type: 'endpoint.disabled', subscriptionId: endpoint.id, tenantId: TENANT_0, reason: 'endpoint answered 410 Gone' })
     ])
+    // Counted once, by the instance that saw the 410, with its cause.
+    const disables = async (cause: string): Promise<number> =>
+      (await readMetric(first.metricsUrl, `webhooks_endpoint_disables_total{cause="${cause}"}`)) + (await readMetric(second.metricsUrl, `webhooks_endpoint_disables_total{cause="${cause}"}`))
+    expect(await disables('gone')).toBe(1)
+    expect(await disables('operator')).toBe(0)
 
     receiver.setStatus(204)
     const enabled = await api.request('POST', `/v1/endpoints/${endpoint.id}/enable`)
@@ -48,5 +54,10 @@ describe('operational endpoint events', () => {
     const final = (await readTopic(eventsTopic)).map((r) => JSON.parse(r.value?.toString() ?? '{}') as Record<string, string>)
     expect(final.map((e) => e.type)).toEqual(['endpoint.disabled', 'endpoint.enabled'])
     expect(events.at(-1)).toMatchObject({ subscriptionId: endpoint.id, tenantId: TENANT_0 })
+
+    // An operator's disable counts too, under its own cause (the alert covers both).
+    expect((await api.request('POST', `/v1/endpoints/${endpoint.id}/disable`, {})).status).toBe(200)
+    expect(await disables('operator')).toBe(1)
+    expect(await disables('gone')).toBe(1)
   }, 120_000)
 })

@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSecret } from '../../services/dispatcher/src/delivery/sign.js'
 import { H } from '../../services/dispatcher/src/engine/parked-record.js'
 import { redrive } from '../../services/dispatcher/src/redrive/run.js'
+import { createKafkaDeadLetters } from '../../services/dispatcher/src/redrive/kafka-dead-letters.js'
+import { readLifecycle } from '../../services/dispatcher/src/redrive/lifecycle-topic.js'
+import { deadLetterId } from '../../services/dispatcher/src/dead-letters/lifecycle.js'
 import { readMetric, startDispatcher, writeSubscriptionsFile, type DispatcherProcess } from '../support/dispatcher-process.js'
 import { createEventFeed, type EventFeed } from '../support/event-feed.js'
 import { createTestTopics, testKafka, uniqueTopic } from '../support/kafka.js'
@@ -83,8 +86,10 @@ describe('redrive end to end', () => {
   const deadLetterTopic = uniqueTopic('e2e-redrive-dlq')
   const group = uniqueTopic('e2e-redrive-group')
   const retry = `${source}.retry.${group}`
+  const stateTopic = `webhooks.dead-letter-state.${group}`
   const secret = generateSecret()
   const cliEnv = { DEAD_LETTER_TOPIC: deadLetterTopic, KAFKA_GROUP_ID: group }
+  const byOperator = ['--by', 'cli:e2e-operator']
   let admin: Admin
   let cleanup: () => Promise<void>
   let feed: EventFeed
@@ -132,6 +137,7 @@ describe('redrive end to end', () => {
     await receiver?.close()
     await feed?.close()
     await cleanup?.()
+    await admin?.deleteTopics({ topics: [stateTopic] }).catch(() => undefined)
   })
 
   it('dead-letters exhausted deliveries with reason, attempts, subscription, source coordinates and the original bytes', async () => {
@@ -192,7 +198,7 @@ describe('redrive end to end', () => {
     const retryBefore = await endOffsets(admin, retry)
     const account = 'acc-000001'
 
-    const run = await runCli(['--account', account, '--subscription', 'sub-a', '--source-topic', source], cliEnv)
+    const run = await runCli(['--account', account, '--subscription', 'sub-a', '--source-topic', source, ...byOperator], cliEnv)
 
     expect(run.code, run.stderr).toBe(0)
     expect(summaryCounts(run.stdout)).toEqual({ scanned: 17, matched: 4, redriven: 4, skipped: 0 })
@@ -220,6 +226,58 @@ describe('redrive end to end', () => {
     expect(receiver.badSignatures).toBe(0)
   })
 
+  it('the same redrive again sends nothing twice: the letters are recorded as redriven, then delivered, on the state topic', async () => {
+    const account = 'acc-000001'
+    const ofAccount = () => receiver.received.filter((r) => r.accountId === account)
+    const requestsBefore = ofAccount().length
+    const kafka = await testKafka('test-redrive-state')
+    const ours = deadLetters.filter((l) => l.key?.toString() === account).map((l) => deadLetterId(deadLetterTopic, l.partition, l.offset))
+    expect(ours).toHaveLength(4)
+    // The retry lane reports each delivery of a redriven record.
+    await waitUntil('the four letters recorded as delivered', async () => {
+      const { letters } = await readLifecycle(kafka, stateTopic)
+      return ours.every((id) => letters.get(id)?.state === 'delivered')
+    }, { timeoutMs: 45_000 })
+    const { letters } = await readLifecycle(kafka, stateTopic)
+    for (const id of ours) expect(letters.get(id)).toMatchObject({ state: 'delivered', redrives: 1, redrivenBy: 'cli:e2e-operator' })
+
+    const again = await runCli(['--account', account, '--subscription', 'sub-a', '--source-topic', source, ...byOperator], cliEnv)
+    expect(again.code, again.stderr).toBe(0)
+    expect(summaryCounts(again.stdout)).toEqual({ scanned: 17, matched: 4, redriven: 0, skipped: 4 })
+    expect(again.stdout).toMatch(/^ {2}skipped \(already-redriven\): 4$/m)
+    // The CLI filters kafkajs's harmless timer warning, as the dispatcher does.
+    expect(again.stderr).not.toContain('TimeoutNegativeWarning')
+    expect(again.stdout.match(/^skipped .*\(already-redriven: delivered since /gm)).toHaveLength(4)
+    expect(ofAccount().length).toBe(requestsBefore)
+
+    // Listed by state, a page at a time, with counts over all of them.
+    const deadLetterOps = createKafkaDeadLetters({ kafka, deadLetterTopic, stateTopic, retryTopicSuffix: `.retry.${group}`, compression: 0 })
+    const delivered = await deadLetterOps.list({}, { limit: 10, states: ['delivered'] })
+    expect(delivered.items.map((l) => l.id).sort()).toEqual([...ours].sort())
+    expect(delivered.items.every((l) => l.redrivenBy === 'cli:e2e-operator' && l.redriveId !== undefined)).toBe(true)
+    const pages: string[] = []
+    let after = undefined as Parameters<typeof deadLetterOps.list>[1]['after']
+    for (;;) {
+      const page = await deadLetterOps.list({}, { limit: 5, ...(after === undefined ? {} : { after }) })
+      expect(page).toMatchObject({ total: 17, countByReason: { 'retries-exhausted': 16, 'bad-magic-byte': 1 }, countByState: { dead: 13, delivered: 4 } })
+      pages.push(...page.items.map((l) => l.id))
+      if (page.next === undefined) break
+      after = page.next
+    }
+    expect(pages).toHaveLength(17)
+    expect(new Set(pages).size).toBe(17)
+
+    // --again sends them once more, counting the redrives.
+    const forced = await runCli(['--account', account, '--subscription', 'sub-a', '--again', ...byOperator], cliEnv)
+    expect(forced.code, forced.stderr).toBe(0)
+    expect(summaryCounts(forced.stdout)).toMatchObject({ matched: 4, redriven: 4, skipped: 0 })
+    await waitUntil('the forced redrive delivered', () => ofAccount().length >= requestsBefore + 4)
+    await waitUntil('the letters delivered a second time', async () => {
+      const view = await readLifecycle(kafka, stateTopic)
+      return ours.every((id) => view.letters.get(id)?.state === 'delivered' && view.letters.get(id)?.redrives === 2)
+    }, { timeoutMs: 45_000 })
+  })
+
   it('redriving the rest (redrive()) delivers every event once, in order per account', async () => {
     const kafka = await testKafka('test-redrive')
     const result = await redrive({
@@ -238,7 +296,8 @@ describe('redrive end to end', () => {
     expect(final.expected).toBe(16)
     expect(final.orderViolations).toEqual([])
     expect(final.unexpected).toEqual([])
-    expect(final.duplicates).toBe(0)
+    // acc-000001's four, sent once more on purpose by --again above.
+    expect(final.duplicates).toBe(4)
   })
 
   it('a time-range filter leaves dead letters outside the range alone; a redriven delivery gets a fresh retry budget', async () => {
@@ -274,6 +333,15 @@ describe('redrive end to end', () => {
       expect(Number(header(letter, H.attempts))).toBeGreaterThanOrEqual(2)
     }
     expect(new Set(await Promise.all(deadLetters.slice(21).map((l) => eventIdOf(l.value))))).toEqual(new Set(wave2.map((e) => e.eventId)))
+    // Each new letter names the one it was redriven from, and that one is dead again.
+    const predecessors = deadLetters.slice(17, 21).map((l) => deadLetterId(deadLetterTopic, l.partition, l.offset))
+    expect(deadLetters.slice(21).map((l) => header(l, H.redriveOf)).sort()).toEqual([...predecessors].sort())
+    const kafka = await testKafka('test-redrive-state')
+    await waitUntil('the four letters recorded as dead again', async () => {
+      const { letters } = await readLifecycle(kafka, stateTopic)
+      return predecessors.every((id) => letters.get(id)?.state === 'dead-again')
+    })
+    expect((await readLifecycle(kafka, stateTopic)).letters.get(predecessors[0] as string)).toMatchObject({ state: 'dead-again', reason: 'retries-exhausted' })
   })
 
   it('exits 2 naming a bad flag, and 1 when Kafka cannot serve the scan', async () => {

@@ -25,6 +25,7 @@ export interface DispatcherConfig {
   sourceTopics: string[]
   retryTopicSuffix: string
   deadLetterTopic: string
+  deadLetterStateTopic: string
   endpointEventsTopic: string
   historyEnabled: boolean
   historyTopic: string
@@ -219,6 +220,7 @@ export const configOptions = [
   option({ key: 'sourceTopics', variable: 'SOURCE_TOPICS', description: 'Source topics written by core banking, comma-separated. Default: one topic carrying every family, so order per account holds across families; with families on several topics (e.g. banking.transactions.v1,banking.accounts.v1,banking.fraud-alerts.v1) order holds within each topic only', defaultValue: 'banking.account-events.v1', parse: list }),
   option({ key: 'retryTopicSuffix', variable: 'RETRY_TOPIC_SUFFIX', description: 'Suffix of each source topic\'s co-partitioned retry topic; `{group}` stands for KAFKA_GROUP_ID, so each deployment (consumer group) has retry topics of its own. `.retry` is the layout before 0.2 (see "Migrating retry topics")', defaultValue: RETRY_SUFFIX_PER_GROUP, parse: text }),
   option({ key: 'deadLetterTopic', variable: 'DEAD_LETTER_TOPIC', description: 'Topic for exhausted deliveries and undecodable records', defaultValue: 'webhooks.dead-letter', parse: text }),
+  option({ key: 'deadLetterStateTopic', variable: 'DEAD_LETTER_STATE_TOPIC', description: 'Compacted topic of each dead letter\'s lifecycle (redriven, delivered, dead again) and of running redrives; `{group}` stands for KAFKA_GROUP_ID, so each deployment keeps its own, like its retry topics', defaultValue: 'webhooks.dead-letter-state.{group}', parse: text }),
   option({ key: 'endpointEventsTopic', variable: 'ENDPOINT_EVENTS_TOPIC', description: 'Topic for operational events: endpoint disabled or re-enabled', defaultValue: 'webhooks.endpoint-events', parse: text }),
   option({ key: 'historyEnabled', variable: 'HISTORY_ENABLED', description: 'Write every delivery attempt and outcome to HISTORY_TOPIC (the delivery history, README "Delivery history"); offsets are committed only after the attempts they settle are written', defaultValue: 'true', parse: boolean }),
   option({ key: 'historyTopic', variable: 'HISTORY_TOPIC', description: 'The attempts topic: one Avro record (schemas/delivery-attempt.avsc) per attempt and outcome; `{group}` stands for KAFKA_GROUP_ID, so each deployment has its own', defaultValue: 'webhooks.attempts.{group}', parse: text }),
@@ -237,7 +239,7 @@ export const configOptions = [
   option({ key: 'subscriptionsFile', variable: 'SUBSCRIPTIONS_FILE', description: 'Optional JSON file imported into the subscriptions topic at start-up (idempotent); none = no import', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'adminPort', variable: 'ADMIN_PORT', description: 'Port of the admin API', defaultValue: '8080', parse: integer(0, 65_535) }),
   option({ key: 'adminHost', variable: 'ADMIN_HOST', description: 'Address the admin API binds', defaultValue: '127.0.0.1', parse: text }),
-  option({ key: 'adminTokens', variable: 'ADMIN_TOKENS', description: 'Admin API bearer tokens: <sha256-hex-or-token>:<tenant-id or *>, comma-separated; none = every call refused', defaultValue: 'none', parse: adminTokens }),
+  option({ key: 'adminTokens', variable: 'ADMIN_TOKENS', description: 'Admin API bearer tokens: <sha256-hex-or-token>:<tenant-id or *>, comma-separated (a plain token 24 to 1,024 characters of [A-Za-z0-9-._~+/], a hash 64 hex digits); none = every call refused', defaultValue: 'none', parse: adminTokens }),
   option({ key: 'adminTlsCertFile', variable: 'ADMIN_TLS_CERT_FILE', description: 'PEM certificate (chain) file: the admin API serves HTTPS with it and ADMIN_TLS_KEY_FILE; none = plain HTTP', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'adminTlsKeyFile', variable: 'ADMIN_TLS_KEY_FILE', description: 'PEM private key file of ADMIN_TLS_CERT_FILE; none = plain HTTP', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'adminHeadersTimeoutMs', variable: 'ADMIN_HEADERS_TIMEOUT_MS', description: 'Time an admin client has to send a request\'s headers (then 408 and the connection closes)', defaultValue: '10000', parse: integer(100, 600_000) }),
@@ -287,6 +289,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   const result = config as DispatcherConfig
   result.retryTopicSuffix = resolveRetryTopicSuffix(result.retryTopicSuffix, result.consumerGroupId)
+  result.deadLetterStateTopic = resolveStateTopic(result.deadLetterStateTopic, result.consumerGroupId)
   result.historyTopic = resolveGroupPlaceholder('HISTORY_TOPIC', result.historyTopic, result.consumerGroupId)
   if (result.historyStore === 'postgres' && result.historyPostgresUrl === undefined) {
     throw new ConfigError('HISTORY_POSTGRES_URL', 'is required with HISTORY_STORE=postgres')
@@ -299,7 +302,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     if (topic.endsWith(result.retryTopicSuffix)) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" ends with the retry suffix "${result.retryTopicSuffix}"`)
     }
-    if (topic === result.deadLetterTopic || topic === result.endpointEventsTopic || topic === result.subscriptionsTopic || topic === result.historyTopic) {
+    if (topic === result.deadLetterTopic || topic === result.deadLetterStateTopic || topic === result.endpointEventsTopic || topic === result.subscriptionsTopic || topic === result.historyTopic) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" is also DEAD_LETTER_TOPIC or ENDPOINT_EVENTS_TOPIC`)
     }
   }
@@ -358,6 +361,11 @@ function resolveGroupPlaceholder (variable: string, name: string, groupId: strin
     throw new ConfigError(variable, `"${resolved}"${why} is not a topic name: use letters, digits, '.', '_' and '-'`)
   }
   return resolved
+}
+
+/** DEAD_LETTER_STATE_TOPIC with `{group}` replaced by the consumer group id, checked as a topic name. */
+export function resolveStateTopic (topic: string, groupId: string): string {
+  return resolveGroupPlaceholder('DEAD_LETTER_STATE_TOPIC', topic, groupId)
 }
 
 /** The retry topic of a source topic. */

@@ -190,6 +190,23 @@ export class ParkedRecordFormatError extends DispatcherError {
   }
 }
 
+/**
+ * A redrive was refused because another one over an overlapping set of dead
+ * letters is running (through any instance, or the CLI): both would redrive
+ * the same letters. Nothing was written. Retriable: run it again when the
+ * other has finished.
+ */
+export class RedriveConflictError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_REDRIVE_CONFLICT'
+  /** The redrive that is running. */
+  readonly runningRedriveId: string
+
+  constructor (runningRedriveId: string, message: string, options: DispatcherErrorOptions = {}) {
+    super(message, { ...options, retriable: true })
+    this.runningRedriveId = runningRedriveId
+  }
+}
+
 // ---- delivery -------------------------------------------------------------
 
 /**
@@ -386,6 +403,7 @@ export const errorRegistry = Object.freeze([
   { errorClass: KafkaCrashError },
   { errorClass: UndecodableBatchError },
   { errorClass: ParkedRecordFormatError },
+  { errorClass: RedriveConflictError, httpStatus: 409 },
   { errorClass: SsrfBlockedError },
   { errorClass: TlsMaterialError },
   { errorClass: TlsHandshakeError },
@@ -416,4 +434,51 @@ export function isDispatcherError (value: unknown): value is DispatcherError {
   if (typeof value !== 'object' || value === null) return false
   const { code, retriable } = value as { code?: unknown, retriable?: unknown }
   return typeof code === 'string' && knownCodes.has(code) && typeof retriable === 'boolean'
+}
+
+// ---- exit codes -------------------------------------------------------------
+
+/** One exit code of a command, as its usage text and the README state it. */
+export interface ExitCode {
+  code: number
+  meaning: string
+}
+
+/**
+ * The exit codes of the dispatcher and its command lines: the one source of
+ * the usage texts, the CLIs' return values and the README's exit-code table
+ * (`make docs`; a unit test fails while the README differs).
+ */
+export const exitCodes = Object.freeze({
+  dispatcher: [
+    { code: 0, meaning: 'stopped cleanly after SIGTERM or SIGINT' },
+    { code: 1, meaning: 'fatal: WHD_ERR_SHUTDOWN_TIMEOUT, WHD_ERR_KAFKA_CRASH, WHD_ERR_TOPIC_LAYOUT, a subscription store that stopped, an unhandled error (logged at fatal)' },
+    { code: 78, meaning: 'invalid configuration: WHD_ERR_CONFIG, naming the variable (EX_CONFIG)' }
+  ],
+  redrive: [
+    { code: 0, meaning: 'done' },
+    { code: 1, meaning: 'Kafka error' },
+    { code: 2, meaning: 'bad flags or environment (WHD_ERR_CONFIG, naming the flag or variable)' },
+    { code: 3, meaning: 'an overlapping redrive is running (WHD_ERR_REDRIVE_CONFLICT); nothing written' },
+    { code: 130, meaning: 'interrupted (SIGINT/SIGTERM) after the batch at hand' }
+  ],
+  'import-subscriptions': [
+    { code: 0, meaning: 'done' },
+    { code: 1, meaning: 'Kafka or store error' },
+    { code: 2, meaning: 'bad arguments, environment or file (naming the variable, entry or field)' }
+  ]
+} satisfies Record<string, readonly ExitCode[]>)
+
+export type CommandName = keyof typeof exitCodes
+
+/** The exit code of `command` whose meaning starts with `meaningStart`; throws when there is none, so a CLI cannot return an undocumented code. */
+export function exitCode (command: CommandName, meaningStart: string): number {
+  const row = (exitCodes[command] as readonly ExitCode[]).find((r) => r.meaning.startsWith(meaningStart))
+  if (row === undefined) throw new Error(`no exit code of ${command} means "${meaningStart}…"`)
+  return row.code
+}
+
+/** `0 done, 1 Kafka error, …`: the codes of a command for its usage text. */
+export function exitCodeSummary (command: CommandName): string {
+  return (exitCodes[command] as readonly ExitCode[]).map((r) => `${r.code} ${r.meaning}`).join(', ')
 }

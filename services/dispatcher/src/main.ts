@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { createEventCodec, createEventRegistry, kafkaCompressionType, quietKafkajsTimerWarning } from '../../events/src/index.js'
 import { loadConfig } from './config.js'
-import { ConfigError, UndecodableBatchError } from './errors.js'
+import { ConfigError, exitCode, UndecodableBatchError } from './errors.js'
 import { createHttpDeliverer } from './delivery/http-deliverer.js'
 import { checkEndpointUrl, createSsrfPolicy } from './delivery/ssrf.js'
 import { createHealthServer } from './http/health.js'
@@ -13,7 +13,7 @@ import { DispatcherRuntime } from './kafka/consumer.js'
 import { createRecordDecoder } from './kafka/decode.js'
 import { isTransientKafkaError } from './kafka/kafkajs-log.js'
 import { bootstrapTopics } from './kafka/topics.js'
-import { createLogger } from './logger.js'
+import { createLogger, reportConfigError } from './logger.js'
 import { createMetrics } from './metrics.js'
 import { createShutdown, installProcessHandlers, SHUTDOWN_FINISH_MS, type ShutdownCause } from './shutdown.js'
 import { importSubscriptionsFile } from './cli/import-subscriptions.js'
@@ -33,8 +33,8 @@ async function main (): Promise<void> {
   try {
     config = loadConfig()
   } catch (err) {
-    process.stderr.write(`webhook-dispatcher: invalid configuration: ${(err as Error).message}\n`)
-    process.exit(78)
+    reportConfigError(err)
+    process.exit(exitCode('dispatcher', 'invalid configuration'))
   }
   const rootLog = createLogger(config.logLevel)
   const log = rootLog.child({ module: 'main' })
@@ -87,7 +87,7 @@ async function main (): Promise<void> {
     onError: (err, context) => {
       if (context.fatal === true) {
         subscriptionsLog.fatal({ err, ...context }, 'subscription store stopped following its topic; exiting so the orchestrator restarts us')
-        process.exit(1)
+        process.exit(exitCode('dispatcher', 'fatal'))
       }
       if ((err as { code?: string }).code === UndecodableBatchError.code) {
         metrics.undecodableBatches.inc({ reader: 'subscriptions', codec: (err as UndecodableBatchError).codec })
@@ -123,18 +123,19 @@ async function main (): Promise<void> {
     log: rootLog.child({ module: 'dispatcher' }),
     onFatal: (err) => {
       log.fatal({ err }, 'unrecoverable kafka failure; exiting so the orchestrator restarts us')
-      process.exit(1)
+      process.exit(exitCode('dispatcher', 'fatal'))
     },
     ...(history.log === undefined ? {} : { history: history.log })
   })
   watchHeldReleases(subscriptions, (id) => runtime.resumeEndpoint(id))
   const adminApi = createAdminApi({
-    store: announcingEnableChanges(subscriptions, (type, subscription, reason) => { void runtime.publishEndpointEvent(type, subscription, reason) }),
+    store: announcingEnableChanges(subscriptions, (type, subscription, reason) => { void runtime.operatorChangedEndpoint(type, subscription, reason) }),
     tokens: config.adminTokens,
-    deadLetters: createKafkaDeadLetters({ kafka, deadLetterTopic: config.deadLetterTopic, retryTopicSuffix: config.retryTopicSuffix, compression }),
+    deadLetters: createKafkaDeadLetters({ kafka, deadLetterTopic: config.deadLetterTopic, stateTopic: config.deadLetterStateTopic, retryTopicSuffix: config.retryTopicSuffix, compression }),
     sendTestEvent: createTestEventSender({ deliver: deliverer.deliver }),
     endpointStatus: (id) => runtime.endpointStatus(id),
     ...(history.api === undefined ? {} : { history: history.api }),
+    probeEndpoint: (id) => { runtime.resumeEndpoint(id) },
     ssrfCheck: (url) => checkEndpointUrl(url, ssrf),
     // createAdminApi adds module: admin-api.
     logger: rootLog,
@@ -186,5 +187,5 @@ main().catch((err: unknown) => {
     process.exit(78)
   }
   process.stderr.write(`webhook-dispatcher: failed to start: ${e.code === undefined ? '' : `[${e.code}] `}${e.message ?? String(err)}\n`)
-  process.exit(1)
+  process.exit(exitCode('dispatcher', 'fatal'))
 })

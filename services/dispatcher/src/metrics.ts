@@ -13,6 +13,9 @@ export const settleOutcomes = ['delivered', 'parked', 'dead-lettered', 'dropped'
 /** The outcomes of delivery-history records (schemas/delivery-attempt.avsc). */
 export const historyOutcomes = ['delivered', 'failed', 'parked', 'held', 'dead_lettered', 'dropped'] as const
 export const circuitStates = ['closed', 'open', 'half-open'] as const
+/** Why an endpoint was disabled: a 410 Gone answer, AUTO_DISABLE_AFTER_HOURS of failures, or an operator (admin API). */
+export const disableCauses = ['gone', 'continuous-failure', 'operator'] as const
+export type DisableCause = (typeof disableCauses)[number]
 /** Where a consumer meets an undecodable batch: the lanes and the subscriptions store. */
 export const batchReaders = [...lanes, 'subscriptions'] as const
 export type BatchReader = (typeof batchReaders)[number]
@@ -135,7 +138,7 @@ export function createMetrics () {
       labelNames: ['reason'] as const,
       registers: [registry]
     }),
-    endpointDisables: new Counter({ name: 'webhooks_endpoint_disables_total', help: 'Times an endpoint was disabled', registers: [registry] }),
+    endpointDisables: new Counter({ name: 'webhooks_endpoint_disables_total', help: 'Times an endpoint was disabled, by cause: gone (410), continuous-failure, operator', labelNames: ['cause'], registers: [registry] }),
     parkedBacklog: new Gauge({
       name: 'webhooks_parked_backlog',
       help: 'Parked deliveries held by retry lanes, per source topic',
@@ -205,6 +208,7 @@ export function createMetrics () {
   for (const reason of decodeFailureReasons) m.decodeErrors.inc({ reason }, 0)
   for (const reason of dropReasons) m.dropped.inc({ reason }, 0)
   for (const outcome of historyOutcomes) m.historyRecords.inc({ outcome }, 0)
+  for (const cause of disableCauses) m.endpointDisables.inc({ cause }, 0)
   m.attemptDuration.zero({ outcome: 'delivered' })
   m.attemptDuration.zero({ outcome: 'failed' })
   return m

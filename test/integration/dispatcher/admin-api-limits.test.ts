@@ -209,7 +209,7 @@ describe('TLS', () => {
     const app = createAdminApi({
       store: new MemorySubscriptionStore({ ssrf: createSsrfPolicy({ allowCidrs: [], allowHttp: false }) }),
       tokens: parseAdminTokens(`${TOKENS.tenantA}:${TENANT_A}`),
-      deadLetters: { list: async () => [], redrive: async () => ({ scanned: 0, matched: 0, redriven: 0, skipped: 0, complete: true }) },
+      deadLetters: { list: async () => ({ items: [], total: 0, countByReason: {}, countByState: {} }), redrive: async () => ({ scanned: 0, matched: 0, redriven: 0, skipped: 0, complete: true }) },
       sendTestEvent: async () => ({ status: 204, durationMs: 1 }),
       endpointStatus: () => ({ recentSuccesses: 0, recentFailures: 0, circuit: 'closed' }),
       tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }

@@ -422,7 +422,8 @@ describe('tenant isolation', () => {
       ['POST', '/enable'],
       ['POST', '/disable'],
       ['POST', '/test'],
-      ['GET', '/status']
+      ['GET', '/status'],
+      ['POST', '/probe']
     ]
     for (const [method, suffix, body] of attempts) {
       const result = await call(h, method, `/v1/endpoints/${endpoint.id}${suffix}`, { token: 'tenantB', ...(body === undefined ? {} : { body }) })
@@ -431,6 +432,17 @@ describe('tenant isolation', () => {
     }
     expect(h.store.get(endpoint.id)).toEqual(before)
     expect(h.testEvents).toEqual([])
+    expect(h.probes).toEqual([])
+  })
+
+  it('closes an open circuit at once on POST …/probe, answering the endpoint\'s status', async () => {
+    const { endpoint } = await createEndpoint(h, 'tenantA', endpointBody())
+    h.health.set(endpoint.id, { recentSuccesses: 0, recentFailures: 12, circuit: 'open', lastError: 'HTTP 503' })
+    expect((await call(h, 'GET', `/v1/endpoints/${endpoint.id}/status`, { token: 'tenantA' })).body.circuit).toBe('open')
+    const probed = await call(h, 'POST', `/v1/endpoints/${endpoint.id}/probe`, { token: 'tenantA' })
+    expect(probed.status).toBe(200)
+    expect(probed.body).toMatchObject({ id: endpoint.id, circuit: 'closed', recentFailures: 12 })
+    expect(h.probes).toEqual([endpoint.id])
   })
 
   it('checks ownership before validating, so a bad body does not reveal that the id exists', async () => {
@@ -661,7 +673,7 @@ describe('logging', () => {
 
 describe('routes and the OpenAPI document', () => {
   it('implements every documented operation', async () => {
-    const bodies: Record<string, unknown> = { createEndpoint: endpointBody({ tenantId: TENANT_A }), updateEndpoint: { description: 'x' } }
+    const bodies: Record<string, unknown> = { createEndpoint: endpointBody({ tenantId: TENANT_A }), updateEndpoint: { description: 'x' }, redriveDeadLetters: { all: true } }
     const paths = openApiDocument.paths as Record<string, Record<string, unknown>>
     const operations = Object.entries(paths).flatMap(([path, item]) => Object.entries(item)
       .filter(([method]) => method !== 'parameters')

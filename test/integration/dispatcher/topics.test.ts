@@ -63,6 +63,26 @@ describe('bootstrapTopics', () => {
     expect(resources[0]?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue).toBe(String(30 * 24 * 3600 * 1000))
   })
 
+  it('creates the dead-letter state topic compacted, with one partition (one order for redrive locks)', async () => {
+    const source = uniqueTopic('test-boot-src')
+    const deadLetter = uniqueTopic('test-boot-dlq')
+    const state = uniqueTopic('test-boot-dl-state')
+    await createTopics([{ topic: source, numPartitions: 2 }])
+    for (const t of [`${source}${retrySuffix}`, deadLetter, state]) made.add(t)
+
+    const report = await bootstrapTopics(admin, { ...layout([source], deadLetter), deadLetterStateTopic: state }, { replicationFactor: 1 })
+
+    expect(report.created).toContain(state)
+    expect(await partitionCounts([state])).toEqual({ [state]: 1 })
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: state, configNames: ['cleanup.policy', 'retention.ms'] }]
+    })
+    const entries = Object.fromEntries((resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]))
+    expect(entries).toEqual({ 'cleanup.policy': 'compact', 'retention.ms': '-1' })
+    expect((await bootstrapTopics(admin, { ...layout([source], deadLetter), deadLetterStateTopic: state }, { replicationFactor: 1 })).created).toEqual([])
+  })
+
   it('is idempotent: a second call creates nothing and changes no partition count', async () => {
     const source = uniqueTopic('test-boot-src')
     const deadLetter = uniqueTopic('test-boot-dlq')

@@ -114,9 +114,17 @@ describe('loadConfig', () => {
     const err = configError({ KAFKA_GROUP_ID: 'team a/dispatch' })
     expect(err.variable).toBe('RETRY_TOPIC_SUFFIX')
     expect(err.message).toContain('team a/dispatch')
-    expect(loadConfig({ ...required, KAFKA_GROUP_ID: 'team a/dispatch', RETRY_TOPIC_SUFFIX: '.retry.team-a', HISTORY_TOPIC: 'webhooks.attempts.team-a' }).retryTopicSuffix).toBe('.retry.team-a')
+    expect(loadConfig({ ...required, KAFKA_GROUP_ID: 'team a/dispatch', RETRY_TOPIC_SUFFIX: '.retry.team-a', DEAD_LETTER_STATE_TOPIC: 'dl-state.team-a', HISTORY_TOPIC: 'webhooks.attempts.team-a' }).retryTopicSuffix).toBe('.retry.team-a')
     // The attempts topic is named per group as well, and says so.
-    expect(() => loadConfig({ ...required, KAFKA_GROUP_ID: 'team a/dispatch', RETRY_TOPIC_SUFFIX: '.retry.team-a' })).toThrow(/HISTORY_TOPIC: .*KAFKA_GROUP_ID/)
+    expect(() => loadConfig({ ...required, KAFKA_GROUP_ID: 'team a/dispatch', RETRY_TOPIC_SUFFIX: '.retry.team-a', DEAD_LETTER_STATE_TOPIC: 'dl-state.team-a' })).toThrow(/HISTORY_TOPIC: .*KAFKA_GROUP_ID/)
+  })
+
+  it('keeps a dead-letter state topic per deployment, naming DEAD_LETTER_STATE_TOPIC when the group makes it no topic name', () => {
+    expect(loadConfig({ ...required, KAFKA_GROUP_ID: 'blue' }).deadLetterStateTopic).toBe('webhooks.dead-letter-state.blue')
+    expect(loadConfig({ ...required, DEAD_LETTER_STATE_TOPIC: 'shared-state' }).deadLetterStateTopic).toBe('shared-state')
+    const err = configError({ KAFKA_GROUP_ID: 'team a/dispatch', RETRY_TOPIC_SUFFIX: '.retry.team-a' })
+    expect(err.variable).toBe('DEAD_LETTER_STATE_TOPIC')
+    expect(err.message).toContain('team a/dispatch')
   })
 
   it('every option is in the README configuration table with its default', () => {

@@ -93,6 +93,7 @@ SCHEMA_REGISTRY_URL: {{ $v.schemaRegistry.url | quote }}
 SOURCE_TOPICS: {{ join "," $v.kafka.sourceTopics | quote }}
 RETRY_TOPIC_SUFFIX: {{ $v.kafka.retryTopicSuffix | quote }}
 DEAD_LETTER_TOPIC: {{ $v.kafka.deadLetterTopic | quote }}
+DEAD_LETTER_STATE_TOPIC: {{ $v.kafka.deadLetterStateTopic | quote }}
 ENDPOINT_EVENTS_TOPIC: {{ $v.kafka.endpointEventsTopic | quote }}
 TOPIC_REPLICATION_FACTOR: {{ int64 $v.kafka.topicReplicationFactor | toString | quote }}
 SUBSCRIPTIONS_TOPIC: {{ $v.kafka.subscriptionsTopic | quote }}

@@ -16,9 +16,8 @@
  * SSRF_ALLOW_CIDRS and ALLOW_HTTP (as for the dispatcher), KAFKA_CLIENT_ID;
  * SUBSCRIPTIONS_FILE when no file argument is given.
  *
- * Prints one line per subscription and a summary to stdout. Exit codes: 0
- * done, 1 Kafka or store error, 2 bad arguments, environment or file (the
- * message names the variable, entry or field).
+ * Prints one line per subscription and a summary to stdout. Exit codes:
+ * `exitCodes['import-subscriptions']` in ../errors.ts (tabled in the README).
  */
 import { readFileSync, realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
@@ -26,7 +25,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { kafkaCompressionType, quietKafkajsTimerWarning, registerKafkaCodecs } from '../../../events/src/index.js'
 import { configOptions, type DispatcherConfig } from '../config.js'
 import { createSsrfPolicy, type SsrfPolicy } from '../delivery/ssrf.js'
-import { ConfigError, SubscriptionSourceError } from '../errors.js'
+import { ConfigError, exitCode, SubscriptionSourceError } from '../errors.js'
 import { secretCipherFromEnv } from '../subscriptions/crypto.js'
 import { parseSubscriptions } from '../subscriptions/subscriptions-file.js'
 import type { MaterializedSubscriptionStore, UpsertOutcome } from '../subscriptions/memory-store.js'
@@ -119,7 +118,7 @@ export interface CliIo {
 export async function runImport (argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.out('usage: import-subscriptions [subscriptions.json]   (or SUBSCRIPTIONS_FILE); see the header of cli/import-subscriptions.ts for the environment')
-    return 0
+    return exitCode('import-subscriptions', 'done')
   }
   let store: TopicSubscriptionStore
   let subscriptions: Subscription[]
@@ -152,19 +151,19 @@ export async function runImport (argv: readonly string[], env: NodeJS.ProcessEnv
     const e = error as { code?: string, message?: string }
     if (e.code !== 'WHD_ERR_CONFIG' && e.code !== 'WHD_ERR_SUBSCRIPTIONS' && e.code !== 'WHD_ERR_SECRET_KEY') throw error
     io.err(`import-subscriptions: ${e.message ?? String(error)}`)
-    return 2
+    return exitCode('import-subscriptions', 'bad arguments')
   }
 
   try {
     await store.start()
     const summary = await importSubscriptions(store, subscriptions, (id, outcome) => io.out(`${outcome.padEnd(9)} ${id}`))
     io.out(`${subscriptions.length} subscriptions in the file: ${summary.created.length} created, ${summary.updated.length} updated, ${summary.unchanged.length} unchanged (topic ${store.topic})`)
-    return 0
+    return exitCode('import-subscriptions', 'done')
   } catch (error) {
     const e = error as { code?: string, name?: string, message?: string, field?: string }
     const tag = e.code ?? e.name
     io.err(`import-subscriptions failed${tag === undefined ? '' : ` [${tag}]`}: ${e.message ?? String(error)}`)
-    return e.field === undefined ? 1 : 2
+    return exitCode('import-subscriptions', e.field === undefined ? 'Kafka or store error' : 'bad arguments')
   } finally {
     await store.close()
   }

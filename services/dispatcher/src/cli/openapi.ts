@@ -8,6 +8,7 @@
  */
 import { realpathSync, writeFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
+import { quietKafkajsTimerWarning } from '../../../events/src/index.js'
 import { adminOpenApiDocument } from '../http/admin-api.js'
 
 /** The file's text: two-space JSON and a final newline. */
@@ -24,6 +25,7 @@ function invokedDirectly (): boolean {
 }
 
 if (invokedDirectly()) {
+  quietKafkajsTimerWarning()
   const path = process.argv[2] ?? 'services/dispatcher/src/http/openapi.json'
   writeFileSync(path, renderOpenApiDocument(await adminOpenApiDocument()))
   process.stdout.write(`wrote ${path}\n`)

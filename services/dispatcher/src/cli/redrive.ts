@@ -6,14 +6,15 @@
  *
  *   KAFKA_BROKERS=127.0.0.1:19092 node dist/services/dispatcher/src/cli/redrive.js --account acc-000001 --dry-run
  *
- * Exit codes: 0 done, 1 Kafka error, 2 bad flags or environment (the message
- * names the flag or variable), 130 interrupted.
+ * Exit codes: `exitCodes.redrive` in ../errors.ts (printed by --help and
+ * tabled in the README).
  *
  * The work is done by `redrive()` in ../redrive/run.ts, which the admin API
  * can call as well; this file only wires the command line to it.
  */
 import { Kafka, logLevel } from 'kafkajs'
-import { kafkaCompressionType, registerKafkaCodecs } from '../../../events/src/index.js'
+import { kafkaCompressionType, quietKafkajsTimerWarning, registerKafkaCodecs } from '../../../events/src/index.js'
+import { exitCode, RedriveConflictError } from '../errors.js'
 import { parseRedriveCommand, redriveUsage, type RedriveCommand } from '../redrive/command.js'
 import { formatProgress, formatRecord, formatSummary } from '../redrive/format.js'
 import { redrive } from '../redrive/run.js'
@@ -30,11 +31,11 @@ async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     if (e.code !== 'WHD_ERR_CONFIG') throw error
     err(`redrive: ${e.message ?? String(error)}`)
     err('Run with --help for usage.')
-    return 2
+    return exitCode('redrive', 'bad flags')
   }
   if (command.help) {
     out(redriveUsage)
-    return 0
+    return exitCode('redrive', 'done')
   }
 
   registerKafkaCodecs()
@@ -55,6 +56,9 @@ async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     const result = await redrive({
       kafka,
       deadLetterTopic: command.deadLetterTopic,
+      stateTopic: command.stateTopic,
+      again: command.again,
+      by: command.by,
       retryTopicSuffix: command.retryTopicSuffix,
       compression: kafkaCompressionType(command.compression),
       filter: command.filter,
@@ -65,16 +69,17 @@ async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       onRecord: (event) => out(formatRecord(event))
     })
     out(formatSummary(result))
-    return result.complete ? 0 : 130
+    return exitCode('redrive', result.complete ? 'done' : 'interrupted')
   } catch (error) {
     const e = error as { code?: string, name?: string, message?: string }
     const tag = e.code ?? e.name
     err(`redrive failed${tag === undefined ? '' : ` [${tag}]`}: ${e.message ?? String(error)}`)
-    return 1
+    return exitCode('redrive', e.code === RedriveConflictError.code ? 'an overlapping redrive' : 'Kafka error')
   } finally {
     process.off('SIGINT', interrupt)
     process.off('SIGTERM', interrupt)
   }
 }
 
+quietKafkajsTimerWarning()
 process.exitCode = await main(process.argv.slice(2), process.env)

@@ -1,5 +1,6 @@
 import { H, readParkedState, type OutgoingRecord, type ParkedState } from '../engine/parked-record.js'
 import { matchesFilter, summarizeDeadLetter, type DeadLetterMessage, type DeadLetterSummary, type RedriveFilter } from './filter.js'
+import { deadLetterId, lineageHeaders, redrivenLifecycle, type LetterLifecycle, type Lineage, type RedriveStamp } from './lifecycle.js'
 
 /** Why a selected dead letter cannot go back to the retry lane. */
 export type RedriveSkipReason =
@@ -11,13 +12,16 @@ export type RedriveSkipReason =
   | 'retry-topic-missing'
   /** The retry topic has no partition with the source partition's number. */
   | 'retry-partition-missing'
+  /** Redriven before (its state is not `dead`); `again` redrives it anyway. */
+  | 'already-redriven'
 
 /** Every {@link RedriveSkipReason}, in a stable order for reports. */
 export const redriveSkipReasons: readonly RedriveSkipReason[] = Object.freeze([
   'no-subscription',
   'malformed',
   'retry-topic-missing',
-  'retry-partition-missing'
+  'retry-partition-missing',
+  'already-redriven'
 ])
 
 /** Where a redriven record is produced. */
@@ -29,7 +33,7 @@ export interface RedriveTarget {
 /** What to do with one dead letter. */
 export type RedriveDecision =
   | { kind: 'unmatched', letter: DeadLetterSummary }
-  | { kind: 'redrive', letter: DeadLetterSummary, target: RedriveTarget, record: OutgoingRecord }
+  | { kind: 'redrive', letter: DeadLetterSummary, target: RedriveTarget, record: OutgoingRecord, lifecycle?: { id: string, record: LetterLifecycle } }
   | { kind: 'skip', letter: DeadLetterSummary, reason: RedriveSkipReason, detail: string }
 
 export interface RedrivePlanOptions {
@@ -43,6 +47,24 @@ export interface RedrivePlanOptions {
    * checked.
    */
   retryPartitions?: ReadonlyMap<string, number>
+  /**
+   * The lifecycle (dead-letters/lifecycle.ts): what the state topic says
+   * about each letter, whether letters redriven before go again, and this
+   * redrive's stamp. Without it every selected letter is redriven and no
+   * lineage is written (a redrive without a state topic).
+   */
+  lifecycle?: {
+    letters: ReadonlyMap<string, LetterLifecycle>
+    again: boolean
+    stamp: RedriveStamp
+  }
+}
+
+/** Where a dead letter sits: names it in the state topic. */
+export interface DeadLetterAt {
+  topic: string
+  partition: number
+  offset: string
 }
 
 /** `topic:partition`, as the dispatcher names lanes. */
@@ -60,9 +82,14 @@ export function targetLabel (target: RedriveTarget): string {
  * (DESIGN §4). Producing anywhere else would bypass that lane's blocked-key
  * bookkeeping.
  */
-export function planRedrive (message: DeadLetterMessage, filter: RedriveFilter, options: RedrivePlanOptions): RedriveDecision {
+export function planRedrive (message: DeadLetterMessage, filter: RedriveFilter, options: RedrivePlanOptions, position?: DeadLetterAt): RedriveDecision {
   const letter = summarizeDeadLetter(message)
   if (!matchesFilter(letter, filter)) return { kind: 'unmatched', letter }
+  const id = position === undefined ? undefined : deadLetterId(position.topic, position.partition, position.offset)
+  const previous = id === undefined ? undefined : options.lifecycle?.letters.get(id)
+  if (previous !== undefined && options.lifecycle?.again !== true) {
+    return { kind: 'skip', letter, reason: 'already-redriven', detail: `${previous.state} since ${new Date(previous.at).toISOString()} (redrive ${previous.redriveId} by ${previous.redrivenBy}); --again / again: true redrives it anyway` }
+  }
 
   let state: ParkedState
   try {
@@ -88,7 +115,13 @@ export function planRedrive (message: DeadLetterMessage, filter: RedriveFilter, 
       return { kind: 'skip', letter, reason: 'retry-partition-missing', detail: `retry topic ${target.topic} has ${partitions} partitions, not ${target.partition + 1}` }
     }
   }
-  return { kind: 'redrive', letter, target, record: toRedrivenRecord({ ...state, subscriptionId }, options.now) }
+  const stamp = options.lifecycle?.stamp
+  if (id === undefined || stamp === undefined) {
+    return { kind: 'redrive', letter, target, record: toRedrivenRecord({ ...state, subscriptionId }, options.now) }
+  }
+  const lifecycle = redrivenLifecycle(previous, stamp)
+  const lineage: Lineage = { ...stamp, deadLetterId: id, redrives: lifecycle.redrives }
+  return { kind: 'redrive', letter, target, record: toRedrivenRecord({ ...state, subscriptionId }, options.now, lineage), lifecycle: { id, record: lifecycle } }
 }
 
 /**
@@ -97,13 +130,15 @@ export function planRedrive (message: DeadLetterMessage, filter: RedriveFilter, 
  * delivery state. Attempts 0 and no first-failure time make the retry lane
  * attempt it as soon as it is the head of its key, and start a new backoff
  * clock (a full retry budget) at its first failure; the last error and
- * status are dropped with the old budget. `whd-redriven-at` marks it.
+ * status are dropped with the old budget. `whd-redriven-at` marks it; with a
+ * lineage, the lineage headers name the letter and the redrive.
  */
-export function toRedrivenRecord (state: ParkedState & { subscriptionId: string }, now: number): OutgoingRecord {
+export function toRedrivenRecord (state: ParkedState & { subscriptionId: string }, now: number, lineage?: Lineage): OutgoingRecord {
   const headers: Record<string, string | Buffer> = {}
-  // readParkedState has already set the whd- headers apart; these are the
-  // source record's own.
+  // readParkedState has already set the whd- headers apart but for the
+  // lineage of an earlier redrive, which this redrive replaces.
   for (const [name, value] of Object.entries(state.record.headers)) {
+    if (name.startsWith('whd-')) continue
     const first = Array.isArray(value) ? value[0] : value
     if (first !== undefined) headers[name] = first
   }
@@ -119,7 +154,8 @@ export function toRedrivenRecord (state: ParkedState & { subscriptionId: string 
       [H.sourceTimestamp]: String(state.record.timestamp),
       [H.attempts]: '0',
       [H.parkedAt]: String(now),
-      [H.redrivenAt]: String(now)
+      [H.redrivenAt]: String(now),
+      ...(lineage === undefined ? {} : lineageHeaders(lineage))
     }
   }
 }

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino'
 import type { Deliverer } from '../delivery/types.js'
-import type { Metrics } from '../metrics.js'
+import type { DisableCause, Metrics } from '../metrics.js'
 import type { SubscriptionSource } from '../subscriptions/types.js'
 import { randomUUID } from 'node:crypto'
+import { readLineage, type Lineage, type RedriveOutcome } from '../dead-letters/lifecycle.js'
 import { createAttempt } from './attempt.js'
 import { entryBase, laneOf, noAttemptRecorder, type AttemptRecorder } from './attempt-log.js'
 import { CircuitBreakers, type CircuitState } from './circuit-breaker.js'
@@ -47,6 +48,12 @@ export interface EngineOutputs {
   deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState, detail?: string) => Promise<void>
   /** Announces that an endpoint was disabled. Never rejects. */
   endpointDisabled: (subscription: { id: string, tenantId: string }, reason: string) => Promise<void>
+  /**
+   * A redriven delivery (one with a lineage) was delivered or dropped; its
+   * dead letter's lifecycle moves on. (Dead again is recorded where the new
+   * dead letter is written.) Never rejects.
+   */
+  redriveSettled?: (lineage: Lineage, outcome: RedriveOutcome) => Promise<void>
 }
 
 export interface DeliveryEngineOptions {
@@ -104,7 +111,7 @@ export class DeliveryEngine {
       metrics: o.metrics,
       deliveryTimeoutMs: s.deliveryTimeoutMs,
       autoDisableAfterMs: s.autoDisableAfterMs,
-      disable: (subscriptionId, reason) => this.disable(subscriptionId, reason),
+      disable: (subscriptionId, reason) => this.disable(subscriptionId, reason, 'continuous-failure'),
       now: o.now,
       log: o.log,
       history: o.history ?? noAttemptRecorder,
@@ -149,6 +156,10 @@ export class DeliveryEngine {
       if (outcome === 'parked' && task !== undefined) {
         history.record({ ...entryBase(task, randomUUID()), lane: laneOf(task), kind: 'outcome', outcome: 'parked', startedAt: o.now(), ...(task.lastError === undefined ? {} : { errorCode: task.lastError }) })
       }
+      // Only a retry lane holds redriven records; the source lane never has a lineage.
+      if (outcome !== 'delivered' && outcome !== 'dropped') return
+      const lineage = task === undefined ? undefined : readLineage(task.record.headers)
+      if (lineage !== undefined) void o.outputs.redriveSettled?.(lineage, { kind: outcome })
     }
     const common = {
       // The lanes hand the task over as the delivery state: a dead letter of
@@ -160,7 +171,8 @@ export class DeliveryEngine {
           history.record({ ...entryBase(delivery, randomUUID()), lane: laneOf(delivery), kind: 'outcome', outcome: 'dead_lettered', startedAt: o.now(), errorCode: reason })
         }
       },
-      disableEndpoint: (subscriptionId: string, reason: string) => this.disable(subscriptionId, reason),
+      // The lanes disable an endpoint only when it answers 410 Gone.
+      disableEndpoint: (subscriptionId: string, reason: string) => this.disable(subscriptionId, reason, 'gone'),
       requestPump: () => this.#scheduler.requestPump(),
       now: o.now
     }
@@ -207,11 +219,11 @@ export class DeliveryEngine {
   }
 
   /** Disables an endpoint (410 Gone, continuous failure) once, and announces it. */
-  disable (subscriptionId: string, reason: string): void {
+  disable (subscriptionId: string, reason: string, cause: DisableCause): void {
     const o = this.#o
     const subscription = o.subscriptions.get(subscriptionId)
     if (subscription?.enabled !== true) return
-    o.metrics.endpointDisables.inc()
+    o.metrics.endpointDisables.inc({ cause })
     o.subscriptions.disable(subscriptionId, reason)
     void o.outputs.endpointDisabled(subscription, reason)
     o.log.warn({ subscriptionId, reason }, 'endpoint disabled')

@@ -25,6 +25,14 @@ export const H = Object.freeze({
   detail: 'whd-dead-letter-detail',
   deadLetteredAt: 'whd-dead-lettered-at',
   redrivenAt: 'whd-redriven-at',
+  /** Lineage of a redriven record (dead-letters/lifecycle.ts): the dead letter it came from. */
+  redriveOf: 'whd-redrive-of',
+  /** The redrive that wrote it. */
+  redriveId: 'whd-redrive-id',
+  /** Who asked for that redrive. */
+  redrivenBy: 'whd-redriven-by',
+  /** How many times the letter has been redriven, this one included. */
+  redrives: 'whd-redrives',
   notBefore: 'whd-not-before',
   /** The owner (handover token) that parked a record, or wrote a marker. */
   owner: 'whd-owner',
@@ -33,6 +41,14 @@ export const H = Object.freeze({
 })
 
 const ownHeaderPrefix = 'whd-'
+
+/**
+ * `whd-` headers that travel with the record like its own: the lineage of a
+ * redriven record stays with it through re-parking and into a dead letter
+ * written again, so what became of the redrive can be told (and a letter
+ * dead again names its predecessor).
+ */
+const lineageHeaders: ReadonlySet<string> = new Set([H.redriveOf, H.redriveId, H.redrivenBy, H.redrivenAt, H.redrives])
 
 /** A record as produced: what kafkajs `send` takes. */
 export interface OutgoingRecord {
@@ -50,7 +66,7 @@ export interface ParkedState extends DeliveryState {
 function originalHeaders (headers: IHeaders): Record<string, string | Buffer> {
   const copy: Record<string, string | Buffer> = {}
   for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(ownHeaderPrefix) || value === undefined) continue
+    if ((name.startsWith(ownHeaderPrefix) && !lineageHeaders.has(name)) || value === undefined) continue
     // Repeated headers arrive as arrays; the source records here never use
     // them, so the first value is kept.
     const first = Array.isArray(value) ? value[0] : value

@@ -69,6 +69,8 @@ export class RetryLane implements WorkSource {
   readonly #timers: DueTimers
   /** Keys held until their endpoint resumes, by subscription. */
   readonly #heldUntilResume = new Map<string, Set<string>>()
+  /** Keys whose head waits for its endpoint's open circuit → that subscription: an operator action releases them at once. */
+  readonly #heldByCircuit = new Map<string, string>()
   readonly #log: Logger
   readonly window = new LaneWindow()
   /** Items held, by delivery id. */
@@ -236,6 +238,7 @@ export class RetryLane implements WorkSource {
         this.#queues.block(key)
         if (outcome.until !== undefined) {
           this.#timers.schedule(key, outcome.until)
+          this.#heldByCircuit.set(key, item.subscriptionId)
         } else {
           const keys = this.#heldUntilResume.get(item.subscriptionId) ?? new Set<string>()
           keys.add(key)
@@ -254,6 +257,7 @@ export class RetryLane implements WorkSource {
           this.#deadLetterHead(key, item, 'retries-exhausted')
           return
         }
+        this.#heldByCircuit.delete(key)
         this.#queues.release(key)
         this.#queues.block(key)
         this.#timers.schedule(key, next.at)
@@ -261,13 +265,28 @@ export class RetryLane implements WorkSource {
     }
   }
 
-  /** The endpoint resumed: its held keys may run again, each from its head, in order. */
+  /**
+   * The endpoint resumed, was enabled, or an operator asked for a probe: its
+   * held keys may run again, each from its head, in order. That includes
+   * keys waiting for the circuit's next probe (up to CIRCUIT_OPEN_MS doubled
+   * to 10 minutes): the caller has closed the circuit. Heads that failed an
+   * attempt keep their backoff.
+   */
   releaseHeld (subscriptionId: string): void {
     const keys = this.#heldUntilResume.get(subscriptionId)
-    if (keys === undefined) return
     this.#heldUntilResume.delete(subscriptionId)
-    for (const key of keys) this.#queues.unblock(key)
-    this.#effects.requestPump()
+    for (const key of keys ?? []) this.#queues.unblock(key)
+    let released = keys !== undefined
+    // Only keys still blocked by the circuit's timer: one that moved on (its
+    // head settled, or failed into a backoff) is no longer in the map.
+    for (const [key, owner] of this.#heldByCircuit) {
+      if (owner !== subscriptionId) continue
+      this.#heldByCircuit.delete(key)
+      this.#timers.cancel(key)
+      this.#queues.unblock(key)
+      released = true
+    }
+    if (released) this.#effects.requestPump()
   }
 
   // The dead-letter sender rejects only once closed (shutdown): the record
@@ -337,6 +356,7 @@ export class RetryLane implements WorkSource {
   }
 
   #afterHead (key: string): void {
+    this.#heldByCircuit.delete(key)
     if (this.holdsKey(key)) {
       this.#scheduleHead(key)
     } else {

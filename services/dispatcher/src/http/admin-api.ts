@@ -76,6 +76,12 @@ export interface AdminApiOptions {
   /** The delivery history's index and payload reader. @defaultValue none: the history routes answer 404 */
   history?: { store: HistoryStore, readPayload: ReadEventPayload }
   /**
+   * Closes an endpoint's circuit and releases the deliveries it holds, at
+   * once (`POST …/probe`): the next attempt is the probe.
+   * @defaultValue nothing happens (no engine)
+   */
+  probeEndpoint?: (id: string) => void
+  /**
    * Checks an endpoint URL before it reaches the store, so the error names
    * the field (`checkEndpointUrl(url, policy)`). The store checks again.
    * @defaultValue no check here (the store's own applies)
@@ -283,6 +289,7 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
       store: options.store,
       sendTestEvent: options.sendTestEvent,
       endpointStatus: options.endpointStatus,
+      probeEndpoint: options.probeEndpoint ?? (() => undefined),
       quotas,
       now,
       ...(options.ssrfCheck === undefined ? {} : { ssrfCheck: options.ssrfCheck })

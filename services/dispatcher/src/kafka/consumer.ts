@@ -101,7 +101,8 @@ export class DispatcherRuntime {
       // Pairs, and so these calls, exist only once start() made the side topics.
       outputs: {
         deadLetter: async (source, record, reason, delivery, detail) => await (this.#sideTopics as SideTopics).deadLetter(source, record, reason, delivery, detail),
-        endpointDisabled: async (subscription, reason) => await this.publishEndpointEvent('endpoint.disabled', subscription, reason)
+        endpointDisabled: async (subscription, reason) => await this.publishEndpointEvent('endpoint.disabled', subscription, reason),
+        redriveSettled: async (lineage, outcome) => await (this.#sideTopics as SideTopics).redriveSettled(lineage, outcome)
       },
       metrics: options.metrics,
       log: this.#log,
@@ -149,6 +150,7 @@ export class DispatcherRuntime {
       producer: this.#producer,
       compression: kafkaCompressionType(config.kafkaCompression),
       deadLetterTopic: config.deadLetterTopic,
+      deadLetterStateTopic: config.deadLetterStateTopic,
       endpointEventsTopic: config.endpointEventsTopic,
       metrics: this.#o.metrics,
       log: this.#log,
@@ -344,6 +346,12 @@ export class DispatcherRuntime {
   /** An endpoint was disabled or enabled: announced on ENDPOINT_EVENTS_TOPIC. Never rejects. */
   async publishEndpointEvent (type: EndpointEventType, subscription: { id: string, tenantId: string }, reason: string): Promise<void> {
     await this.#sideTopics?.endpointEvent(type, subscription, reason)
+  }
+
+  /** An operator enabled or disabled an endpoint through this instance's admin API: counted, then announced. */
+  async operatorChangedEndpoint (type: EndpointEventType, subscription: { id: string, tenantId: string }, reason: string): Promise<void> {
+    if (type === 'endpoint.disabled') this.#o.metrics.endpointDisables.inc({ cause: 'operator' })
+    await this.publishEndpointEvent(type, subscription, reason)
   }
 
   /** What the admin API shows about an endpoint: recent results, circuit state, why disabled. */

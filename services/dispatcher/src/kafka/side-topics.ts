@@ -2,6 +2,7 @@ import type { CompressionTypes, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import type { DeliveryState, RawRecord, RecordCoordinates } from '../engine/delivery-task.js'
 import { toDeadLetterRecord, type ParkedState } from '../engine/parked-record.js'
+import { encodeLifecycle, readLineage, settledLifecycle, type Lineage, type RedriveOutcome } from '../dead-letters/lifecycle.js'
 import type { Metrics } from '../metrics.js'
 import { OrderedSender } from './ordered-sender.js'
 
@@ -9,6 +10,8 @@ export interface SideTopicsOptions {
   producer: Producer
   compression: CompressionTypes
   deadLetterTopic: string
+  /** DEAD_LETTER_STATE_TOPIC: what became of redriven letters. */
+  deadLetterStateTopic: string
   endpointEventsTopic: string
   metrics: Pick<Metrics, 'deadLetters'>
   log: Logger
@@ -27,6 +30,7 @@ export type EndpointEventType = 'endpoint.disabled' | 'endpoint.enabled'
 export class SideTopics {
   readonly #deadLetters: OrderedSender
   readonly #endpointEvents: OrderedSender
+  readonly #letterStates: OrderedSender
   readonly #o: SideTopicsOptions
 
   constructor (o: SideTopicsOptions) {
@@ -43,6 +47,13 @@ export class SideTopics {
       topic: o.endpointEventsTopic,
       partition: 0,
       onSendError: (err, attempt) => o.log.warn({ err, attempt }, 'endpoint event write failed; retrying')
+    })
+    this.#letterStates = new OrderedSender({
+      producer: o.producer,
+      compression: o.compression,
+      topic: o.deadLetterStateTopic,
+      partition: 0,
+      onSendError: (err, attempt) => o.log.warn({ err, attempt }, 'dead-letter state write failed; retrying')
     })
   }
 
@@ -62,6 +73,10 @@ export class SideTopics {
     }
     await this.#deadLetters.send(toDeadLetterRecord(state, reason, this.#o.now(), detail))
     this.#o.metrics.deadLetters.inc({ reason })
+    // A redriven delivery dead again: its predecessor's lifecycle ends here
+    // (the new letter names it in whd-redrive-of).
+    const lineage = readLineage(record.headers)
+    if (lineage !== undefined) void this.redriveSettled(lineage, { kind: 'dead-again', reason })
     this.#o.log.info({ reason, topic: source.topic, partition: source.partition, offset: source.offset.toString(), subscriptionId: delivery?.subscriptionId }, 'dead-lettered')
   }
 
@@ -80,8 +95,22 @@ export class SideTopics {
     }
   }
 
+  /**
+   * Records what became of a redriven letter on the state topic. Never
+   * rejects: the delivery itself is settled either way, and the letter then
+   * stays listed as `redriven`.
+   */
+  async redriveSettled (lineage: Lineage, outcome: RedriveOutcome): Promise<void> {
+    try {
+      await this.#letterStates.send({ ...encodeLifecycle(lineage.deadLetterId, settledLifecycle(lineage, outcome, this.#o.now())), headers: {} })
+    } catch (err) {
+      this.#o.log.warn({ err, deadLetterId: lineage.deadLetterId, outcome: outcome.kind }, 'dead-letter state not written')
+    }
+  }
+
   close (): void {
     this.#deadLetters.close()
     this.#endpointEvents.close()
+    this.#letterStates.close()
   }
 }

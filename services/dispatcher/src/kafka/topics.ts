@@ -1,6 +1,7 @@
 import type { Admin } from 'kafkajs'
 import { retryTopicOf, type DispatcherConfig } from '../config.js'
 import { ConfigError, TopicLayoutError } from '../errors.js'
+import { STATE_TOPIC_CONFIG } from '../dead-letters/lifecycle.js'
 import { retryRetriable } from '../retriable.js'
 
 /** What a start-up check found and did. */
@@ -18,7 +19,7 @@ export interface TopicBootstrapReport {
  */
 export async function bootstrapTopics (
   admin: Admin,
-  config: Pick<DispatcherConfig, 'sourceTopics' | 'retryTopicSuffix' | 'deadLetterTopic'> & Partial<Pick<DispatcherConfig, 'endpointEventsTopic' | 'subscriptionsTopic'>>,
+  config: Pick<DispatcherConfig, 'sourceTopics' | 'retryTopicSuffix' | 'deadLetterTopic'> & Partial<Pick<DispatcherConfig, 'endpointEventsTopic' | 'subscriptionsTopic' | 'deadLetterStateTopic'>>,
   { replicationFactor = -1, deadLetterPartitions = 6 }: { replicationFactor?: number, deadLetterPartitions?: number } = {}
 ): Promise<TopicBootstrapReport> {
   const retryTopics = config.sourceTopics.map((t) => retryTopicOf(config, t))
@@ -62,6 +63,10 @@ export async function bootstrapTopics (
       // Dead letters wait for an operator: keep them long.
       configEntries: [{ name: 'retention.ms', value: String(30 * 24 * 3600 * 1000) }]
     })
+  }
+  // One partition: the locks of concurrent redrives need one order.
+  if (config.deadLetterStateTopic !== undefined && !existing.has(config.deadLetterStateTopic)) {
+    toCreate.push({ topic: config.deadLetterStateTopic, numPartitions: 1, replicationFactor, configEntries: STATE_TOPIC_CONFIG.map((entry) => ({ ...entry })) })
   }
   if (toCreate.length > 0) {
     await retryRetriable(() => admin.createTopics({ topics: toCreate, waitForLeaders: true }))

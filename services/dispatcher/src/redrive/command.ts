@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util'
 import { DEFAULT_KAFKA_COMPRESSION, type CompressionName } from '../../../events/src/index.js'
-import { configOptions, resolveRetryTopicSuffix, type DispatcherConfig } from '../config.js'
-import { ConfigError } from '../errors.js'
+import { hostname, userInfo } from 'node:os'
+import { configOptions, resolveRetryTopicSuffix, resolveStateTopic, type DispatcherConfig } from '../config.js'
+import { ConfigError, exitCodeSummary } from '../errors.js'
 import type { RedriveFilter } from '../dead-letters/filter.js'
 import { parseInstant } from '../dead-letters/instant.js'
 
@@ -12,20 +13,30 @@ export interface RedriveCommand {
   brokers: string[]
   clientId: string
   deadLetterTopic: string
+  /** DEAD_LETTER_STATE_TOPIC, `{group}` resolved. */
+  stateTopic: string
   retryTopicSuffix: string
   /** KAFKA_COMPRESSION: the codec of the retry records it writes. */
   compression: CompressionName
   filter: RedriveFilter
   dryRun: boolean
+  /** `--again`: redrive letters redriven before as well. */
+  again: boolean
+  /** `--by`, or `cli:<user>@<host>`: recorded with each redriven letter. */
+  by: string
   /** `--group-id`; undefined = a throwaway group. */
   groupId?: string
 }
 
-export const redriveUsage = `Usage: redrive [filters] [--dry-run] [--group-id G]
+export const redriveUsage = `Usage: redrive [filters] [--dry-run] [--again] [--by WHO] [--group-id G]
 
 Moves dead letters back into the retry lane of their source partition, with a
 fresh retry budget. Scans the dead-letter topic from the beginning up to its
-end at start; never commits offsets.
+end at start; never commits offsets. Each redriven letter is recorded as
+redriven (when, by whom, which redrive) on DEAD_LETTER_STATE_TOPIC, and a
+letter redriven before is skipped (already-redriven) unless --again: running
+the same redrive twice sends nothing twice. A redrive over letters that
+overlap a redrive running elsewhere (CLI or admin API) is refused (exit 3).
 
 Filters (all that are given must hold; repeat a flag to allow several values):
   --subscription ID    subscription id (whd-subscription-id)
@@ -39,15 +50,18 @@ or epoch milliseconds.
 
 Options:
   --dry-run            write nothing; print what would be redriven
+  --again              redrive letters redriven before as well
+  --by WHO             recorded as who redrove (default: cli:<user>@<host>)
   --group-id G         consumer group for the scan (default: a throwaway
                        whd-redrive-<uuid>); never the dispatcher's group
   -h, --help           this text
 
 Environment: KAFKA_BROKERS (required), DEAD_LETTER_TOPIC (webhooks.dead-letter),
+DEAD_LETTER_STATE_TOPIC (webhooks.dead-letter-state.{group}),
 RETRY_TOPIC_SUFFIX (.retry.{group}), KAFKA_CLIENT_ID, KAFKA_GROUP_ID (the
-dispatcher's group: names its retry topics; refused as --group-id).
+dispatcher's group: names its retry and state topics; refused as --group-id).
 
-Exit codes: 0 done, 1 Kafka error, 2 bad flags or environment, 130 interrupted.`
+Exit codes: ${exitCodeSummary('redrive')}.`
 
 const flags = {
   subscription: { type: 'string', multiple: true },
@@ -57,6 +71,8 @@ const flags = {
   reason: { type: 'string', multiple: true },
   'source-topic': { type: 'string', multiple: true },
   'dry-run': { type: 'boolean' },
+  again: { type: 'boolean' },
+  by: { type: 'string' },
   'group-id': { type: 'string' },
   help: { type: 'boolean', short: 'h' }
 } as const
@@ -113,11 +129,15 @@ export function parseRedriveCommand (argv: readonly string[], env: Record<string
     brokers: [],
     clientId: '',
     deadLetterTopic: '',
+    stateTopic: '',
     retryTopicSuffix: '',
     compression: DEFAULT_KAFKA_COMPRESSION,
     filter,
-    dryRun: values['dry-run'] === true
+    dryRun: values['dry-run'] === true,
+    again: values.again === true,
+    by: values.by?.trim() ?? `cli:${safeUser()}@${hostname()}`
   }
+  if (command.by === '') throw new ConfigError('--by', 'must not be empty')
   if (groupId !== undefined) command.groupId = groupId.trim()
   if (help) return command
 
@@ -125,6 +145,7 @@ export function parseRedriveCommand (argv: readonly string[], env: Record<string
   command.clientId = `${fromEnvironment('kafkaClientId', env)}-redrive`
   command.deadLetterTopic = fromEnvironment('deadLetterTopic', env)
   command.retryTopicSuffix = resolveRetryTopicSuffix(fromEnvironment('retryTopicSuffix', env), fromEnvironment('consumerGroupId', env))
+  command.stateTopic = resolveStateTopic(fromEnvironment('deadLetterStateTopic', env), fromEnvironment('consumerGroupId', env))
   command.compression = fromEnvironment('kafkaCompression', env)
   if (command.groupId !== undefined && command.groupId === fromEnvironment('consumerGroupId', env)) {
     // Joining the dispatcher's group would rebalance every instance and take
@@ -132,6 +153,15 @@ export function parseRedriveCommand (argv: readonly string[], env: Record<string
     throw new ConfigError('--group-id', `"${command.groupId}" is the dispatcher's consumer group (KAFKA_GROUP_ID); use a group of its own`)
   }
   return command
+}
+
+// userInfo throws where the uid has no passwd entry (some containers).
+function safeUser (): string {
+  try {
+    return userInfo().username
+  } catch {
+    return String(process.getuid?.() ?? 'unknown')
+  }
 }
 
 function parse (argv: readonly string[]) {

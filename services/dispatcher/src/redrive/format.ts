@@ -40,7 +40,7 @@ export function formatRecord ({ deadLetter, decision, dryRun }: RedriveRecordEve
 /** The final report: counts, then redrives per target and skips per reason. */
 export function formatSummary (result: RedriveResult): string {
   const head = result.dryRun ? 'dry run, nothing written' : result.complete ? 'redrive complete' : 'redrive interrupted'
-  const lines = [`${head}: ${counts(result)}`]
+  const lines = [`${head}: ${counts(result)}`, `  redrive id: ${result.redriveId}`]
   for (const [target, n] of Object.entries(result.redrivenByTarget).sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  ${result.dryRun ? 'would redrive to' : 'redriven to'} ${target}: ${n}`)
   }

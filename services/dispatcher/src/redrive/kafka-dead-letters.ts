@@ -1,74 +1,51 @@
-import { randomUUID } from 'node:crypto'
 import type { CompressionTypes, Kafka } from 'kafkajs'
-import { undecodableBatchOf } from '../../../events/src/index.js'
-import { UndecodableBatchError } from '../errors.js'
-import { toDeadLetter, type DeadLetter, type DeadLetterOperations } from '../dead-letters/view.js'
+import { toDeadLetter, type DeadLetter, type DeadLetterOperations, type Page, type PageRequest } from '../dead-letters/view.js'
 import { matchesFilter, summarizeDeadLetter, type RedriveFilter } from '../dead-letters/filter.js'
+import { deadLetterId, decodeStateRecord, foldStateRecords, type StateRecord } from '../dead-letters/lifecycle.js'
+import { PageCollector } from '../dead-letters/page.js'
 import { redrive } from './run.js'
+import { scanToEnd } from './scan-to-end.js'
 
 export interface KafkaDeadLettersOptions {
   kafka: Kafka
   deadLetterTopic: string
+  /** DEAD_LETTER_STATE_TOPIC: the letters' lifecycle and the running redrives. */
+  stateTopic: string
   retryTopicSuffix: string
   /** Codec of the retry records a redrive writes (KAFKA_COMPRESSION). */
   compression: CompressionTypes
 }
 
-/** The admin API's dead-letter operations on the dead-letter topic. */
-export function createKafkaDeadLetters ({ kafka, deadLetterTopic, retryTopicSuffix, compression }: KafkaDeadLettersOptions): DeadLetterOperations {
+/** The admin API's dead-letter operations on the dead-letter and state topics. */
+export function createKafkaDeadLetters ({ kafka, deadLetterTopic, stateTopic, retryTopicSuffix, compression }: KafkaDeadLettersOptions): DeadLetterOperations {
   return {
-    list: (filter, limit) => listDeadLetters(kafka, deadLetterTopic, filter, limit),
-    redrive: (filter, dryRun) => redrive({ kafka, deadLetterTopic, retryTopicSuffix, compression, filter, dryRun })
+    list: async (filter, page) => await listDeadLetters(kafka, deadLetterTopic, stateTopic, filter, page),
+    redrive: async (filter, { dryRun, again, by }) => await redrive({ kafka, deadLetterTopic, stateTopic, retryTopicSuffix, compression, filter, dryRun, again, by })
   }
 }
 
 /**
- * Up to `limit` matching dead letters, oldest first per partition: reads the
- * topic from its start to the end offsets captured now, with a throwaway
- * group that never commits.
+ * One page of the matching dead letters, by (partition, offset), and the
+ * counts over all of them: reads the state topic, then the dead-letter topic,
+ * each from its start to the end offsets captured when its read begins, with
+ * throwaway groups that never commit. Every call reads everything (the
+ * counts need it); the cursor only says where the page starts.
  */
-async function listDeadLetters (kafka: Kafka, topic: string, filter: RedriveFilter, limit: number): Promise<DeadLetter[]> {
-  const admin = kafka.admin()
-  await admin.connect()
-  let ends: Map<number, bigint>
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic)
-    ends = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]))
-  } finally {
-    await admin.disconnect()
-  }
-  if (ends.size === 0) return []
-  const groupId = `whd-dead-letter-list-${randomUUID()}`
-  const consumer = kafka.consumer({ groupId })
-  const letters: DeadLetter[] = []
-  try {
-    await consumer.connect()
-    await consumer.subscribe({ topics: [topic], fromBeginning: true })
-    await new Promise<void>((resolve, reject) => {
-      consumer.on(consumer.events.CRASH, (event) => reject(event.payload.error))
-      consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          const end = ends.get(partition)
-          if (end === undefined) return
-          const offset = BigInt(message.offset)
-          const undecodable = undecodableBatchOf(message)
-          if (undecodable !== undefined && offset < end) {
-            reject(new UndecodableBatchError({ topic, partition, offset: message.offset }, undecodable))
-            return
-          }
-          if (offset < end && letters.length < limit && matchesFilter(summarizeDeadLetter(message), filter)) {
-            letters.push(toDeadLetter(message, topic, partition))
-          }
-          if (offset + 1n >= end) ends.delete(partition)
-          if (ends.size === 0 || letters.length >= limit) resolve()
-        }
-      }).catch(reject)
-    })
-  } finally {
-    await consumer.disconnect()
-    const admin2 = kafka.admin()
-    await admin2.connect().then(() => admin2.deleteGroups([groupId])).catch(() => undefined).finally(() => admin2.disconnect())
-  }
-  return letters
+async function listDeadLetters (kafka: Kafka, topic: string, stateTopic: string, filter: RedriveFilter, request: PageRequest): Promise<Page<DeadLetter>> {
+  const states: StateRecord[] = []
+  await scanToEnd(kafka, [stateTopic], (_t, _p, message) => {
+    const record = decodeStateRecord(message.key, message.value)
+    if (record !== undefined) states.push(record)
+    return undefined
+  }, 'whd-dead-letter-state')
+  const { letters } = foldStateRecords(states)
+  const collector = new PageCollector<DeadLetter>(request)
+  await scanToEnd(kafka, [topic], (_t, partition, message) => {
+    const summary = summarizeDeadLetter(message)
+    if (!matchesFilter(summary, filter)) return undefined
+    const lifecycle = letters.get(deadLetterId(topic, partition, message.offset))
+    collector.offer({ partition, offset: BigInt(message.offset) }, summary.reason, lifecycle?.state ?? 'dead', () => toDeadLetter(message, topic, partition, lifecycle))
+    return undefined
+  }, 'whd-dead-letter-list')
+  return collector.page()
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { Partitioners, type Admin, type CompressionTypes, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs'
 import { undecodableBatchOf } from '../../../events/src/index.js'
-import { TopicLayoutError, UndecodableBatchError } from '../errors.js'
+import { RedriveConflictError, TopicLayoutError, UndecodableBatchError } from '../errors.js'
 import type { RedriveFilter } from '../dead-letters/filter.js'
+import { conflictingRedrive, LOCK_HEARTBEAT_MS, type LifecycleView, type RedriveStamp } from '../dead-letters/lifecycle.js'
 import { planRedrive, targetLabel, type RedriveDecision, type RedriveSkipReason } from '../dead-letters/plan.js'
+import { ensureStateTopic, readLifecycle, writeLifecycle, writeLock } from './lifecycle-topic.js'
 
 export interface RedriveOptions {
   kafka: Kafka
@@ -38,6 +40,21 @@ export interface RedriveOptions {
   onRecord?: (event: RedriveRecordEvent) => void
   /** @defaultValue `Date.now` */
   now?: () => number
+  /**
+   * The dead-letter state topic (DEAD_LETTER_STATE_TOPIC). With it, letters
+   * redriven before are skipped (`already-redriven`) unless {@link again},
+   * each redriven letter's state becomes `redriven` (written before its retry
+   * record), and a redrive whose set overlaps one already running anywhere
+   * is refused with `RedriveConflictError`.
+   * @defaultValue none: every selected letter is redriven, nothing recorded
+   */
+  stateTopic?: string
+  /** Redrive letters redriven before as well. @defaultValue false */
+  again?: boolean
+  /** Who asks, recorded with each letter's state: `cli:<user>@<host>`, `admin-api:<token id>`. @defaultValue `unknown` */
+  by?: string
+  /** @defaultValue a random UUID */
+  redriveId?: string
 }
 
 export interface RedriveCounts {
@@ -58,6 +75,8 @@ export interface RedriveProgress extends RedriveCounts {
 }
 
 export interface RedriveResult extends RedriveProgress {
+  /** This redrive's id, recorded with each letter it redrove. */
+  redriveId: string
   /** False when stopped by the signal before reaching the captured end. */
   complete: boolean
   skippedByReason: Partial<Record<RedriveSkipReason, number>>
@@ -91,26 +110,59 @@ type Selected = RedriveRecordEvent & { decision: { kind: 'redrive' | 'skip' } }
  * one key sits in one dead-letter partition (it is keyed like its source),
  * so the order per (subscription, account) is kept.
  *
- * Rejects on a Kafka error; what was acknowledged before stays written, and
- * running the same redrive again writes those records again (receivers
- * dedupe on `webhook-id`).
+ * With a state topic (`stateTopic`), a letter redriven once is skipped the
+ * next time unless `again`, so running the same redrive twice sends nothing
+ * twice; without one, it writes those records again (receivers dedupe on
+ * `webhook-id`). Rejects on a Kafka error (what was acknowledged stays
+ * written, states included: rerun with `again` for the letters whose retry
+ * record a failed batch did not write), and with `RedriveConflictError` when
+ * an overlapping redrive is running.
  */
 export async function redrive (options: RedriveOptions): Promise<RedriveResult> {
   const { kafka, deadLetterTopic: topic, retryTopicSuffix, filter = {}, dryRun = false, signal } = options
   const now = options.now ?? Date.now
   const groupId = options.groupId ?? `whd-redrive-${randomUUID()}`
+  const redriveId = options.redriveId ?? randomUUID()
+  const { stateTopic } = options
   const result: RedriveResult = {
-    scanned: 0, matched: 0, redriven: 0, skipped: 0, toScan: 0, dryRun, complete: false, skippedByReason: {}, redrivenByTarget: {}
+    redriveId, scanned: 0, matched: 0, redriven: 0, skipped: 0, toScan: 0, dryRun, complete: false, skippedByReason: {}, redrivenByTarget: {}
   }
   const report = (): void => options.onProgress?.({ scanned: result.scanned, matched: result.matched, redriven: result.redriven, skipped: result.skipped, toScan: result.toScan, dryRun })
   const admin = kafka.admin()
   let producer: Producer | undefined
   let consumer: Consumer | undefined
   let progressTimer: NodeJS.Timeout | undefined
+  let heartbeat: NodeJS.Timeout | undefined
+  let locked = false
   try {
     await admin.connect()
     const topics = await admin.listTopics()
     if (!topics.includes(topic)) throw new TopicLayoutError(topic, 'the dead-letter topic does not exist (check DEAD_LETTER_TOPIC)')
+    let lifecycle: LifecycleView | undefined
+    const stamp: RedriveStamp = { redriveId, redrivenAt: now(), redrivenBy: options.by ?? 'unknown' }
+    if (stateTopic !== undefined) {
+      await ensureStateTopic(admin, stateTopic)
+      if (!dryRun) {
+        producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
+        await producer.connect()
+        // Lock first, then read: of two redrives that start at once, each
+        // reads the other's lock, and the topic's order says which goes on.
+        const lock = { ...stamp, filter, heartbeatAt: now() }
+        await writeLock(producer, stateTopic, redriveId, lock)
+        locked = true
+        const writer = producer
+        heartbeat = setInterval(() => {
+          writeLock(writer, stateTopic, redriveId, { ...lock, heartbeatAt: now() }).catch(() => undefined)
+        }, LOCK_HEARTBEAT_MS)
+        heartbeat.unref()
+      }
+      lifecycle = await readLifecycle(kafka, stateTopic)
+      const conflict = dryRun ? undefined : conflictingRedrive(lifecycle, redriveId, now())
+      if (conflict !== undefined) {
+        throw new RedriveConflictError(conflict.redriveId, `redrive ${conflict.redriveId} (by ${conflict.lock.redrivenBy}, started ${new Date(conflict.lock.redrivenAt).toISOString()}) is running over an overlapping set of dead letters; retry when it has finished`)
+      }
+    }
+    const lifecycleOption = lifecycle === undefined ? undefined : { letters: lifecycle.letters, again: options.again === true, stamp }
     const ranges = new Map<number, ScanRange>()
     for (const p of await admin.fetchTopicOffsets(topic)) {
       const range = { next: BigInt(p.low), end: BigInt(p.high) }
@@ -121,7 +173,7 @@ export async function redrive (options: RedriveOptions): Promise<RedriveResult> 
     progressTimer = setInterval(report, options.progressIntervalMs ?? 1000)
     progressTimer.unref()
     if (result.toScan > 0 && signal?.aborted !== true) {
-      if (!dryRun) {
+      if (!dryRun && producer === undefined) {
         producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner })
         await producer.connect()
       }
@@ -132,8 +184,8 @@ export async function redrive (options: RedriveOptions): Promise<RedriveResult> 
         // A CLI run fails rather than restarting itself behind the operator's back.
         retry: { retries: 5, restartOnFailure: async () => false }
       })
-      await scan({ consumer, producer, compression: options.compression, topic, ranges, signal }, (message, partition) => {
-        const decision = planRedrive(message, filter, { retryTopicSuffix, now: now(), retryPartitions })
+      await scan({ consumer, producer, compression: options.compression, topic, ranges, signal, stateTopic }, (message, partition) => {
+        const decision = planRedrive(message, filter, { retryTopicSuffix, now: now(), retryPartitions, ...(lifecycleOption === undefined ? {} : { lifecycle: lifecycleOption }) }, { topic, partition, offset: message.offset })
         return decision.kind === 'unmatched'
           ? undefined
           : { deadLetter: { topic, partition, offset: message.offset }, decision, dryRun }
@@ -160,8 +212,11 @@ export async function redrive (options: RedriveOptions): Promise<RedriveResult> 
       clearInterval(progressTimer)
       report()
     }
+    if (heartbeat !== undefined) clearInterval(heartbeat)
     const steps: Array<() => Promise<void>> = [
       async () => { await consumer?.disconnect() },
+      // A lock left behind (this step failing) expires after LOCK_EXPIRY_MS.
+      async () => { if (locked && producer !== undefined && stateTopic !== undefined) await writeLock(producer, stateTopic, redriveId, undefined) },
       async () => { await producer?.disconnect() },
       // Nothing was committed, so the group holds no state worth keeping.
       async () => { if (consumer !== undefined && options.groupId === undefined) await admin.deleteGroups([groupId]) },
@@ -186,6 +241,8 @@ interface ScanContext {
   topic: string
   ranges: Map<number, ScanRange>
   signal: AbortSignal | undefined
+  /** Where the redriven letters' states are written, before their retry records. */
+  stateTopic: string | undefined
 }
 
 /**
@@ -194,7 +251,7 @@ interface ScanContext {
  * batch's redrives before the next batch is read.
  */
 async function scan (
-  { consumer, producer, compression, topic, ranges, signal }: ScanContext,
+  { consumer, producer, compression, topic, ranges, signal, stateTopic }: ScanContext,
   decide: (message: EachBatchPayload['batch']['messages'][number], partition: number) => RedriveRecordEvent | undefined,
   account: (scanned: number, selected: Selected[]) => void
 ): Promise<void> {
@@ -263,6 +320,11 @@ async function scan (
           }
           const messages = selected.filter((e) => e.decision.kind === 'redrive')
           if (producer !== undefined && messages.length > 0) {
+            // The state first: the retry lane's transition (delivered, dead
+            // again) must land after it on the state topic.
+            if (stateTopic !== undefined) {
+              await writeLifecycle(producer, stateTopic, compression, messages.flatMap((e) => (e.decision.kind === 'redrive' && e.decision.lifecycle !== undefined ? [e.decision.lifecycle] : [])))
+            }
             await producer.sendBatch({ acks: -1, compression, topicMessages: byTopic(messages) })
           }
           // Counted and advanced only once acknowledged: a failed send is not

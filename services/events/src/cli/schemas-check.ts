@@ -11,6 +11,7 @@
  */
 import { parseArgs } from 'node:util'
 import { EventsError } from '../errors.js'
+import { quietKafkajsTimerWarning } from '../kafkajs-warnings.js'
 import { checkFamilySchemas, describeFamilyCheck } from '../schemas-check.js'
 
 async function main (): Promise<number> {
@@ -48,4 +49,5 @@ async function main (): Promise<number> {
   }
 }
 
+quietKafkajsTimerWarning()
 process.exitCode = await main()

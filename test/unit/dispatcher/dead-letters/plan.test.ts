@@ -120,7 +120,8 @@ describe('planRedrive: the redriven record', () => {
     expect(state.lastStatus).toBeUndefined()
     expect(state.lastError).toBeUndefined()
     expect(state.record.timestamp).toBe(T - 7_300_000)
-    expect(Object.keys(state.record.headers).sort()).toEqual(['binary', 'content-type', 'traceparent'])
+    // whd-redriven-at travels with the record like its own (the lineage of a redrive).
+    expect(Object.keys(state.record.headers).sort()).toEqual(['binary', 'content-type', 'traceparent', H.redrivenAt])
   })
 
   it('keeps a null key and a null value', () => {
@@ -172,7 +173,7 @@ describe('planRedrive: skipped letters', () => {
   })
 
   it('names every skip reason in redriveSkipReasons', () => {
-    expect([...redriveSkipReasons].sort()).toEqual(['malformed', 'no-subscription', 'retry-partition-missing', 'retry-topic-missing'])
+    expect([...redriveSkipReasons].sort()).toEqual(['already-redriven', 'malformed', 'no-subscription', 'retry-partition-missing', 'retry-topic-missing'])
   })
 })
 

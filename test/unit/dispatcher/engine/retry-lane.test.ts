@@ -134,3 +134,25 @@ describe('RetryLane', () => {
     expect(lane.compact(0)).toBe(0)
   })
 })
+
+describe('RetryLane: an operator action on an endpoint', () => {
+  it('releases at once the keys its open circuit holds, and leaves heads that failed an attempt in their backoff', () => {
+    const { lane } = harness()
+    lane.accept(0n, { kind: 'retry', task: task('acc-1', 0) })
+    lane.accept(1n, { kind: 'retry', task: task('acc-2', 1) })
+    lane.accept(2n, { kind: 'retry', task: task('acc-3', 2, 0, 'sub-2') })
+    const taken = lane.takeReady(10, () => true)
+    expect(sourceOffsets(taken)).toEqual([0, 1, 2])
+    const [first, second, other] = taken as [typeof taken[number], typeof taken[number], typeof taken[number]]
+    // acc-1: held by the open circuit until its next probe, 10 minutes away.
+    lane.finish(first.key, first.item, { kind: 'held', reason: 'circuit-open', until: 600_000 })
+    // acc-2: an attempt failed; its backoff runs.
+    lane.finish(second.key, second.item, { kind: 'failed', endpointGone: false })
+    // Another endpoint's circuit holds acc-3.
+    lane.finish(other.key, other.item, { kind: 'held', reason: 'circuit-open', until: 600_000 })
+    expect(lane.takeReady(10, () => true)).toEqual([])
+
+    lane.releaseHeld('sub-1')
+    expect(sourceOffsets(lane.takeReady(10, () => true))).toEqual([0])
+  })
+})

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { DeliveryRequest } from '../../../../services/dispatcher/src/delivery/types.js'
 import { toDeadLetter } from '../../../../services/dispatcher/src/dead-letters/view.js'
 import { createTestEventSender } from '../../../../services/dispatcher/src/http/admin/test-event.js'
-import { toDeadLetterRecord } from '../../../../services/dispatcher/src/engine/parked-record.js'
+import { H, toDeadLetterRecord } from '../../../../services/dispatcher/src/engine/parked-record.js'
 import type { Subscription } from '../../../../services/dispatcher/src/subscriptions/types.js'
 import { consumed } from '../dead-letters/fixtures.js'
 
@@ -48,9 +48,11 @@ describe('toDeadLetter', () => {
     }, 'retries-exhausted', 9_000))
     const letter = toDeadLetter({ ...record, offset: '17' }, 'webhooks.dead-letter', 2)
     expect(letter).toEqual({
+      id: 'webhooks.dead-letter:2:17',
       topic: 'webhooks.dead-letter',
       partition: 2,
       offset: '17',
+      state: 'dead',
       subscriptionId: 'ep-1',
       accountId: 'acc-9',
       reason: 'retries-exhausted',
@@ -64,5 +66,16 @@ describe('toDeadLetter', () => {
       lastError: 'status 503'
     })
     expect(JSON.stringify(letter)).not.toContain('secret payload')
+  })
+
+  it('takes its state from the lifecycle, and names the letter it was redriven from', () => {
+    const record = consumed(toDeadLetterRecord({
+      source: { topic: 'banking.transactions.v1', partition: 3, offset: 42n },
+      record: { key: Buffer.from('acc-9'), value: null, headers: { [H.redriveOf]: 'webhooks.dead-letter:1:4', [H.redriveId]: 'r-1' }, timestamp: 5 },
+      subscriptionId: 'ep-1',
+      attempts: 3
+    }, 'retries-exhausted', 9_000))
+    const letter = toDeadLetter({ ...record, offset: '18' }, 'webhooks.dead-letter', 2, { state: 'delivered', at: 10_000, redriveId: 'r-2', redrivenAt: 9_500, redrivenBy: 'cli:ops@host', redrives: 2 })
+    expect(letter).toMatchObject({ id: 'webhooks.dead-letter:2:18', state: 'delivered', stateAt: 10_000, redriveId: 'r-2', redrivenAt: 9_500, redrivenBy: 'cli:ops@host', redrives: 2, redriveOf: 'webhooks.dead-letter:1:4' })
   })
 })

@@ -18,6 +18,8 @@ import {
 } from '../../../../services/dispatcher/src/http/admin-api.js'
 import { createLogger } from '../../../../services/dispatcher/src/logger.js'
 import { matchesFilter, type RedriveFilter } from '../../../../services/dispatcher/src/dead-letters/filter.js'
+import { PageCollector, type Page, type PageRequest } from '../../../../services/dispatcher/src/dead-letters/page.js'
+import type { DeadLetterRedriveCounts, RedriveRequest } from '../../../../services/dispatcher/src/dead-letters/view.js'
 import { MemorySubscriptionStore } from '../../../../services/dispatcher/src/subscriptions/memory-store.js'
 import type { Subscription } from '../../../../services/dispatcher/src/subscriptions/types.js'
 import { checkSchema, openApiDocument, resolveRef } from './schema-check.js'
@@ -33,26 +35,42 @@ export const TOKENS = Object.freeze({
 export const TENANT_A = 'tenant-a'
 export const TENANT_B = 'tenant-b'
 
-/** In-memory dead letters, filtered exactly as the redrive command filters them. */
+/** In-memory dead letters, filtered and paged exactly as the Kafka-backed listing does (`matchesFilter`, `PageCollector`). */
 export class FakeDeadLetters implements DeadLetterOperations {
   letters: DeadLetter[] = []
-  readonly listCalls: Array<{ filter: RedriveFilter, limit: number }> = []
-  readonly redriveCalls: Array<{ filter: RedriveFilter, dryRun: boolean }> = []
+  readonly listCalls: Array<{ filter: RedriveFilter, limit: number, page: PageRequest }> = []
+  readonly redriveCalls: Array<{ filter: RedriveFilter, dryRun: boolean, again: boolean, by: string }> = []
   /** Resolve to let a pending redrive finish (when set). */
   gate: Promise<void> | undefined
+  /** What the next redrive rejects with (a lock held elsewhere), when set. */
+  failWith: unknown
 
-  async list (filter: RedriveFilter, limit: number): Promise<readonly DeadLetter[]> {
-    this.listCalls.push({ filter, limit })
-    return this.letters.filter((letter) => matchesFilter(letter, filter)).slice(0, limit)
+  async list (filter: RedriveFilter, page: PageRequest): Promise<Page<DeadLetter>> {
+    this.listCalls.push({ filter, limit: page.limit, page })
+    const collector = new PageCollector<DeadLetter>(page)
+    for (const letter of this.letters) {
+      if (matchesFilter(letter, filter)) collector.offer({ partition: letter.partition, offset: BigInt(letter.offset) }, letter.reason, letter.state, () => letter)
+    }
+    return collector.page()
   }
 
-  async redrive (filter: RedriveFilter, dryRun: boolean): Promise<{ scanned: number, matched: number, redriven: number, skipped: number, complete: boolean }> {
-    this.redriveCalls.push({ filter, dryRun })
+  /** Redriven letters become `redriven`, as the state topic records them; letters not `dead` are skipped unless `again`. */
+  async redrive (filter: RedriveFilter, { dryRun, again, by }: RedriveRequest): Promise<DeadLetterRedriveCounts> {
+    this.redriveCalls.push({ filter, dryRun, again, by })
     if (this.gate !== undefined) await this.gate
+    if (this.failWith !== undefined) throw this.failWith
     const scanned = this.letters.length
     const matched = this.letters.filter((letter) => matchesFilter(letter, filter))
-    if (!dryRun) this.letters = this.letters.filter((letter) => !matched.includes(letter))
-    return { scanned, matched: matched.length, redriven: matched.length, skipped: 0, complete: true }
+    const redrivable = matched.filter((letter) => again || letter.state === 'dead')
+    if (!dryRun) {
+      for (const letter of redrivable) {
+        letter.state = 'redriven'
+        letter.redrivenBy = by
+        letter.redrives = (letter.redrives ?? 0) + 1
+      }
+    }
+    const skipped = matched.length - redrivable.length
+    return { scanned, matched: matched.length, redriven: redrivable.length, skipped, complete: true, skippedByReason: skipped === 0 ? {} : { 'already-redriven': skipped }, redriveId: 'redrive-1' }
   }
 }
 
@@ -67,6 +85,8 @@ export interface Harness {
   testEventResult: TestEventResult
   /** What the status seam answers, by endpoint id. */
   health: Map<string, EndpointHealth>
+  /** Endpoints the probe seam was called with. */
+  probes: string[]
   /** Everything the API logged, one JSON object per line. */
   logs: () => string
   /** Advances the store's and the API's clock. */
@@ -91,6 +111,7 @@ export async function startHarness (overrides: Partial<AdminApiOptions> = {}): P
     testEvents: [] as Subscription[],
     testEventResult: { status: 204, durationMs: 12 } as TestEventResult,
     health: new Map<string, EndpointHealth>(),
+    probes: [] as string[],
     logs: () => logged,
     advance: (ms: number) => { clock += ms }
   }
@@ -103,6 +124,12 @@ export async function startHarness (overrides: Partial<AdminApiOptions> = {}): P
       return harness.testEventResult
     },
     endpointStatus: (id) => harness.health.get(id) ?? { recentSuccesses: 0, recentFailures: 0, circuit: 'closed' },
+    // As the engine does: the circuit closes at once.
+    probeEndpoint: (id) => {
+      harness.probes.push(id)
+      const health = harness.health.get(id)
+      if (health !== undefined) harness.health.set(id, { ...health, circuit: 'closed' })
+    },
     logger: createLogger('debug', output),
     now,
     ...overrides

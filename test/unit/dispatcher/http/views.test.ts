@@ -71,7 +71,12 @@ describe('endpointStatusView', () => {
 
 describe('deadLetterView', () => {
   it('copies the metadata and formats times', () => {
-    expect(deadLetterView({ topic: 't', partition: 1, offset: '5', accountId: 'a', deadLetteredAt: 1_000, attempts: 0 }))
-      .toEqual({ topic: 't', partition: 1, offset: '5', accountId: 'a', deadLetteredAt: '1970-01-01T00:00:01.000Z', attempts: 0 })
+    expect(deadLetterView({ id: 't:1:5', topic: 't', partition: 1, offset: '5', state: 'dead', accountId: 'a', deadLetteredAt: 1_000, attempts: 0 }))
+      .toEqual({ id: 't:1:5', topic: 't', partition: 1, offset: '5', state: 'dead', accountId: 'a', deadLetteredAt: '1970-01-01T00:00:01.000Z', attempts: 0 })
+  })
+
+  it('shows where a letter stands in its lifecycle', () => {
+    expect(deadLetterView({ id: 't:1:5', topic: 't', partition: 1, offset: '5', state: 'delivered', stateAt: 3_000, redriveId: 'r-1', redrivenAt: 2_000, redrivenBy: 'admin-api:op', redrives: 2, redriveOf: 't:0:1' }))
+      .toEqual({ id: 't:1:5', topic: 't', partition: 1, offset: '5', state: 'delivered', stateAt: '1970-01-01T00:00:03.000Z', redriveId: 'r-1', redrivenAt: '1970-01-01T00:00:02.000Z', redrivenBy: 'admin-api:op', redrives: 2, redriveOf: 't:0:1' })
   })
 })

@@ -19,11 +19,27 @@ describe('parseRedriveCommand', () => {
       brokers: ['127.0.0.1:19092', '127.0.0.2:19092'],
       clientId: 'webhook-dispatcher-redrive',
       deadLetterTopic: 'webhooks.dead-letter',
+      stateTopic: 'webhooks.dead-letter-state.webhook-dispatcher',
       retryTopicSuffix: '.retry.webhook-dispatcher',
       compression: 'zstd',
       filter: {},
-      dryRun: false
+      dryRun: false,
+      again: false,
+      by: expect.stringMatching(/^cli:.+@.+$/)
     })
+  })
+
+  it('takes --again and --by, and the state topic of the dispatcher\'s group', () => {
+    const command = parseRedriveCommand(['--again', '--by', ' alice '], { ...env, KAFKA_GROUP_ID: 'blue' })
+    expect(command).toMatchObject({ again: true, by: 'alice', stateTopic: 'webhooks.dead-letter-state.blue' })
+    expect(parseRedriveCommand([], { ...env, DEAD_LETTER_STATE_TOPIC: 'st' }).stateTopic).toBe('st')
+    expect(problem(['--by', ' '])).toMatchObject({ code: 'WHD_ERR_CONFIG', variable: '--by' })
+  })
+
+  it('documents every exit code it can return, from the one table', () => {
+    expect(redriveUsage).toContain('Exit codes: 0 done, 1 Kafka error, 2 bad flags or environment')
+    expect(redriveUsage).toContain('3 an overlapping redrive is running')
+    expect(redriveUsage).toContain('130 interrupted')
   })
 
   it('writes with KAFKA_COMPRESSION, and refuses a codec Kafka does not have, naming the variable', () => {

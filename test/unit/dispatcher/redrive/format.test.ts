@@ -46,6 +46,7 @@ describe('formatRecord', () => {
 
 describe('formatSummary', () => {
   const base: RedriveResult = {
+    redriveId: 'r-1',
     scanned: 10, toScan: 10, matched: 6, redriven: 5, skipped: 1, dryRun: false, complete: true,
     skippedByReason: { 'no-subscription': 1 },
     redrivenByTarget: { 't.retry:2': 3, 't.retry:10': 1, 'a.retry:0': 1 }
@@ -54,6 +55,7 @@ describe('formatSummary', () => {
   it('totals, then redrives per target and skips per reason', () => {
     expect(formatSummary(base).split('\n')).toEqual([
       'redrive complete: scanned 10 of 10, matched 6, redriven 5, skipped 1',
+      '  redrive id: r-1',
       '  redriven to a.retry:0: 1',
       '  redriven to t.retry:10: 1',
       '  redriven to t.retry:2: 3',

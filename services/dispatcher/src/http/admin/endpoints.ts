@@ -22,6 +22,8 @@ export interface EndpointHandlerDeps {
   store: SubscriptionStore
   sendTestEvent: SendTestEvent
   endpointStatus: EndpointStatusSource
+  /** Closes the endpoint's circuit on this instance and releases what it holds. */
+  probeEndpoint: (id: string) => void
   ssrfCheck?: (url: string) => EndpointUrlCheck
   quotas: Pick<AdminQuotas, 'maxEndpointsPerTenant' | 'testEventsPerMinute'>
   now: () => number
@@ -196,6 +198,12 @@ export function endpointHandlers (deps: EndpointHandlerDeps): Record<EndpointOpe
 
     async getEndpointStatus (context) {
       const subscription = owned(context)
+      return ok(endpointStatusView(subscription, await deps.endpointStatus(subscription.id)))
+    },
+
+    async probeEndpoint (context) {
+      const subscription = owned(context)
+      deps.probeEndpoint(subscription.id)
       return ok(endpointStatusView(subscription, await deps.endpointStatus(subscription.id)))
     }
   }

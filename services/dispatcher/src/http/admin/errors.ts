@@ -15,6 +15,7 @@ export const apiErrorStatus = Object.freeze({
   WHD_ERR_CONFLICT: 409,
   WHD_ERR_GONE: 410,
   WHD_ERR_QUOTA_EXCEEDED: 409,
+  WHD_ERR_REDRIVE_CONFLICT: 409,
   WHD_ERR_PRECONDITION_FAILED: 412,
   WHD_ERR_PAYLOAD_TOO_LARGE: 413,
   WHD_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
@@ -78,6 +79,7 @@ export const notFound = (what = 'endpoint'): ApiError => new ApiError('WHD_ERR_N
  * `instanceof`):
  *
  * - `WHD_ERR_NOT_FOUND` or any `…_NOT_FOUND` → 404 with a fixed message;
+ * - `WHD_ERR_REDRIVE_CONFLICT` → 409 with that code (an overlapping redrive runs);
  * - `WHD_ERR_CONFLICT`, `…_CONFLICT`, `…_EXISTS` → 409;
  * - `WHD_ERR_VALIDATION` / `WHD_ERR_BAD_REQUEST` → 400 (keeps a string `field`);
  * - `WHD_ERR_PRECONDITION_FAILED` → 412 (an `If-Match` that no longer holds);
@@ -96,6 +98,7 @@ export function fromDependencyError (err: unknown): ApiError | undefined {
   const text = typeof message === 'string' && message !== '' ? message : code
   const fieldOption = typeof field === 'string' && field !== '' ? { field } : {}
   if (code === 'WHD_ERR_NOT_FOUND' || code.endsWith('_NOT_FOUND')) return notFound()
+  if (code === 'WHD_ERR_REDRIVE_CONFLICT') return new ApiError(code, text)
   if (code === 'WHD_ERR_CONFLICT' || code.endsWith('_CONFLICT') || code.endsWith('_EXISTS')) return new ApiError('WHD_ERR_CONFLICT', text, fieldOption)
   if (code === 'WHD_ERR_VALIDATION' || code === 'WHD_ERR_BAD_REQUEST') return new ApiError(code, text, fieldOption)
   if (code === 'WHD_ERR_PRECONDITION_FAILED') return new ApiError(code, text)

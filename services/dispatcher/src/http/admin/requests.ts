@@ -2,6 +2,7 @@
 // forms, `from` before `to`, a filter given as one value or a list, and the
 // revision an `If-Match` names. Input has passed the route's schema already.
 import type { RedriveFilter } from '../../dead-letters/filter.js'
+import type { DeadLetterPosition } from '../../dead-letters/page.js'
 import { parseInstant } from '../../dead-letters/instant.js'
 import { validationError } from './errors.js'
 
@@ -66,4 +67,22 @@ export function ifMatchRevision (header: string | undefined, current: number | u
   const revisions = tags.map((tag) => (/^"\d{1,15}"$/.test(tag) ? Number(tag.slice(1, -1)) : Number.NaN)).filter((n) => !Number.isNaN(n))
   if (current !== undefined && revisions.includes(current)) return current
   return revisions[0] ?? Number.NaN
+}
+
+/** The opaque cursor of a dead-letter page: the last listed letter's position, base64url JSON. */
+export function encodeDeadLetterCursor (position: DeadLetterPosition): string {
+  return Buffer.from(JSON.stringify([position.partition, position.offset.toString()]), 'utf8').toString('base64url')
+}
+
+/** The position a cursor names; 400 (field cursor) for anything the API did not hand out. */
+export function decodeDeadLetterCursor (cursor: string): DeadLetterPosition {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && (value[0] as number) >= 0 && typeof value[1] === 'string' && /^\d{1,19}$/.test(value[1])) {
+      return { partition: value[0] as number, offset: BigInt(value[1]) }
+    }
+  } catch {
+    // Not JSON: answered below.
+  }
+  throw validationError('cursor', 'is not a cursor this API returned; pass nextCursor back unchanged')
 }

@@ -85,12 +85,13 @@ export const adminRoutes: readonly RouteSpec[] = [
   endpointAction('enableEndpoint', 'enable', 'Enable the endpoint', 'Deliveries resume; events dead-lettered while disabled stay there (redrive them).', EmptyBody),
   endpointAction('disableEndpoint', 'disable', 'Disable the endpoint', 'Deliveries are dead-lettered as endpoint-disabled until enabled.', DisableBody),
   endpointAction('sendTestEvent', 'test', 'Send a test event', 'One signed webhook.test delivery, whatever the endpoint\'s state; nothing is parked or retried. Answers only delivered or not, with a coarse reason. At most ADMIN_TEST_EVENTS_PER_MINUTE per tenant (else 429).', EmptyBody, 'TestEventResult', 'Whether the endpoint took it.'),
+  endpointAction('probeEndpoint', 'probe', 'Probe now', 'Closes the endpoint\'s circuit breaker on the instance that answers and sends the deliveries it held at once, instead of waiting for the next probe (up to 10 minutes): the next attempt is the probe. enable and resume do the same on every instance. Deliveries that failed an attempt keep their backoff.', EmptyBody, 'EndpointStatus', 'The endpoint\'s delivery health, circuit closed.'),
   { method: 'GET', path: '/v1/endpoints/{id}/status', operationId: 'getEndpointStatus', auth: true, tag: 'endpoints', summary: 'Delivery health', querystring: NoQuery, success: { 200: ['EndpointStatus', 'Recent delivery health and circuit state.'] }, errors: [404] },
-  { method: 'GET', path: '/v1/dead-letters', operationId: 'listDeadLetters', auth: true, tag: 'dead-letters', summary: 'List dead letters', description: 'Metadata only, never payloads. A tenant token sees its own subscriptions\' letters. to must be later than from (else 400).', querystring: ListDeadLettersQuery, success: { 200: ['DeadLetterPage', 'The matching dead letters.'] }, errors: [503], longQuery: true },
+  { method: 'GET', path: '/v1/dead-letters', operationId: 'listDeadLetters', auth: true, tag: 'dead-letters', summary: 'List dead letters', description: 'Metadata only, never payloads, a page at a time by (partition, offset), with the total and the counts by reason and by state over every matching letter. A tenant token sees its own subscriptions\' letters. to must be later than from (else 400). cursor is opaque: pass nextCursor back unchanged with the same filters; any other value answers 400 WHD_ERR_VALIDATION (field cursor).', querystring: ListDeadLettersQuery, success: { 200: ['DeadLetterPage', 'One page of the matching dead letters.'] }, errors: [503], longQuery: true },
   {
     method: 'POST', path: '/v1/dead-letters/redrive', operationId: 'redriveDeadLetters', auth: true, tag: 'dead-letters', summary: 'Redrive dead letters',
-    description: 'Writes the matching letters back to their retry lanes (or counts them with dryRun). One redrive at a time (else 409). to must be later than from (else 400). The body may be left out: every letter in scope.',
-    querystring: NoQuery, body: RedriveBody, bodyOptional: true, success: { 200: ['RedriveResult', 'What was (or would be) redriven.'] }, errors: [409, 413, 415, 503]
+    description: 'Writes the matching letters back to their retry lanes and records each as redriven (when, by whom, which redrive); with dryRun it only counts them (wouldRedrive). A scope is required: subscriptionId, tenantId, or all: true (else 400 WHD_ERR_VALIDATION, field all). Letters redriven before are skipped (already-redriven) unless again: true, so the same redrive twice sends nothing twice. A redrive overlapping one that runs (through any instance, or the CLI) answers 409 WHD_ERR_REDRIVE_CONFLICT. to must be later than from (else 400).',
+    querystring: NoQuery, body: RedriveBody, bodyOptional: true, success: { 200: ['RedriveResult', 'What was (or would be) redriven.'] }, errors: [403, 409, 413, 415, 503]
   },
   ...historyRoutes()
 ]
@@ -123,7 +124,7 @@ function historyRoutes (): RouteSpec[] {
 
 export type OperationId = 'health' | 'openApiDocument' | 'listEndpoints' | 'createEndpoint' | 'getEndpoint' | 'updateEndpoint' | 'deleteEndpoint'
   | 'rotateEndpointSecret' | 'getEndpointSecret' | 'pauseEndpoint' | 'resumeEndpoint' | 'enableEndpoint' | 'disableEndpoint' | 'sendTestEvent'
-  | 'getEndpointStatus' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId
+  | 'getEndpointStatus' | 'probeEndpoint' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId
 
 export type PublicOperationId = 'health' | 'openApiDocument'
 
@@ -132,7 +133,7 @@ const errorDescriptions: Record<number, string> = {
   401: 'WHD_ERR_UNAUTHORIZED: no bearer token, or not a valid one.',
   403: 'WHD_ERR_FORBIDDEN: a tenant token named another tenant in tenantId.',
   404: 'WHD_ERR_NOT_FOUND: no such endpoint, or it belongs to another tenant (the two are indistinguishable).',
-  409: 'WHD_ERR_CONFLICT: the change conflicts with the current state (a redrive is running; the endpoint is quarantined, so only DELETE is allowed); WHD_ERR_QUOTA_EXCEEDED (create): the tenant has as many endpoints as it may have (ADMIN_MAX_ENDPOINTS_PER_TENANT), delete one first.',
+  409: 'WHD_ERR_REDRIVE_CONFLICT: a redrive over an overlapping set of dead letters is running; retry when it has finished. WHD_ERR_CONFLICT: the change conflicts with the current state (the endpoint is quarantined, so only DELETE is allowed); WHD_ERR_QUOTA_EXCEEDED (create): the tenant has as many endpoints as it may have (ADMIN_MAX_ENDPOINTS_PER_TENANT), delete one first.',
   410: 'WHD_ERR_GONE: the event\'s record is no longer on Kafka (retention removed it); its delivery history remains.',
   412: 'WHD_ERR_PRECONDITION_FAILED: If-Match names a revision the endpoint no longer has; nothing changed. GET it again.',
   413: 'WHD_ERR_PAYLOAD_TOO_LARGE: the body exceeds the cap (64 KiB by default); the connection is closed.',

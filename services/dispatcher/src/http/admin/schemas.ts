@@ -16,6 +16,7 @@ import {
   TenantId
 } from '../../subscriptions/schema.js'
 import { INSTANT_PATTERN } from '../../dead-letters/instant.js'
+import { deadLetterStates } from '../../dead-letters/lifecycle.js'
 import { apiErrorCodes, type ApiErrorCode } from './errors.js'
 
 export { EndpointPatch }
@@ -105,10 +106,22 @@ export const EndpointStatusSchema = shared('EndpointStatus', Type.Object({
   lastAttemptAt: Type.Optional(isoTime)
 }, { additionalProperties: false }))
 
+const LetterState = Type.Union(deadLetterStates.map((state) => Type.Literal(state)), {
+  description: 'dead: not redriven; redriven: written back to its retry lane, outcome pending; delivered: the redriven delivery succeeded; dead-again: it failed again (a new letter names this one in redriveOf); dropped: its endpoint was deleted meanwhile.'
+})
+
 export const DeadLetterSchema = shared('DeadLetter', Type.Object({
+  id: Type.String({ description: 'topic:partition:offset.' }),
   topic: Type.String(),
   partition: Type.Integer({ minimum: 0 }),
   offset: Type.String({ pattern: '^\\d+$' }),
+  state: LetterState,
+  stateAt: Type.Optional({ ...isoTime, description: 'Since when it is in this state (absent while dead).' }),
+  redriveId: Type.Optional(Type.String({ description: 'The last redrive of it.' })),
+  redrivenAt: Type.Optional(isoTime),
+  redrivenBy: Type.Optional(Type.String({ description: 'admin-api:<token id> or cli:<user>@<host>.' })),
+  redrives: Type.Optional(Type.Integer({ minimum: 1, description: 'How many times it was redriven.' })),
+  redriveOf: Type.Optional(Type.String({ description: 'This letter was written when a redriven delivery failed again: the id of the letter it was redriven from.' })),
   subscriptionId: Type.Optional(Type.String()),
   accountId: Type.Optional(Type.String()),
   reason: Type.Optional(Type.String({ description: 'e.g. retries-exhausted, endpoint-gone, endpoint-disabled, corrupt-avro.' })),
@@ -122,13 +135,23 @@ export const DeadLetterSchema = shared('DeadLetter', Type.Object({
   lastError: Type.Optional(Type.String())
 }, { additionalProperties: false, description: 'Metadata of one dead letter; the payload is not returned.' }))
 
-export const DeadLetterPageSchema = shared('DeadLetterPage', Type.Object({ items: Type.Array(ref('DeadLetter')) }, { additionalProperties: false }))
+const counts = Type.Record(Type.String(), Type.Integer({ minimum: 0 }))
+
+export const DeadLetterPageSchema = shared('DeadLetterPage', Type.Object({
+  items: Type.Array(ref('DeadLetter')),
+  nextCursor: Type.Optional(Type.String({ description: 'Pass as cursor for the next page; absent on the last page.' })),
+  total: Type.Integer({ minimum: 0, description: 'Letters matching the filters, all pages together.' }),
+  countByReason: { ...counts, description: 'The matching letters per dead-letter reason, all pages together.' },
+  countByState: { ...counts, description: 'The matching letters per state, all pages together.' }
+}, { additionalProperties: false }))
 
 export const RedriveResultSchema = shared('RedriveResult', Type.Object({
   dryRun: Type.Boolean(),
+  redriveId: Type.Optional(Type.String({ description: 'Recorded with each letter it redrove (absent in a dry run).' })),
   scanned: Type.Optional(Type.Integer({ minimum: 0, description: 'Dead letters read (all tenants\'): operator tokens only.' })),
   matched: Type.Integer({ minimum: 0 }),
-  redriven: Type.Integer({ minimum: 0, description: 'Written back to the retry lane (in a dry run: would be).' }),
+  redriven: Type.Optional(Type.Integer({ minimum: 0, description: 'Written back to the retry lane. Absent in a dry run.' })),
+  wouldRedrive: Type.Optional(Type.Integer({ minimum: 0, description: 'Dry run only: would be written back; nothing was.' })),
   skipped: Type.Integer({ minimum: 0, description: 'Matched but not redrivable (see skippedByReason).' }),
   complete: Type.Boolean({ description: 'False when the scan stopped early.' }),
   skippedByReason: Type.Record(Type.String(), Type.Integer({ minimum: 0 }))
@@ -192,22 +215,32 @@ const deadLetterFilters = {
 
 export const ListDeadLettersQuery = Type.Object({
   ...Object.fromEntries(Object.entries(deadLetterFilters).map(([name, schema]) => [name, Type.Optional(schema)])),
+  state: Type.Optional(Type.Array(LetterState, { minItems: 1, maxItems: deadLetterStates.length, description: 'Only letters in these states (repeat to give several).' })),
   from: Type.Optional(instantText(fromDescription)),
   to: Type.Optional(instantText(toDescription)),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: apiLimits.pageSizeMax, default: apiLimits.pageSizeDefault }))
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: apiLimits.pageSizeMax, default: apiLimits.pageSizeDefault })),
+  cursor: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: apiLimits.cursorMaxLength,
+    pattern: '^[A-Za-z0-9_-]+$',
+    description: 'Opaque (base64url text): nextCursor of the previous page, passed back unchanged, with the same filters. Any other value answers 400 WHD_ERR_VALIDATION with field cursor.'
+  }))
 }, { additionalProperties: false })
 
 const oneOrMany = (schema: TSchema): TSchema => Type.Union([filterValue, schema], { description: schema.description })
 
 export const RedriveBody = Type.Object({
+  tenantId: Type.Optional({ ...TenantId, description: 'The scope: this tenant\'s endpoints\' letters. A tenant token may only name its own (else 403).' }),
+  all: Type.Optional(Type.Boolean({ description: 'The scope: every letter the token may see (an operator: every tenant\'s). Required when neither tenantId nor subscriptionId is given.' })),
+  again: Type.Optional(Type.Boolean({ default: false, description: 'Redrive letters redriven before as well (their state is not dead); by default they are skipped as already-redriven.' })),
   subscriptionId: Type.Optional(oneOrMany(deadLetterFilters.subscriptionId)),
   accountId: Type.Optional(oneOrMany(deadLetterFilters.accountId)),
   reason: Type.Optional(oneOrMany(deadLetterFilters.reason)),
   sourceTopic: Type.Optional(oneOrMany(deadLetterFilters.sourceTopic)),
   from: Type.Optional(instant(fromDescription)),
   to: Type.Optional(instant(toDescription)),
-  dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Count what would be redriven; write nothing.' }))
-}, { additionalProperties: false, description: 'All criteria given must hold; a list matches any of its values. With a tenant token only the tenant\'s own subscriptions\' letters are considered.' })
+  dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Count what would be redriven (wouldRedrive); write nothing.' }))
+}, { additionalProperties: false, description: 'A scope is required: subscriptionId, tenantId, or all: true (else 400 WHD_ERR_VALIDATION with field all). All criteria given must hold; a list matches any of its values. With a tenant token only the tenant\'s own subscriptions\' letters are considered.' })
 
 export const RotateSecretBody = Type.Object({
   graceSeconds: Type.Optional({ ...GraceSeconds, default: subscriptionLimits.graceSecondsDefault, description: 'How long the previous secrets keep signing alongside the new one (0 = stop at once; at most 7 days).' })

@@ -83,19 +83,23 @@ export function endpointStatusView (s: Subscription, health: EndpointHealth): En
   return view
 }
 
-export interface DeadLetterView extends Omit<DeadLetter, 'deadLetteredAt' | 'firstFailureAt'> {
+export interface DeadLetterView extends Omit<DeadLetter, 'deadLetteredAt' | 'firstFailureAt' | 'stateAt' | 'redrivenAt'> {
   deadLetteredAt?: string
   firstFailureAt?: string
+  stateAt?: string
+  redrivenAt?: string
 }
 
 export function deadLetterView (letter: DeadLetter): DeadLetterView {
-  const view: DeadLetterView = { topic: letter.topic, partition: letter.partition, offset: letter.offset }
-  const copy = ['subscriptionId', 'accountId', 'reason', 'sourceTopic', 'sourcePartition', 'sourceOffset', 'attempts', 'lastStatus'] as const
+  const view: DeadLetterView = { id: letter.id, topic: letter.topic, partition: letter.partition, offset: letter.offset, state: letter.state }
+  const copy = ['subscriptionId', 'accountId', 'reason', 'sourceTopic', 'sourcePartition', 'sourceOffset', 'attempts', 'lastStatus', 'redriveId', 'redrivenBy', 'redrives', 'redriveOf'] as const
   for (const key of copy) {
     if (letter[key] !== undefined) Object.assign(view, { [key]: letter[key] })
   }
   if (letter.lastError !== undefined) view.lastError = letter.lastError.slice(0, 500)
   if (letter.deadLetteredAt !== undefined) view.deadLetteredAt = iso(letter.deadLetteredAt)
   if (letter.firstFailureAt !== undefined) view.firstFailureAt = iso(letter.firstFailureAt)
+  if (letter.stateAt !== undefined) view.stateAt = iso(letter.stateAt)
+  if (letter.redrivenAt !== undefined) view.redrivenAt = iso(letter.redrivenAt)
   return view
 }
