@@ -58,7 +58,7 @@ describe('observability against a real Prometheus', () => {
     const realRules = await readFile(rulesFile, 'utf8')
     let rewritten = 0
     const testRules = realRules.replace(/^(\s+for:)\s+\S+$/gm, (_m, key: string) => { rewritten++; return `${key} 0s` })
-    expect(rewritten).toBe(11)
+    expect(rewritten).toBe(13)
     await writeFile(join(promDir, 'rules.yml'), testRules)
     await writeFile(join(promDir, 'prometheus.yml'), [
       'global:',

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { adminRoutes } from '../../../services/dispatcher/src/http/admin/routes.js'
+import { attempt } from '../../support/history-store-contract.js'
 import { FIXTURE_CERT_PEM, FIXTURE_KEY_PEM, OTHER_KEY_PEM } from '../../support/pem-fixtures.js'
 import { createSecretCipher } from '../../../services/dispatcher/src/subscriptions/crypto.js'
 import { encodeSubscriptionRecord, quarantinedState, type StoredSubscription } from '../../../services/dispatcher/src/subscriptions/record.js'
@@ -682,8 +683,12 @@ describe('routes and the OpenAPI document', () => {
     for (const { path, method, operationId } of operations) {
       const { endpoint } = await createEndpoint(h, 'operator', endpointBody({ tenantId: TENANT_A }))
       const body = bodies[operationId]
-      const result = await call(h, method, path.replace('{id}', endpoint.id), body === undefined ? {} : { body })
+      const eventId = `evt-${endpoint.id}`
+      await h.history.insert([attempt({ eventId, tenantId: TENANT_A, subscriptionId: endpoint.id })])
+      const result = await call(h, method, path.replace('{id}', endpoint.id).replace('{eventId}', eventId), body === undefined ? {} : { body })
       expect(result.status, `${method} ${path}: ${result.text}`).toBeLessThan(300)
+      // One endpoint per operation stays under the tenant's endpoint quota.
+      await call(h, 'DELETE', `/v1/endpoints/${endpoint.id}`)
     }
   })
 })

@@ -165,8 +165,8 @@ export class DeliveryEngine {
       // The lanes hand the task over as the delivery state: a dead letter of
       // a delivery (not of an unreadable record) is in the history too,
       // before the offset that settles it can be committed.
-      deadLetter: async (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState): Promise<void> => {
-        await o.outputs.deadLetter(source, record, reason, delivery)
+      deadLetter: async (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState, detail?: string): Promise<void> => {
+        await o.outputs.deadLetter(source, record, reason, delivery, detail)
         if (delivery !== undefined && isTask(delivery)) {
           history.record({ ...entryBase(delivery, randomUUID()), lane: laneOf(delivery), kind: 'outcome', outcome: 'dead_lettered', startedAt: o.now(), errorCode: reason })
         }

@@ -246,6 +246,9 @@ export class DispatcherRuntime {
     if (!this.#drained()) this.#log.warn(this.stats(), 'shutdown deadline reached with deliveries unsettled; they will be redelivered')
     this.#engine.stop()
     clearInterval(this.#commitTimer)
+    // A commit of the interval may be under way (it waits for the history):
+    // the second covers what settled since it began.
+    await this.#commit().catch(() => undefined)
     await this.#commit().catch(() => undefined)
     // Releases go behind the last park, so the next owner need not wait.
     const releaseBy = this.#now() + 2_000

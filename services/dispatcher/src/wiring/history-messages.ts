@@ -24,8 +24,3 @@ export type FromHistoryThread =
   | { type: 'metrics', report: HistoryMetricsReport }
   | { type: 'failed', message: string }
   | { type: 'closed' }
-
-export interface HistoryThreadData {
-  /** Registry id of the attempt schema, registered by the main thread. */
-  schemaId: number
-}

@@ -2,15 +2,17 @@
 // and runs the indexer, on a core of its own, so the history takes little
 // from the delivery thread (bench/history.md). Started by wiring/history.ts;
 // it reads the same environment as the dispatcher.
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
-import { kafkaCompressionType, quietKafkajsTimerWarning } from '../../../events/src/index.js'
+import { parentPort, type MessagePort } from 'node:worker_threads'
+import { ensureSchema, kafkaCompressionType, quietKafkajsTimerWarning } from '../../../events/src/index.js'
+import type { AttemptEntry } from '../engine/attempt-log.js'
+import { attemptSchemaString } from '../history/attempt-codec.js'
 import { loadConfig } from '../config.js'
 import { KafkaAttemptLog } from '../kafka/attempt-log.js'
 import { HistoryIndexer } from '../kafka/history-indexer.js'
 import { createLogger } from '../logger.js'
 import { openHistoryStore } from './history-store.js'
 import { createKafkaClient } from './kafka-client.js'
-import type { FromHistoryThread, HistoryMetricsReport, HistoryThreadData, ToHistoryThread } from './history-messages.js'
+import type { FromHistoryThread, HistoryMetricsReport, ToHistoryThread } from './history-messages.js'
 
 if (parentPort === null) throw new Error('history-worker.js runs as a worker thread of the dispatcher')
 const port: MessagePort = parentPort
@@ -19,7 +21,6 @@ const post = (message: FromHistoryThread): void => { port.postMessage(message) }
 async function run (): Promise<void> {
   quietKafkajsTimerWarning()
   const config = loadConfig()
-  const { schemaId } = workerData as HistoryThreadData
   const log = createLogger(config.logLevel).child({ module: 'history' })
   const kafka = createKafkaClient(config, log)
 
@@ -39,15 +40,35 @@ async function run (): Promise<void> {
 
   const producer = kafka.producer({ allowAutoTopicCreation: false })
   await producer.connect()
-  const writer = new KafkaAttemptLog({
-    producer,
-    topic: config.historyTopic,
-    compression: kafkaCompressionType(config.kafkaCompression),
-    schemaId,
-    metrics,
-    log,
-    onAcknowledged: (count) => { post({ type: 'acked', count }) }
-  })
+  // The schema is registered here, not before start-up: the dispatcher
+  // starts, and waits, while the registry is unreachable (C5). Entries
+  // recorded meanwhile queue; commits wait for them.
+  let writer: KafkaAttemptLog | undefined
+  let waiting: AttemptEntry[] = []
+  let closed = false
+  const registered = (async () => {
+    for (let attempt = 1; !closed; attempt++) {
+      try {
+        const { id: schemaId } = await ensureSchema({ url: config.schemaRegistryUrl }, `${config.historyTopic}-value`, attemptSchemaString(), { compatibility: 'BACKWARD' })
+        log.info({ topic: config.historyTopic, schemaId }, 'attempt schema registered')
+        writer = new KafkaAttemptLog({
+          producer,
+          topic: config.historyTopic,
+          compression: kafkaCompressionType(config.kafkaCompression),
+          schemaId,
+          metrics,
+          log,
+          onAcknowledged: (count) => { post({ type: 'acked', count }) }
+        })
+        for (const entry of waiting) writer.record(entry)
+        waiting = []
+        return
+      } catch (err) {
+        log.warn({ err, attempt }, 'cannot register the attempt schema yet; history records wait (and so do offset commits)')
+        await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 250 * 2 ** Math.min(attempt, 6))))
+      }
+    }
+  })()
   const store = config.historyStore === 'none' ? undefined : await openHistoryStore(config)
   const indexer = store === undefined
     ? undefined
@@ -64,14 +85,17 @@ async function run (): Promise<void> {
 
   port.on('message', (message: ToHistoryThread) => {
     if (message.type === 'entries') {
-      for (const entry of message.entries) writer.record(entry)
+      if (writer === undefined) waiting.push(...message.entries)
+      else for (const entry of message.entries) writer.record(entry)
       return
     }
     void (async () => {
       // What the dispatcher's last commit waited for is written; this is
       // whatever was recorded after it (a late outcome), bounded by the deadline.
-      await Promise.race([writer.flush(), new Promise((resolve) => setTimeout(resolve, Math.max(0, message.deadline - Date.now())))]).catch(() => undefined)
-      writer.close()
+      const deadline = new Promise((resolve) => setTimeout(resolve, Math.max(0, message.deadline - Date.now())))
+      await Promise.race([registered.then(async () => await writer?.flush()), deadline]).catch(() => undefined)
+      closed = true
+      writer?.close()
       clearInterval(reporter)
       post({ type: 'metrics', report })
       await indexer?.close()

@@ -4,18 +4,16 @@
 import { Worker } from 'node:worker_threads'
 import type { Admin, Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
-import { ensureSchema } from '../../../events/src/index.js'
 import type { DispatcherConfig } from '../config.js'
 import { toWebhookBody } from '../delivery/payload.js'
 import type { AttemptEntry, AttemptRecorder } from '../engine/attempt-log.js'
 import type { RecordDecoder } from '../engine/record-plan.js'
-import { attemptSchemaString } from '../history/attempt-codec.js'
 import type { HistoryStore } from '../history/store.js'
 import type { ReadEventPayload } from '../http/admin/types.js'
 import { ensureAttemptsTopic } from '../kafka/history-topic.js'
 import { readRecordAt } from '../kafka/record-reader.js'
 import type { Metrics } from '../metrics.js'
-import type { FromHistoryThread, HistoryMetricsReport, HistoryThreadData, ToHistoryThread } from './history-messages.js'
+import type { FromHistoryThread, HistoryMetricsReport, ToHistoryThread } from './history-messages.js'
 import { openHistoryStore } from './history-store.js'
 
 export interface History {
@@ -97,11 +95,9 @@ export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kaf
   const { config, kafka, metrics, log } = o
   if (!config.historyEnabled) return { log: undefined, api: undefined, close: async () => {} }
   const created = await ensureAttemptsTopic(o.admin, { topic: config.historyTopic, partitions: config.historyTopicPartitions, retentionHours: config.historyTopicRetentionHours, replicationFactor: config.topicReplicationFactor })
-  const { id: schemaId } = await ensureSchema({ url: config.schemaRegistryUrl }, `${config.historyTopic}-value`, attemptSchemaString(), { compatibility: 'BACKWARD' })
-  log.info({ topic: config.historyTopic, created, schemaId }, 'attempts topic ready')
+  log.info({ topic: config.historyTopic, created }, 'attempts topic ready')
 
-  const workerData: HistoryThreadData = { schemaId }
-  const worker = new Worker(new URL('./history-worker.js', import.meta.url), { workerData })
+  const worker = new Worker(new URL('./history-worker.js', import.meta.url))
   const recorder = new ThreadRecorder((message) => { worker.postMessage(message) })
   let closing = false
   const closed = new Promise<void>((resolve) => worker.once('exit', () => resolve()))

@@ -2,6 +2,9 @@
 // with fakes for the Kafka- and HTTP-backed seams. Every response a test
 // receives is held against the OpenAPI document: its status must be
 // documented for the operation, and its body must match the schema.
+import { openSqlHistoryStore } from '../../../../services/dispatcher/src/history/sql-store.js'
+import { openSqliteDriver } from '../../../../services/dispatcher/src/history/sqlite-driver.js'
+import type { HistoryStore } from '../../../../services/dispatcher/src/history/store.js'
 import { PassThrough } from 'node:stream'
 import { expect } from 'vitest'
 import { createSsrfPolicy } from '../../../../services/dispatcher/src/delivery/ssrf.js'
@@ -87,6 +90,8 @@ export interface Harness {
   health: Map<string, EndpointHealth>
   /** Endpoints the probe seam was called with. */
   probes: string[]
+  /** The history index the history routes read (SQLite in memory); the payload seam renders `{ eventId }`. */
+  history: HistoryStore
   /** Everything the API logged, one JSON object per line. */
   logs: () => string
   /** Advances the store's and the API's clock. */
@@ -102,6 +107,7 @@ export async function startHarness (overrides: Partial<AdminApiOptions> = {}): P
   const ssrf = createSsrfPolicy({ allowCidrs: ['127.0.0.0/8'], allowHttp: false })
   const store = new MemorySubscriptionStore({ ssrf, now })
   const deadLetters = new FakeDeadLetters()
+  const history = await openSqlHistoryStore(openSqliteDriver(':memory:'))
   const output = new PassThrough()
   let logged = ''
   output.on('data', (chunk: Buffer) => { logged += chunk.toString('utf8') })
@@ -112,6 +118,7 @@ export async function startHarness (overrides: Partial<AdminApiOptions> = {}): P
     testEventResult: { status: 204, durationMs: 12 } as TestEventResult,
     health: new Map<string, EndpointHealth>(),
     probes: [] as string[],
+    history,
     logs: () => logged,
     advance: (ms: number) => { clock += ms }
   }
@@ -130,6 +137,7 @@ export async function startHarness (overrides: Partial<AdminApiOptions> = {}): P
       const health = harness.health.get(id)
       if (health !== undefined) harness.health.set(id, { ...health, circuit: 'closed' })
     },
+    history: { store: history, readPayload: async (eventId) => ({ kind: 'found', body: JSON.stringify({ eventId }) }) },
     logger: createLogger('debug', output),
     now,
     ...overrides
@@ -138,7 +146,10 @@ export async function startHarness (overrides: Partial<AdminApiOptions> = {}): P
   return Object.assign(harness, {
     api,
     base: `http://127.0.0.1:${api.port}`,
-    close: async () => { await api.close() }
+    close: async () => {
+      await api.close()
+      await history.close()
+    }
   })
 }
 
@@ -165,7 +176,7 @@ function documentedPath (method: string, path: string): string | undefined {
   return Object.keys(openApiDocument.paths).find((template) => {
     const parts = template.split('/')
     return parts.length === segments.length && method.toLowerCase() in (openApiDocument.paths[template] ?? {}) &&
-      parts.every((part, i) => (part === '{id}' ? /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(decodeURIComponentSafe(segments[i] ?? '')) : part === segments[i]))
+      parts.every((part, i) => (part === '{id}' || part === '{eventId}' ? /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(decodeURIComponentSafe(segments[i] ?? '')) : part === segments[i]))
   })
 }
 
