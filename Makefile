@@ -15,7 +15,7 @@ export KAFKA_BROKERS ?= 127.0.0.1:$(or $(KAFKA_PORT),19092)
 export SCHEMA_REGISTRY_URL ?= http://127.0.0.1:$(or $(REGISTRY_PORT),18081)/apis/ccompat/v7
 STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
 
-.PHONY: help setup build typecheck lint openapi stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression clean dist image helm helm-sync
+.PHONY: help setup build typecheck lint openapi stack-up stack-down stack-status stack-clean schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression clean dist image helm helm-sync kubeconform
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ python-tools: ## Python venv in .tools/py: confluent-kafka (librdkafka) for the 
 helm: ## build the pinned Helm CLI from the Go module proxy into .tools/bin (needs Go; minutes the first time)
 	deploy/local/helm.sh ensure
 
+kubeconform: setup ## build the pinned kubeconform and generate strict Kubernetes, KEDA and prometheus-operator schemas, all from the Go module proxy, into .tools/
+	deploy/local/kubeconform.sh ensure
+
 helm-sync: ## copy deploy/grafana and deploy/prometheus rules into the Helm chart, regenerate its values table
 	deploy/local/helm.sh sync
 	node deploy/helm/values-table.mjs
@@ -77,7 +80,7 @@ dist: build ## lay out the container image's /app in .run/dist-image (what the D
 image: ## build the container image (needs a Docker engine)
 	docker build -t webhook-dispatcher:$$(node -p 'require("./package.json").version') .
 
-test: setup typecheck lint $(STACK) schemas-check prometheus helm python-tools ## run every test (starts the local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set)
+test: setup typecheck lint $(STACK) schemas-check prometheus helm kubeconform python-tools ## run every test (starts the local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set)
 	@mkdir -p .run
 	@rm -f .run/test-report.json
 	vitest run; status=$$?; node test/support/print-summary.mjs .run/test-report.json; exit $$status
