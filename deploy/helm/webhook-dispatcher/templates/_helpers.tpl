@@ -59,12 +59,34 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/*
+[registry/]repository:tag[@digest]; an umbrella chart's global.imageRegistry
+wins over image.registry, as in Bitnami's and prometheus-community's charts.
+*/}}
 {{- define "webhook-dispatcher.image" -}}
 {{- $tag := .Values.image.tag | default .Chart.AppVersion }}
+{{- $registry := (.Values.global).imageRegistry | default .Values.image.registry }}
+{{- $repository := .Values.image.repository }}
+{{- if $registry }}{{ $repository = printf "%s/%s" $registry $repository }}{{ end }}
 {{- if .Values.image.digest }}
-{{- printf "%s:%s@%s" .Values.image.repository $tag .Values.image.digest }}
+{{- printf "%s:%s@%s" $repository $tag .Values.image.digest }}
 {{- else }}
-{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- printf "%s:%s" $repository $tag }}
+{{- end }}
+{{- end }}
+
+{{/*
+imagePullSecrets and an umbrella chart's global.imagePullSecrets (names or
+{name: …}), without repeats, as a LocalObjectReference list.
+*/}}
+{{- define "webhook-dispatcher.imagePullSecrets" -}}
+{{- $names := list }}
+{{- range concat ((.Values.global).imagePullSecrets | default list) (.Values.imagePullSecrets | default list) }}
+{{- $names = append $names (kindIs "string" . | ternary . "") }}
+{{- if kindIs "map" . }}{{ $names = append $names .name }}{{ end }}
+{{- end }}
+{{- range without ($names | uniq) "" }}
+- name: {{ . | quote }}
 {{- end }}
 {{- end }}
 
