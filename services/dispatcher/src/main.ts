@@ -153,7 +153,9 @@ async function main (): Promise<void> {
   const adminServer = await startAdminServer(adminApi, { port: config.adminPort, host: config.adminHost })
   log.info({ host: adminServer.host, port: adminServer.port, tls: config.adminTlsCertFile !== undefined }, 'admin API listening')
 
-  const health = createHealthServer({ ready: () => runtime.ready }, metrics.registry, config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken })
+  // Readiness turns false as the first shutdown step, before anything closes.
+  let stopping = false
+  const health = createHealthServer({ ready: () => !stopping, started: () => runtime.started, member: () => runtime.ready }, metrics.registry, config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken })
   await new Promise<void>((resolve) => health.listen(config.httpPort, config.httpHost, resolve))
   const address = health.address()
   log.info({ version: VERSION, port: typeof address === 'object' && address !== null ? address.port : config.httpPort }, 'health and metrics listening')
@@ -162,6 +164,7 @@ async function main (): Promise<void> {
     log: rootLog.child({ module: 'shutdown' }),
     deadlineMs: config.shutdownDeadlineMs + SHUTDOWN_FINISH_MS,
     steps: [
+      ['readiness', async () => { stopping = true }],
       ['admin api', () => adminServer.close()],
       ['dispatcher', () => runtime.close()],
       // After the runtime: draining may still disable an endpoint.

@@ -126,13 +126,13 @@ describe('helm template', () => {
       }
     })
 
-    it('probes /healthz (start-up, liveness) and /readyz (readiness) on HTTP_PORT, and exposes ADMIN_PORT', async () => {
+    it('probes /startupz (start-up: first join), /healthz (liveness) and /readyz (readiness) on HTTP_PORT, and exposes ADMIN_PORT', async () => {
       const rendered = manifests
       const container = dispatcherContainer(rendered)
       const env = envConfigMap(rendered)
       const ports = Object.fromEntries((container.ports as Array<{ name: string, containerPort: number }>).map((p) => [p.name, p.containerPort]))
       expect(ports).toEqual({ admin: Number(env.ADMIN_PORT), metrics: Number(env.HTTP_PORT) })
-      expect(container.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' })
+      expect(container.startupProbe.httpGet).toEqual({ path: '/startupz', port: 'metrics' })
       expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' })
       expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' })
       // The health server must listen on all interfaces for the kubelet to reach it.
