@@ -51,10 +51,12 @@ export interface RenderOptions {
   set?: string[]
   release?: string
   namespace?: string
+  /** The API server's version (.Capabilities.KubeVersion); helm's own by default. */
+  kubeVersion?: string
 }
 
-function templateArgs ({ values = [], set = [], release = 'wd', namespace = 'payments' }: RenderOptions): string[] {
-  return ['template', release, chartDir, '--namespace', namespace, ...values.flatMap((f) => ['-f', f]), ...set.flatMap((s) => ['--set', s])]
+function templateArgs ({ values = [], set = [], release = 'wd', namespace = 'payments', kubeVersion }: RenderOptions): string[] {
+  return ['template', release, chartDir, '--namespace', namespace, ...(kubeVersion === undefined ? [] : ['--kube-version', kubeVersion]), ...values.flatMap((f) => ['-f', f]), ...set.flatMap((s) => ['--set', s])]
 }
 
 /** `helm template` as helm prints it; throws with helm's message when rendering fails. */
