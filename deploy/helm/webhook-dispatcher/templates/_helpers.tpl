@@ -24,6 +24,14 @@ The full name of every resource: fullnameOverride, or "<release>-<name>"
 {{- end }}
 
 {{/*
+The namespace of every object: namespaceOverride (an umbrella chart that
+puts this subchart elsewhere), or the release's.
+*/}}
+{{- define "webhook-dispatcher.namespace" -}}
+{{- .Values.namespaceOverride | default .Release.Namespace | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
 "name-version" for the helm.sh/chart label ("+" is not allowed in labels).
 */}}
 {{- define "webhook-dispatcher.chart" -}}
@@ -240,6 +248,12 @@ collected so that one run names all of them.
 {{- if and $v.keda.enabled (gt (int64 $v.keda.minReplicaCount) (int64 $v.keda.maxReplicaCount)) }}
 {{- $errors = append $errors "keda.minReplicaCount exceeds keda.maxReplicaCount" }}
 {{- end }}
+{{- if and $v.keda.enabled (eq $v.keda.scaler "prometheus") (not $v.keda.prometheus.serverAddress) }}
+{{- $errors = append $errors "keda.prometheus.serverAddress is required with keda.scaler prometheus: the Prometheus that scrapes the dispatchers" }}
+{{- end }}
+{{- if lt (int64 $v.kafka.partitions) (len $v.kafka.sourceTopics) }}
+{{- $errors = append $errors (printf "kafka.partitions (%d) is fewer than the source topics (%d): it is the partitions of all source topics together" (int64 $v.kafka.partitions) (len $v.kafka.sourceTopics)) }}
+{{- end }}
 {{- if and $v.autoscaling.enabled (gt (int64 $v.autoscaling.maxReplicas) (int64 $v.kafka.partitions)) }}
 {{- $errors = append $errors (printf "autoscaling.maxReplicas (%d) exceeds kafka.partitions (%d): instances beyond the source partitions get no work" (int64 $v.autoscaling.maxReplicas) (int64 $v.kafka.partitions)) }}
 {{- end }}
@@ -275,6 +289,16 @@ Port of the registry URL: explicit, or the scheme's default.
 {{- else if eq $url.scheme "https" }}443
 {{- else }}80
 {{- end }}
+{{- end }}
+
+{{/*
+PromQL: the group's lag summed over the source topics, from the dispatchers'
+own metric, in the release's namespace and job.
+*/}}
+{{- define "webhook-dispatcher.lagQuery" -}}
+{{- $topics := list }}
+{{- range .Values.kafka.sourceTopics }}{{ $topics = append $topics (regexQuoteMeta . | replace "\\" "\\\\") }}{{ end }}
+{{- printf "sum(webhooks_consumer_lag{namespace=\"%s\", job=\"%s\", topic=~\"%s\"})" (include "webhook-dispatcher.namespace" .) .Values.metrics.job (join "|" $topics) }}
 {{- end }}
 
 {{/*
