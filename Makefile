@@ -70,9 +70,10 @@ helm: ## build the pinned Helm CLI from the Go module proxy into .tools/bin (nee
 kubeconform: setup ## build the pinned kubeconform and generate strict Kubernetes, KEDA and prometheus-operator schemas, all from the Go module proxy, into .tools/
 	deploy/local/kubeconform.sh ensure
 
-helm-sync: ## copy deploy/grafana and deploy/prometheus rules into the Helm chart, regenerate its values table
+helm-sync: ## copy deploy/grafana and deploy/prometheus rules into the Helm chart, regenerate its values table and its webhook NetworkPolicy peers (from the SSRF table)
 	deploy/local/helm.sh sync
 	node deploy/helm/values-table.mjs
+	node deploy/helm/webhook-peers.mjs
 
 dist: build ## lay out the container image's /app in .run/dist-image (what the Dockerfile ships; no Docker needed)
 	deploy/local/dist.sh

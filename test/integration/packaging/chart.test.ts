@@ -339,8 +339,8 @@ describe('NetworkPolicy', () => {
     const policy = one(rendered, 'NetworkPolicy')
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress'])
     const egress = (policy.spec.egress as Array<{ ports: Array<{ port: number, protocol: string }> }>).flatMap((rule) => rule.ports.map((p) => `${p.protocol}/${p.port}`))
-    // Brokers on 9096, the registry on https (443), DNS.
-    expect([...new Set(egress)].sort()).toEqual(['TCP/443', 'TCP/53', 'TCP/9096', 'UDP/53'])
+    // Brokers on 9096, the registry on https (443), DNS, webhooks on 443 and 8443.
+    expect([...new Set(egress)].sort()).toEqual(['TCP/443', 'TCP/53', 'TCP/8443', 'TCP/9096', 'UDP/53'])
     const ingress = (policy.spec.ingress as Array<{ ports: Array<{ port: string }> }>).flatMap((rule) => rule.ports.map((p) => p.port))
     expect(ingress.sort()).toEqual(['admin', 'metrics'])
   })

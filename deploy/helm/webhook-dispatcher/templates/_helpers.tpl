@@ -251,6 +251,12 @@ collected so that one run names all of them.
 {{- if and $v.keda.enabled (eq $v.keda.scaler "prometheus") (not $v.keda.prometheus.serverAddress) }}
 {{- $errors = append $errors "keda.prometheus.serverAddress is required with keda.scaler prometheus: the Prometheus that scrapes the dispatchers" }}
 {{- end }}
+{{- if and $v.networkPolicy.enabled (not $v.networkPolicy.kafkaTo) }}
+{{- $errors = append $errors "networkPolicy.kafkaTo is required with networkPolicy.enabled: the brokers' addresses as NetworkPolicyPeers, e.g. [{ipBlock: {cidr: 10.20.0.0/16}}] ([{ipBlock: {cidr: 0.0.0.0/0}}] allows any address)" }}
+{{- end }}
+{{- if and $v.networkPolicy.enabled (not $v.networkPolicy.schemaRegistryTo) }}
+{{- $errors = append $errors "networkPolicy.schemaRegistryTo is required with networkPolicy.enabled: the registry's addresses as NetworkPolicyPeers" }}
+{{- end }}
 {{- if lt (int64 $v.kafka.partitions) (len $v.kafka.sourceTopics) }}
 {{- $errors = append $errors (printf "kafka.partitions (%d) is fewer than the source topics (%d): it is the partitions of all source topics together" (int64 $v.kafka.partitions) (len $v.kafka.sourceTopics)) }}
 {{- end }}
@@ -310,8 +316,8 @@ KEDA's name for the SASL mechanism.
 
 {{/*
 Sources allowed to the admin port, as a NetworkPolicyPeer list: adminFrom,
-or while networkPolicy.admin.enabled the admin client selector; empty (every
-source) otherwise.
+or while networkPolicy.admin.enabled the admin client selector; empty
+otherwise, and the policies then close the admin port.
 */}}
 {{- define "webhook-dispatcher.adminFrom" -}}
 {{- $np := .Values.networkPolicy -}}
