@@ -57,6 +57,33 @@ app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | tr
 app.kubernetes.io/component: dispatcher
 app.kubernetes.io/part-of: webhook-dispatcher
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The annotations block of an object's metadata: commonAnnotations and the
+object's own (which win); nothing when both are empty. Takes (dict "ctx" $
+"extra" <map>).
+*/}}
+{{- define "webhook-dispatcher.annotations" -}}
+{{- with merge (dict) (.extra | default dict) (.ctx.Values.commonAnnotations | default dict) }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Every Secret the pods read, comma-separated, for Stakater Reloader's
+secret.reloader.stakater.com/reload: a Secret managed outside the chart
+(secrets.existingSecret, certificates renewed by cert-manager) then rolls the
+pods when it changes, as checksum/secret does for the chart's own Secret.
+*/}}
+{{- define "webhook-dispatcher.secretsRead" -}}
+{{- $v := .Values }}
+{{- $names := list (include "webhook-dispatcher.secretName" .) $v.subscriptionsFile.secretName $v.kafka.tls.caSecret.name $v.admin.tls.secretName }}
+{{- join "," (without ($names | uniq) "") }}
 {{- end }}
 
 {{- define "webhook-dispatcher.serviceAccountName" -}}
@@ -265,6 +292,23 @@ collected so that one run names all of them.
 {{- end }}
 {{- if and $v.autoscaling.enabled (gt (int64 $v.autoscaling.minReplicas) (int64 $v.autoscaling.maxReplicas)) }}
 {{- $errors = append $errors "autoscaling.minReplicas exceeds autoscaling.maxReplicas" }}
+{{- end }}
+{{- if and (not $v.autoscaling.enabled) (not $v.keda.enabled) (gt (int64 $v.replicaCount) (int64 $v.kafka.partitions)) }}
+{{- $errors = append $errors (printf "replicaCount (%d) exceeds kafka.partitions (%d): instances beyond the source partitions get no work" (int64 $v.replicaCount) (int64 $v.kafka.partitions)) }}
+{{- end }}
+{{- if eq (int64 $v.metrics.port) (int64 $v.admin.port) }}
+{{- $errors = append $errors (printf "metrics.port and admin.port are both %d: the health/metrics server and the admin API need ports of their own" (int64 $v.admin.port)) }}
+{{- end }}
+{{- if eq (int64 $v.service.metricsPort) (int64 $v.service.adminPort) }}
+{{- $errors = append $errors (printf "service.metricsPort and service.adminPort are both %d" (int64 $v.service.adminPort)) }}
+{{- end }}
+{{- $runAsUser := $v.securityContext.runAsUser | default $v.podSecurityContext.runAsUser }}
+{{- $nonRoot := and (or $v.securityContext.runAsNonRoot $v.podSecurityContext.runAsNonRoot) (ne (toString $runAsUser) "0") }}
+{{- if and (not $nonRoot) (not $v.securityContext.readOnlyRootFilesystem) }}
+{{- $errors = append $errors "securityContext: running as root (runAsNonRoot false or runAsUser 0) with a writable root filesystem (readOnlyRootFilesystem false) is refused: keep at least one of them" }}
+{{- end }}
+{{- if and $v.serviceMonitor.enabled $v.serviceMonitor.namespace (ne $v.serviceMonitor.namespace (include "webhook-dispatcher.namespace" .)) (or $v.metrics.token $v.serviceMonitor.bearerToken) }}
+{{- $errors = append $errors "serviceMonitor.namespace differs from the release's, but the METRICS_TOKEN Secret the ServiceMonitor sends must be in the ServiceMonitor's namespace: leave serviceMonitor.namespace empty, or put the token there and scrape without the chart's bearerToken" }}
 {{- end }}
 {{- if $errors }}
 {{- fail (printf "\n\nwebhook-dispatcher: invalid values:\n  - %s\n" (join "\n  - " $errors)) }}
