@@ -10,6 +10,7 @@ import { UndecodableBatchError } from './errors.js'
 import { createHttpDeliverer } from './delivery/http-deliverer.js'
 import { checkEndpointUrl, createSsrfPolicy } from './delivery/ssrf.js'
 import { createHealthServer } from './http/health.js'
+import { kafkaTlsOptions } from './kafka/client-tls.js'
 import { DispatcherRuntime } from './kafka/consumer.js'
 import { createRecordDecoder } from './kafka/decode.js'
 import { bootstrapTopics } from './kafka/topics.js'
@@ -59,7 +60,7 @@ async function main (): Promise<void> {
   const kafka = new Kafka({
     brokers: [...config.kafkaBrokers],
     clientId: config.kafkaClientId,
-    ssl: config.kafkaSsl,
+    ssl: kafkaTlsOptions(config),
     ...(config.kafkaSaslMechanism === 'none'
       ? {}
       : { sasl: { mechanism: config.kafkaSaslMechanism, username: config.kafkaSaslUsername ?? '', password: config.kafkaSaslPassword ?? '' } as SASLOptions }),

@@ -215,9 +215,12 @@ describe('defaults', () => {
     const rendered = await render({ values: [ciValues.full] })
     const env = containerEnvironment(rendered)
     expect(env).toMatchObject({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'webhook-dispatcher', KAFKA_SASL_PASSWORD: 'not-a-real-password' })
-    expect(env.NODE_EXTRA_CA_CERTS).toBe('/etc/webhook-dispatcher/kafka-ca/ca.crt')
+    // The private CA for Kafka only: NODE_EXTRA_CA_CERTS would trust it for webhook endpoints too.
+    expect(env.NODE_EXTRA_CA_CERTS).toBeUndefined()
+    expect(env).toMatchObject({ KAFKA_SSL_CA_FILE: '/etc/webhook-dispatcher/kafka-ca/ca.crt', KAFKA_SSL_CERT_FILE: '/etc/webhook-dispatcher/kafka-client/tls.crt', KAFKA_SSL_KEY_FILE: '/etc/webhook-dispatcher/kafka-client/tls.key' })
     const mounts = dispatcherContainer(rendered).volumeMounts as Array<{ mountPath: string }>
     expect(mounts.map((m) => m.mountPath)).toContain('/etc/webhook-dispatcher/kafka-ca')
+    expect(mounts.map((m) => m.mountPath)).toContain('/etc/webhook-dispatcher/kafka-client')
     expect(env.SUBSCRIPTIONS_FILE).toBe('/etc/webhook-dispatcher/subscriptions/subscriptions.json')
   })
 
@@ -308,7 +311,7 @@ describe('autoscaling', () => {
       expect(trigger.authenticationRef?.name).toBe(one(rendered, 'TriggerAuthentication').metadata.name)
     }
     const auth = one(rendered, 'TriggerAuthentication').spec.secretTargetRef as Array<{ parameter: string }>
-    expect(auth.map((r) => r.parameter).sort()).toEqual(['ca', 'password', 'username'])
+    expect(auth.map((r) => r.parameter).sort()).toEqual(['ca', 'cert', 'key', 'password', 'username'])
     // KEDA owns the replica count.
     expect(deployment(rendered).spec.replicas).toBeUndefined()
     expect(byKind(rendered, 'HorizontalPodAutoscaler')).toHaveLength(0)

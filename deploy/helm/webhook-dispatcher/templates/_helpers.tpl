@@ -82,7 +82,7 @@ pods when it changes, as checksum/secret does for the chart's own Secret.
 */}}
 {{- define "webhook-dispatcher.secretsRead" -}}
 {{- $v := .Values }}
-{{- $names := list (include "webhook-dispatcher.secretName" .) $v.subscriptionsFile.secretName $v.kafka.tls.caSecret.name $v.admin.tls.secretName }}
+{{- $names := list (include "webhook-dispatcher.secretName" .) $v.subscriptionsFile.secretName $v.kafka.tls.caSecret.name $v.kafka.tls.clientCertSecret.name $v.admin.tls.secretName }}
 {{- join "," (without ($names | uniq) "") }}
 {{- end }}
 
@@ -189,12 +189,12 @@ ALLOW_HTTP: {{ $v.delivery.allowHttp | toString | quote }}
 USER_AGENT_VERSION: {{ $v.delivery.userAgentVersion | toString | quote }}
 LOG_LEVEL: {{ $v.logLevel | quote }}
 KAFKA_SSL: {{ $v.kafka.tls.enabled | toString | quote }}
+KAFKA_SSL_CA_FILE: {{ ternary (printf "/etc/webhook-dispatcher/kafka-ca/%s" $v.kafka.tls.caSecret.key) "none" (ne $v.kafka.tls.caSecret.name "") | quote }}
+KAFKA_SSL_CERT_FILE: {{ ternary (printf "/etc/webhook-dispatcher/kafka-client/%s" $v.kafka.tls.clientCertSecret.certKey) "none" (ne $v.kafka.tls.clientCertSecret.name "") | quote }}
+KAFKA_SSL_KEY_FILE: {{ ternary (printf "/etc/webhook-dispatcher/kafka-client/%s" $v.kafka.tls.clientCertSecret.keyKey) "none" (ne $v.kafka.tls.clientCertSecret.name "") | quote }}
 KAFKA_ALLOW_PLAINTEXT_SASL: {{ $v.kafka.sasl.allowPlaintext | toString | quote }}
 {{- if $v.kafka.sasl.enabled }}
 KAFKA_SASL_MECHANISM: {{ $v.kafka.sasl.mechanism | quote }}
-{{- end }}
-{{- if $v.kafka.tls.caSecret.name }}
-NODE_EXTRA_CA_CERTS: {{ printf "/etc/webhook-dispatcher/kafka-ca/%s" $v.kafka.tls.caSecret.key | quote }}
 {{- end }}
 {{- end }}
 
@@ -277,6 +277,9 @@ collected so that one run names all of them.
 {{- end }}
 {{- if and $v.keda.enabled (eq $v.keda.scaler "prometheus") (not $v.keda.prometheus.serverAddress) }}
 {{- $errors = append $errors "keda.prometheus.serverAddress is required with keda.scaler prometheus: the Prometheus that scrapes the dispatchers" }}
+{{- end }}
+{{- if and (or $v.kafka.tls.caSecret.name $v.kafka.tls.clientCertSecret.name) (not $v.kafka.tls.enabled) }}
+{{- $errors = append $errors "kafka.tls.caSecret and kafka.tls.clientCertSecret need kafka.tls.enabled: they apply to TLS connections only" }}
 {{- end }}
 {{- if and $v.networkPolicy.enabled (not $v.networkPolicy.kafkaTo) }}
 {{- $errors = append $errors "networkPolicy.kafkaTo is required with networkPolicy.enabled: the brokers' addresses as NetworkPolicyPeers, e.g. [{ipBlock: {cidr: 10.20.0.0/16}}] ([{ipBlock: {cidr: 0.0.0.0/0}}] allows any address)" }}
