@@ -69,6 +69,7 @@ export interface DispatcherConfig {
   userAgentVersion: boolean
   ssrfAllowCidrs: string[]
   allowHttp: boolean
+  webhookProxyUrl: string | undefined
   logLevel: string
 }
 
@@ -110,6 +111,21 @@ const url: Parser<string> = (raw, variable) => {
   } catch {
     throw new ConfigError(variable, `must be an http(s) URL, got "${raw}"`)
   }
+}
+
+// Credentials may sit in the URL's userinfo; the message never repeats the value.
+const proxyUrl: Parser<string | undefined> = (raw, variable) => {
+  if (raw.trim().toLowerCase() === 'none') return undefined
+  let parsed: URL
+  try {
+    parsed = new URL(raw.trim())
+  } catch {
+    throw new ConfigError(variable, 'must be an http:// proxy URL (http://[user:password@]host:port) or none')
+  }
+  if (parsed.protocol !== 'http:' || parsed.pathname !== '/' || parsed.search !== '') {
+    throw new ConfigError(variable, 'must be an http:// proxy URL (http://[user:password@]host:port) or none: the tunnel to the endpoint is an HTTP CONNECT, the TLS inside it the dispatcher\'s own')
+  }
+  return raw.trim()
 }
 
 const durationList: Parser<number[]> = (raw, variable) => {
@@ -244,6 +260,7 @@ export const configOptions = [
   option({ key: 'userAgentVersion', variable: 'USER_AGENT_VERSION', description: 'Send the dispatcher\'s version in the User-Agent of webhooks (webhook-dispatcher/<version>); false sends webhook-dispatcher alone, so receivers cannot tell which release (and its known bugs) calls them', defaultValue: 'true', parse: boolean }),
   option({ key: 'ssrfAllowCidrs', variable: 'SSRF_ALLOW_CIDRS', description: 'CIDR blocks endpoints may reach although private, loopback or otherwise special (comma-separated; development and tests only)', defaultValue: 'none', parse: cidrList }),
   option({ key: 'allowHttp', variable: 'ALLOW_HTTP', description: 'Accept http:// endpoint URLs as well as https:// (development and tests only)', defaultValue: 'false', parse: boolean }),
+  option({ key: 'webhookProxyUrl', variable: 'WEBHOOK_PROXY_URL', description: 'HTTP CONNECT proxy every webhook goes through, http://[user:password@]host:port (webhooks only: Kafka and the registry connect directly). The SSRF policy still judges each endpoint: the dispatcher resolves its name and asks the proxy for a tunnel to the approved address, then runs TLS to the endpoint through it. none = direct connections', defaultValue: 'none', parse: proxyUrl }),
   option({ key: 'logLevel', variable: 'LOG_LEVEL', description: 'pino log level', defaultValue: 'info', parse: logLevel })
 ] as const
 

@@ -53,7 +53,8 @@ async function main (): Promise<void> {
     // The scheduler already caps concurrency per endpoint; a smaller pool
     // would queue requests inside undici, where the wait eats the deadline.
     connectionsPerOrigin: config.endpointMaxInFlight,
-    version: config.userAgentVersion ? VERSION : false
+    version: config.userAgentVersion ? VERSION : false,
+    ...(config.webhookProxyUrl === undefined ? {} : { proxy: new URL(config.webhookProxyUrl) })
   })
   registerKafkaCodecs()
   const compression = kafkaCompressionType(config.kafkaCompression)

@@ -186,6 +186,7 @@ HTTP_PORT: {{ int64 $v.metrics.port | toString | quote }}
 HTTP_HOST: {{ $v.metrics.host | quote }}
 SSRF_ALLOW_CIDRS: {{ join "," $v.delivery.ssrfAllowCidrs | default "none" | quote }}
 ALLOW_HTTP: {{ $v.delivery.allowHttp | toString | quote }}
+WEBHOOK_PROXY_URL: {{ $v.delivery.proxyUrl | default "none" | quote }}
 USER_AGENT_VERSION: {{ $v.delivery.userAgentVersion | toString | quote }}
 LOG_LEVEL: {{ $v.logLevel | quote }}
 KAFKA_SSL: {{ $v.kafka.tls.enabled | toString | quote }}
