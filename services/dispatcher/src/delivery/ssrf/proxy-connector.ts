@@ -34,7 +34,13 @@ function approvedAddress (hostname: string, policy: SsrfPolicy, options: SsrfGua
   })
 }
 
-/** Opens the tunnel: CONNECT address:port, and waits for the proxy's 2xx. */
+/**
+ * Opens the tunnel: CONNECT address:port, and waits for the proxy's 2xx.
+ * Failures carry the transport codes a direct connection would (a refusal
+ * ECONNREFUSED, a deadline UND_ERR_CONNECT_TIMEOUT), so the deliverer
+ * classifies and retries them the same way: for the engine a proxy that
+ * refuses is an endpoint it cannot reach.
+ */
 function openTunnel (proxy: URL, address: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host: proxy.hostname.replace(/^\[|\]$/g, ''), port: Number(proxy.port) || 80 })
