@@ -19,7 +19,7 @@ STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
 # starts one and `make test` passes its URL on.
 POSTGRES := $(if $(HISTORY_POSTGRES_URL),,postgres-up)
 
-.PHONY: help setup build typecheck lint docs openapi stack-up stack-down stack-status stack-clean postgres-up postgres-down schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression chaos clean dist image helm helm-sync
+.PHONY: help setup build typecheck lint docs openapi stack-up stack-down stack-status stack-clean postgres-up postgres-down schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression chaos clean dist image helm helm-sync kubeconform
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -83,9 +83,13 @@ python-tools: ## Python venv in .tools/py: confluent-kafka (librdkafka) for the 
 helm: ## build the pinned Helm CLI from the Go module proxy into .tools/bin (needs Go; minutes the first time)
 	deploy/local/helm.sh ensure
 
-helm-sync: ## copy deploy/grafana and deploy/prometheus rules into the Helm chart, regenerate its values table
+kubeconform: setup ## build the pinned kubeconform and generate strict Kubernetes, KEDA and prometheus-operator schemas, all from the Go module proxy, into .tools/
+	deploy/local/kubeconform.sh ensure
+
+helm-sync: ## copy deploy/grafana and deploy/prometheus rules into the Helm chart, regenerate its values table and its webhook NetworkPolicy peers (from the SSRF table)
 	deploy/local/helm.sh sync
 	node deploy/helm/values-table.mjs
+	node deploy/helm/webhook-peers.mjs
 
 dist: build ## lay out the container image's /app in .run/dist-image (what the Dockerfile ships; no Docker needed)
 	deploy/local/dist.sh
@@ -93,7 +97,7 @@ dist: build ## lay out the container image's /app in .run/dist-image (what the D
 image: ## build the container image (needs a Docker engine)
 	docker build -t webhook-dispatcher:$$(node -p 'require("./package.json").version') .
 
-test: setup typecheck lint $(STACK) $(POSTGRES) schemas-check prometheus helm python-tools ## run every test (starts the local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set, and PostgreSQL unless HISTORY_POSTGRES_URL is)
+test: setup typecheck lint $(STACK) $(POSTGRES) schemas-check prometheus helm kubeconform python-tools ## run every test (starts the local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set, and PostgreSQL unless HISTORY_POSTGRES_URL is)
 	@mkdir -p .run
 	@rm -f .run/test-report.json
 	@HISTORY_POSTGRES_URL="$${HISTORY_POSTGRES_URL:-$$(deploy/local/postgres.sh url)}"; export HISTORY_POSTGRES_URL; \

@@ -122,7 +122,8 @@ async function spawnDispatcher (env: Record<string, string>, execArgv: string[])
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`dispatcher exited with ${child.exitCode ?? child.signalCode} before it was ready:\n${output.slice(-3000)}`)
     }
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
+    // Started: joined the consumer group once.
+    const res = await fetch(`http://127.0.0.1:${port}/startupz`).catch(() => undefined)
     await res?.body?.cancel()
     if (res?.status === 200) break
     if (Date.now() > deadline) {

@@ -28,55 +28,103 @@ describe('dispatcher health, readiness and metrics', () => {
     scenario = undefined
   })
 
-  it('/readyz answers 503 until the member has joined the group and 200 once it has; /healthz answers 200 throughout', async () => {
+  it('/startupz answers 503 until the member first joins the group; /readyz answers 200 meanwhile and through a later rebalance; /healthz 200 throughout', async () => {
     scenario = await createScenario([{ id: 'sub', tenantId: 'tenant-000', eventTypes: ['*'] }], { partitions: 2 })
     const s = scenario
     // Another member of the group, stuck in its handler, does not rejoin, so
     // the coordinator holds the dispatcher's JoinGroup until it is released:
-    // a window in which the dispatcher is up but has not joined, for as long
-    // as the test needs.
+    // a window in which the dispatcher is up but not in the group, for as
+    // long as the test needs.
     const kafka = await testKafka('test-group-blocker')
-    blocker = kafka.consumer({
-      groupId: s.group,
-      partitionAssigners: [createCoPartitionAssigner()],
-      sessionTimeout: 45_000,
-      rebalanceTimeout: 60_000
-    })
-    const released = new Promise<void>((resolve) => { release = resolve })
-    let holding = false
-    await blocker.connect()
-    await blocker.subscribe({ topics: [s.source], fromBeginning: true })
-    await blocker.run({ eachMessage: async () => { holding = true; await released } })
-    await s.feed.publishTransactions(s.source, { count: 2, accounts: 2 })
-    await waitUntil('the blocking member holds a record', () => holding, { timeoutMs: 30_000 })
+    // topics: the co-partition assigner gives a member only the partitions
+    // of the topics it subscribes to all of (a source and its retry topic).
+    const holdGroup = async (topics: string[]): Promise<{ consumer: Consumer, release: () => void }> => {
+      const consumer = kafka.consumer({
+        groupId: s.group,
+        partitionAssigners: [createCoPartitionAssigner()],
+        sessionTimeout: 45_000,
+        rebalanceTimeout: 60_000
+      })
+      let free: () => void = () => undefined
+      const released = new Promise<void>((resolve) => { free = resolve })
+      let holding = false
+      await consumer.connect()
+      await consumer.subscribe({ topics, fromBeginning: true })
+      await consumer.run({ eachMessage: async () => { holding = true; await released } })
+      // Records until one reaches the member's partition (another member
+      // may take and commit the first ones before the assignment settles).
+      await waitUntil('the blocking member holds a record', async () => {
+        if (!holding) await s.feed.publishTransactions(s.source, { count: 4, accounts: 4 })
+        return holding
+      }, { timeoutMs: 30_000, intervalMs: 500 })
+      return { consumer, release: free }
+    }
+    const readyz = async (dispatcher: DispatcherProcess): Promise<{ status: number, group: string }> => {
+      const res = await fetch(`${baseUrl(dispatcher)}/readyz`)
+      return { status: res.status, group: ((await res.json()) as { group: string }).group }
+    }
+    const first = await holdGroup([s.source])
+    blocker = first.consumer
+    release = first.release
 
     const admin = kafka.admin()
     await admin.connect()
+    const groupState = async (): Promise<string | undefined> => (await admin.describeGroups([s.group])).groups[0]?.state
     try {
       const dispatcher = await s.start({}, { waitReady: false })
-      const firstReadyz = await waitUntil('the health server answers', () => statusOf(dispatcher, '/readyz'), { timeoutMs: 30_000, intervalMs: 20 })
-      expect(firstReadyz).toBe(503)
+      const firstStartupz = await waitUntil('the health server answers', () => statusOf(dispatcher, '/startupz'), { timeoutMs: 30_000, intervalMs: 20 })
+      expect(firstStartupz).toBe(503)
       // The dispatcher has sent its JoinGroup and waits for the rebalance.
-      await waitUntil('the group rebalancing with the dispatcher waiting to join', async () => {
-        const { groups: [group] } = await admin.describeGroups([s.group])
-        return group?.state === 'PreparingRebalance'
-      }, { timeoutMs: 30_000 })
-      expect(await statusOf(dispatcher, '/readyz')).toBe(503)
+      await waitUntil('the group rebalancing with the dispatcher waiting to join', async () => (await groupState()) === 'PreparingRebalance', { timeoutMs: 30_000 })
+      expect(await statusOf(dispatcher, '/startupz')).toBe(503)
+      // Not in the group yet, but the admin API serves: ready.
+      expect(await readyz(dispatcher)).toEqual({ status: 200, group: 'joining' })
+      expect((await fetch(`${dispatcher.adminUrl}/v1/endpoints`)).status).toBe(401)
       expect(await statusOf(dispatcher, '/healthz')).toBe(200)
       expect(dispatcher.child.exitCode).toBeNull()
 
       release()
       await blocker.disconnect()
       blocker = undefined
-      await waitUntil('/readyz 200 after joining', async () => (await statusOf(dispatcher, '/readyz')) === 200, { timeoutMs: 30_000, intervalMs: 50 })
+      await waitUntil('/startupz 200 after joining', async () => (await statusOf(dispatcher, '/startupz')) === 200, { timeoutMs: 30_000, intervalMs: 50 })
       expect(dispatcher.output()).toContain('joined consumer group')
-      expect(await statusOf(dispatcher, '/healthz')).toBe(200)
+      expect(await readyz(dispatcher)).toEqual({ status: 200, group: 'member' })
+
+      // A later rebalance, held open by a new member stuck in its handler
+      // and a third member joining: the dispatcher leaves the group until
+      // the rebalance ends, and stays ready.
+      const second = await holdGroup([s.source, s.retry])
+      blocker = second.consumer
+      release = second.release
+      const third = kafka.consumer({ groupId: s.group, partitionAssigners: [createCoPartitionAssigner()], sessionTimeout: 45_000, rebalanceTimeout: 60_000 })
+      try {
+        await third.connect()
+        await third.subscribe({ topics: [s.source, s.retry], fromBeginning: true })
+        // run() resolves once the member has joined, i.e. after the held
+        // rebalance: watch while it is under way.
+        const joining = third.run({ eachMessage: async () => undefined })
+        joining.catch(() => undefined)
+        const during = await waitUntil('the dispatcher out of the group in a held rebalance', async () => {
+          if ((await groupState()) !== 'PreparingRebalance') return undefined
+          const seen = await readyz(dispatcher)
+          return seen.group === 'rebalancing' ? seen : undefined
+        }, { timeoutMs: 30_000, intervalMs: 50 })
+        expect(during).toEqual({ status: 200, group: 'rebalancing' })
+        expect(await statusOf(dispatcher, '/startupz')).toBe(200)
+        release()
+        await blocker.disconnect()
+        blocker = undefined
+        await joining
+        await waitUntil('the dispatcher back in the group', async () => (await readyz(dispatcher)).group === 'member', { timeoutMs: 30_000, intervalMs: 50 })
+      } finally {
+        await third.disconnect()
+      }
       const healthz = await fetch(`${baseUrl(dispatcher)}/healthz`)
       expect(await healthz.json()).toEqual({ status: 'ok' })
     } finally {
       await admin.disconnect()
     }
-  }, 120_000)
+  }, 180_000)
 
   it('serves Prometheus text on /metrics; on SIGTERM /readyz turns 503 at once while deliveries drain, then exits 0 with them delivered', async () => {
     let delayMs = 0

@@ -101,7 +101,8 @@ export async function startDispatcher (env: Record<string, string>, { waitReady 
     await Promise.race([
       died,
       waitUntil('dispatcher ready', async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
+        // Started: joined the group once (/readyz is up before that, for the admin API).
+        const res = await fetch(`http://127.0.0.1:${port}/startupz`).catch(() => undefined)
         return res?.status === 200
       }, { timeoutMs: 60_000, intervalMs: 200 })
     ])

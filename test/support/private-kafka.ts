@@ -34,6 +34,20 @@ export interface PrivateKafka {
   start: () => Promise<void>
   /** Stops it (SIGKILL) and removes its directory. */
   close: () => Promise<void>
+  /** With `tls`: the TLS listener's bootstrap address. */
+  tlsBrokers: string[]
+}
+
+/**
+ * A TLS listener beside the plaintext one (PEM files, KIP-651): the broker
+ * presents `certPem`/`keyPem`, and with `requireClientCert` accepts only
+ * clients whose certificate chains to `caPem` (ssl.client.auth=required).
+ */
+export interface PrivateKafkaTls {
+  caPem: string
+  certPem: string
+  keyPem: string
+  requireClientCert: boolean
 }
 
 function portOpen (port: number): Promise<boolean> {
@@ -51,7 +65,7 @@ async function kafkaVersion (): Promise<string> {
   return match[1] as string
 }
 
-export async function startPrivateKafka (): Promise<PrivateKafka> {
+export async function startPrivateKafka (options: { tls?: PrivateKafkaTls } = {}): Promise<PrivateKafka> {
   const cache = process.env.WEBHOOKS_CACHE_DIR ?? join(homedir(), '.cache/webhook-dispatcher')
   const libs = join(cache, `kafka-${await kafkaVersion()}`, 'libs')
   const dir = join(root, '.run', `private-kafka-${randomUUID()}`)
@@ -62,10 +76,24 @@ export async function startPrivateKafka (): Promise<PrivateKafka> {
   const props = join(dir, 'kafka.properties')
   const log4j = join(dir, 'kafka-log4j2.properties')
   const outFile = join(dir, 'kafka.out')
-  await writeFile(props, (await readFile(join(localDeploy, 'kafka.properties'), 'utf8'))
+  let properties = (await readFile(join(localDeploy, 'kafka.properties'), 'utf8'))
     .replaceAll('@KAFKA_PORT@', String(port))
     .replaceAll('@CONTROLLER_PORT@', String(controllerPort))
-    .replaceAll('@DATA_DIR@', dataDir))
+    .replaceAll('@DATA_DIR@', dataDir)
+  const tlsPort = options.tls === undefined ? undefined : await freePort()
+  if (options.tls !== undefined && tlsPort !== undefined) {
+    const keystore = join(dir, 'keystore.pem')
+    const truststore = join(dir, 'truststore.pem')
+    await writeFile(keystore, `${options.tls.keyPem}${options.tls.certPem}`)
+    await writeFile(truststore, options.tls.caPem)
+    properties = properties
+      .replace(/^listeners=(.*)$/m, `listeners=$1,SSL://127.0.0.1:${tlsPort}`)
+      .replace(/^advertised\.listeners=(.*)$/m, `advertised.listeners=$1,SSL://127.0.0.1:${tlsPort}`)
+      .replace(/^listener\.security\.protocol\.map=(.*)$/m, 'listener.security.protocol.map=$1,SSL:SSL') +
+      ['', 'ssl.keystore.type=PEM', `ssl.keystore.location=${keystore}`, 'ssl.truststore.type=PEM', `ssl.truststore.location=${truststore}`,
+        `ssl.client.auth=${options.tls.requireClientCert ? 'required' : 'none'}`, ''].join('\n')
+  }
+  await writeFile(props, properties)
   await writeFile(log4j, (await readFile(join(localDeploy, 'kafka-log4j2.properties'), 'utf8')).replaceAll('@LOG_FILE@', join(dir, 'kafka.log')))
   const javaOpts = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4j}`]
   const classpath = ['-cp', `${libs}/*`]
@@ -85,7 +113,8 @@ export async function startPrivateKafka (): Promise<PrivateKafka> {
 
   // A KRaft cluster id is a base64url-encoded UUID (what StorageTool random-uuid prints).
   const clusterId = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url')
-  const formatted = await exitOf(java(['kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', props]))
+  // `=`: an id may start with "-", which the tool's argument parser would take for an option.
+  const formatted = await exitOf(java(['kafka.tools.StorageTool', 'format', '--standalone', `--cluster-id=${clusterId}`, '-c', props]))
   if (formatted !== 0) throw new Error(`formatting the private broker's storage failed (${formatted}); see ${outFile}`)
 
   let child: ChildProcess | undefined
@@ -127,6 +156,7 @@ export async function startPrivateKafka (): Promise<PrivateKafka> {
     running,
     stop,
     start,
+    tlsBrokers: tlsPort === undefined ? [] : [`127.0.0.1:${tlsPort}`],
     close: async () => {
       await stop('SIGKILL')
       await rm(dir, { recursive: true, force: true })

@@ -14,6 +14,9 @@ export interface DispatcherConfig {
   kafkaBrokers: string[]
   kafkaClientId: string
   kafkaSsl: boolean
+  kafkaSslCaFile: string | undefined
+  kafkaSslCertFile: string | undefined
+  kafkaSslKeyFile: string | undefined
   kafkaSaslMechanism: 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512'
   kafkaSaslUsername: string | undefined
   kafkaSaslPassword: string | undefined
@@ -76,6 +79,7 @@ export interface DispatcherConfig {
   userAgentVersion: boolean
   ssrfAllowCidrs: string[]
   allowHttp: boolean
+  webhookProxyUrl: string | undefined
   logLevel: string
 }
 
@@ -117,6 +121,21 @@ const url: Parser<string> = (raw, variable) => {
   } catch {
     throw new ConfigError(variable, `must be an http(s) URL, got "${raw}"`)
   }
+}
+
+// Credentials may sit in the URL's userinfo; the message never repeats the value.
+const proxyUrl: Parser<string | undefined> = (raw, variable) => {
+  if (raw.trim().toLowerCase() === 'none') return undefined
+  let parsed: URL
+  try {
+    parsed = new URL(raw.trim())
+  } catch {
+    throw new ConfigError(variable, 'must be an http:// proxy URL (http://[user:password@]host:port) or none')
+  }
+  if (parsed.protocol !== 'http:' || parsed.pathname !== '/' || parsed.search !== '') {
+    throw new ConfigError(variable, 'must be an http:// proxy URL (http://[user:password@]host:port) or none: the tunnel to the endpoint is an HTTP CONNECT, the TLS inside it the dispatcher\'s own')
+  }
+  return raw.trim()
 }
 
 const durationList: Parser<number[]> = (raw, variable) => {
@@ -209,6 +228,9 @@ export const configOptions = [
   option({ key: 'kafkaBrokers', variable: 'KAFKA_BROKERS', description: 'Kafka bootstrap servers, comma-separated host:port', defaultValue: undefined, parse: list }),
   option({ key: 'kafkaClientId', variable: 'KAFKA_CLIENT_ID', description: 'Kafka client id', defaultValue: 'webhook-dispatcher', parse: text }),
   option({ key: 'kafkaSsl', variable: 'KAFKA_SSL', description: 'Connect to Kafka with TLS (a private CA via NODE_EXTRA_CA_CERTS)', defaultValue: 'false', parse: boolean }),
+  option({ key: 'kafkaSslCaFile', variable: 'KAFKA_SSL_CA_FILE', description: 'PEM file of the CA(s) the brokers\' certificates must chain to, for Kafka only (NODE_EXTRA_CA_CERTS would trust them for webhook endpoints too); with KAFKA_SSL; none = the system CAs', defaultValue: 'none', parse: optionalPath }),
+  option({ key: 'kafkaSslCertFile', variable: 'KAFKA_SSL_CERT_FILE', description: 'PEM client certificate (chain) the dispatcher presents to brokers that require mutual TLS, with KAFKA_SSL_KEY_FILE and KAFKA_SSL; none = no client certificate', defaultValue: 'none', parse: optionalPath }),
+  option({ key: 'kafkaSslKeyFile', variable: 'KAFKA_SSL_KEY_FILE', description: 'PEM private key (unencrypted) of KAFKA_SSL_CERT_FILE; never logged', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'kafkaSaslMechanism', variable: 'KAFKA_SASL_MECHANISM', description: 'Kafka SASL mechanism: none, plain, scram-sha-256 or scram-sha-512', defaultValue: 'none', parse: saslMechanism }),
   option({ key: 'kafkaSaslUsername', variable: 'KAFKA_SASL_USERNAME', description: 'Kafka SASL user name (with KAFKA_SASL_MECHANISM)', defaultValue: 'none', parse: optionalPath }),
   option({ key: 'kafkaSaslPassword', variable: 'KAFKA_SASL_PASSWORD', description: 'Kafka SASL password (with KAFKA_SASL_MECHANISM); never logged', defaultValue: 'none', parse: optionalPath }),
@@ -271,6 +293,7 @@ export const configOptions = [
   option({ key: 'userAgentVersion', variable: 'USER_AGENT_VERSION', description: 'Send the dispatcher\'s version in the User-Agent of webhooks (webhook-dispatcher/<version>); false sends webhook-dispatcher alone, so receivers cannot tell which release (and its known bugs) calls them', defaultValue: 'true', parse: boolean }),
   option({ key: 'ssrfAllowCidrs', variable: 'SSRF_ALLOW_CIDRS', description: 'CIDR blocks endpoints may reach although private, loopback or otherwise special (comma-separated; development and tests only)', defaultValue: 'none', parse: cidrList }),
   option({ key: 'allowHttp', variable: 'ALLOW_HTTP', description: 'Accept http:// endpoint URLs as well as https:// (development and tests only)', defaultValue: 'false', parse: boolean }),
+  option({ key: 'webhookProxyUrl', variable: 'WEBHOOK_PROXY_URL', description: 'HTTP CONNECT proxy every webhook goes through, http://[user:password@]host:port (webhooks only: Kafka and the registry connect directly). The SSRF policy still judges each endpoint: the dispatcher resolves its name and asks the proxy for a tunnel to the approved address, then runs TLS to the endpoint through it. none = direct connections', defaultValue: 'none', parse: proxyUrl }),
   option({ key: 'logLevel', variable: 'LOG_LEVEL', description: 'pino log level', defaultValue: 'info', parse: logLevel })
 ] as const
 
@@ -314,6 +337,12 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   // the path reads them (RFC 4616 §6, RFC 5802 §9).
   if (result.kafkaSaslMechanism !== 'none' && !result.kafkaSsl && !result.kafkaAllowPlaintextSasl) {
     throw new ConfigError('KAFKA_SASL_MECHANISM', `${result.kafkaSaslMechanism} needs KAFKA_SSL=true: without TLS the Kafka credentials cross the network readable (set KAFKA_ALLOW_PLAINTEXT_SASL=true for a local test broker only)`)
+  }
+  if ((result.kafkaSslCertFile === undefined) !== (result.kafkaSslKeyFile === undefined)) {
+    throw new ConfigError(result.kafkaSslCertFile === undefined ? 'KAFKA_SSL_CERT_FILE' : 'KAFKA_SSL_KEY_FILE', 'is required with the other of KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE')
+  }
+  for (const [variable, file] of [['KAFKA_SSL_CA_FILE', result.kafkaSslCaFile], ['KAFKA_SSL_CERT_FILE', result.kafkaSslCertFile]] as const) {
+    if (file !== undefined && !result.kafkaSsl) throw new ConfigError(variable, 'needs KAFKA_SSL=true: it applies to TLS connections only')
   }
   if ((result.adminTlsCertFile === undefined) !== (result.adminTlsKeyFile === undefined)) {
     throw new ConfigError(result.adminTlsCertFile === undefined ? 'ADMIN_TLS_CERT_FILE' : 'ADMIN_TLS_KEY_FILE', 'is required with the other of ADMIN_TLS_CERT_FILE and ADMIN_TLS_KEY_FILE')

@@ -54,7 +54,8 @@ async function main (): Promise<void> {
     // The scheduler already caps concurrency per endpoint; a smaller pool
     // would queue requests inside undici, where the wait eats the deadline.
     connectionsPerOrigin: config.endpointMaxInFlight,
-    version: config.userAgentVersion ? VERSION : false
+    version: config.userAgentVersion ? VERSION : false,
+    ...(config.webhookProxyUrl === undefined ? {} : { proxy: new URL(config.webhookProxyUrl) })
   })
   const compression = kafkaCompressionType(config.kafkaCompression)
   const kafka = createKafkaClient(config, rootLog)
@@ -154,7 +155,9 @@ async function main (): Promise<void> {
   const adminServer = await startAdminServer(adminApi, { port: config.adminPort, host: config.adminHost })
   log.info({ host: adminServer.host, port: adminServer.port, tls: config.adminTlsCertFile !== undefined }, 'admin API listening')
 
-  const health = createHealthServer({ ready: () => runtime.ready }, metrics.registry, config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken })
+  // Readiness turns false as the first shutdown step, before anything closes.
+  let stopping = false
+  const health = createHealthServer({ ready: () => !stopping, started: () => runtime.started, member: () => runtime.ready }, metrics.registry, config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken })
   await new Promise<void>((resolve) => health.listen(config.httpPort, config.httpHost, resolve))
   const address = health.address()
   log.info({ version: VERSION, port: typeof address === 'object' && address !== null ? address.port : config.httpPort }, 'health and metrics listening')
@@ -163,6 +166,7 @@ async function main (): Promise<void> {
     log: rootLog.child({ module: 'shutdown' }),
     deadlineMs: config.shutdownDeadlineMs + SHUTDOWN_FINISH_MS,
     steps: [
+      ['readiness', async () => { stopping = true }],
       ['admin api', () => adminServer.close()],
       ['dispatcher', () => runtime.close()],
       // After the dispatcher: its last commit waits for the attempts it settles.

@@ -21,7 +21,9 @@ const requiredVariables = configOptions.filter((o) => o.defaultValue === undefin
 /** Where the chart deliberately differs from the dispatcher's default, and why. */
 const deliberateDefaults: Record<string, string> = {
   // In a pod the Service must reach the admin API; the dispatcher's own default is loopback.
-  ADMIN_HOST: '0.0.0.0'
+  ADMIN_HOST: '0.0.0.0',
+  // The SQLite history index lives on a volume of its own (the root filesystem is read-only).
+  HISTORY_SQLITE_PATH: '/var/lib/webhook-dispatcher/history/history.sqlite'
 }
 
 const cases = Object.entries(ciValues).map(([name, file]) => ({ name, file, values: parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>> }))
@@ -126,13 +128,13 @@ describe('helm template', () => {
       }
     })
 
-    it('probes /healthz (start-up, liveness) and /readyz (readiness) on HTTP_PORT, and exposes ADMIN_PORT', async () => {
+    it('probes /startupz (start-up: first join), /healthz (liveness) and /readyz (readiness) on HTTP_PORT, and exposes ADMIN_PORT', async () => {
       const rendered = manifests
       const container = dispatcherContainer(rendered)
       const env = envConfigMap(rendered)
       const ports = Object.fromEntries((container.ports as Array<{ name: string, containerPort: number }>).map((p) => [p.name, p.containerPort]))
       expect(ports).toEqual({ admin: Number(env.ADMIN_PORT), metrics: Number(env.HTTP_PORT) })
-      expect(container.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' })
+      expect(container.startupProbe.httpGet).toEqual({ path: '/startupz', port: 'metrics' })
       expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' })
       expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' })
       // The health server must listen on all interfaces for the kubelet to reach it.
@@ -164,12 +166,12 @@ describe('helm template', () => {
     it('keeps secrets out of the ConfigMap', async () => {
       const rendered = manifests
       const env = envConfigMap(rendered)
-      for (const variable of ['SECRETS_ENCRYPTION_KEYS', 'ADMIN_TOKENS', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'METRICS_TOKEN']) {
+      for (const variable of ['SECRETS_ENCRYPTION_KEYS', 'ADMIN_TOKENS', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'METRICS_TOKEN', 'HISTORY_POSTGRES_URL']) {
         expect(env[variable], variable).toBeUndefined()
       }
       const secretRefs = explicitEnv(rendered).filter((e) => e.valueFrom?.secretKeyRef !== undefined).map((e) => e.name).sort()
       const sasl = (values.kafka?.sasl as { enabled?: boolean } | undefined)?.enabled === true
-      expect(secretRefs).toEqual(['ADMIN_TOKENS', ...(sasl ? ['KAFKA_SASL_PASSWORD', 'KAFKA_SASL_USERNAME'] : []), 'METRICS_TOKEN', 'SECRETS_ENCRYPTION_KEYS'])
+      expect(secretRefs).toEqual(['ADMIN_TOKENS', 'HISTORY_POSTGRES_URL', ...(sasl ? ['KAFKA_SASL_PASSWORD', 'KAFKA_SASL_USERNAME'] : []), 'METRICS_TOKEN', 'SECRETS_ENCRYPTION_KEYS'])
       const existing = (values.secrets?.existingSecret as string | undefined) ?? ''
       expect(byKind(rendered, 'Secret')).toHaveLength(existing === '' ? 1 : 0)
       if (existing !== '') {
@@ -215,9 +217,12 @@ describe('defaults', () => {
     const rendered = await render({ values: [ciValues.full] })
     const env = containerEnvironment(rendered)
     expect(env).toMatchObject({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'webhook-dispatcher', KAFKA_SASL_PASSWORD: 'not-a-real-password' })
-    expect(env.NODE_EXTRA_CA_CERTS).toBe('/etc/webhook-dispatcher/kafka-ca/ca.crt')
+    // The private CA for Kafka only: NODE_EXTRA_CA_CERTS would trust it for webhook endpoints too.
+    expect(env.NODE_EXTRA_CA_CERTS).toBeUndefined()
+    expect(env).toMatchObject({ KAFKA_SSL_CA_FILE: '/etc/webhook-dispatcher/kafka-ca/ca.crt', KAFKA_SSL_CERT_FILE: '/etc/webhook-dispatcher/kafka-client/tls.crt', KAFKA_SSL_KEY_FILE: '/etc/webhook-dispatcher/kafka-client/tls.key' })
     const mounts = dispatcherContainer(rendered).volumeMounts as Array<{ mountPath: string }>
     expect(mounts.map((m) => m.mountPath)).toContain('/etc/webhook-dispatcher/kafka-ca')
+    expect(mounts.map((m) => m.mountPath)).toContain('/etc/webhook-dispatcher/kafka-client')
     expect(env.SUBSCRIPTIONS_FILE).toBe('/etc/webhook-dispatcher/subscriptions/subscriptions.json')
   })
 
@@ -292,21 +297,23 @@ describe('terminationGracePeriodSeconds', () => {
 describe('autoscaling', () => {
   const partitions = (cases.find((c) => c.name === 'full')?.values.kafka?.partitions ?? 0) as number
 
-  it('KEDA scales on the group\'s lag per source topic, within the partitions', async () => {
+  it('KEDA scales on the group\'s lag summed over all source topics, within the partitions', async () => {
     const rendered = await render({ values: [ciValues.full] })
     const scaled = one(rendered, 'ScaledObject')
     const env = containerEnvironment(rendered)
     expect(scaled.spec.maxReplicaCount).toBeLessThanOrEqual(partitions)
     expect(scaled.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment(rendered).metadata.name })
     const triggers = scaled.spec.triggers as Array<{ type: string, metadata: Record<string, string>, authenticationRef?: { name: string } }>
-    expect(triggers.map((t) => t.metadata.topic)).toEqual(env.SOURCE_TOPICS?.split(','))
+    // One trigger over every source topic: KEDA's apache-kafka scaler sums their lag.
+    expect(triggers.map((t) => t.metadata.topic)).toEqual([env.SOURCE_TOPICS])
+    expect(env.SOURCE_TOPICS?.split(',').length).toBeGreaterThan(1)
     for (const trigger of triggers) {
-      expect(trigger.type).toBe('kafka')
+      expect(trigger.type).toBe('apache-kafka')
       expect(trigger.metadata).toMatchObject({ bootstrapServers: env.KAFKA_BROKERS, consumerGroup: env.KAFKA_GROUP_ID, sasl: 'scram_sha512', tls: 'enable' })
       expect(trigger.authenticationRef?.name).toBe(one(rendered, 'TriggerAuthentication').metadata.name)
     }
     const auth = one(rendered, 'TriggerAuthentication').spec.secretTargetRef as Array<{ parameter: string }>
-    expect(auth.map((r) => r.parameter).sort()).toEqual(['ca', 'password', 'username'])
+    expect(auth.map((r) => r.parameter).sort()).toEqual(['ca', 'cert', 'key', 'password', 'username'])
     // KEDA owns the replica count.
     expect(deployment(rendered).spec.replicas).toBeUndefined()
     expect(byKind(rendered, 'HorizontalPodAutoscaler')).toHaveLength(0)
@@ -337,8 +344,8 @@ describe('NetworkPolicy', () => {
     const policy = one(rendered, 'NetworkPolicy')
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress'])
     const egress = (policy.spec.egress as Array<{ ports: Array<{ port: number, protocol: string }> }>).flatMap((rule) => rule.ports.map((p) => `${p.protocol}/${p.port}`))
-    // Brokers on 9096, the registry on https (443), DNS.
-    expect([...new Set(egress)].sort()).toEqual(['TCP/443', 'TCP/53', 'TCP/9096', 'UDP/53'])
+    // Brokers on 9096, the registry on https (443), DNS, webhooks on 443 and 8443.
+    expect([...new Set(egress)].sort()).toEqual(['TCP/443', 'TCP/53', 'TCP/8443', 'TCP/9096', 'UDP/53'])
     const ingress = (policy.spec.ingress as Array<{ ports: Array<{ port: string }> }>).flatMap((rule) => rule.ports.map((p) => p.port))
     expect(ingress.sort()).toEqual(['admin', 'metrics'])
   })

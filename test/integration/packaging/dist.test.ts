@@ -149,7 +149,7 @@ describe('make dist (deploy/local/dist.sh)', () => {
       const died = dispatcher.exited.then((code) => { throw new Error(`dispatcher exited with ${code} before it was ready:\n${dispatcher.output().slice(-3000)}`) })
       died.catch(() => undefined)
       await Promise.race([died, waitUntil('the dispatcher run from the dist folder to be ready', async () => {
-        const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined)
+        const res = await fetch(`http://127.0.0.1:${httpPort}/startupz`).catch(() => undefined)
         return res?.status === 200
       }, { timeoutMs: 60_000, intervalMs: 200 })])
       const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()

@@ -11,7 +11,8 @@ const run = promisify(execFile)
 export const ciValues = {
   minimal: join(chartDir, 'ci/minimal-values.yaml'),
   full: join(chartDir, 'ci/full-values.yaml'),
-  existingSecret: join(chartDir, 'ci/existing-secret-values.yaml')
+  existingSecret: join(chartDir, 'ci/existing-secret-values.yaml'),
+  production: join(chartDir, 'ci/production-values.yaml')
 } as const
 
 /** The helm binary: HELM_BIN, or the one `deploy/local/helm.sh ensure` builds. */
@@ -50,18 +51,25 @@ export interface RenderOptions {
   set?: string[]
   release?: string
   namespace?: string
+  /** The API server's version (.Capabilities.KubeVersion); helm's own by default. */
+  kubeVersion?: string
 }
 
-function templateArgs ({ values = [], set = [], release = 'wd', namespace = 'payments' }: RenderOptions): string[] {
-  return ['template', release, chartDir, '--namespace', namespace, ...values.flatMap((f) => ['-f', f]), ...set.flatMap((s) => ['--set', s])]
+function templateArgs ({ values = [], set = [], release = 'wd', namespace = 'payments', kubeVersion }: RenderOptions): string[] {
+  return ['template', release, chartDir, '--namespace', namespace, ...(kubeVersion === undefined ? [] : ['--kube-version', kubeVersion]), ...values.flatMap((f) => ['-f', f]), ...set.flatMap((s) => ['--set', s])]
+}
+
+/** `helm template` as helm prints it; throws with helm's message when rendering fails. */
+export async function renderText (options: RenderOptions = {}): Promise<string> {
+  const result = await helm(templateArgs(options))
+  if (result.code !== 0) throw new Error(`helm template failed (${result.code}):\n${result.stderr}`)
+  return result.stdout
 }
 
 /** `helm template`, parsed; throws with helm's message when rendering fails. */
 export async function render (options: RenderOptions = {}): Promise<Manifest[]> {
-  const result = await helm(templateArgs(options))
-  if (result.code !== 0) throw new Error(`helm template failed (${result.code}):\n${result.stderr}`)
   const manifests: Manifest[] = []
-  for (const doc of parseAllDocuments(result.stdout)) {
+  for (const doc of parseAllDocuments(await renderText(options))) {
     if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors[0]?.message}`)
     const value = doc.toJS() as Manifest | null
     if (value !== null) manifests.push(value)

@@ -24,6 +24,14 @@ The full name of every resource: fullnameOverride, or "<release>-<name>"
 {{- end }}
 
 {{/*
+The namespace of every object: namespaceOverride (an umbrella chart that
+puts this subchart elsewhere), or the release's.
+*/}}
+{{- define "webhook-dispatcher.namespace" -}}
+{{- .Values.namespaceOverride | default .Release.Namespace | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
 "name-version" for the helm.sh/chart label ("+" is not allowed in labels).
 */}}
 {{- define "webhook-dispatcher.chart" -}}
@@ -49,6 +57,33 @@ app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | tr
 app.kubernetes.io/component: dispatcher
 app.kubernetes.io/part-of: webhook-dispatcher
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The annotations block of an object's metadata: commonAnnotations and the
+object's own (which win); nothing when both are empty. Takes (dict "ctx" $
+"extra" <map>).
+*/}}
+{{- define "webhook-dispatcher.annotations" -}}
+{{- with merge (dict) (.extra | default dict) (.ctx.Values.commonAnnotations | default dict) }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Every Secret the pods read, comma-separated, for Stakater Reloader's
+secret.reloader.stakater.com/reload: a Secret managed outside the chart
+(secrets.existingSecret, certificates renewed by cert-manager) then rolls the
+pods when it changes, as checksum/secret does for the chart's own Secret.
+*/}}
+{{- define "webhook-dispatcher.secretsRead" -}}
+{{- $v := .Values }}
+{{- $names := list (include "webhook-dispatcher.secretName" .) $v.subscriptionsFile.secretName $v.kafka.tls.caSecret.name $v.kafka.tls.clientCertSecret.name $v.admin.tls.secretName }}
+{{- join "," (without ($names | uniq) "") }}
 {{- end }}
 
 {{- define "webhook-dispatcher.serviceAccountName" -}}
@@ -59,12 +94,34 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/*
+[registry/]repository:tag[@digest]; an umbrella chart's global.imageRegistry
+wins over image.registry, as in Bitnami's and prometheus-community's charts.
+*/}}
 {{- define "webhook-dispatcher.image" -}}
 {{- $tag := .Values.image.tag | default .Chart.AppVersion }}
+{{- $registry := (.Values.global).imageRegistry | default .Values.image.registry }}
+{{- $repository := .Values.image.repository }}
+{{- if $registry }}{{ $repository = printf "%s/%s" $registry $repository }}{{ end }}
 {{- if .Values.image.digest }}
-{{- printf "%s:%s@%s" .Values.image.repository $tag .Values.image.digest }}
+{{- printf "%s:%s@%s" $repository $tag .Values.image.digest }}
 {{- else }}
-{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- printf "%s:%s" $repository $tag }}
+{{- end }}
+{{- end }}
+
+{{/*
+imagePullSecrets and an umbrella chart's global.imagePullSecrets (names or
+{name: …}), without repeats, as a LocalObjectReference list.
+*/}}
+{{- define "webhook-dispatcher.imagePullSecrets" -}}
+{{- $names := list }}
+{{- range concat ((.Values.global).imagePullSecrets | default list) (.Values.imagePullSecrets | default list) }}
+{{- $names = append $names (kindIs "string" . | ternary . "") }}
+{{- if kindIs "map" . }}{{ $names = append $names .name }}{{ end }}
+{{- end }}
+{{- range without ($names | uniq) "" }}
+- name: {{ . | quote }}
 {{- end }}
 {{- end }}
 
@@ -95,6 +152,14 @@ RETRY_TOPIC_SUFFIX: {{ $v.kafka.retryTopicSuffix | quote }}
 DEAD_LETTER_TOPIC: {{ $v.kafka.deadLetterTopic | quote }}
 DEAD_LETTER_STATE_TOPIC: {{ $v.kafka.deadLetterStateTopic | quote }}
 ENDPOINT_EVENTS_TOPIC: {{ $v.kafka.endpointEventsTopic | quote }}
+HISTORY_ENABLED: {{ $v.history.enabled | toString | quote }}
+HISTORY_TOPIC: {{ $v.history.topic | quote }}
+HISTORY_TOPIC_PARTITIONS: {{ int64 $v.history.topicPartitions | toString | quote }}
+HISTORY_TOPIC_RETENTION_HOURS: {{ int64 $v.history.topicRetentionHours | toString | quote }}
+HISTORY_STORE: {{ $v.history.store | quote }}
+HISTORY_SQLITE_PATH: "/var/lib/webhook-dispatcher/history/history.sqlite"
+HISTORY_RETENTION_DAYS: {{ int64 $v.history.retentionDays | toString | quote }}
+HISTORY_RESPONSE_BODY_BYTES: {{ int64 $v.history.responseBodyBytes | toString | quote }}
 TOPIC_REPLICATION_FACTOR: {{ int64 $v.kafka.topicReplicationFactor | toString | quote }}
 SUBSCRIPTIONS_TOPIC: {{ $v.kafka.subscriptionsTopic | quote }}
 SUBSCRIPTIONS_TOPIC_PARTITIONS: {{ int64 $v.kafka.subscriptionsTopicPartitions | toString | quote }}
@@ -130,15 +195,16 @@ HTTP_PORT: {{ int64 $v.metrics.port | toString | quote }}
 HTTP_HOST: {{ $v.metrics.host | quote }}
 SSRF_ALLOW_CIDRS: {{ join "," $v.delivery.ssrfAllowCidrs | default "none" | quote }}
 ALLOW_HTTP: {{ $v.delivery.allowHttp | toString | quote }}
+WEBHOOK_PROXY_URL: {{ $v.delivery.proxyUrl | default "none" | quote }}
 USER_AGENT_VERSION: {{ $v.delivery.userAgentVersion | toString | quote }}
 LOG_LEVEL: {{ $v.logLevel | quote }}
 KAFKA_SSL: {{ $v.kafka.tls.enabled | toString | quote }}
+KAFKA_SSL_CA_FILE: {{ ternary (printf "/etc/webhook-dispatcher/kafka-ca/%s" $v.kafka.tls.caSecret.key) "none" (ne $v.kafka.tls.caSecret.name "") | quote }}
+KAFKA_SSL_CERT_FILE: {{ ternary (printf "/etc/webhook-dispatcher/kafka-client/%s" $v.kafka.tls.clientCertSecret.certKey) "none" (ne $v.kafka.tls.clientCertSecret.name "") | quote }}
+KAFKA_SSL_KEY_FILE: {{ ternary (printf "/etc/webhook-dispatcher/kafka-client/%s" $v.kafka.tls.clientCertSecret.keyKey) "none" (ne $v.kafka.tls.clientCertSecret.name "") | quote }}
 KAFKA_ALLOW_PLAINTEXT_SASL: {{ $v.kafka.sasl.allowPlaintext | toString | quote }}
 {{- if $v.kafka.sasl.enabled }}
 KAFKA_SASL_MECHANISM: {{ $v.kafka.sasl.mechanism | quote }}
-{{- end }}
-{{- if $v.kafka.tls.caSecret.name }}
-NODE_EXTRA_CA_CERTS: {{ printf "/etc/webhook-dispatcher/kafka-ca/%s" $v.kafka.tls.caSecret.key | quote }}
 {{- end }}
 {{- end }}
 
@@ -173,6 +239,12 @@ collected so that one run names all of them.
 {{- end }}
 {{- if and (not $v.secrets.existingSecret) (not $v.secrets.encryptionKeys) }}
 {{- $errors = append $errors "secrets.encryptionKeys (or secrets.existingSecret) is required: AES-256 keys id:base64(32 bytes) that encrypt endpoint secrets at rest; keep a copy outside the cluster" }}
+{{- end }}
+{{- if and (eq $v.history.store "postgres") (not $v.secrets.existingSecret) (not $v.history.postgresUrl) }}
+{{- $errors = append $errors "history.postgresUrl (or the key secrets.keys.historyPostgresUrl in secrets.existingSecret) is required with history.store=postgres" }}
+{{- end }}
+{{- if and (ne $v.history.store "none") (not $v.history.enabled) }}
+{{- $errors = append $errors "history.store must be none when history.enabled is false (there is no attempts topic to index)" }}
 {{- end }}
 {{- if and $v.kafka.sasl.enabled (not $v.secrets.existingSecret) (or (not $v.kafka.sasl.username) (not $v.kafka.sasl.password)) }}
 {{- $errors = append $errors "kafka.sasl.username and kafka.sasl.password are required when kafka.sasl.enabled (or put them in secrets.existingSecret)" }}
@@ -219,11 +291,43 @@ collected so that one run names all of them.
 {{- if and $v.keda.enabled (gt (int64 $v.keda.minReplicaCount) (int64 $v.keda.maxReplicaCount)) }}
 {{- $errors = append $errors "keda.minReplicaCount exceeds keda.maxReplicaCount" }}
 {{- end }}
+{{- if and $v.keda.enabled (eq $v.keda.scaler "prometheus") (not $v.keda.prometheus.serverAddress) }}
+{{- $errors = append $errors "keda.prometheus.serverAddress is required with keda.scaler prometheus: the Prometheus that scrapes the dispatchers" }}
+{{- end }}
+{{- if and (or $v.kafka.tls.caSecret.name $v.kafka.tls.clientCertSecret.name) (not $v.kafka.tls.enabled) }}
+{{- $errors = append $errors "kafka.tls.caSecret and kafka.tls.clientCertSecret need kafka.tls.enabled: they apply to TLS connections only" }}
+{{- end }}
+{{- if and $v.networkPolicy.enabled (not $v.networkPolicy.kafkaTo) }}
+{{- $errors = append $errors "networkPolicy.kafkaTo is required with networkPolicy.enabled: the brokers' addresses as NetworkPolicyPeers, e.g. [{ipBlock: {cidr: 10.20.0.0/16}}] ([{ipBlock: {cidr: 0.0.0.0/0}}] allows any address)" }}
+{{- end }}
+{{- if and $v.networkPolicy.enabled (not $v.networkPolicy.schemaRegistryTo) }}
+{{- $errors = append $errors "networkPolicy.schemaRegistryTo is required with networkPolicy.enabled: the registry's addresses as NetworkPolicyPeers" }}
+{{- end }}
+{{- if lt (int64 $v.kafka.partitions) (len $v.kafka.sourceTopics) }}
+{{- $errors = append $errors (printf "kafka.partitions (%d) is fewer than the source topics (%d): it is the partitions of all source topics together" (int64 $v.kafka.partitions) (len $v.kafka.sourceTopics)) }}
+{{- end }}
 {{- if and $v.autoscaling.enabled (gt (int64 $v.autoscaling.maxReplicas) (int64 $v.kafka.partitions)) }}
 {{- $errors = append $errors (printf "autoscaling.maxReplicas (%d) exceeds kafka.partitions (%d): instances beyond the source partitions get no work" (int64 $v.autoscaling.maxReplicas) (int64 $v.kafka.partitions)) }}
 {{- end }}
 {{- if and $v.autoscaling.enabled (gt (int64 $v.autoscaling.minReplicas) (int64 $v.autoscaling.maxReplicas)) }}
 {{- $errors = append $errors "autoscaling.minReplicas exceeds autoscaling.maxReplicas" }}
+{{- end }}
+{{- if and (not $v.autoscaling.enabled) (not $v.keda.enabled) (gt (int64 $v.replicaCount) (int64 $v.kafka.partitions)) }}
+{{- $errors = append $errors (printf "replicaCount (%d) exceeds kafka.partitions (%d): instances beyond the source partitions get no work" (int64 $v.replicaCount) (int64 $v.kafka.partitions)) }}
+{{- end }}
+{{- if eq (int64 $v.metrics.port) (int64 $v.admin.port) }}
+{{- $errors = append $errors (printf "metrics.port and admin.port are both %d: the health/metrics server and the admin API need ports of their own" (int64 $v.admin.port)) }}
+{{- end }}
+{{- if eq (int64 $v.service.metricsPort) (int64 $v.service.adminPort) }}
+{{- $errors = append $errors (printf "service.metricsPort and service.adminPort are both %d" (int64 $v.service.adminPort)) }}
+{{- end }}
+{{- $runAsUser := $v.securityContext.runAsUser | default $v.podSecurityContext.runAsUser }}
+{{- $nonRoot := and (or $v.securityContext.runAsNonRoot $v.podSecurityContext.runAsNonRoot) (ne (toString $runAsUser) "0") }}
+{{- if and (not $nonRoot) (not $v.securityContext.readOnlyRootFilesystem) }}
+{{- $errors = append $errors "securityContext: running as root (runAsNonRoot false or runAsUser 0) with a writable root filesystem (readOnlyRootFilesystem false) is refused: keep at least one of them" }}
+{{- end }}
+{{- if and $v.serviceMonitor.enabled $v.serviceMonitor.namespace (ne $v.serviceMonitor.namespace (include "webhook-dispatcher.namespace" .)) (or $v.metrics.token $v.serviceMonitor.bearerToken) }}
+{{- $errors = append $errors "serviceMonitor.namespace differs from the release's, but the METRICS_TOKEN Secret the ServiceMonitor sends must be in the ServiceMonitor's namespace: leave serviceMonitor.namespace empty, or put the token there and scrape without the chart's bearerToken" }}
 {{- end }}
 {{- if $errors }}
 {{- fail (printf "\n\nwebhook-dispatcher: invalid values:\n  - %s\n" (join "\n  - " $errors)) }}
@@ -257,6 +361,16 @@ Port of the registry URL: explicit, or the scheme's default.
 {{- end }}
 
 {{/*
+PromQL: the group's lag summed over the source topics, from the dispatchers'
+own metric, in the release's namespace and job.
+*/}}
+{{- define "webhook-dispatcher.lagQuery" -}}
+{{- $topics := list }}
+{{- range .Values.kafka.sourceTopics }}{{ $topics = append $topics (regexQuoteMeta . | replace "\\" "\\\\") }}{{ end }}
+{{- printf "sum(webhooks_consumer_lag{namespace=\"%s\", job=\"%s\", topic=~\"%s\"})" (include "webhook-dispatcher.namespace" .) .Values.metrics.job (join "|" $topics) }}
+{{- end }}
+
+{{/*
 KEDA's name for the SASL mechanism.
 */}}
 {{- define "webhook-dispatcher.kedaSasl" -}}
@@ -265,8 +379,8 @@ KEDA's name for the SASL mechanism.
 
 {{/*
 Sources allowed to the admin port, as a NetworkPolicyPeer list: adminFrom,
-or while networkPolicy.admin.enabled the admin client selector; empty (every
-source) otherwise.
+or while networkPolicy.admin.enabled the admin client selector; empty
+otherwise, and the policies then close the admin port.
 */}}
 {{- define "webhook-dispatcher.adminFrom" -}}
 {{- $np := .Values.networkPolicy -}}

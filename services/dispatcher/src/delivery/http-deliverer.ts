@@ -7,6 +7,7 @@ import { Agent, buildConnector, type Dispatcher } from 'undici'
 import { signWebhook, webhookHeaders } from './sign.js'
 import { SsrfBlockedError } from '../errors.js'
 import { createSsrfConnector, type SsrfPolicy } from './ssrf.js'
+import { createProxyConnector } from './ssrf/proxy-connector.js'
 import { createTlsAgentCache } from './tls/agent-cache.js'
 import { isTlsErrorCode } from './tls/errors.js'
 import { withTlsDiagnostics } from './tls/handshake-diagnostics.js'
@@ -67,6 +68,13 @@ export interface HttpDelivererOptions {
    * 0.8 MB while cached (its own copy of the root store). @defaultValue 64
    */
   maxTlsPools?: number
+  /**
+   * An HTTP CONNECT proxy every webhook goes through (WEBHOOK_PROXY_URL).
+   * The SSRF policy still judges the endpoint: its name is resolved here and
+   * the tunnel asked for the approved address (ssrf/proxy-connector.ts).
+   * Needs `ssrf`. @defaultValue undefined (direct connections)
+   */
+  proxy?: URL
 }
 
 export interface HttpDeliverer {
@@ -211,7 +219,11 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
 
   // Every pool dials through the same guard: the SSRF check when a policy is
   // set, and TLS diagnostics on top.
+  if (options.proxy !== undefined && (options.ssrf === undefined || connectOptions === undefined)) {
+    throw new TypeError('proxy: needs an ssrf policy and connect options (not a connector function)')
+  }
   function connectorFor (buildOptions: buildConnector.BuildOptions): buildConnector.connector {
+    if (options.proxy !== undefined && options.ssrf !== undefined) return withTlsDiagnostics(createProxyConnector(options.ssrf, buildOptions, { proxy: options.proxy }))
     return withTlsDiagnostics(options.ssrf === undefined ? buildConnector(buildOptions) : createSsrfConnector(options.ssrf, buildOptions))
   }
 

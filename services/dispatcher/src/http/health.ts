@@ -2,9 +2,20 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Registry } from 'prom-client'
 
+/**
+ * What the probes see. Readiness is the admin API's (and /metrics'), not the
+ * consumer group's: every member leaves the group for each rebalance at the
+ * same moment, and a readiness tied to membership took every pod out of the
+ * Service together (no admin API) and made the PodDisruptionBudget block
+ * node drains. Membership is reported, and gates only start-up.
+ */
 export interface HealthState {
-  /** Joined the group and not shutting down. */
+  /** Serving: the admin API listens and shutdown has not begun (/readyz). */
   ready: () => boolean
+  /** Has joined the consumer group at least once (/startupz). */
+  started: () => boolean
+  /** In the consumer group now: false while a rebalance runs (reported by /readyz, not a condition). */
+  member: () => boolean
 }
 
 export interface HealthServerOptions {
@@ -25,8 +36,10 @@ function bearerMatches (req: IncomingMessage, expected: Buffer): boolean {
 }
 
 /**
- * `/healthz` (the process answers), `/readyz` (joined the consumer group and
- * not closing) and `/metrics` (Prometheus text format) on their own port.
+ * `/healthz` (the process answers: liveness), `/startupz` (joined the
+ * consumer group once: start-up), `/readyz` (serving and not closing:
+ * readiness, whatever the group does) and `/metrics` (Prometheus text
+ * format) on their own port.
  */
 export function createHealthServer (state: HealthState, registry: Registry, options: HealthServerOptions = {}): Server {
   const metricsToken = options.metricsToken === undefined ? undefined : digest(options.metricsToken)
@@ -40,9 +53,15 @@ export function createHealthServer (state: HealthState, registry: Registry, opti
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}')
       return
     }
+    if (path === '/startupz') {
+      const started = state.started()
+      res.writeHead(started ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: started ? 'started' : 'starting' }))
+      return
+    }
     if (path === '/readyz') {
       const ready = state.ready()
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'not-ready' }))
+      const group = state.member() ? 'member' : state.started() ? 'rebalancing' : 'joining'
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'not-ready', group }))
       return
     }
     if (path === '/metrics') {

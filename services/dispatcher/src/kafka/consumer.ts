@@ -65,6 +65,7 @@ export class DispatcherRuntime {
   #sideTopics: SideTopics | undefined
   #commitTimer: NodeJS.Timeout | undefined
   #joined = false
+  #joinedOnce = false
   #closing = false
   #closed: Promise<void> | undefined
   #draining = false
@@ -131,9 +132,14 @@ export class DispatcherRuntime {
     }))
   }
 
-  /** Joined the group and not shutting down. */
+  /** Joined the group and not shutting down: false from a rebalance's start until the next join. */
   get ready (): boolean {
     return this.#joined && !this.#closing
+  }
+
+  /** Has joined the group at least once: start-up is over (the start-up probe). */
+  get started (): boolean {
+    return this.#joinedOnce
   }
 
   async start (): Promise<void> {
@@ -299,6 +305,7 @@ export class DispatcherRuntime {
     }
     this.#o.metrics.assignedPartitions.set(wanted.size)
     this.#joined = true
+    this.#joinedOnce = true
     this.#log.info({ partitions: [...wanted].sort() }, 'joined consumer group')
   }
 

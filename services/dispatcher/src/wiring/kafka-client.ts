@@ -2,6 +2,7 @@ import { Kafka, logLevel as kafkaLogLevel, type SASLOptions } from 'kafkajs'
 import type { Logger } from 'pino'
 import { registerKafkaCodecs } from '../../../events/src/index.js'
 import type { DispatcherConfig } from '../config.js'
+import { kafkaTlsOptions } from '../kafka/client-tls.js'
 import { kafkajsLogCreator } from '../kafka/kafkajs-log.js'
 
 /** The kafkajs client of the dispatcher's config, logging through pino: one for the main thread, one for the history thread. */
@@ -10,7 +11,7 @@ export function createKafkaClient (config: Readonly<DispatcherConfig>, rootLog: 
   return new Kafka({
     brokers: [...config.kafkaBrokers],
     clientId: config.kafkaClientId,
-    ssl: config.kafkaSsl,
+    ssl: kafkaTlsOptions(config),
     ...(config.kafkaSaslMechanism === 'none'
       ? {}
       : { sasl: { mechanism: config.kafkaSaslMechanism, username: config.kafkaSaslUsername ?? '', password: config.kafkaSaslPassword ?? '' } as SASLOptions }),

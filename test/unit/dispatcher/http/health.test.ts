@@ -4,17 +4,19 @@ import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { Counter, Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createHealthServer, type HealthServerOptions } from '../../../../services/dispatcher/src/http/health.js'
+import { createHealthServer, type HealthServerOptions, type HealthState } from '../../../../services/dispatcher/src/http/health.js'
 
 const servers: Server[] = []
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
 })
 
-async function start (options?: HealthServerOptions): Promise<string> {
+const serving: HealthState = { ready: () => true, started: () => true, member: () => true }
+
+async function start (options?: HealthServerOptions, state: HealthState = serving): Promise<string> {
   const registry = new Registry()
   registry.registerMetric(new Counter({ name: 'webhooks_test_total', help: 'a test counter', registers: [] }))
-  const server = createHealthServer({ ready: () => true }, registry, options)
+  const server = createHealthServer(state, registry, options)
   servers.push(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -51,5 +53,22 @@ describe('createHealthServer', () => {
     expect(await res.text()).toContain('webhooks_test_total')
     expect((await fetch(`${base}/healthz`)).status).toBe(200)
     expect((await fetch(`${base}/readyz`)).status).toBe(200)
+  })
+
+  it.each([
+    // [what, ready, started, member] → /startupz, /readyz, group
+    ['joining for the first time', true, false, false, 503, 200, 'joining'],
+    ['a member', true, true, true, 200, 200, 'member'],
+    ['in a rebalance', true, true, false, 200, 200, 'rebalancing'],
+    ['shutting down', false, true, true, 200, 503, 'member']
+  ] as const)('%s: /startupz follows the first join, /readyz only serving, and reports the group', async (_what, ready, started, member, startupz, readyz, group) => {
+    const base = await start({}, { ready: () => ready, started: () => started, member: () => member })
+    const startup = await fetch(`${base}/startupz`)
+    expect(startup.status).toBe(startupz)
+    await startup.arrayBuffer()
+    const readiness = await fetch(`${base}/readyz`)
+    expect(readiness.status).toBe(readyz)
+    expect(await readiness.json()).toEqual({ status: readyz === 200 ? 'ready' : 'not-ready', group })
+    expect((await fetch(`${base}/healthz`)).status).toBe(200)
   })
 })
