@@ -27,7 +27,15 @@ function setting (name: string, fallback: number, min: number): number {
 
 async function main (): Promise<number> {
   quietKafkajsTimerWarning()
+  const abort = new AbortController()
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the dispatchers, the receivers and the broker`)
+      abort.abort()
+    })
+  }
   const report = await runChaos({
+    signal: abort.signal,
     events: setting('CHAOS_EVENTS', 1_000_000, 100),
     accounts: setting('CHAOS_ACCOUNTS', 2000, 1),
     partitions: setting('CHAOS_PARTITIONS', 12, 1),

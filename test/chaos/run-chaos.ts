@@ -34,6 +34,8 @@ export interface ChaosOptions {
   /** How long to wait for every delivery once the faults are done (unscaled; waitUntil scales it). */
   settleTimeoutMs: number
   log: (line: string) => void
+  /** Stops the run early (Ctrl-C of make chaos); everything started is still stopped. */
+  signal?: AbortSignal
 }
 
 export interface FaultRecord {
@@ -93,6 +95,18 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
   const loadTimer = setInterval(() => loads.push(loadavg()[0] as number), 5000)
   loadTimer.unref()
   const logDir = join(repoRoot(), '.run', `chaos-${plan.runId}`)
+  // Every long wait races this, so an abort reaches the cleanup below at once.
+  const aborted = new Promise<never>((_resolve, reject) => {
+    const abort = (): void => reject(new Error('chaos run aborted'))
+    if (options.signal?.aborted === true) abort()
+    options.signal?.addEventListener('abort', abort, { once: true })
+  })
+  aborted.catch(() => undefined)
+  const orAbort = async <T>(work: Promise<T>): Promise<T> => await Promise.race([work, aborted])
+  // Set once the run stops (done, failed or aborted): the waits still polling end, and nothing new starts.
+  let closing = false
+  let outageTimer: NodeJS.Timeout | undefined
+  const over = (): boolean => closing || options.signal?.aborted === true
   const dispatchers: DispatcherProcess[] = []
   try {
     await mkdir(logDir, { recursive: true })
@@ -131,6 +145,7 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
       LOG_LEVEL: 'warn'
     }
     const startOne = async (): Promise<DispatcherProcess> => {
+      if (over()) throw new Error('chaos run stopped')
       const d = await startDispatcher(env)
       dispatchers.push(d)
       return d
@@ -143,7 +158,7 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
     cleanups.unshift(['disconnect the producer', () => producer.disconnect()])
     const codec = createEventCodec({ registry: createEventRegistry({ url: registryUrl }) })
     let producedAfterMs = 0
-    const production = produce(plan, producer, source, codec, options.produceRatePerSecond, log).then(() => {
+    const production = produce(plan, producer, source, codec, options.produceRatePerSecond, log, options.signal).then(() => {
       producedAfterMs = elapsed()
       log(`all ${options.events} events produced after ${(producedAfterMs / 1000).toFixed(1)} s`)
     })
@@ -162,6 +177,7 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
     // As an orchestrator would: a dispatcher that exits by itself (kafkajs
     // gave up while the broker was away: WHD_ERR_KAFKA_CRASH) is started again.
     const supervise = async (): Promise<void> => {
+      if (over()) return
       for (const d of [primary, secondary]) {
         if (d === undefined || stopping.has(d) || (d.child.exitCode === null && d.child.signalCode === null)) continue
         stopping.add(d)
@@ -175,10 +191,10 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
     // Deadlines only bound the waiting: generous, for a loaded machine.
     const phaseTimeoutMs = Math.max(180_000, options.events * 5)
     for (const fault of FAULT_PLAN) {
-      await waitUntil(`${Math.round(fault.at * 100)} % of sub-all delivered (${fault.name})`, async () => {
+      await orAbort(waitUntil(`${Math.round(fault.at * 100)} % of sub-all delivered (${fault.name})`, async () => {
         await supervise()
-        return progress() >= fault.at
-      }, { timeoutMs: phaseTimeoutMs, intervalMs: 100 })
+        return progress() >= fault.at || over()
+      }, { timeoutMs: phaseTimeoutMs, intervalMs: 100 }))
       const at = elapsed()
       const atProgress = progress()
       rx.setPhase(fault.name)
@@ -187,7 +203,7 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
         case 'endpoint outage (sub-outage answers 503)':
           rx.setDown('sub-outage', true)
           // The outage lasts its time whatever else happens meanwhile.
-          outage = new Promise<void>((resolve) => setTimeout(resolve, options.outageMs)).then(() => {
+          outage = new Promise<void>((resolve) => { outageTimer = setTimeout(resolve, options.outageMs) }).then(() => {
             rx.setDown('sub-outage', false)
             log(`sub-outage's endpoint is back after ${(options.outageMs / 1000).toFixed(0)} s`)
           })
@@ -222,14 +238,14 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
       faults.push({ name: fault.name, at, progress: atProgress, tookMs: elapsed() - at })
     }
     // Duplicates from here on are still the last fault's (its restart's) doing.
-    await production
-    await outage
+    await orAbort(production)
+    await orAbort(outage)
     const endpoints = [...rx.endpoints.values()]
-    await waitUntil('every event at every endpoint', async () => {
+    await orAbort(waitUntil('every event at every endpoint', async () => {
       await supervise()
-      return endpoints.every((e) => e.complete())
+      return endpoints.every((e) => e.complete()) || over()
     }, { timeoutMs: options.settleTimeoutMs, intervalMs: 500 })
-      .catch((err: unknown) => log(`${(err as Error).message}; reporting what arrived`))
+      .catch((err: unknown) => log(`${(err as Error).message}; reporting what arrived`)))
 
     // A clean stop, as an orchestrator would: C7 says it duplicates nothing.
     const finalExitCodes: Array<number | null> = []
@@ -241,7 +257,9 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
     }
     return report(options, plan, started, producedAfterMs, faults, endpoints.map((e) => e.tally), endpoints.reduce((n, e) => n + e.missing(), 0), loads, finalExitCodes, logDir)
   } finally {
+    closing = true
     clearInterval(loadTimer)
+    clearTimeout(outageTimer)
     for (const d of dispatchers) {
       if (d.child.exitCode === null && d.child.signalCode === null) d.kill('SIGKILL')
     }
@@ -274,19 +292,20 @@ async function connectProducer (brokers: string[]): Promise<Producer> {
  * keeps a retry from writing it twice in the common case, and a copy that
  * does get written is a duplicate the receivers count, never a gap.
  */
-async function produce (plan: EventPlan, producer: Producer, topic: string, codec: ReturnType<typeof createEventCodec>, ratePerSecond: number, log: (line: string) => void): Promise<void> {
+async function produce (plan: EventPlan, producer: Producer, topic: string, codec: ReturnType<typeof createEventCodec>, ratePerSecond: number, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
   const now = new Date()
   // The first event goes through the codec (validation, schema registration); the rest reuse its schema id.
   const schemaId = (await codec.encode('transactions', chaosEvent(plan, 0, now), { topic })).readInt32BE(1)
   const type = familyType('transactions')
   const started = Date.now()
-  for (let start = 0; start < plan.events; start += BATCH) {
+  const stopped = (): boolean => signal?.aborted === true
+  for (let start = 0; start < plan.events && !stopped(); start += BATCH) {
     const end = Math.min(plan.events, start + BATCH)
     const messages = []
     for (let i = start; i < end; i++) {
       messages.push({ key: accountId(accountOf(plan, i)), value: frameWire(schemaId, type.toBuffer(chaosEvent(plan, i, now))) })
     }
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; !stopped(); attempt++) {
       try {
         await producer.send({ topic, acks: -1, messages })
         break
