@@ -19,7 +19,7 @@ export interface KafkaAttemptLogOptions {
   log: Logger
   /** Called with the number of records each acknowledged write covered, in the order they were recorded. */
   onAcknowledged?: (count: number) => void
-  /** Records per produce request: well under the broker's 1 MiB batch limit at ~300 bytes a record. */
+  /** Records per produce request, spread over the topic's partitions: well under the broker's 1 MiB batch limit at ~300 bytes a record. */
   chunk?: number
 }
 
@@ -78,7 +78,7 @@ export class KafkaAttemptLog implements AttemptRecorder {
 
   async #drain (): Promise<void> {
     const { producer, topic, compression, metrics, log } = this.#o
-    const chunkSize = this.#o.chunk ?? 500
+    const chunkSize = this.#o.chunk ?? 2000
     let failures = 0
     try {
       while (this.#queue.length > 0 && !this.#closed) {

@@ -1,4 +1,7 @@
-// What the main thread and the history thread say to each other.
+// What the main thread and the history threads say to each other.
+
+/** The writer writes the attempts topic; the indexer fills the store. */
+export type HistoryThreadRole = 'writer' | 'indexer'
 import type { AttemptEntry } from '../engine/attempt-log.js'
 
 export type ToHistoryThread =

@@ -1,8 +1,10 @@
-// The history thread: writes the recorded attempts to the attempts topic
-// and runs the indexer, on a core of its own, so the history takes little
-// from the delivery thread (bench/history.md). Started by wiring/history.ts;
-// it reads the same environment as the dispatcher.
-import { parentPort, type MessagePort } from 'node:worker_threads'
+// A history thread, in one of two roles: the writer puts the recorded
+// attempts on the attempts topic (commits wait for it), the indexer reads the
+// topic into the store. Each on a thread of its own: they take little from
+// the delivery thread (bench/history.md), and indexing never holds up the
+// writes that commits wait for. Started by wiring/history.ts; it reads the
+// same environment as the dispatcher.
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { ensureSchema, kafkaCompressionType, quietKafkajsTimerWarning } from '../../../events/src/index.js'
 import type { AttemptEntry } from '../engine/attempt-log.js'
 import { attemptSchemaString } from '../history/attempt-codec.js'
@@ -12,7 +14,7 @@ import { HistoryIndexer } from '../kafka/history-indexer.js'
 import { createLogger } from '../logger.js'
 import { openHistoryStore } from './history-store.js'
 import { createKafkaClient } from './kafka-client.js'
-import type { FromHistoryThread, HistoryMetricsReport, ToHistoryThread } from './history-messages.js'
+import type { FromHistoryThread, HistoryMetricsReport, HistoryThreadRole, ToHistoryThread } from './history-messages.js'
 
 if (parentPort === null) throw new Error('history-worker.js runs as a worker thread of the dispatcher')
 const port: MessagePort = parentPort
@@ -20,8 +22,9 @@ const post = (message: FromHistoryThread): void => { port.postMessage(message) }
 
 async function run (): Promise<void> {
   quietKafkajsTimerWarning()
+  const role = (workerData as { role: HistoryThreadRole }).role
   const config = loadConfig()
-  const log = createLogger(config.logLevel).child({ module: 'history' })
+  const log = createLogger(config.logLevel).child({ module: 'history', thread: role })
   const kafka = createKafkaClient(config, log)
 
   let report: HistoryMetricsReport = { records: {}, writeFailures: 0, indexed: 0, pruned: 0 }
@@ -38,8 +41,8 @@ async function run (): Promise<void> {
     report = { records: {}, writeFailures: 0, indexed: 0, pruned: 0 }
   }, 1000)
 
-  const producer = kafka.producer({ allowAutoTopicCreation: false })
-  await producer.connect()
+  const producer = role === 'writer' ? kafka.producer({ allowAutoTopicCreation: false }) : undefined
+  await producer?.connect()
   // The schema is registered here, not before start-up: the dispatcher
   // starts, and waits, while the registry is unreachable (C5). Entries
   // recorded meanwhile queue; commits wait for them.
@@ -47,7 +50,7 @@ async function run (): Promise<void> {
   let waiting: AttemptEntry[] = []
   let closed = false
   const registered = (async () => {
-    for (let attempt = 1; !closed; attempt++) {
+    for (let attempt = 1; producer !== undefined && !closed; attempt++) {
       try {
         const { id: schemaId } = await ensureSchema({ url: config.schemaRegistryUrl }, `${config.historyTopic}-value`, attemptSchemaString(), { compatibility: 'BACKWARD' })
         log.info({ topic: config.historyTopic, schemaId }, 'attempt schema registered')
@@ -69,7 +72,7 @@ async function run (): Promise<void> {
       }
     }
   })()
-  const store = config.historyStore === 'none' ? undefined : await openHistoryStore(config)
+  const store = role === 'writer' || config.historyStore === 'none' ? undefined : await openHistoryStore(config)
   const indexer = store === undefined
     ? undefined
     : new HistoryIndexer({
@@ -100,7 +103,7 @@ async function run (): Promise<void> {
       post({ type: 'metrics', report })
       await indexer?.close()
       await store?.close()
-      await producer.disconnect().catch(() => undefined)
+      await producer?.disconnect().catch(() => undefined)
       post({ type: 'closed' })
       port.close()
     })()

@@ -13,7 +13,7 @@ import type { ReadEventPayload } from '../http/admin/types.js'
 import { ensureAttemptsTopic } from '../kafka/history-topic.js'
 import { readRecordAt } from '../kafka/record-reader.js'
 import type { Metrics } from '../metrics.js'
-import type { FromHistoryThread, HistoryMetricsReport, ToHistoryThread } from './history-messages.js'
+import type { FromHistoryThread, HistoryMetricsReport, HistoryThreadRole, ToHistoryThread } from './history-messages.js'
 import { openHistoryStore } from './history-store.js'
 
 export interface History {
@@ -97,24 +97,33 @@ export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kaf
   const created = await ensureAttemptsTopic(o.admin, { topic: config.historyTopic, partitions: config.historyTopicPartitions, retentionHours: config.historyTopicRetentionHours, replicationFactor: config.topicReplicationFactor })
   log.info({ topic: config.historyTopic, created }, 'attempts topic ready')
 
-  const worker = new Worker(new URL('./history-worker.js', import.meta.url))
-  const recorder = new ThreadRecorder((message) => { worker.postMessage(message) })
   let closing = false
-  const closed = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
-  const ready = new Promise<void>((resolve, reject) => {
-    worker.on('message', (message: FromHistoryThread) => {
-      if (message.type === 'acked') recorder.acknowledged(message.count)
-      else if (message.type === 'metrics') applyReport(metrics, message.report)
-      else if (message.type === 'ready') resolve()
-      else if (message.type === 'failed') reject(new Error(`history thread failed: ${message.message}`))
+  // A history thread that dies after start-up leaves every commit waiting (the
+  // writer) or the index behind (the indexer): exit, so the orchestrator restarts us.
+  const startThread = async (role: HistoryThreadRole, onMessage: (message: FromHistoryThread) => void): Promise<{ worker: Worker, exited: Promise<void> }> => {
+    const worker = new Worker(new URL('./history-worker.js', import.meta.url), { workerData: { role } })
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: FromHistoryThread) => {
+        if (message.type === 'metrics') applyReport(metrics, message.report)
+        else if (message.type === 'ready') resolve()
+        else if (message.type === 'failed') reject(new Error(`history ${role} thread failed: ${message.message}`))
+        else onMessage(message)
+      })
+      worker.once('error', reject)
     })
-    worker.once('error', reject)
-  })
-  // After start-up, a history thread that dies leaves every commit waiting:
-  // exit, so the orchestrator restarts the instance.
-  worker.on('error', (err) => { if (!closing) o.onFatal(err) })
-  worker.on('exit', (code) => { if (!closing) o.onFatal(new Error(`history thread exited with ${code}`)) })
-  await ready
+    worker.on('error', (err) => { if (!closing) o.onFatal(err) })
+    worker.on('exit', (code) => { if (!closing) o.onFatal(new Error(`history ${role} thread exited with ${code}`)) })
+    await ready
+    return { worker, exited }
+  }
+  // Nothing is recorded before the dispatcher starts, after this returns.
+  let toWriter: (message: ToHistoryThread) => void = () => {}
+  const recorder = new ThreadRecorder((message) => { toWriter(message) })
+  const writer = await startThread('writer', (message) => { if (message.type === 'acked') recorder.acknowledged(message.count) })
+  toWriter = (message) => { writer.worker.postMessage(message) }
+  const indexer = config.historyStore === 'none' ? undefined : await startThread('indexer', () => {})
+  const threads = [writer, ...(indexer === undefined ? [] : [indexer])]
 
   const store = config.historyStore === 'none' ? undefined : await openHistoryStore(config)
   const readPayload: ReadEventPayload = async (eventId, source) => {
@@ -131,10 +140,12 @@ export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kaf
     close: async () => {
       closing = true
       recorder.close()
-      worker.postMessage({ type: 'close', deadline: Date.now() + CLOSE_MS } satisfies ToHistoryThread)
-      const timer = setTimeout(() => { void worker.terminate() }, CLOSE_MS * 2)
-      await closed
-      clearTimeout(timer)
+      await Promise.all(threads.map(async ({ worker, exited }) => {
+        worker.postMessage({ type: 'close', deadline: Date.now() + CLOSE_MS } satisfies ToHistoryThread)
+        const timer = setTimeout(() => { void worker.terminate() }, CLOSE_MS * 2)
+        await exited
+        clearTimeout(timer)
+      }))
       await store?.close()
     }
   }
