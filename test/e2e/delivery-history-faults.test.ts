@@ -10,22 +10,8 @@ import { generateSecret } from '../../services/dispatcher/src/delivery/sign.js'
 import { adminClient, createAdminScenario, TENANT_0, type AdminClient, type AdminScenario } from '../support/admin-client.js'
 import { writeSubscriptionsFile } from '../support/dispatcher-process.js'
 import { scaled, waitUntil } from '../support/wait.js'
+import { allAttempts, type AttemptView as Attempt } from '../support/history-client.js'
 import { startTestReceiver, type TestReceiver } from '../support/webhook-receiver.js'
-
-interface Attempt { attemptId: string, eventId: string, kind: string, outcome: string }
-
-async function allAttempts (client: AdminClient, endpointId: string): Promise<Attempt[]> {
-  const items: Attempt[] = []
-  let cursor: string | undefined
-  do {
-    const query = new URLSearchParams({ limit: '200', ...(cursor === undefined ? {} : { cursor }) })
-    const res = await client.request<{ items: Attempt[], nextCursor?: string }>('GET', `/v1/endpoints/${endpointId}/attempts?${query.toString()}`)
-    if (res.status !== 200) throw new Error(`attempts answered ${res.status}: ${JSON.stringify(res.body)}`)
-    items.push(...res.body.items)
-    cursor = res.body.nextCursor
-  } while (cursor !== undefined)
-  return items
-}
 
 const delivered = (records: Attempt[]): Set<string> => new Set(records.filter((r) => r.kind === 'attempt' && r.outcome === 'delivered').map((r) => r.eventId))
 

@@ -9,39 +9,12 @@ import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSecret } from '../../services/dispatcher/src/delivery/sign.js'
-import { adminClient, createAdminScenario, TENANT_0, TENANT_1, type AdminClient, type AdminScenario } from '../support/admin-client.js'
+import { adminClient, createAdminScenario, TENANT_0, TENANT_1, type AdminScenario } from '../support/admin-client.js'
 import { writeSubscriptionsFile, type DispatcherProcess } from '../support/dispatcher-process.js'
 import type { ProducedEvent } from '../support/oracle.js'
 import { scaled, waitUntil } from '../support/wait.js'
+import { allAttempts, type AttemptView as Attempt } from '../support/history-client.js'
 import { startTestReceiver, type TestReceiver } from '../support/webhook-receiver.js'
-
-interface Attempt {
-  attemptId: string
-  eventId: string
-  endpointId: string
-  attemptNumber: number
-  lane: string
-  kind: 'attempt' | 'outcome'
-  outcome: string
-  httpStatus?: number
-  errorCode?: string
-  startedAt: string
-  nextAttemptAt?: string
-}
-
-/** Every page of an endpoint's attempts. */
-async function allAttempts (client: AdminClient, endpointId: string, filters: Record<string, string> = {}): Promise<Attempt[]> {
-  const items: Attempt[] = []
-  let cursor: string | undefined
-  do {
-    const query = new URLSearchParams({ ...filters, limit: '200', ...(cursor === undefined ? {} : { cursor }) })
-    const res = await client.request<{ items: Attempt[], nextCursor?: string }>('GET', `/v1/endpoints/${endpointId}/attempts?${query.toString()}`)
-    if (res.status !== 200) throw new Error(`attempts answered ${res.status}: ${JSON.stringify(res.body)}`)
-    items.push(...res.body.items)
-    cursor = res.body.nextCursor
-  } while (cursor !== undefined)
-  return items
-}
 
 function byEvent (records: Attempt[]): Map<string, Attempt[]> {
   const map = new Map<string, Attempt[]>()

@@ -12,9 +12,8 @@ import { testKafka } from '../support/kafka.js'
 import { repoRoot } from '../support/log-segments.js'
 import { testStack } from '../support/stack.js'
 import { scaled, waitUntil } from '../support/wait.js'
+import { allAttempts, type AttemptView as Attempt } from '../support/history-client.js'
 import { startTestReceiver, type TestReceiver } from '../support/webhook-receiver.js'
-
-interface Attempt { attemptId: string, eventId: string, kind: string, outcome: string, httpStatus?: number }
 
 async function readWithPython (topic: string, expected: number): Promise<Array<Record<string, unknown>>> {
   const { brokers, registryUrl } = await testStack()
@@ -52,16 +51,7 @@ describe('the attempts topic for a SIEM', () => {
     const done = receiver
     await waitUntil('every event delivered', () => done.acceptedIds() === produced.length, { timeoutMs: 60_000 })
     const client = adminClient(dispatcher.adminUrl, scenario.tokens.tenant0)
-    const indexed = async (): Promise<Attempt[]> => {
-      const items: Attempt[] = []
-      let cursor: string | undefined
-      do {
-        const res = await client.request<{ items: Attempt[], nextCursor?: string }>('GET', `/v1/endpoints/sub-siem/attempts?limit=200${cursor === undefined ? '' : `&cursor=${cursor}`}`)
-        items.push(...res.body.items)
-        cursor = res.body.nextCursor
-      } while (cursor !== undefined)
-      return items
-    }
+    const indexed = async (): Promise<Attempt[]> => await allAttempts(client, 'sub-siem')
     await waitUntil('every attempt indexed', async () => (await indexed()).filter((r) => r.kind === 'attempt').length === done.received.length, { timeoutMs: 30_000 })
     const topic = `webhooks.attempts.${scenario.group}`
     const admin = (await testKafka('siem-offsets')).admin()

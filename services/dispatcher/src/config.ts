@@ -165,12 +165,13 @@ const cidrList: Parser<string[]> = (raw, variable) => {
   })
 }
 
-const saslMechanisms = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const
-const saslMechanism: Parser<(typeof saslMechanisms)[number]> = (raw, variable) => {
+// One of a fixed set of words, case-insensitive.
+const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw, variable) => {
   const value = raw.trim().toLowerCase()
-  if (!(saslMechanisms as readonly string[]).includes(value)) throw new ConfigError(variable, `must be one of ${saslMechanisms.join(', ')}, got "${raw}"`)
-  return value as (typeof saslMechanisms)[number]
+  if (!(values as readonly string[]).includes(value)) throw new ConfigError(variable, `must be one of ${values.join(', ')}, got "${raw}"`)
+  return value as T
 }
+const saslMechanism = oneOf(['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const)
 
 // `none` stands for "not set": an empty variable means "use the default".
 const optionalPath: Parser<string | undefined> = (raw) => (raw.trim().toLowerCase() === 'none' ? undefined : raw.trim())
@@ -182,12 +183,7 @@ const optionalSecret: Parser<string | undefined> = (raw, variable) => {
   if (value.length < 16) throw new ConfigError(variable, `must be at least 16 characters, got ${value.length}`)
   return value
 }
-const historyStores = ['none', 'sqlite', 'postgres'] as const
-const historyStore: Parser<(typeof historyStores)[number]> = (raw, variable) => {
-  const value = raw.trim().toLowerCase()
-  if (!(historyStores as readonly string[]).includes(value)) throw new ConfigError(variable, `must be one of ${historyStores.join(', ')}, got "${raw}"`)
-  return value as (typeof historyStores)[number]
-}
+const historyStore = oneOf(['none', 'sqlite', 'postgres'] as const)
 // The URL holds a password: errors never echo it.
 const optionalUrl: Parser<string | undefined> = (raw, variable) => {
   const value = raw.trim()

@@ -1,6 +1,7 @@
 import type { CompressionTypes, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import type { AttemptEntry, AttemptRecorder } from '../engine/attempt-log.js'
+import { Acknowledgements } from '../history/acknowledgements.js'
 import { encodeAttempt } from '../history/attempt-codec.js'
 
 /** What the writer counts (the Prometheus counters, or the history thread's forwarder). */
@@ -39,9 +40,7 @@ interface Queued {
 export class KafkaAttemptLog implements AttemptRecorder {
   readonly #o: KafkaAttemptLogOptions
   #queue: Queued[] = []
-  #recorded = 0
-  #acknowledged = 0
-  #waiters: Array<{ upTo: number, resolve: () => void, reject: (err: Error) => void }> = []
+  readonly #acks = new Acknowledgements()
   #sending: Promise<void> | undefined
   #closed = false
 
@@ -51,29 +50,25 @@ export class KafkaAttemptLog implements AttemptRecorder {
 
   /** Records handed in and not yet acknowledged. */
   get pending (): number {
-    return this.#recorded - this.#acknowledged
+    return this.#acks.pending
   }
 
   record (entry: AttemptEntry): void {
     if (this.#closed) return
     this.#queue.push({ key: entry.eventId, value: encodeAttempt(entry, this.#o.schemaId), outcome: entry.outcome })
-    this.#recorded++
+    this.#acks.recorded()
     this.#sending ??= this.#drain()
   }
 
   /** Resolves once every record handed in before the call is acknowledged; rejects if the log closes first. */
   async flush (): Promise<void> {
-    const upTo = this.#recorded
-    if (this.#acknowledged >= upTo) return
-    if (this.#closed) throw new Error('attempt log closed with records unwritten')
-    await new Promise<void>((resolve, reject) => { this.#waiters.push({ upTo, resolve, reject }) })
+    await this.#acks.flush('attempt log')
   }
 
   /** Stops writing; waiting flushes reject. */
   close (): void {
     this.#closed = true
-    const err = new Error('attempt log closed with records unwritten')
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(err)
+    this.#acks.close('attempt log')
   }
 
   async #drain (): Promise<void> {
@@ -94,14 +89,9 @@ export class KafkaAttemptLog implements AttemptRecorder {
         }
         failures = 0
         this.#queue.splice(0, chunk.length)
-        this.#acknowledged += chunk.length
+        this.#acks.acknowledged(chunk.length)
         this.#o.onAcknowledged?.(chunk.length)
         for (const { outcome } of chunk) metrics.historyRecords.inc({ outcome })
-        this.#waiters = this.#waiters.filter((waiter) => {
-          if (waiter.upTo > this.#acknowledged) return true
-          waiter.resolve()
-          return false
-        })
       }
     } finally {
       this.#sending = undefined

@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { DispatcherConfig } from '../config.js'
 import { toWebhookBody } from '../delivery/payload.js'
 import type { AttemptEntry, AttemptRecorder } from '../engine/attempt-log.js'
+import { Acknowledgements } from '../history/acknowledgements.js'
 import type { RecordDecoder } from '../engine/record-plan.js'
 import type { HistoryStore } from '../history/store.js'
 import type { ReadEventPayload } from '../http/admin/types.js'
@@ -35,9 +36,7 @@ const CLOSE_MS = 5_000
 class ThreadRecorder implements AttemptRecorder {
   readonly #post: (message: ToHistoryThread) => void
   #batch: AttemptEntry[] = []
-  #recorded = 0
-  #acknowledged = 0
-  #waiters: Array<{ upTo: number, resolve: () => void, reject: (err: Error) => void }> = []
+  readonly #acks = new Acknowledgements()
   #closed = false
 
   constructor (post: (message: ToHistoryThread) => void) {
@@ -48,30 +47,21 @@ class ThreadRecorder implements AttemptRecorder {
     if (this.#closed) return
     if (this.#batch.length === 0) setImmediate(() => this.#send())
     this.#batch.push(entry)
-    this.#recorded++
+    this.#acks.recorded()
   }
 
   async flush (): Promise<void> {
-    const upTo = this.#recorded
-    if (this.#acknowledged >= upTo) return
-    if (this.#closed) throw new Error('history thread closed with records unwritten')
-    await new Promise<void>((resolve, reject) => { this.#waiters.push({ upTo, resolve, reject }) })
+    await this.#acks.flush('history thread')
   }
 
   acknowledged (count: number): void {
-    this.#acknowledged += count
-    this.#waiters = this.#waiters.filter((waiter) => {
-      if (waiter.upTo > this.#acknowledged) return true
-      waiter.resolve()
-      return false
-    })
+    this.#acks.acknowledged(count)
   }
 
   close (): void {
     this.#send()
     this.#closed = true
-    const err = new Error('history thread closed with records unwritten')
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(err)
+    this.#acks.close('history thread')
   }
 
   #send (): void {
