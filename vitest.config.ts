@@ -11,6 +11,7 @@ export default defineConfig({
     testTimeout: 60_000 * scale,
     hookTimeout: 120_000 * scale,
     maxWorkers: 2,
+    setupFiles: ['test/support/quiet-kafkajs.ts'],
     reporters: ['default', ['json', { outputFile: '.run/test-report.json' }]]
   }
 })

@@ -283,7 +283,9 @@ export async function runDispatcher (options: DispatcherRunOptions, receiverDela
       log(`  dispatcher exited with ${String(exitCode)} after SIGTERM; output tail:\n${spawned.output().slice(-4000)}`)
     }
     const profile = profileDir === undefined ? undefined : await readProfile(profileDir)
-    if (profileDir !== undefined) await rm(profileDir, { recursive: true, force: true })
+    // BENCH_KEEP_PROFILES: keep every thread's profile (the history threads write their own) for a closer look.
+    if (profileDir !== undefined && process.env.BENCH_KEEP_PROFILES === undefined) await rm(profileDir, { recursive: true, force: true })
+    if (profileDir !== undefined && process.env.BENCH_KEEP_PROFILES !== undefined) log(`  CPU profiles kept in ${profileDir}`)
     return {
       backlog,
       completeness,

@@ -14,11 +14,10 @@
  */
 import type { Kafka, Message, Producer, ProducerConfig, RecordMetadata } from 'kafkajs'
 import {
-  DEFAULT_KAFKA_COMPRESSION, encodeBody, EventValidationError, kafkaCompressionType, registerKafkaCodecs, type CompressionName, familyOfEventType, frameWire, sourceLayout, validateEvent,
+  DEFAULT_KAFKA_COMPRESSION, encodeBody, EventValidationError, JavaCompatiblePartitioner, kafkaCompressionType, registerKafkaCodecs, type CompressionName, familyOfEventType, frameWire, sourceLayout, validateEvent,
   type AccountStatusEvent, type BankingEvent, type FamilyName, type FraudAlertEvent, type SchemaResolver, type SourceLayout, type TransactionEvent
 } from '../../events/src/index.js'
 import { ProducerNotConnectedError, TopicMissingError } from './errors.js'
-import { JavaCompatiblePartitioner } from './partitioner.js'
 
 export interface BankingProducerOptions {
   kafka: Kafka

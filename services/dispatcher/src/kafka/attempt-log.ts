@@ -20,12 +20,17 @@ export interface KafkaAttemptLogOptions {
   log: Logger
   /** Called with the number of records each acknowledged write covered, in the order they were recorded. */
   onAcknowledged?: (count: number) => void
-  /** Records per produce request, spread over the topic's partitions: well under the broker's 1 MiB batch limit at ~300 bytes a record. */
+  /**
+   * Records per produce request, spread over the topic's partitions: well
+   * under the broker's 1 MiB batch limit at ~300 bytes a record. kafkajs
+   * groups a request's records per partition in time quadratic in their
+   * number, so a larger request costs more CPU per record (bench/history.md).
+   */
   chunk?: number
 }
 
 interface Queued {
-  key: string
+  key: Buffer
   value: Buffer
   outcome: AttemptEntry['outcome']
 }
@@ -55,7 +60,7 @@ export class KafkaAttemptLog implements AttemptRecorder {
 
   record (entry: AttemptEntry): void {
     if (this.#closed) return
-    this.#queue.push({ key: entry.eventId, value: encodeAttempt(entry, this.#o.schemaId), outcome: entry.outcome })
+    this.#queue.push({ key: Buffer.from(entry.eventId), value: encodeAttempt(entry, this.#o.schemaId), outcome: entry.outcome })
     this.#acks.recorded()
     this.#sending ??= this.#drain()
   }
@@ -73,7 +78,7 @@ export class KafkaAttemptLog implements AttemptRecorder {
 
   async #drain (): Promise<void> {
     const { producer, topic, compression, metrics, log } = this.#o
-    const chunkSize = this.#o.chunk ?? 2000
+    const chunkSize = this.#o.chunk ?? 1000
     let failures = 0
     try {
       while (this.#queue.length > 0 && !this.#closed) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { Partitioners, type Admin, type CompressionTypes, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs'
-import { undecodableBatchOf } from '../../../events/src/index.js'
+import type { Admin, CompressionTypes, Consumer, EachBatchPayload, Kafka, Message, Producer, TopicMessages } from 'kafkajs'
+import { JavaCompatiblePartitioner, undecodableBatchOf } from '../../../events/src/index.js'
 import { RedriveConflictError, TopicLayoutError, UndecodableBatchError } from '../errors.js'
 import type { RedriveFilter } from '../dead-letters/filter.js'
 import { conflictingRedrive, LOCK_HEARTBEAT_MS, type LifecycleView, type RedriveStamp } from '../dead-letters/lifecycle.js'
@@ -174,7 +174,7 @@ export async function redrive (options: RedriveOptions): Promise<RedriveResult> 
     progressTimer.unref()
     if (result.toScan > 0 && signal?.aborted !== true) {
       if (!dryRun && producer === undefined) {
-        producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner })
+        producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: JavaCompatiblePartitioner })
         await producer.connect()
       }
       consumer = kafka.consumer({

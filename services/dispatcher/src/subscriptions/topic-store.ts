@@ -3,8 +3,8 @@
 // it in memory and applies changes live, its own writes included.
 import { randomUUID } from 'node:crypto'
 import { retryRetriable } from '../retriable.js'
-import { Partitioners, type Admin, type CompressionTypes, type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs'
-import { undecodableBatchOf } from '../../../events/src/index.js'
+import type { Admin, CompressionTypes, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs'
+import { JavaCompatiblePartitioner, undecodableBatchOf } from '../../../events/src/index.js'
 import { SecretKeyError, SubscriptionRecordIntegrityError, SubscriptionSourceError, SubscriptionStoreUnavailableError, TopicLayoutError, UndecodableBatchError } from '../errors.js'
 import type { RecordRefusalReason } from '../metrics.js'
 import type { SecretCipher } from './crypto.js'
@@ -194,7 +194,7 @@ export class TopicSubscriptionStore extends MaterializedSubscriptionStore {
       }
       this.#endOffsets = ends
 
-      this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner })
+      this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: JavaCompatiblePartitioner })
       await this.#producer.connect()
       const consumer = this.#consumer = this.#kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000 })
       consumer.on(consumer.events.GROUP_JOIN, () => {

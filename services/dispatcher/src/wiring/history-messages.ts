@@ -2,11 +2,11 @@
 
 /** The writer writes the attempts topic; the indexer fills the store. */
 export type HistoryThreadRole = 'writer' | 'indexer'
-import type { AttemptEntry } from '../engine/attempt-log.js'
+import type { PackedAttempt } from './attempt-pack.js'
 
 export type ToHistoryThread =
-  /** Recorded attempts, in order. */
-  | { type: 'entries', entries: AttemptEntry[] }
+  /** Recorded attempts, in order (attempt-pack.ts). */
+  | { type: 'entries', entries: PackedAttempt[] }
   /** Write what is left (until `deadline`, epoch ms), close, answer `closed`. */
   | { type: 'close', deadline: number }
 

@@ -5,8 +5,9 @@
 // writes that commits wait for. Started by wiring/history.ts; it reads the
 // same environment as the dispatcher.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
-import { ensureSchema, kafkaCompressionType, quietKafkajsTimerWarning } from '../../../events/src/index.js'
+import { ensureSchema, JavaCompatiblePartitioner, kafkaCompressionType, quietKafkajsTimerWarning } from '../../../events/src/index.js'
 import type { AttemptEntry } from '../engine/attempt-log.js'
+import { unpackAttempt } from './attempt-pack.js'
 import { attemptSchemaString } from '../history/attempt-codec.js'
 import { loadConfig } from '../config.js'
 import { KafkaAttemptLog } from '../kafka/attempt-log.js'
@@ -41,7 +42,7 @@ async function run (): Promise<void> {
     report = { records: {}, writeFailures: 0, indexed: 0, pruned: 0 }
   }, 1000)
 
-  const producer = role === 'writer' ? kafka.producer({ allowAutoTopicCreation: false }) : undefined
+  const producer = role === 'writer' ? kafka.producer({ allowAutoTopicCreation: false, createPartitioner: JavaCompatiblePartitioner }) : undefined
   await producer?.connect()
   // The schema is registered here, not before start-up: the dispatcher
   // starts, and waits, while the registry is unreachable (C5). Entries
@@ -88,8 +89,11 @@ async function run (): Promise<void> {
 
   port.on('message', (message: ToHistoryThread) => {
     if (message.type === 'entries') {
-      if (writer === undefined) waiting.push(...message.entries)
-      else for (const entry of message.entries) writer.record(entry)
+      for (const packed of message.entries) {
+        const entry = unpackAttempt(packed)
+        if (writer === undefined) waiting.push(entry)
+        else writer.record(entry)
+      }
       return
     }
     void (async () => {

@@ -14,6 +14,7 @@ import type { ReadEventPayload } from '../http/admin/types.js'
 import { ensureAttemptsTopic } from '../kafka/history-topic.js'
 import { readRecordAt } from '../kafka/record-reader.js'
 import type { Metrics } from '../metrics.js'
+import { packAttempt, type PackedAttempt } from './attempt-pack.js'
 import type { FromHistoryThread, HistoryMetricsReport, HistoryThreadRole, ToHistoryThread } from './history-messages.js'
 import { openHistoryStore } from './history-store.js'
 
@@ -28,14 +29,22 @@ export interface History {
 
 const CLOSE_MS = 5_000
 
+/** Longest an entry waits in the delivery thread before it is posted; a flush posts at once. */
+const HAND_OVER_MS = 2
+/** Entries per message at most. */
+const HAND_OVER_ENTRIES = 1000
+
 /**
- * The engine's side of the history thread: entries are batched per event-loop
- * turn and posted; `flush` waits until the thread says the attempts topic
- * has every entry recorded before the call.
+ * The engine's side of the history thread: entries are packed and posted in
+ * batches — every few milliseconds, at a size, or when a commit flushes —
+ * because each message costs the delivery thread more than its entries do;
+ * `flush` waits until the thread says the attempts topic has every entry
+ * recorded before the call.
  */
 class ThreadRecorder implements AttemptRecorder {
   readonly #post: (message: ToHistoryThread) => void
-  #batch: AttemptEntry[] = []
+  #batch: PackedAttempt[] = []
+  #timer: NodeJS.Timeout | undefined
   readonly #acks = new Acknowledgements()
   #closed = false
 
@@ -45,12 +54,14 @@ class ThreadRecorder implements AttemptRecorder {
 
   record (entry: AttemptEntry): void {
     if (this.#closed) return
-    if (this.#batch.length === 0) setImmediate(() => this.#send())
-    this.#batch.push(entry)
+    this.#batch.push(packAttempt(entry))
     this.#acks.recorded()
+    if (this.#batch.length >= HAND_OVER_ENTRIES) this.#send()
+    else this.#timer ??= setTimeout(() => { this.#send() }, HAND_OVER_MS)
   }
 
   async flush (): Promise<void> {
+    this.#send()
     await this.#acks.flush('history thread')
   }
 
@@ -65,6 +76,8 @@ class ThreadRecorder implements AttemptRecorder {
   }
 
   #send (): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
     if (this.#batch.length === 0) return
     const entries = this.#batch
     this.#batch = []

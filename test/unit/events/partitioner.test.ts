@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Partitioners, type PartitionMetadata } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
-import { JavaCompatiblePartitioner, javaPartition, murmur2, toPositive } from '../../../services/producer/src/partitioner.js'
+import { JavaCompatiblePartitioner, javaPartition, murmur2, toPositive } from '../../../services/events/src/partitioner.js'
 
 function partitions (count: number, leaderless: number[] = []): PartitionMetadata[] {
   return Array.from({ length: count }, (_, partitionId) => ({
