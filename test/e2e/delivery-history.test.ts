@@ -3,7 +3,7 @@
 // answers per event, per endpoint and in statistics, scoped by tenant; the
 // payload is read back from Kafka; a deleted SQLite index is rebuilt from
 // the attempts topic.
-import { rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
@@ -148,6 +148,17 @@ describe('delivery history', () => {
     }
     const window = await tenant0.request('GET', '/v1/endpoints/sub-flaky/stats?window=7d')
     expect([window.status, window.body?.error?.field]).toEqual([400, 'window'])
+  })
+
+  it.runIf(process.platform === 'linux')('runs the indexer thread below the delivery thread\'s priority, the writer beside it', () => {
+    const pid = dispatcher.child.pid as number
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value; the
+    // command name before it is parenthesised and may hold spaces.
+    const niceOf = (tid: string): number => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16])
+    const nices = readdirSync(`/proc/${pid}/task`).map((tid) => ({ tid, nice: niceOf(tid) }))
+    expect(niceOf(String(pid))).toBe(0)
+    expect(nices.filter((t) => t.nice === 10)).toHaveLength(1)
+    expect(nices.filter((t) => t.nice !== 0 && t.nice !== 10)).toEqual([])
   })
 
   it('rebuilds a deleted SQLite index from the attempts topic', async () => {

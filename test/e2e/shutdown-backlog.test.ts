@@ -100,7 +100,22 @@ describe('SIGTERM with a deep retry backlog in long backoff', () => {
     const flaky = produced.length - waiting
     expect(waiting).toBeGreaterThanOrEqual(Math.min(DOWN_EVENTS, 50_000))
 
-    await waitUntil(`all ${flaky} flaky events delivered through the retry topic`, () => receiver.acceptedIds() >= flaky, { timeoutMs: 300_000, intervalMs: 1000 })
+    // Progress every 30 s, and the dispatcher's warnings if this phase times
+    // out: on a loaded machine it is the slow one, and the reason matters.
+    const phaseStart = Date.now()
+    let lastReport = phaseStart
+    await waitUntil(`all ${flaky} flaky events delivered through the retry topic`, async () => {
+      if (Date.now() - lastReport >= 30_000) {
+        lastReport = Date.now()
+        const parked = await readMetric(first.metricsUrl, 'webhooks_parked_backlog').catch(() => NaN)
+        console.log(`flaky phase +${Math.round((lastReport - phaseStart) / 1000)} s: ${receiver.acceptedIds()} of ${flaky} accepted, ${receiver.received.length} requests, parked backlog ${parked}`)
+      }
+      return receiver.acceptedIds() >= flaky
+    }, { timeoutMs: 300_000, intervalMs: 1000 }).catch((err: unknown) => {
+      const warnings = first.output().split('\n').filter((line) => /"level":(40|50|60)\b/.test(line))
+      console.log(`dispatcher warnings and errors (${warnings.length}, the last 40):\n${warnings.slice(-40).join('\n')}`)
+      throw err
+    })
     await waitUntil(`the heads of all ${DOWN_ACCOUNTS} down accounts failed twice`, () => {
       const heads = downHeadAttempts(receiver)
       return heads.size === DOWN_ACCOUNTS && [...heads.values()].every((n) => n >= 2)

@@ -15,7 +15,11 @@ import { HistoryIndexer } from '../kafka/history-indexer.js'
 import { createLogger } from '../logger.js'
 import { openHistoryStore } from './history-store.js'
 import { createKafkaClient } from './kafka-client.js'
+import { niceThisThread } from './thread-priority.js'
 import type { FromHistoryThread, HistoryMetricsReport, HistoryThreadRole, ToHistoryThread } from './history-messages.js'
+
+/** The indexer thread's nice value (Linux): it yields to deliveries, and still runs whenever a core is idle. */
+const INDEXER_NICE = 10
 
 if (parentPort === null) throw new Error('history-worker.js runs as a worker thread of the dispatcher')
 const port: MessagePort = parentPort
@@ -24,8 +28,13 @@ const post = (message: FromHistoryThread): void => { port.postMessage(message) }
 async function run (): Promise<void> {
   quietKafkajsTimerWarning()
   const role = (workerData as { role: HistoryThreadRole }).role
+  // The indexer is background work: nothing waits for it but the query
+  // API, and on a busy machine it should take the cycles deliveries leave.
+  // The writer keeps its priority: commits wait for it (DESIGN §10).
+  const niced = role === 'indexer' && niceThisThread(INDEXER_NICE)
   const config = loadConfig()
   const log = createLogger(config.logLevel).child({ module: 'history', thread: role })
+  if (niced) log.debug({ nice: INDEXER_NICE }, 'indexer thread runs at a lower priority')
   const kafka = createKafkaClient(config, log)
 
   let report: HistoryMetricsReport = { records: {}, writeFailures: 0, indexed: 0, pruned: 0 }
