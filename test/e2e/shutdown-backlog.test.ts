@@ -24,6 +24,14 @@ const EVENTS = ACCOUNTS * EVENTS_PER_ACCOUNT
 // One quick retry (1 s), then every head waits 10 minutes: far beyond the test.
 const env = {
   RETRY_SCHEDULE_MS: '1000,600000',
+  // A flaky event must get its 2xx on its second attempt: one more failure
+  // puts it, and every later event of its account, behind the 10-minute
+  // step. On a loaded machine the receiver (in this test's process) can take
+  // seconds to answer, and a timed-out attempt is a failure; so the
+  // deadlines here are far beyond any answer it gives.
+  CONNECT_TIMEOUT_MS: '60000',
+  DELIVERY_TIMEOUT_MS: '120000',
+  ADMIN_REQUEST_TIMEOUT_MS: '120000',
   // One endpoint serves both sets; its circuit must not open on the down accounts' failures.
   CIRCUIT_FAILURE_THRESHOLD: '10000',
   // Every waiting item is held in memory, so the retry lanes read to the end.

@@ -106,6 +106,12 @@ export async function startTestReceiver (secret: string, behaviour: Behaviour = 
       else respond()
     })
   })
+  // Idle connections stay open longer than the dispatcher keeps them (4 s):
+  // the client closes first. With Node's 5 s default, a loaded machine's late
+  // timers let the dispatcher reuse a socket this server was closing, and the
+  // attempt failed as a network error that no receiver would cause.
+  server.keepAliveTimeout = 120_000
+  server.headersTimeout = 130_000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks`
   return state

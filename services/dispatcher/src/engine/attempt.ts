@@ -113,6 +113,7 @@ export function createAttempt (o: AttemptOptions): (task: DeliveryTask) => Promi
       return { kind: 'delivered' }
     }
     task.firstFailureAt ??= now
+    task.lastFailureAt = now
     const failingSince = o.breakers.failingSince(subscription.id)
     if (failingSince !== undefined && now - failingSince >= o.autoDisableAfterMs) o.disable(subscription.id, 'continuous-failure')
     if (result.kind === 'response') {

@@ -45,6 +45,12 @@ export interface DeliveryTask {
   attempts: number
   /** First failed attempt, ms since the epoch: the backoff clock. */
   firstFailureAt?: number
+  /**
+   * When its last attempt failed: its next attempt is scheduled from then, so
+   * a lane that reads it back later (under load, after a handover or a
+   * restart) keeps the slot it was given rather than skipping to the next.
+   */
+  lastFailureAt?: number
   lastStatus?: number
   lastError?: string
   /** Not to be attempted before (ms since the epoch): the endpoint's Retry-After. */
@@ -58,6 +64,7 @@ export interface DeliveryState {
   subscriptionId?: string
   attempts: number
   firstFailureAt?: number
+  lastFailureAt?: number
   lastStatus?: number
   lastError?: string
   /** When a redrive put it back in a retry lane (its history lane is then `redrive`). */

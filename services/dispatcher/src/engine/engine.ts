@@ -185,7 +185,7 @@ export class DeliveryEngine {
       owner,
       handoverWaitMs: o.settings.handoverWaitMs,
       log,
-      retryEffects: { ...common, nextAttempt: (task, retryAfterMs) => this.retryPolicy.next(task, o.now(), retryAfterMs), onSettled: onSettled('retry') },
+      retryEffects: { ...common, nextAttempt: (task, retryAfterMs, asOf) => this.retryPolicy.next(task, asOf ?? o.now(), retryAfterMs), onSettled: onSettled('retry') },
       sourceEffects: { ...common, onSettled: onSettled('source') }
     })
     this.#pairs.set(pair.id, pair)

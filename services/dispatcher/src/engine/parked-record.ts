@@ -16,6 +16,7 @@ export const H = Object.freeze({
   sourceOffset: 'whd-source-offset',
   sourceTimestamp: 'whd-source-timestamp',
   firstFailureAt: 'whd-first-failure-at',
+  lastFailureAt: 'whd-last-failure-at',
   attempts: 'whd-attempts',
   lastStatus: 'whd-last-status',
   lastError: 'whd-last-error',
@@ -85,6 +86,7 @@ function stateHeaders (state: Omit<ParkedState, 'record'> & { record: RawRecord 
   }
   if (state.subscriptionId !== undefined) headers[H.subscriptionId] = state.subscriptionId
   if (state.firstFailureAt !== undefined) headers[H.firstFailureAt] = String(state.firstFailureAt)
+  if (state.lastFailureAt !== undefined) headers[H.lastFailureAt] = String(state.lastFailureAt)
   if (state.lastStatus !== undefined) headers[H.lastStatus] = String(state.lastStatus)
   // Error texts come from our own classifier, never from a response body, so
   // they hold no tenant data; still bounded.
@@ -169,6 +171,7 @@ export function readDeliveryState (headers: IHeaders): DeliveryState {
     attempts: intHeader(headers, H.attempts) ?? 0,
     subscriptionId: header(headers, H.subscriptionId),
     firstFailureAt: intHeader(headers, H.firstFailureAt),
+    lastFailureAt: intHeader(headers, H.lastFailureAt),
     lastStatus: intHeader(headers, H.lastStatus),
     lastError: header(headers, H.lastError),
     redrivenAt: intHeader(headers, H.redrivenAt)

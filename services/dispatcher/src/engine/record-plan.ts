@@ -113,6 +113,7 @@ export function createRecordPlanner (o: RecordPlannerOptions): RecordPlanner {
       const task = newDeliveryTask(decoded.event, subscriptionId, toWebhookBody(decoded.event), state.source, state.record)
       task.attempts = state.attempts
       if (state.firstFailureAt !== undefined) task.firstFailureAt = state.firstFailureAt
+      if (state.lastFailureAt !== undefined) task.lastFailureAt = state.lastFailureAt
       if (state.lastStatus !== undefined) task.lastStatus = state.lastStatus
       if (state.lastError !== undefined) task.lastError = state.lastError
       if (state.redrivenAt !== undefined) task.redrivenAt = state.redrivenAt

@@ -29,8 +29,8 @@ export type RetryPlan =
   | { kind: 'dead-letter', reason: string, detail?: string, source: RecordCoordinates, record: RawRecord, delivery?: DeliveryState }
 
 export interface RetryLaneEffects {
-  /** When to attempt a failed item again, or that it is out of time. */
-  nextAttempt: (task: DeliveryTask, retryAfterMs: number | undefined) => NextAttempt
+  /** When to attempt a failed item again, or that it is out of time, as judged at `asOf` (default: now). */
+  nextAttempt: (task: DeliveryTask, retryAfterMs: number | undefined, asOf?: number) => NextAttempt
   deadLetter: (source: RecordCoordinates, record: RawRecord, reason: string, delivery?: DeliveryState, detail?: string) => Promise<void>
   disableEndpoint: (subscriptionId: string, reason: string) => void
   /** Tells the partner source lane that the retry lane settled an item of `key`. */
@@ -375,12 +375,15 @@ export class RetryLane implements WorkSource {
   }
 
   // A new head that has failed before waits for its backoff; one that was
-  // parked behind another (never attempted) is due at once.
+  // parked behind another (never attempted) is due at once. The backoff is
+  // judged as of its last failure: the slot it was given then stands, and if
+  // reading it back took longer than that (a loaded machine, a handover, a
+  // restart), it is due at once rather than pushed to the slot after.
   #scheduleHead (key: string): void {
     const head = this.#queues.peek(key)
     if (head === undefined) return
     if (head.attempts === 0 || head.firstFailureAt === undefined) return
-    const next = this.#effects.nextAttempt(head, undefined)
+    const next = this.#effects.nextAttempt(head, undefined, head.lastFailureAt)
     if (next.kind === 'exhausted') {
       // Out of time already (e.g. read after a long outage): attempt once
       // more now; its failure dead-letters it.
