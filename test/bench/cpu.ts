@@ -18,6 +18,17 @@ export function processCpuSeconds (pid: number): number | undefined {
   }
 }
 
+/** CPU seconds of the process's main thread (its task id is the pid); undefined when it is gone or not on Linux. */
+export function mainThreadCpuSeconds (pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+  } catch {
+    return undefined
+  }
+}
+
 export interface MachineCpu {
   busy: number
   total: number
@@ -45,6 +56,8 @@ export interface CpuUse {
   machineCores: number
   /** Sender CPU time per item delivered, microseconds. */
   senderUsPerItem: number
+  /** Of that, the sender's main thread (for the dispatcher: its delivery thread); the rest is its other threads (history, GC, libuv). */
+  senderMainThreadUsPerItem?: number
 }
 
 /** A span of wall time, with the CPU the sender, the receiver and the machine used in it. */
@@ -53,6 +66,7 @@ export class CpuWindow {
   readonly #receiverPid: number
   readonly #startWall = Date.now()
   readonly #startSender: number | undefined
+  readonly #startSenderMain: number | undefined
   readonly #startReceiver: number | undefined
   readonly #startMachine = machineCpu()
 
@@ -60,6 +74,7 @@ export class CpuWindow {
     this.#senderPid = sender
     this.#receiverPid = receiver
     this.#startSender = processCpuSeconds(sender)
+    this.#startSenderMain = mainThreadCpuSeconds(sender)
     this.#startReceiver = processCpuSeconds(receiver)
   }
 
@@ -70,6 +85,7 @@ export class CpuWindow {
       return start === undefined || end === undefined ? Number.NaN : end - start
     }
     const sender = used(this.#startSender, this.#senderPid)
+    const senderMain = (mainThreadCpuSeconds(this.#senderPid) ?? Number.NaN) - (this.#startSenderMain ?? Number.NaN)
     const receiver = used(this.#startReceiver, this.#receiverPid)
     const machine = machineCpu()
     const start = this.#startMachine
@@ -80,7 +96,8 @@ export class CpuWindow {
       senderCores: wallSeconds > 0 ? sender / wallSeconds : Number.NaN,
       receiverCores: wallSeconds > 0 ? receiver / wallSeconds : Number.NaN,
       machineCores,
-      senderUsPerItem: items > 0 ? (sender / items) * 1e6 : Number.NaN
+      senderUsPerItem: items > 0 ? (sender / items) * 1e6 : Number.NaN,
+      senderMainThreadUsPerItem: items > 0 ? (senderMain / items) * 1e6 : Number.NaN
     }
   }
 }

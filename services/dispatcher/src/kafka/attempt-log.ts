@@ -21,12 +21,20 @@ export interface KafkaAttemptLogOptions {
   /** Called with the number of records each acknowledged write covered, in the order they were recorded. */
   onAcknowledged?: (count: number) => void
   /**
-   * Records per produce request, spread over the topic's partitions: well
+   * Records per produce request at most, spread over the topic's partitions: well
    * under the broker's 1 MiB batch limit at ~300 bytes a record. kafkajs
    * groups a request's records per partition in time quadratic in their
    * number, so a larger request costs more CPU per record (bench/history.md).
    */
   chunk?: number
+  /**
+   * Longest a record waits for others to share its produce request, unless
+   * a flush (a commit) asks for it sooner. Without it the writer sends a
+   * request per few records while the previous one is acknowledged, and the
+   * per-request, per-partition costs (zstd contexts, batch headers) cost
+   * more than the records (bench/history.md). Default 50 ms.
+   */
+  lingerMs?: number
 }
 
 interface Queued {
@@ -47,6 +55,9 @@ export class KafkaAttemptLog implements AttemptRecorder {
   #queue: Queued[] = []
   readonly #acks = new Acknowledgements()
   #sending: Promise<void> | undefined
+  #lingering: NodeJS.Timeout | undefined
+  /** A flush waits: send what is queued now, whatever its size. */
+  #urgent = false
   #closed = false
 
   constructor (o: KafkaAttemptLogOptions) {
@@ -62,23 +73,49 @@ export class KafkaAttemptLog implements AttemptRecorder {
     if (this.#closed) return
     this.#queue.push({ key: Buffer.from(entry.eventId), value: encodeAttempt(entry, this.#o.schemaId), outcome: entry.outcome })
     this.#acks.recorded()
-    this.#sending ??= this.#drain()
+    this.#schedule()
   }
 
   /** Resolves once every record handed in before the call is acknowledged; rejects if the log closes first. */
   async flush (): Promise<void> {
+    if (this.#queue.length > 0) this.#urgent = true
+    this.#schedule()
     await this.#acks.flush('attempt log')
   }
 
   /** Stops writing; waiting flushes reject. */
   close (): void {
     this.#closed = true
+    clearTimeout(this.#lingering)
     this.#acks.close('attempt log')
   }
 
+  get #chunkSize (): number {
+    return this.#o.chunk ?? 1000
+  }
+
+  // A running drain picks up what is queued; otherwise send now when a flush
+  // waits or a chunk is full, and else after the linger.
+  #schedule (): void {
+    if (this.#sending !== undefined || this.#queue.length === 0 || this.#closed) return
+    if (this.#urgent || this.#queue.length >= this.#chunkSize) {
+      clearTimeout(this.#lingering)
+      this.#lingering = undefined
+      this.#sending = this.#drain()
+      return
+    }
+    this.#lingering ??= setTimeout(() => {
+      this.#lingering = undefined
+      if (this.#sending === undefined && this.#queue.length > 0 && !this.#closed) this.#sending = this.#drain()
+    }, this.#o.lingerMs ?? 50)
+  }
+
+  // Sends a chunk, then more while a flush waits or a whole chunk is
+  // queued (a failed send is retried until acknowledged); what is left
+  // lingers for more to join it.
   async #drain (): Promise<void> {
     const { producer, topic, compression, metrics, log } = this.#o
-    const chunkSize = this.#o.chunk ?? 1000
+    const chunkSize = this.#chunkSize
     let failures = 0
     try {
       while (this.#queue.length > 0 && !this.#closed) {
@@ -97,9 +134,12 @@ export class KafkaAttemptLog implements AttemptRecorder {
         this.#acks.acknowledged(chunk.length)
         this.#o.onAcknowledged?.(chunk.length)
         for (const { outcome } of chunk) metrics.historyRecords.inc({ outcome })
+        if (!this.#urgent && this.#queue.length < chunkSize) break
       }
     } finally {
+      if (this.#queue.length === 0) this.#urgent = false
       this.#sending = undefined
+      this.#schedule()
     }
   }
 }
