@@ -19,7 +19,7 @@ STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
 # starts one and `make test` passes its URL on.
 POSTGRES := $(if $(HISTORY_POSTGRES_URL),,postgres-up)
 
-.PHONY: help setup build typecheck lint docs openapi stack-up stack-down stack-status stack-clean postgres-up postgres-down schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression chaos clean dist image helm helm-sync kubeconform
+.PHONY: help setup build typecheck lint docs openapi catalog stack-up stack-down stack-status stack-clean postgres-up postgres-down schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression chaos clean dist image helm helm-sync kubeconform
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ docs: build ## regenerate the README's error-code, exit-code and metric tables f
 
 openapi: build ## regenerate services/dispatcher/src/http/openapi.json from the admin API's routes (a unit test fails while it is stale)
 	node dist/services/dispatcher/src/cli/openapi.js services/dispatcher/src/http/openapi.json
+
+catalog: build ## regenerate the event catalog under docs/ from schemas/*.avsc (a unit test fails while it is stale)
+	node dist/services/dispatcher/src/cli/catalog.js docs
 
 stack-up: setup ## start local Kafka (KRaft) + Apicurio Registry on loopback
 	deploy/local/stack.sh up

@@ -25,6 +25,7 @@ import type { Handler, Reply } from './admin/context.js'
 import { deadLetterHandlers } from './admin/dead-letters.js'
 import { historyHandlers } from './admin/history.js'
 import { historySchemas } from './admin/history-schemas.js'
+import { catalogHandlers, EventTypeListSchema } from './admin/event-types.js'
 import type { HistoryStore } from '../history/store.js'
 import { endpointHandlers } from './admin/endpoints.js'
 import { ApiError, fromDependencyError, notFound } from './admin/errors.js'
@@ -195,7 +196,7 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
   // allow-lists); the response schemas document them, and the tests hold
   // every response against the document.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
-  for (const schema of [...sharedSchemas, ...historySchemas]) app.addSchema(schema)
+  for (const schema of [...sharedSchemas, ...historySchemas, EventTypeListSchema]) app.addSchema(schema)
 
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'buffer' }, (_request, body, done) => {
@@ -295,7 +296,8 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
       ...(options.ssrfCheck === undefined ? {} : { ssrfCheck: options.ssrfCheck })
     }),
     ...deadLetterHandlers({ store: options.store, deadLetters: options.deadLetters }),
-    ...historyHandlers({ store: options.history?.store, readPayload: options.history?.readPayload, now })
+    ...historyHandlers({ store: options.history?.store, readPayload: options.history?.readPayload, now }),
+    ...catalogHandlers()
   }
 
   const send = async (reply: FastifyReply, result: Reply): Promise<FastifyReply> => {
@@ -327,6 +329,7 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
         { name: 'endpoints', description: 'Webhook endpoints (subscriptions)' },
         { name: 'dead-letters', description: 'Exhausted deliveries and undecodable records' },
         { name: 'history', description: 'Delivery history: every attempt and outcome, per event and per endpoint' },
+        { name: 'catalog', description: 'The event types webhooks carry: descriptions, JSON Schemas, examples' },
         { name: 'meta', description: 'Liveness and this document' }
       ],
       components: {

@@ -16,6 +16,7 @@ import {
   RedriveBody,
   RotateSecretBody
 } from './schemas.js'
+import type { CatalogOperationId } from './event-types.js'
 import type { HistoryOperationId } from './history.js'
 import { EVENT_ID_PATTERN, EventIdParams, ListAttemptsQuery, StatsQuery } from './history-schemas.js'
 
@@ -29,7 +30,7 @@ export interface RouteSpec {
   operationId: OperationId
   /** False only for the document and the liveness probe. */
   auth: boolean
-  tag: 'endpoints' | 'dead-letters' | 'history' | 'meta'
+  tag: 'endpoints' | 'dead-letters' | 'history' | 'catalog' | 'meta'
   summary: string
   description?: string
   querystring?: TSchema
@@ -93,7 +94,12 @@ export const adminRoutes: readonly RouteSpec[] = [
     description: 'Writes the matching letters back to their retry lanes and records each as redriven (when, by whom, which redrive); with dryRun it only counts them (wouldRedrive). A scope is required: subscriptionId, tenantId, or all: true (else 400 WHD_ERR_VALIDATION, field all). Letters redriven before are skipped (already-redriven) unless again: true, so the same redrive twice sends nothing twice. A redrive overlapping one that runs (through any instance, or the CLI) answers 409 WHD_ERR_REDRIVE_CONFLICT. to must be later than from (else 400).',
     querystring: NoQuery, body: RedriveBody, bodyOptional: true, success: { 200: ['RedriveResult', 'What was (or would be) redriven.'] }, errors: [403, 409, 413, 415, 503]
   },
-  ...historyRoutes()
+  ...historyRoutes(),
+  {
+    method: 'GET', path: '/v1/event-types', operationId: 'listEventTypes', auth: true, tag: 'catalog', summary: 'The event catalog',
+    description: 'Every event type a webhook can carry: a description, the JSON Schema of the body and an example body, generated from the Avro schemas (also committed as docs/event-catalog.json, and as an OpenAPI 3.1 webhooks document in docs/webhooks.openapi.json). The same for every token.',
+    querystring: NoQuery, success: { 200: ['EventTypeList', 'The catalog.'] }
+  }
 ]
 
 function historyRoutes (): RouteSpec[] {
@@ -124,7 +130,7 @@ function historyRoutes (): RouteSpec[] {
 
 export type OperationId = 'health' | 'openApiDocument' | 'listEndpoints' | 'createEndpoint' | 'getEndpoint' | 'updateEndpoint' | 'deleteEndpoint'
   | 'rotateEndpointSecret' | 'getEndpointSecret' | 'pauseEndpoint' | 'resumeEndpoint' | 'enableEndpoint' | 'disableEndpoint' | 'sendTestEvent'
-  | 'getEndpointStatus' | 'probeEndpoint' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId
+  | 'getEndpointStatus' | 'probeEndpoint' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId | CatalogOperationId
 
 export type PublicOperationId = 'health' | 'openApiDocument'
 
