@@ -34,11 +34,12 @@ node_modules/.installed: package.json package-lock.json .tools/bin/node
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-build: setup ## compile TypeScript to dist/
-	tsc -p tsconfig.build.json
+build: setup ## compile TypeScript to dist/ (the services, and the tenant portal's browser modules and files)
+	npm run --silent build
 
-typecheck: setup ## type-check everything, tests included
+typecheck: setup ## type-check everything, tests and the portal included
 	tsc -p tsconfig.json
+	tsc -p services/portal/tsconfig.json --noEmit
 
 lint: setup ## eslint, and the layers of the code (dependency-cruiser: no upward import, no cycle)
 	eslint --max-warnings=0 .

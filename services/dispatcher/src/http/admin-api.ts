@@ -30,6 +30,7 @@ import type { PortalOptions } from './portal/options.js'
 import { portalSchemas } from './portal/schemas.js'
 import { portalPrincipal } from './portal/session-auth.js'
 import { portalHandlers } from './portal/sessions.js'
+import { loadPortalFiles, PORTAL_HEADERS, type PortalFile } from './portal/static.js'
 import type { HistoryStore } from '../history/store.js'
 import { endpointHandlers } from './admin/endpoints.js'
 import { ApiError, fromDependencyError, notFound } from './admin/errors.js'
@@ -97,6 +98,8 @@ export interface AdminApiOptions {
    * @defaultValue none: the portal-session routes answer 404
    */
   portal?: PortalOptions
+  /** The portal's files under /portal. @defaultValue those built next to this module (none before `npm run build`) */
+  portalFiles?: ReadonlyMap<string, PortalFile>
   /** Its lines carry `module: "admin-api"` (added unless the logger has a module already). @defaultValue a disabled logger */
   logger?: Logger
   /** @defaultValue `Date.now` */
@@ -354,6 +357,16 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
     // @fastify/swagger marks every request body required; an action's options may be left out.
     transformObject: (document) => documentOptionalBodies(('openapiObject' in document ? document.openapiObject : document.swaggerObject) as Parameters<typeof documentOptionalBodies>[0]),
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) }
+  })
+
+  // The tenant portal's files: public (the pages sign in with a link), hidden from the OpenAPI document.
+  const portalFiles = options.portalFiles ?? loadPortalFiles()
+  app.get('/portal', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => await reply.redirect('/portal/', 302))
+  app.get('/portal/*', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
+    const name = (request.params as { '*': string })['*'] || 'index.html'
+    const file = portalFiles.get(name)
+    if (file === undefined) throw new ApiError('WHD_ERR_NOT_FOUND', 'no such portal file')
+    return await reply.headers({ ...PORTAL_HEADERS, 'content-type': file.type }).send(file.body)
   })
 
   void app.register(async (routes) => {

@@ -7,7 +7,7 @@
 // deletes after two days instead of compacting.
 import { randomUUID } from 'node:crypto'
 import { Partitioners, type CompressionTypes, type Consumer, type Kafka, type Producer } from 'kafkajs'
-import type { PortalLedger } from '../http/portal/ledger.js'
+import type { PortalLedger } from '../portal/ledger.js'
 import { retryRetriable } from '../retriable.js'
 
 const RETENTION_MS = 2 * 24 * 3600 * 1000

@@ -1,4 +1,4 @@
-import type { PortalLedger } from './ledger.js'
+import type { PortalLedger } from '../../portal/ledger.js'
 
 /** The tenant portal's sign-in settings (PORTAL_* in config.ts). */
 export interface PortalOptions {

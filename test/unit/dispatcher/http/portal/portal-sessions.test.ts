@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MemoryPortalLedger } from '../../../../../services/dispatcher/src/http/portal/ledger.js'
+import { MemoryPortalLedger } from '../../../../../services/dispatcher/src/portal/ledger.js'
 import { call, createEndpoint, endpointBody, startHarness, TENANT_A, type Harness } from '../harness.js'
 
 const key = randomBytes(32)

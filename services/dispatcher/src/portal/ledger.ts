@@ -1,6 +1,7 @@
 // What the portal must remember across instances: which links have been
-// used (a link signs in once) and which sessions are revoked. The Kafka
-// ledger (kafka/portal-ledger.ts) shares it between instances; the memory
+// used (a link signs in once) and which sessions are revoked. A contract
+// below the adapters: the admin API reads it, and the Kafka ledger
+// (kafka/portal-ledger.ts) implements it for every instance; the memory
 // ledger serves one process and the tests.
 
 export interface PortalLedger {
