@@ -143,6 +143,12 @@ describe('tenant portal in a browser', () => {
       const sequences = bankingEvents().filter((e) => e.accountId === account).map((e) => e.accountSequence)
       expect(sequences, account).toEqual([...sequences].sort((a, b) => a - b))
     }
+    // The statistics and their chart, now that there are deliveries.
+    await waitUntil('the statistics to count the deliveries', async () => {
+      await page.reload()
+      return await page.locator('figure.chart svg').count() === 1
+    }, { timeoutMs: 60_000, intervalMs: 500 })
+    await snap('endpoint-stats')
   })
 
   it('rotates the secret: the new one is shown once and signs the next webhook', async () => {
