@@ -44,7 +44,7 @@ async function route (): Promise<void> {
 
 async function start (): Promise<void> {
   try {
-    principal = await api<Principal>('GET', '/v1/portal-sessions/current')
+    principal = await api<Principal>('GET', '/v1/portal/session')
   } catch (err) {
     signedOut(err instanceof ApiFailure && err.status === 401 ? 'You are not signed in, or your session has ended.' : describeFailure(err))
     return

@@ -18,7 +18,7 @@ async function signIn (link: string): Promise<void> {
     return
   }
   try {
-    await api('POST', '/v1/portal-sessions/exchange', { link })
+    await api('POST', '/v1/portal/sign-in', { link })
     location.replace('/portal/#/endpoints')
   } catch (err) {
     show(main, el('h1', {}, 'This link cannot sign you in'), el('p', { role: 'alert', 'data-testid': 'sign-in-error' }, describeFailure(err)), el('p', {}, 'Links work once and expire after a few minutes. Ask your bank for a new one.'))

@@ -114,12 +114,12 @@ function portalRoutes (): RouteSpec[] {
       querystring: NoQuery, body: PortalSessionCreate, success: { 201: ['PortalLink', 'The link, to hand over once.'] }, errors: [403, 404, 413, 415]
     },
     {
-      method: 'POST', path: '/v1/portal-sessions/exchange', operationId: 'exchangePortalLink', auth: false, tag: 'portal', summary: 'Sign in with a portal link',
+      method: 'POST', path: '/v1/portal/sign-in', operationId: 'exchangePortalLink', auth: false, tag: 'portal', summary: 'Sign in with a portal link',
       description: `The portal's sign-in page calls this with the link's token; no bearer token. Answers a session cookie (HttpOnly, SameSite=Strict, Secure with TLS). A link that is forged (401 WHD_ERR_PORTAL_LINK_INVALID), expired (WHD_ERR_PORTAL_LINK_EXPIRED), used before (WHD_ERR_PORTAL_LINK_USED) or revoked (WHD_ERR_PORTAL_LINK_REVOKED) sets nothing. Calls with the cookie must carry x-portal-request: 1 and no foreign Origin (else 403).${off}`,
       querystring: NoQuery, body: PortalLinkExchange, success: { 200: ['PortalSession', 'Signed in: set-cookie carries the session.'] }, errors: [401, 404, 413, 415]
     },
     {
-      method: 'GET', path: '/v1/portal-sessions/current', operationId: 'getPortalSession', auth: true, tag: 'portal', summary: 'Who am I',
+      method: 'GET', path: '/v1/portal/session', operationId: 'getPortalSession', auth: true, tag: 'portal', summary: 'Who am I',
       description: 'The caller: a bearer token (its tenant, if any) or a portal session (its id, tenant and expiry). An ended portal session answers 401 WHD_ERR_PORTAL_SESSION_ENDED.',
       querystring: NoQuery, success: { 200: ['Principal', 'The caller.'] }, errors: [403]
     },

@@ -1,6 +1,6 @@
 // POST /v1/portal-sessions (mint a one-time sign-in link), POST
-// /v1/portal-sessions/exchange (the link becomes a session cookie),
-// GET /v1/portal-sessions/current, DELETE /v1/portal-sessions/{sessionId}.
+// /v1/portal/sign-in (the link becomes a session cookie),
+// GET /v1/portal/session, DELETE /v1/portal-sessions/{sessionId}.
 import { scopeCovers } from '../../admin-tokens.js'
 import type { Handler, RequestContext } from '../admin/context.js'
 import { ApiError, notFound, validationError } from '../admin/errors.js'

@@ -27,7 +27,7 @@ async function mint (tenantId = TENANT_A): Promise<{ id: string, url: string, pa
 const linkOf = (path: string): string => path.slice(path.indexOf('#') + 1)
 
 async function exchange (link: string): Promise<{ status: number, code?: string, cookie?: string }> {
-  const result = await call(harness, 'POST', '/v1/portal-sessions/exchange', { token: null, body: { link } })
+  const result = await call(harness, 'POST', '/v1/portal/sign-in', { token: null, body: { link } })
   const setCookie = result.headers.get('set-cookie') ?? undefined
   return { status: result.status, code: result.body?.error?.code, cookie: setCookie?.split(';')[0] }
 }
@@ -47,7 +47,7 @@ describe('portal sessions', () => {
     const { path } = await mint()
     const mine = await createEndpoint(harness, 'tenantA', endpointBody())
     const theirs = await createEndpoint(harness, 'tenantB', endpointBody())
-    const first = await call(harness, 'POST', '/v1/portal-sessions/exchange', { token: null, body: { link: linkOf(path) } })
+    const first = await call(harness, 'POST', '/v1/portal/sign-in', { token: null, body: { link: linkOf(path) } })
     expect(first.status).toBe(200)
     expect(first.headers.get('set-cookie')).toMatch(/^whd_portal=whps\.[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=3600$/)
     const cookie = first.headers.get('set-cookie')!.split(';')[0]!
@@ -57,7 +57,7 @@ describe('portal sessions', () => {
     expect(ids).toContain(mine.endpoint.id)
     expect(ids).not.toContain(theirs.endpoint.id)
     expect((await call(harness, 'GET', `/v1/endpoints/${theirs.endpoint.id}`, asPortal(cookie))).status).toBe(404)
-    expect((await call(harness, 'GET', '/v1/portal-sessions/current', asPortal(cookie))).body).toMatchObject({ kind: 'portal-session', tenantId: TENANT_A })
+    expect((await call(harness, 'GET', '/v1/portal/session', asPortal(cookie))).body).toMatchObject({ kind: 'portal-session', tenantId: TENANT_A })
     expect(await exchange(linkOf(path))).toMatchObject({ status: 401, code: 'WHD_ERR_PORTAL_LINK_USED', cookie: undefined })
   })
 
