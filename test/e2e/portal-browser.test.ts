@@ -168,9 +168,31 @@ describe('tenant portal in a browser', () => {
     await snap('catalog')
   })
 
+  it('is labelled and keyboard-usable: every control has a name, and the keyboard reaches and works them', async () => {
+    await page.getByRole('link', { name: 'Endpoints', exact: true }).click()
+    await page.getByRole('link', { name: receiver.url }).click()
+    await expect.poll(async () => await page.getByTestId('endpoint-state').textContent()).toBe('enabled')
+    // Every input and select is labelled (a <label for>, or aria-label).
+    const unlabelled = await page.evaluate(`[...document.querySelectorAll('input, select, textarea')].filter((e) => e.labels.length === 0 && !e.getAttribute('aria-label')).map((e) => e.outerHTML)`)
+    expect(unlabelled).toEqual([])
+    // A page moves focus to its content (screen readers start there); Tab goes on in reading order.
+    await page.reload()
+    await expect.poll(async () => await page.getByTestId('endpoint-state').textContent()).toBe('enabled')
+    expect(await page.evaluate('document.activeElement.id')).toBe('main')
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('← All endpoints')
+    // Enter on a focused button acts.
+    await page.getByRole('button', { name: 'Pause' }).focus()
+    await page.keyboard.press('Enter')
+    await expect.poll(async () => await page.getByTestId('endpoint-state').textContent()).toBe('paused')
+    await page.getByRole('button', { name: 'Resume' }).focus()
+    await page.keyboard.press('Enter')
+    await expect.poll(async () => await page.getByTestId('endpoint-state').textContent()).toBe('enabled')
+  })
+
   it('fits a phone: nothing scrolls sideways on the endpoints page', async () => {
     await page.setViewportSize({ width: 375, height: 800 })
-    await page.getByRole('link', { name: 'Endpoints' }).click()
+    await page.getByRole('link', { name: 'Endpoints', exact: true }).click()
     await expect.poll(async () => await page.getByRole('heading', { name: 'Endpoints' }).count()).toBe(1)
     expect(await page.evaluate('document.documentElement.scrollWidth') as number).toBeLessThanOrEqual(375)
     await snap('endpoints-phone')
@@ -194,7 +216,7 @@ describe('tenant portal in a browser', () => {
       await other.close()
     }
     expect((await operator.request('DELETE', `/v1/portal-sessions/${sessionId}`)).status).toBe(204)
-    await page.getByRole('link', { name: 'Endpoints' }).click()
+    await page.getByRole('link', { name: 'Endpoints', exact: true }).click()
     await page.reload()
     await expect.poll(async () => await page.getByTestId('signed-out').textContent()).toMatch(/revoked|not signed in/)
     expect(errors).toEqual([])
