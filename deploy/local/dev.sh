@@ -93,7 +93,7 @@ pids+=($!)
 (
   for _ in $(seq 1 120); do
     link="$(curl -fsS -X POST -H "authorization: Bearer $(cat "$token_file")" -H 'content-type: application/json' \
-      --data '{"tenantId":"tenant-001"}' http://127.0.0.1:8080/v1/portal-sessions 2>/dev/null \
+      --data '{"tenantId":"tenant-001"}' "http://127.0.0.1:${ADMIN_PORT:-8080}/v1/portal-sessions" 2>/dev/null \
       | node -e "let s='';process.stdin.on('data',(c)=>{s+=c}).on('end',()=>{try{process.stdout.write(JSON.parse(s).url)}catch{}})")" || true
     if [ -n "$link" ]; then echo "dev: tenant portal for tenant-001 (one sign-in, 10 min): $link" >&2; exit 0; fi
     sleep 1
