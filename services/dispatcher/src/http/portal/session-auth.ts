@@ -37,8 +37,11 @@ export function portalPrincipal (request: SessionRequest, portal: PortalOptions,
   if (!check.ok) throw new ApiError('WHD_ERR_PORTAL_SESSION_ENDED', check.reason === 'expired' ? 'the portal session has expired: ask for a new sign-in link' : 'the portal session is not valid: ask for a new sign-in link')
   if (portal.ledger.isRevoked(check.claims.id)) throw new ApiError('WHD_ERR_PORTAL_SESSION_ENDED', 'the portal session was revoked: ask for a new sign-in link')
   if (request.headers[PORTAL_REQUEST_HEADER] !== '1') throw new ApiError('WHD_ERR_FORBIDDEN', `portal calls carry the ${PORTAL_REQUEST_HEADER} header`)
+  // The origin the request reached, or the one links name (PORTAL_PUBLIC_URL:
+  // behind a proxy that ends TLS, the browser's origin is https while this
+  // server sees http).
   const origin = request.headers.origin
-  if (typeof origin === 'string' && origin !== request.origin) throw new ApiError('WHD_ERR_FORBIDDEN', 'cross-origin portal calls are refused')
+  if (typeof origin === 'string' && origin !== request.origin && origin !== portal.publicUrl) throw new ApiError('WHD_ERR_FORBIDDEN', 'cross-origin portal calls are refused')
   return {
     scope: { kind: 'tenant', tenantId: check.claims.tenantId },
     tokenId: `portal:${check.claims.id}`,

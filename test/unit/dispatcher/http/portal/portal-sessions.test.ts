@@ -95,6 +95,7 @@ describe('portal sessions', () => {
     expect([noHeader.status, noHeader.body.error.code]).toEqual([403, 'WHD_ERR_FORBIDDEN'])
     const foreign = await call(harness, 'POST', '/v1/endpoints', { ...asPortal(cookie!, { origin: 'https://evil.example' }), body: endpointBody() })
     expect(foreign.status).toBe(403)
+    expect((await call(harness, 'GET', '/v1/portal/session', asPortal(cookie!, { origin: harness.base }))).status).toBe(200)
     expect((await call(harness, 'POST', '/v1/portal-sessions', { ...asPortal(cookie!), body: { tenantId: TENANT_A } })).status).toBe(403)
     expect((await call(harness, 'DELETE', `/v1/portal-sessions/${other.id}`, asPortal(cookie!))).status).toBe(403)
     expect((await call(harness, 'DELETE', `/v1/portal-sessions/${other.id}`, { token: 'tenantA' })).status).toBe(403)
@@ -125,6 +126,22 @@ describe('portal sessions, portal off', () => {
       expect((await call(plain, 'GET', '/v1/endpoints', { token: null, headers: { cookie: 'whd_portal=whps.x.y', 'x-portal-request': '1' } })).status).toBe(401)
     } finally {
       await plain.close()
+    }
+  })
+})
+
+describe('portal sessions behind a proxy (PORTAL_PUBLIC_URL)', () => {
+  it('names the public origin in links, and accepts calls from it as same-origin', async () => {
+    const proxied = await startHarness({ portal: { key, ledger: new MemoryPortalLedger(), secureCookie: false, publicUrl: 'https://admin.bank.example' } })
+    try {
+      const minted = await call(proxied, 'POST', '/v1/portal-sessions', { body: { tenantId: TENANT_A } })
+      expect(minted.body.url).toMatch(/^https:\/\/admin\.bank\.example\/portal\/sign-in\.html#whpl\./)
+      const signedIn = await call(proxied, 'POST', '/v1/portal/sign-in', { token: null, body: { link: linkOf(minted.body.path as string) } })
+      const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!
+      expect((await call(proxied, 'GET', '/v1/portal/session', asPortal(cookie, { origin: 'https://admin.bank.example' }))).status).toBe(200)
+      expect((await call(proxied, 'GET', '/v1/portal/session', asPortal(cookie, { origin: 'https://other.bank.example' }))).status).toBe(403)
+    } finally {
+      await proxied.close()
     }
   })
 })
