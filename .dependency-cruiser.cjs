@@ -4,13 +4,14 @@
 //   services/dispatcher/src, top to bottom:
 //   L0  main.ts, cli/, wiring/             wiring and command lines
 //   L1  kafka/, http/, redrive/, history/  adapters: Kafka, HTTP and database I/O
-//   L2  engine/, dead-letters/, config.ts, admin-tokens.ts
+//   L2  engine/, dead-letters/, portal/, config.ts, admin-tokens.ts
 //                                          ordering, parking, retry policy;
-//                                          dead-letter rules; validated settings;
+//                                          dead-letter rules; the portal ledger's
+//                                          contract; validated settings;
 //                                          admin tokens (their tenant ids follow
 //                                          subscriptions/schema.ts)
-//   L3  delivery/, subscriptions/          the HTTP delivery seam, signing, SSRF;
-//                                          the subscription store
+//   L3  delivery/, subscriptions/, catalog/ the HTTP delivery seam, signing, SSRF;
+//                                          the subscription store; the event catalog
 //   L4  errors, logger, metrics, shutdown, version, retriable, timer-delay
 //
 // Within L1, http and redrive do not import each other or kafka (they meet
@@ -20,8 +21,8 @@
 const D = '^services/dispatcher/src/'
 const L0 = `${D}(main\\.ts|cli/|wiring/)`
 const L1 = `${D}(kafka|http|redrive|history)/`
-const L2 = `${D}(engine/|dead-letters/|config\\.ts|admin-tokens\\.ts)`
-const L3 = `${D}(delivery|subscriptions)/`
+const L2 = `${D}(engine/|dead-letters/|portal/|config\\.ts|admin-tokens\\.ts)`
+const L3 = `${D}(delivery|subscriptions|catalog)/`
 const L4 = `${D}(errors|logger|metrics|shutdown|version|retriable|timer-delay)\\.ts$`
 
 module.exports = {

@@ -19,7 +19,7 @@ STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
 # starts one and `make test` passes its URL on.
 POSTGRES := $(if $(HISTORY_POSTGRES_URL),,postgres-up)
 
-.PHONY: help setup build typecheck lint docs openapi stack-up stack-down stack-status stack-clean postgres-up postgres-down schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression chaos clean dist image helm helm-sync kubeconform
+.PHONY: help setup build typecheck lint docs openapi catalog chromium screenshots stack-up stack-down stack-status stack-clean postgres-up postgres-down schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression chaos clean dist image helm helm-sync kubeconform
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,11 +34,12 @@ node_modules/.installed: package.json package-lock.json .tools/bin/node
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-build: setup ## compile TypeScript to dist/
-	tsc -p tsconfig.build.json
+build: setup ## compile TypeScript to dist/ (the services, and the tenant portal's browser modules and files)
+	npm run --silent build
 
-typecheck: setup ## type-check everything, tests included
+typecheck: setup ## type-check everything, tests and the portal included
 	tsc -p tsconfig.json
+	tsc -p services/portal/tsconfig.json --noEmit
 
 lint: setup ## eslint, and the layers of the code (dependency-cruiser: no upward import, no cycle)
 	eslint --max-warnings=0 .
@@ -49,6 +50,9 @@ docs: build ## regenerate the README's error-code, exit-code and metric tables f
 
 openapi: build ## regenerate services/dispatcher/src/http/openapi.json from the admin API's routes (a unit test fails while it is stale)
 	node dist/services/dispatcher/src/cli/openapi.js services/dispatcher/src/http/openapi.json
+
+catalog: build ## regenerate the event catalog under docs/ from schemas/*.avsc (a unit test fails while it is stale)
+	node dist/services/dispatcher/src/cli/catalog.js docs
 
 stack-up: setup ## start local Kafka (KRaft) + Apicurio Registry on loopback
 	deploy/local/stack.sh up
@@ -97,11 +101,17 @@ dist: build ## lay out the container image's /app in .run/dist-image (what the D
 image: ## build the container image (needs a Docker engine)
 	docker build -t webhook-dispatcher:$$(node -p 'require("./package.json").version') .
 
-test: setup typecheck lint $(STACK) $(POSTGRES) schemas-check prometheus helm kubeconform python-tools ## run every test (starts the local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set, and PostgreSQL unless HISTORY_POSTGRES_URL is)
+test: setup typecheck lint $(STACK) $(POSTGRES) schemas-check prometheus chromium helm kubeconform python-tools ## run every test (starts the local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set, and PostgreSQL unless HISTORY_POSTGRES_URL is)
 	@mkdir -p .run
 	@rm -f .run/test-report.json
 	@HISTORY_POSTGRES_URL="$${HISTORY_POSTGRES_URL:-$$(deploy/local/postgres.sh url)}"; export HISTORY_POSTGRES_URL; \
 	vitest run; status=$$?; node test/support/print-summary.mjs .run/test-report.json; exit $$status
+
+chromium: ## install Debian's chromium (as root) for the tenant portal's browser test; playwright-core drives it and downloads no browser
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+screenshots: build $(STACK) chromium ## regenerate the tenant portal's screenshots in docs/screenshots/ (the browser test, saving its pages)
+	SCREENSHOTS_DIR=docs/screenshots vitest run test/e2e/portal-browser.test.ts
 
 test-unit: setup ## unit tests only (no Kafka needed)
 	vitest run test/unit

@@ -36,6 +36,10 @@ export SECRETS_ENCRYPTION_KEYS="$(cat "$key_file")"
 token_file="$run_dir/admin-token"
 [ -s "$token_file" ] || node -e "process.stdout.write(require('node:crypto').randomBytes(24).toString('base64url'))" > "$token_file"
 export ADMIN_TOKENS="$(cat "$token_file"):*"
+# The key that signs tenant portal links and sessions.
+portal_key_file="$run_dir/portal-key"
+[ -s "$portal_key_file" ] || node -e "process.stdout.write(require('node:crypto').randomBytes(32).toString('base64'))" > "$portal_key_file"
+export PORTAL_SESSION_KEY="$(cat "$portal_key_file")"
 
 cat > "$run_dir/subscriptions.json" <<JSON
 {
@@ -47,8 +51,10 @@ cat > "$run_dir/subscriptions.json" <<JSON
 JSON
 
 pids=()
+link_pid=
 cleanup() {
   trap - INT TERM EXIT
+  [ -z "$link_pid" ] || kill "$link_pid" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
@@ -81,6 +87,19 @@ SUBSCRIPTIONS_FILE="$run_dir/subscriptions.json" TOPIC_REPLICATION_FACTOR=1 \
   HTTP_HOST=127.0.0.1 LOG_LEVEL="${LOG_LEVEL:-warn}" HISTORY_SQLITE_PATH="$run_dir/history.sqlite" \
   node dist/services/dispatcher/src/main.js &
 pids+=($!)
+
+# A portal link for the demo tenant, once the admin API answers (the link is
+# good for PORTAL_LINK_TTL_SECONDS and one sign-in; mint another with the same call).
+(
+  for _ in $(seq 1 120); do
+    link="$(curl -fsS -X POST -H "authorization: Bearer $(cat "$token_file")" -H 'content-type: application/json' \
+      --data '{"tenantId":"tenant-001"}' "http://127.0.0.1:${ADMIN_PORT:-8080}/v1/portal-sessions" 2>/dev/null \
+      | node -e "let s='';process.stdin.on('data',(c)=>{s+=c}).on('end',()=>{try{process.stdout.write(JSON.parse(s).url)}catch{}})")" || true
+    if [ -n "$link" ]; then echo "dev: tenant portal for tenant-001 (one sign-in, 10 min): $link" >&2; exit 0; fi
+    sleep 1
+  done
+) &
+link_pid=$!
 
 echo "dev: demo receiver on http://127.0.0.1:$receiver_port, dispatcher metrics on http://127.0.0.1:9464/metrics; Ctrl-C to stop" >&2
 echo "dev: delivery history: curl -H \"authorization: Bearer \$(cat $token_file)\" 'http://127.0.0.1:8080/v1/endpoints/dev-tenant-001-all/attempts?limit=5'" >&2

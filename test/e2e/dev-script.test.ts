@@ -36,6 +36,10 @@ describe('deploy/local/dev.sh', () => {
     try {
       await waitUntil('the demo receiver prints a verified webhook', () => /sig=ok/.test(output), { timeoutMs: 90_000, intervalMs: 250 })
         .catch((err: unknown) => { throw new Error(`${(err as Error).message}; output:\n${output.slice(-4000)}`) })
+      // And a sign-in link into the tenant portal for the demo tenant, which works once.
+      const link = await waitUntil('a portal link', () => /dev: tenant portal for tenant-001 [^:]*: (http:\/\/\S+\/portal\/sign-in\.html#(whpl\.\S+))/.exec(output) ?? undefined, { timeoutMs: 60_000, intervalMs: 250 })
+      const signIn = await fetch(new URL('/v1/portal/sign-in', link[1]), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ link: link[2] }) })
+      expect(signIn.status).toBe(200)
       process.kill(-(child.pid as number), 'SIGINT')
       expect(await exited).toBe(0)
     } finally {

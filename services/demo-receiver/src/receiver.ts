@@ -1,11 +1,14 @@
 // A webhook receiver for local demos: verifies Standard Webhooks signatures
 // with the dispatcher's own verifier (production dependencies only), dedupes
-// on webhook-id, and can be told to be slow or flaky.
+// on webhook-id, checks each account's order from the body alone
+// (data.accountSequence: gaps and late events are noted on the line), and
+// can be told to be slow or flaky.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { decodeSecret, verifyWebhook } from '../../dispatcher/src/delivery/sign.js'
 import { DEFAULT_PORT } from './config.js'
+import { AccountOrder, accountPosition, describeVerdict } from './account-order.js'
 import { reportLine } from './report-line.js'
 import { SeenIds } from './seen-ids.js'
 
@@ -83,6 +86,7 @@ export async function startDemoReceiver (options: DemoReceiverOptions): Promise<
   for (const secret of secrets) decodeSecret(secret)
 
   const seen = new SeenIds()
+  const order = new AccountOrder()
   const stats: DemoReceiverStats = { received: 0, valid: 0, invalid: 0, failed: 0, duplicates: 0, accepted: 0 }
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -125,7 +129,9 @@ export async function startDemoReceiver (options: DemoReceiverOptions): Promise<
     }
     seen.add(verdict.id)
     stats.accepted++
-    report(204, `#${stats.accepted}`)
+    const position = accountPosition(body.toString('utf8'))
+    const orderNote = position === undefined ? undefined : describeVerdict(order.observe(position.accountId, position.sequence))
+    report(204, `#${stats.accepted}${orderNote === undefined ? '' : `  ${orderNote}`}`)
   }
 
   const server = createServer((req, res) => {

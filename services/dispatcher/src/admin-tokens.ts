@@ -27,8 +27,10 @@ export interface AdminToken {
 /** An authenticated caller. */
 export interface Principal {
   scope: Scope
-  /** {@link AdminToken.id} of the token used. */
+  /** {@link AdminToken.id} of the token used; `portal:<session id>` for a portal session. */
   tokenId: string
+  /** Set when the caller is a tenant portal session (a cookie), not a bearer token. */
+  portalSession?: { id: string, expiresAt: number }
 }
 
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/

@@ -60,6 +60,11 @@ export interface DispatcherConfig {
   adminTestEventsPerMinute: number
   adminRequestsPerSecond: number
   adminRequestBurst: number
+  portalSessionKey: Buffer | undefined
+  portalLinkTtlSeconds: number
+  portalSessionTtlSeconds: number
+  portalSessionsTopic: string
+  portalPublicUrl: string | undefined
   maxInFlight: number
   endpointMaxInFlight: number
   partitionWindowRecords: number
@@ -183,6 +188,20 @@ const optionalSecret: Parser<string | undefined> = (raw, variable) => {
   if (value.length < 16) throw new ConfigError(variable, `must be at least 16 characters, got ${value.length}`)
   return value
 }
+// The key that signs portal links and sessions: shared by every instance.
+const optionalSigningKey: Parser<Buffer | undefined> = (raw, variable) => {
+  const value = raw.trim()
+  if (value.toLowerCase() === 'none') return undefined
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0)
+  if (key.length < 32) throw new ConfigError(variable, 'must be the base64 of at least 32 random bytes (openssl rand -base64 32), or none')
+  return key
+}
+const optionalHttpUrl: Parser<string | undefined> = (raw, variable) => {
+  const value = raw.trim().replace(/\/+$/, '')
+  if (value.toLowerCase() === 'none' || value === '') return undefined
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol) || new URL(value).pathname !== '/') throw new ConfigError(variable, 'must be an http(s) origin such as https://admin.bank.example, or none')
+  return value
+}
 const historyStore = oneOf(['none', 'sqlite', 'postgres'] as const)
 // The URL holds a password: errors never echo it.
 const optionalUrl: Parser<string | undefined> = (raw, variable) => {
@@ -267,6 +286,11 @@ export const configOptions = [
   option({ key: 'adminTestEventsPerMinute', variable: 'ADMIN_TEST_EVENTS_PER_MINUTE', description: 'Test events (POST …/test) per tenant and minute, burst as many (429 WHD_ERR_RATE_LIMITED)', defaultValue: '10', parse: integer(1, 10_000) }),
   option({ key: 'adminRequestsPerSecond', variable: 'ADMIN_REQUESTS_PER_SECOND', description: 'Sustained admin requests per second per tenant (all its tokens) or operator token (429 WHD_ERR_RATE_LIMITED)', defaultValue: '20', parse: integer(1, 100_000) }),
   option({ key: 'adminRequestBurst', variable: 'ADMIN_REQUEST_BURST', description: 'Admin requests a tenant or operator token may make at once before ADMIN_REQUESTS_PER_SECOND applies', defaultValue: '100', parse: integer(1, 1_000_000) }),
+  option({ key: 'portalSessionKey', variable: 'PORTAL_SESSION_KEY', description: 'Base64 of at least 32 random bytes that sign tenant portal links and sessions; the same on every instance. none = no portal sign-in (POST /v1/portal-sessions answers 404)', defaultValue: 'none', parse: optionalSigningKey }),
+  option({ key: 'portalLinkTtlSeconds', variable: 'PORTAL_LINK_TTL_SECONDS', description: 'How long a portal sign-in link stays usable (once)', defaultValue: '600', parse: integer(10, 86_400) }),
+  option({ key: 'portalSessionTtlSeconds', variable: 'PORTAL_SESSION_TTL_SECONDS', description: 'How long a portal session lasts after sign-in', defaultValue: '3600', parse: integer(60, 86_400) }),
+  option({ key: 'portalSessionsTopic', variable: 'PORTAL_SESSIONS_TOPIC', description: 'Topic of used portal links and revoked sessions, read by every instance (one partition, kept 2 days: longer than any link or session)', defaultValue: 'webhooks.portal-sessions', parse: text }),
+  option({ key: 'portalPublicUrl', variable: 'PORTAL_PUBLIC_URL', description: 'Origin the portal links name (https://admin.bank.example); none = the origin the operator\'s request came to', defaultValue: 'none', parse: optionalHttpUrl }),
   option({ key: 'maxInFlight', variable: 'MAX_IN_FLIGHT', description: 'Deliveries in flight at once, over all endpoints', defaultValue: '512', parse: integer(1, 100_000) }),
   option({ key: 'endpointMaxInFlight', variable: 'ENDPOINT_MAX_IN_FLIGHT', description: 'Deliveries in flight at once to one endpoint', defaultValue: '64', parse: integer(1, 100_000) }),
   option({ key: 'partitionWindowRecords', variable: 'PARTITION_WINDOW_RECORDS', description: 'Unsettled records held per source partition before its fetch pauses', defaultValue: '2000', parse: integer(1, 1_000_000) }),

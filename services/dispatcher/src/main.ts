@@ -18,6 +18,7 @@ import { createMetrics } from './metrics.js'
 import { createShutdown, installProcessHandlers, SHUTDOWN_FINISH_MS, type ShutdownCause } from './shutdown.js'
 import { importSubscriptionsFile } from './cli/import-subscriptions.js'
 import { createAdminApi, startAdminServer } from './http/admin-api.js'
+import { KafkaPortalLedger } from './kafka/portal-ledger.js'
 import { createTestEventSender } from './http/admin/test-event.js'
 import { createKafkaDeadLetters } from './redrive/kafka-dead-letters.js'
 import { createSecretCipher } from './subscriptions/crypto.js'
@@ -129,6 +130,11 @@ async function main (): Promise<void> {
     ...(history.log === undefined ? {} : { history: history.log })
   })
   watchHeldReleases(subscriptions, (id) => runtime.resumeEndpoint(id))
+  // Used links and revoked sessions, shared by every instance through a topic.
+  const portalLedger = config.portalSessionKey === undefined
+    ? undefined
+    : new KafkaPortalLedger({ kafka, topic: config.portalSessionsTopic, replicationFactor: config.topicReplicationFactor, compression })
+  await portalLedger?.start()
   const adminApi = createAdminApi({
     store: announcingEnableChanges(subscriptions, (type, subscription, reason) => { void runtime.operatorChangedEndpoint(type, subscription, reason) }),
     tokens: config.adminTokens,
@@ -138,6 +144,18 @@ async function main (): Promise<void> {
     ...(history.api === undefined ? {} : { history: history.api }),
     probeEndpoint: (id) => { runtime.resumeEndpoint(id) },
     ssrfCheck: (url) => checkEndpointUrl(url, ssrf),
+    ...(config.portalSessionKey === undefined || portalLedger === undefined
+      ? {}
+      : {
+          portal: {
+            key: config.portalSessionKey,
+            ledger: portalLedger,
+            linkTtlSeconds: config.portalLinkTtlSeconds,
+            sessionTtlSeconds: config.portalSessionTtlSeconds,
+            secureCookie: config.adminTlsCertFile !== undefined,
+            ...(config.portalPublicUrl === undefined ? {} : { publicUrl: config.portalPublicUrl })
+          }
+        }),
     // createAdminApi adds module: admin-api.
     logger: rootLog,
     quotas: {
@@ -168,6 +186,7 @@ async function main (): Promise<void> {
     steps: [
       ['readiness', async () => { stopping = true }],
       ['admin api', () => adminServer.close()],
+      ['portal ledger', async () => { await portalLedger?.close() }],
       ['dispatcher', () => runtime.close()],
       // After the dispatcher: its last commit waits for the attempts it settles.
       ['history', () => history.close()],

@@ -53,6 +53,16 @@ describe('demo receiver', () => {
     expect(lines[0]).toMatch(/transaction\.posted.*account=acc-42 +seq=7 +id=5a2b8c1d +sig=ok +→ 204/)
   })
 
+  it('notes a gap in an account\'s sequence, read from the body alone', async () => {
+    const secret = generateSecret()
+    const { receiver: demo, lines } = await receiver({ secret })
+    const event = (eventId: string, accountSequence: number): string => toWebhookBody({ eventId, eventType: 'account.updated', occurredAt: new Date(), tenantId: 't', accountId: 'acc-7', accountSequence })
+    expect(status(await deliverer()({ url: demo.url, webhookId: 'e1', body: event('e1', 1), secrets: [secret] }))).toBe(204)
+    expect(status(await deliverer()({ url: demo.url, webhookId: 'e4', body: event('e4', 4), secrets: [secret] }))).toBe(204)
+    expect(lines[0]).not.toMatch(/gap/)
+    expect(lines[1]).toMatch(/seq=4 .*gap: 2 earlier event/)
+  })
+
   it('answers 401 to a webhook signed with another secret', async () => {
     const { receiver: demo, lines } = await receiver({ secret: generateSecret() })
     expect(status(await deliverer()({ url: demo.url, webhookId: 'evt-wrong', body, secrets: [generateSecret()] }))).toBe(401)

@@ -166,12 +166,12 @@ describe('helm template', () => {
     it('keeps secrets out of the ConfigMap', async () => {
       const rendered = manifests
       const env = envConfigMap(rendered)
-      for (const variable of ['SECRETS_ENCRYPTION_KEYS', 'ADMIN_TOKENS', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'METRICS_TOKEN', 'HISTORY_POSTGRES_URL']) {
+      for (const variable of ['SECRETS_ENCRYPTION_KEYS', 'ADMIN_TOKENS', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'METRICS_TOKEN', 'HISTORY_POSTGRES_URL', 'PORTAL_SESSION_KEY']) {
         expect(env[variable], variable).toBeUndefined()
       }
       const secretRefs = explicitEnv(rendered).filter((e) => e.valueFrom?.secretKeyRef !== undefined).map((e) => e.name).sort()
       const sasl = (values.kafka?.sasl as { enabled?: boolean } | undefined)?.enabled === true
-      expect(secretRefs).toEqual(['ADMIN_TOKENS', 'HISTORY_POSTGRES_URL', ...(sasl ? ['KAFKA_SASL_PASSWORD', 'KAFKA_SASL_USERNAME'] : []), 'METRICS_TOKEN', 'SECRETS_ENCRYPTION_KEYS'])
+      expect(secretRefs).toEqual(['ADMIN_TOKENS', 'HISTORY_POSTGRES_URL', ...(sasl ? ['KAFKA_SASL_PASSWORD', 'KAFKA_SASL_USERNAME'] : []), 'METRICS_TOKEN', 'PORTAL_SESSION_KEY', 'SECRETS_ENCRYPTION_KEYS'])
       const existing = (values.secrets?.existingSecret as string | undefined) ?? ''
       expect(byKind(rendered, 'Secret')).toHaveLength(existing === '' ? 1 : 0)
       if (existing !== '') {

@@ -91,7 +91,8 @@ describe('Dockerfile', () => {
     const cmd = JSON.parse(args(runtime, 'CMD')[0] ?? '[]') as string[]
     expect(cmd).toEqual(['node', 'dist/services/dispatcher/src/main.js'])
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: { build: string } }
-    expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json')
+    // The services, then the tenant portal's browser modules and files (served from dist/services/portal).
+    expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json && tsc -p services/portal/tsconfig.json && cp -R services/portal/static dist/services/portal/')
     expect(existsSync(join(repoRoot, 'services/dispatcher/src/main.ts'))).toBe(true)
     expect(args(runtime, 'HEALTHCHECK').join(' ')).toContain('/healthz')
   })

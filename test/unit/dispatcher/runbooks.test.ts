@@ -55,7 +55,7 @@ function routeExists ({ method, path }: { method?: string, path: string }): bool
   return adminRoutes.some((route) => {
     if (method !== undefined && route.method !== method) return false
     const pattern = route.path.split('/')
-    return pattern.length === segments.length && pattern.every((part, i) => part === '{id}' || part === '{eventId}' || part === segments[i])
+    return pattern.length === segments.length && pattern.every((part, i) => part === '{id}' || part === '{eventId}' || part === '{sessionId}' || part === segments[i])
   })
 }
 

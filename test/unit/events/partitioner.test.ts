@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { crc32 } from 'node:zlib'
 import { Partitioners, type PartitionMetadata } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
 import { JavaCompatiblePartitioner, javaPartition, murmur2, toPositive } from '../../../services/events/src/partitioner.js'
@@ -56,6 +57,12 @@ describe('javaPartition', () => {
     expect(javaPartition('foobar', 12)).toBe(6)
     expect(javaPartition(Buffer.from('foobar'), 12)).toBe(6)
     expect(javaPartition('acc-000123', 1)).toBe(0)
+  })
+
+  it('disagrees with librdkafka\'s default (consistent_random: CRC32 % partitions) for most accounts: the integrator guide\'s 466 of 500', () => {
+    const keys = Array.from({ length: 500 }, (_, i) => `acc-${String(i + 1).padStart(6, '0')}`)
+    const moved = keys.filter((key) => crc32(Buffer.from(key)) % 12 !== javaPartition(key, 12))
+    expect(moved).toHaveLength(466)
   })
 
   it('encodes string keys as UTF-8', () => {

@@ -176,6 +176,10 @@ ADMIN_MAX_ENDPOINTS_PER_TENANT: {{ int64 $v.admin.quotas.maxEndpointsPerTenant |
 ADMIN_TEST_EVENTS_PER_MINUTE: {{ int64 $v.admin.quotas.testEventsPerMinute | toString | quote }}
 ADMIN_REQUESTS_PER_SECOND: {{ int64 $v.admin.quotas.requestsPerSecond | toString | quote }}
 ADMIN_REQUEST_BURST: {{ int64 $v.admin.quotas.requestBurst | toString | quote }}
+PORTAL_LINK_TTL_SECONDS: {{ int64 $v.portal.linkTtlSeconds | toString | quote }}
+PORTAL_SESSION_TTL_SECONDS: {{ int64 $v.portal.sessionTtlSeconds | toString | quote }}
+PORTAL_SESSIONS_TOPIC: {{ $v.portal.sessionsTopic | quote }}
+PORTAL_PUBLIC_URL: {{ $v.portal.publicUrl | default "none" | quote }}
 MAX_IN_FLIGHT: {{ int64 $v.engine.maxInFlight | toString | quote }}
 ENDPOINT_MAX_IN_FLIGHT: {{ int64 $v.engine.endpointMaxInFlight | toString | quote }}
 PARTITION_WINDOW_RECORDS: {{ int64 $v.engine.partitionWindowRecords | toString | quote }}

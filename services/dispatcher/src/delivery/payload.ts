@@ -1,5 +1,8 @@
-// The webhook body (DESIGN §5): {"type", "timestamp", "data"}. Money stays a
-// decimal string end to end; nothing here ever turns an amount into a number.
+// The webhook body (DESIGN §5): {"id", "type", "timestamp", "data"}. Money
+// stays a decimal string end to end; nothing here ever turns an amount into a
+// number. `id` repeats the webhook-id header and `data` holds accountId and
+// accountSequence, so a receiver that stores only bodies can still dedupe
+// and order (issue 18).
 
 declare global {
   // In Node since 21 (TC39 "JSON.parse source text access"); TypeScript's
@@ -25,9 +28,8 @@ export interface WebhookEventEnvelope {
 /** Top-level fields that hold an amount in the event's `currency`. */
 export const MONEY_FIELDS: ReadonlySet<string> = new Set(['amount', 'balanceAfter'])
 
-// Envelope fields that are not part of `data`: the id travels as the
-// `webhook-id` header, type and time are top-level, and the tenant is the
-// receiver itself.
+// Envelope fields that are not part of `data`: the id, type and time are
+// top-level, and the tenant is the receiver itself.
 const NOT_IN_DATA: ReadonlySet<string> = new Set(['eventId', 'eventType', 'occurredAt', 'tenantId', 'accountId', 'accountSequence'])
 
 // ISO 4217 minor units where they differ from 2 (list one, 2024 edition).
@@ -114,12 +116,13 @@ export function toWebhookData<E extends WebhookEventEnvelope> (event: E): Record
 
 /**
  * The JSON body of the webhook for `event`:
- * `{"type": eventType, "timestamp": occurredAt (ISO-8601), "data": {...}}`.
+ * `{"id": eventId, "type": eventType, "timestamp": occurredAt (ISO-8601), "data": {...}}`.
  * Throws a `TypeError` if the event holds something JSON cannot carry
  * faithfully (a numeric amount, a non-finite number, a function).
  */
 export function toWebhookBody<E extends WebhookEventEnvelope> (event: E): string {
   return JSON.stringify({
+    id: event.eventId,
     type: event.eventType,
     timestamp: event.occurredAt.toISOString(),
     data: toWebhookData(event)

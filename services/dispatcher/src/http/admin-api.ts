@@ -25,6 +25,12 @@ import type { Handler, Reply } from './admin/context.js'
 import { deadLetterHandlers } from './admin/dead-letters.js'
 import { historyHandlers } from './admin/history.js'
 import { historySchemas } from './admin/history-schemas.js'
+import { catalogHandlers, EventTypeListSchema } from './admin/event-types.js'
+import type { PortalOptions } from './portal/options.js'
+import { portalSchemas } from './portal/schemas.js'
+import { portalPrincipal } from './portal/session-auth.js'
+import { portalHandlers } from './portal/sessions.js'
+import { loadPortalFiles, PORTAL_HEADERS, type PortalFile } from './portal/static.js'
 import type { HistoryStore } from '../history/store.js'
 import { endpointHandlers } from './admin/endpoints.js'
 import { ApiError, fromDependencyError, notFound } from './admin/errors.js'
@@ -87,6 +93,13 @@ export interface AdminApiOptions {
    * @defaultValue no check here (the store's own applies)
    */
   ssrfCheck?: (url: string) => EndpointUrlCheck
+  /**
+   * The tenant portal's sign-in (links, session cookies).
+   * @defaultValue none: the portal-session routes answer 404
+   */
+  portal?: PortalOptions
+  /** The portal's files under /portal. @defaultValue those built next to this module (none before `npm run build`) */
+  portalFiles?: ReadonlyMap<string, PortalFile>
   /** Its lines carry `module: "admin-api"` (added unless the logger has a module already). @defaultValue a disabled logger */
   logger?: Logger
   /** @defaultValue `Date.now` */
@@ -195,7 +208,7 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
   // allow-lists); the response schemas document them, and the tests hold
   // every response against the document.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
-  for (const schema of [...sharedSchemas, ...historySchemas]) app.addSchema(schema)
+  for (const schema of [...sharedSchemas, ...historySchemas, EventTypeListSchema, ...portalSchemas]) app.addSchema(schema)
 
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'buffer' }, (_request, body, done) => {
@@ -230,7 +243,11 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
     const config = request.routeOptions.config as { operationId?: OperationId, public?: boolean }
     if (config.operationId !== undefined) s.fields.operation = config.operationId
     if (config.public === true) return
-    const principal = authenticate(request.headers.authorization, options.tokens)
+    // No bearer token but a portal session cookie: the session is the caller.
+    const session = request.headers.authorization === undefined && options.portal !== undefined
+      ? portalPrincipal({ headers: request.headers, origin: originOf(request) }, options.portal, now())
+      : undefined
+    const principal = session ?? authenticate(request.headers.authorization, options.tokens)
     if (typeof principal === 'string') {
       throw new ApiError('WHD_ERR_UNAUTHORIZED', principal === 'missing' ? 'a bearer token is required' : 'the bearer token is not valid', {
         headers: { 'www-authenticate': principal === 'missing' ? 'Bearer realm="webhook-dispatcher-admin"' : 'Bearer realm="webhook-dispatcher-admin", error="invalid_token"' }
@@ -295,7 +312,9 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
       ...(options.ssrfCheck === undefined ? {} : { ssrfCheck: options.ssrfCheck })
     }),
     ...deadLetterHandlers({ store: options.store, deadLetters: options.deadLetters }),
-    ...historyHandlers({ store: options.history?.store, readPayload: options.history?.readPayload, now })
+    ...historyHandlers({ store: options.history?.store, readPayload: options.history?.readPayload, now }),
+    ...catalogHandlers(),
+    ...portalHandlers(options.portal, now)
   }
 
   const send = async (reply: FastifyReply, result: Reply): Promise<FastifyReply> => {
@@ -327,6 +346,8 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
         { name: 'endpoints', description: 'Webhook endpoints (subscriptions)' },
         { name: 'dead-letters', description: 'Exhausted deliveries and undecodable records' },
         { name: 'history', description: 'Delivery history: every attempt and outcome, per event and per endpoint' },
+        { name: 'catalog', description: 'The event types webhooks carry: descriptions, JSON Schemas, examples' },
+        { name: 'portal', description: 'Tenant portal sign-in: one-time links, sessions in a cookie' },
         { name: 'meta', description: 'Liveness and this document' }
       ],
       components: {
@@ -336,6 +357,16 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
     // @fastify/swagger marks every request body required; an action's options may be left out.
     transformObject: (document) => documentOptionalBodies(('openapiObject' in document ? document.openapiObject : document.swaggerObject) as Parameters<typeof documentOptionalBodies>[0]),
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) }
+  })
+
+  // The tenant portal's files: public (the pages sign in with a link), hidden from the OpenAPI document.
+  const portalFiles = options.portalFiles ?? loadPortalFiles()
+  app.get('/portal', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => await reply.redirect('/portal/', 302))
+  app.get('/portal/*', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
+    const name = (request.params as { '*': string })['*'] || 'index.html'
+    const file = portalFiles.get(name)
+    if (file === undefined) throw new ApiError('WHD_ERR_NOT_FOUND', 'no such portal file')
+    return await reply.headers({ ...PORTAL_HEADERS, 'content-type': file.type }).send(file.body)
   })
 
   void app.register(async (routes) => {
@@ -350,9 +381,11 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
           if (route.operationId === 'health') return await reply.send({ status: 'ok' })
           if (route.operationId === 'openApiDocument') return await reply.send(app.swagger())
           const s = stateOf(request)
-          if (s.principal === undefined) throw new ApiError('WHD_ERR_UNAUTHORIZED', 'a bearer token is required')
+          if (s.principal === undefined && route.auth) throw new ApiError('WHD_ERR_UNAUTHORIZED', 'a bearer token is required')
           const result = await handlers[route.operationId as Exclude<OperationId, PublicOperationId>]({
-            principal: s.principal,
+            // The one public handler (the portal sign-in) reads no principal.
+            principal: s.principal ?? { scope: { kind: 'tenant', tenantId: '' }, tokenId: 'anonymous' },
+            origin: originOf(request),
             endpoint: s.endpoint,
             params: (request.params ?? {}) as Record<string, unknown>,
             query: (request.query ?? {}) as Record<string, unknown>,
@@ -366,6 +399,11 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
     }
   })
   return app
+}
+
+/** `http(s)://host[:port]` a request came to, from its Host header (no proxy header is trusted). */
+function originOf (request: FastifyRequest): string {
+  return `${request.protocol}://${request.headers.host ?? request.hostname}`
 }
 
 /** What a request no route takes answers: 405 with `allow` on a known path, else 404. */

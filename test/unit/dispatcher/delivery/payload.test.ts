@@ -15,7 +15,7 @@ function parse (body: string): { type: unknown, timestamp: unknown, data: Record
 }
 
 describe('toWebhookBody', () => {
-  it('is exactly {type, timestamp, data}, with the envelope mapped as DESIGN §5 says', () => {
+  it('is exactly {id, type, timestamp, data}, with the envelope mapped as DESIGN §5 says', () => {
     const body = toWebhookBody({
       ...envelope,
       transactionId: 'tx-1',
@@ -27,6 +27,7 @@ describe('toWebhookBody', () => {
       valueDate: new Date('2024-05-02T00:00:00.000Z')
     })
     expect(body).toBe(JSON.stringify({
+      id: '0b7e1f0e-8d3c-4a53-9a7e-3f1c2d4b5a69',
       type: 'transaction.posted',
       timestamp: '2024-05-01T10:15:30.123Z',
       data: {
@@ -43,11 +44,11 @@ describe('toWebhookBody', () => {
     }))
   })
 
-  it('leaves the event id (it is the webhook-id header) and the tenant out of the body', () => {
+  it('carries the event id (the webhook-id) and the account sequence, so a receiver keeping only bodies can dedupe and order; leaves the tenant out', () => {
     const body = toWebhookBody({ ...envelope, status: 'FROZEN' })
-    expect(body).not.toContain(envelope.eventId)
+    expect((JSON.parse(body) as { id: unknown }).id).toBe(envelope.eventId)
     expect(body).not.toContain('tenant-a')
-    expect(Object.keys(JSON.parse(body) as object)).toEqual(['type', 'timestamp', 'data'])
+    expect(Object.keys(JSON.parse(body) as object)).toEqual(['id', 'type', 'timestamp', 'data'])
     expect(parse(body).data).toEqual({ accountId: 'acc-42', accountSequence: 7, status: 'FROZEN' })
   })
 

@@ -26,7 +26,7 @@ describe('createTestEventSender', () => {
     expect(requests).toHaveLength(1)
     const [request] = requests
     expect(request).toMatchObject({ url: 'https://hooks.example/x', webhookId: 'test_1', secrets })
-    expect(JSON.parse(request!.body)).toEqual({ type: 'webhook.test', timestamp: '2025-01-15T10:00:00.000Z', data: { subscriptionId: 'ep-1', message: expect.any(String) } })
+    expect(JSON.parse(request!.body)).toEqual({ id: 'test_1', type: 'webhook.test', timestamp: '2025-01-15T10:00:00.000Z', data: { subscriptionId: 'ep-1', message: expect.any(String) } })
   })
 
   it('reports a transport failure by its code', async () => {

@@ -18,6 +18,8 @@ export interface RequestContext {
    * it names no revision (it then matches none).
    */
   ifRevision: number | undefined
+  /** `http(s)://host[:port]` the request came to (its Host header). */
+  origin: string
   /** Adds fields to the request's log line (ids, never secrets). */
   annotate: (fields: Record<string, unknown>) => void
 }

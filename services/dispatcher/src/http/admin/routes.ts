@@ -16,6 +16,9 @@ import {
   RedriveBody,
   RotateSecretBody
 } from './schemas.js'
+import type { CatalogOperationId } from './event-types.js'
+import type { PortalOperationId } from '../portal/sessions.js'
+import { PortalLinkExchange, PortalSessionCreate, SESSION_ID_PATTERN_SOURCE, SessionIdParams } from '../portal/schemas.js'
 import type { HistoryOperationId } from './history.js'
 import { EVENT_ID_PATTERN, EventIdParams, ListAttemptsQuery, StatsQuery } from './history-schemas.js'
 
@@ -29,7 +32,7 @@ export interface RouteSpec {
   operationId: OperationId
   /** False only for the document and the liveness probe. */
   auth: boolean
-  tag: 'endpoints' | 'dead-letters' | 'history' | 'meta'
+  tag: 'endpoints' | 'dead-letters' | 'history' | 'catalog' | 'portal' | 'meta'
   summary: string
   description?: string
   querystring?: TSchema
@@ -93,8 +96,40 @@ export const adminRoutes: readonly RouteSpec[] = [
     description: 'Writes the matching letters back to their retry lanes and records each as redriven (when, by whom, which redrive); with dryRun it only counts them (wouldRedrive). A scope is required: subscriptionId, tenantId, or all: true (else 400 WHD_ERR_VALIDATION, field all). Letters redriven before are skipped (already-redriven) unless again: true, so the same redrive twice sends nothing twice. A redrive overlapping one that runs (through any instance, or the CLI) answers 409 WHD_ERR_REDRIVE_CONFLICT. to must be later than from (else 400).',
     querystring: NoQuery, body: RedriveBody, bodyOptional: true, success: { 200: ['RedriveResult', 'What was (or would be) redriven.'] }, errors: [403, 409, 413, 415, 503]
   },
-  ...historyRoutes()
+  ...historyRoutes(),
+  {
+    method: 'GET', path: '/v1/event-types', operationId: 'listEventTypes', auth: true, tag: 'catalog', summary: 'The event catalog',
+    description: 'Every event type a webhook can carry: a description, the JSON Schema of the body and an example body, generated from the Avro schemas (also committed as docs/event-catalog.json, and as an OpenAPI 3.1 webhooks document in docs/webhooks.openapi.json). The same for every token.',
+    querystring: NoQuery, success: { 200: ['EventTypeList', 'The catalog.'] }
+  },
+  ...portalRoutes()
 ]
+
+function portalRoutes (): RouteSpec[] {
+  const off = ' Without PORTAL_SESSION_KEY the portal is off and this answers 404.'
+  return [
+    {
+      method: 'POST', path: '/v1/portal-sessions', operationId: 'createPortalSession', auth: true, tag: 'portal', summary: 'Mint a portal sign-in link',
+      description: `A one-time link into the tenant portal (/portal), scoped to one tenant: valid PORTAL_LINK_TTL_SECONDS, usable once, revocable. Using it sets a session cookie for PORTAL_SESSION_TTL_SECONDS. Operator tokens name the tenant; a tenant token mints for its own. A portal session cannot mint (403).${off}`,
+      querystring: NoQuery, body: PortalSessionCreate, success: { 201: ['PortalLink', 'The link, to hand over once.'] }, errors: [403, 404, 413, 415]
+    },
+    {
+      method: 'POST', path: '/v1/portal/sign-in', operationId: 'exchangePortalLink', auth: false, tag: 'portal', summary: 'Sign in with a portal link',
+      description: `The portal's sign-in page calls this with the link's token; no bearer token. Answers a session cookie (HttpOnly, SameSite=Strict, Secure with TLS). A link that is forged (401 WHD_ERR_PORTAL_LINK_INVALID), expired (WHD_ERR_PORTAL_LINK_EXPIRED), used before (WHD_ERR_PORTAL_LINK_USED) or revoked (WHD_ERR_PORTAL_LINK_REVOKED) sets nothing. Calls with the cookie must carry x-portal-request: 1 and no foreign Origin (else 403).${off}`,
+      querystring: NoQuery, body: PortalLinkExchange, success: { 200: ['PortalSession', 'Signed in: set-cookie carries the session.'] }, errors: [401, 404, 413, 415]
+    },
+    {
+      method: 'GET', path: '/v1/portal/session', operationId: 'getPortalSession', auth: true, tag: 'portal', summary: 'Who am I',
+      description: 'The caller: a bearer token (its tenant, if any) or a portal session (its id, tenant and expiry). An ended portal session answers 401 WHD_ERR_PORTAL_SESSION_ENDED.',
+      querystring: NoQuery, success: { 200: ['Principal', 'The caller.'] }, errors: [403]
+    },
+    {
+      method: 'DELETE', path: '/v1/portal-sessions/{sessionId}', operationId: 'revokePortalSession', auth: true, tag: 'portal', summary: 'Revoke a portal session',
+      description: `Ends the session and its link on every instance: the link then answers WHD_ERR_PORTAL_LINK_REVOKED and the cookie WHD_ERR_PORTAL_SESSION_ENDED. Operator tokens revoke any; a portal session revokes itself (sign out, clearing the cookie).${off}`,
+      querystring: NoQuery, success: { 204: [null, 'Revoked.'] }, errors: [403, 404, 503]
+    }
+  ]
+}
 
 function historyRoutes (): RouteSpec[] {
   const off = ' A deployment without a history index (HISTORY_STORE=none) answers 404.'
@@ -124,14 +159,14 @@ function historyRoutes (): RouteSpec[] {
 
 export type OperationId = 'health' | 'openApiDocument' | 'listEndpoints' | 'createEndpoint' | 'getEndpoint' | 'updateEndpoint' | 'deleteEndpoint'
   | 'rotateEndpointSecret' | 'getEndpointSecret' | 'pauseEndpoint' | 'resumeEndpoint' | 'enableEndpoint' | 'disableEndpoint' | 'sendTestEvent'
-  | 'getEndpointStatus' | 'probeEndpoint' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId
+  | 'getEndpointStatus' | 'probeEndpoint' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId | CatalogOperationId | PortalOperationId
 
 export type PublicOperationId = 'health' | 'openApiDocument'
 
 const errorDescriptions: Record<number, string> = {
   400: 'WHD_ERR_BAD_REQUEST (malformed JSON, not an object), WHD_ERR_VALIDATION (names the field; also unknown fields and query parameters), WHD_ERR_URL_INVALID or WHD_ERR_SSRF_BLOCKED (field url).',
-  401: 'WHD_ERR_UNAUTHORIZED: no bearer token, or not a valid one.',
-  403: 'WHD_ERR_FORBIDDEN: a tenant token named another tenant in tenantId.',
+  401: 'WHD_ERR_UNAUTHORIZED: no bearer token, or not a valid one. WHD_ERR_PORTAL_SESSION_ENDED: the portal session cookie expired or was revoked. WHD_ERR_PORTAL_LINK_INVALID, _EXPIRED, _USED, _REVOKED (sign-in): the link cannot sign in.',
+  403: 'WHD_ERR_FORBIDDEN: a tenant token named another tenant in tenantId; a portal call without x-portal-request: 1 or from another origin; a portal session minting or revoking another session.',
   404: 'WHD_ERR_NOT_FOUND: no such endpoint, or it belongs to another tenant (the two are indistinguishable).',
   409: 'WHD_ERR_REDRIVE_CONFLICT: a redrive over an overlapping set of dead letters is running; retry when it has finished. WHD_ERR_CONFLICT: the change conflicts with the current state (the endpoint is quarantined, so only DELETE is allowed); WHD_ERR_QUOTA_EXCEEDED (create): the tenant has as many endpoints as it may have (ADMIN_MAX_ENDPOINTS_PER_TENANT), delete one first.',
   410: 'WHD_ERR_GONE: the event\'s record is no longer on Kafka (retention removed it); its delivery history remains.',
@@ -158,9 +193,11 @@ export function routeSchema (route: RouteSpec): Record<string, unknown> {
     // Node refuses a request line and headers over 16 KiB before fastify sees the request.
     response['431'] = { type: 'object', description: 'The request line and headers exceed 16 KiB: list fewer or shorter filter values (or redrive with a body). This body is not in the API\'s error format.' }
   }
-  if (route.auth) {
-    for (const status of [400, ...(route.errors ?? []), 401, 429, 500].sort((a, b) => a - b)) {
-      const extra = status === 401
+  // A public route with errors of its own (the portal sign-in) documents them, without the token's 401 and 429.
+  const errorStatuses = route.auth ? [400, ...(route.errors ?? []), 401, 429, 500] : route.errors === undefined ? [] : [400, ...route.errors, 500]
+  if (errorStatuses.length > 0) {
+    for (const status of [...new Set(errorStatuses)].sort((a, b) => a - b)) {
+      const extra = status === 401 && route.auth
         ? { headers: { 'www-authenticate': { type: 'string', description: 'Bearer realm="webhook-dispatcher-admin"' } } }
         : status === 429 ? { headers: { 'retry-after': { type: 'integer', minimum: 1, description: 'Seconds to wait before the next try.' } } } : {}
       response[String(status)] = sharedRef('Error', errorDescriptions[status] ?? '', extra)
@@ -176,6 +213,7 @@ export function routeSchema (route: RouteSpec): Record<string, unknown> {
   if (!route.auth) schema.security = []
   if (route.path.includes('{id}')) schema.params = IdParams
   if (route.path.includes('{eventId}')) schema.params = EventIdParams
+  if (route.path.includes('{sessionId}')) schema.params = SessionIdParams
   if (route.querystring !== undefined) schema.querystring = route.querystring
   if (route.body !== undefined) schema.body = route.body
   if (route.conditional === true) {
@@ -197,6 +235,8 @@ export function documentOptionalBodies<T extends OpenApiPaths> (document: T): T 
   return document
 }
 
+const SESSION_ID = new RegExp(SESSION_ID_PATTERN_SOURCE)
+
 /** fastify's form of a path template: `/v1/endpoints/:id`. */
 export const fastifyPath = (path: string): string => path.replace(/\{(\w+)\}/g, ':$1')
 
@@ -211,9 +251,9 @@ export function allowedMethods (pathname: string): HttpMethod[] {
     const pattern = route.path.split('/').slice(1)
     return pattern.length === segments.length && pattern.every((part, index) => {
       const actual = segments[index] ?? ''
-      if (part !== '{id}' && part !== '{eventId}') return part === actual
+      if (part !== '{id}' && part !== '{eventId}' && part !== '{sessionId}') return part === actual
       try {
-        return (part === '{id}' ? ENDPOINT_ID_PATTERN : EVENT_ID_PATTERN).test(decodeURIComponent(actual))
+        return (part === '{id}' ? ENDPOINT_ID_PATTERN : part === '{eventId}' ? EVENT_ID_PATTERN : SESSION_ID).test(decodeURIComponent(actual))
       } catch {
         return false
       }

@@ -2,10 +2,11 @@
 // delivery through the same deliverer (SSRF guard, timeouts, no redirects)
 // as real events, outside the Kafka pipeline: nothing is parked or retried.
 import { randomUUID } from 'node:crypto'
+import { TEST_EVENT_MESSAGE, TEST_EVENT_TYPE } from '../../catalog/catalog.js'
 import type { Deliverer } from '../../delivery/types.js'
 import type { SendTestEvent } from './types.js'
 
-export const TEST_EVENT_TYPE = 'webhook.test'
+export { TEST_EVENT_TYPE }
 
 export interface TestEventSenderOptions {
   deliver: Deliverer
@@ -17,7 +18,8 @@ export interface TestEventSenderOptions {
 
 /**
  * Builds {@link SendTestEvent} on a deliverer. The body is a Standard
- * Webhooks envelope (`{"type":"webhook.test","timestamp","data"}`), signed
+ * Webhooks envelope (`{"id","type":"webhook.test","timestamp","data"}`, `id`
+ * equal to the webhook-id, as in every event's body), signed
  * with every current secret of the endpoint, so a receiver can check its
  * verification during a rotation too.
  */
@@ -25,12 +27,14 @@ export function createTestEventSender (options: TestEventSenderOptions): SendTes
   const now = options.now ?? Date.now
   const newId = options.newId ?? (() => `test_${randomUUID()}`)
   return async (subscription) => {
+    const webhookId = newId()
     const body = JSON.stringify({
+      id: webhookId,
       type: TEST_EVENT_TYPE,
       timestamp: new Date(now()).toISOString(),
-      data: { subscriptionId: subscription.id, message: 'Test event from the webhook dispatcher admin API' }
+      data: { subscriptionId: subscription.id, message: TEST_EVENT_MESSAGE }
     })
-    const result = await options.deliver({ url: subscription.url, webhookId: newId(), body, secrets: [...subscription.secrets], tls: subscription.tls })
+    const result = await options.deliver({ url: subscription.url, webhookId, body, secrets: [...subscription.secrets], tls: subscription.tls })
     return result.kind === 'response'
       ? { status: result.status, durationMs: result.durationMs }
       : { error: result.code, durationMs: result.durationMs }
