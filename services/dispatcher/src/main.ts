@@ -25,6 +25,7 @@ import { announcingEnableChanges, watchHeldReleases } from './subscriptions/endp
 import { recordRefusalReason, TopicSubscriptionStore } from './subscriptions/topic-store.js'
 import { VERSION } from './version.js'
 import { setUpHistory } from './wiring/history.js'
+import { createResender } from './wiring/resend.js'
 import { createKafkaClient } from './wiring/kafka-client.js'
 
 async function main (): Promise<void> {
@@ -136,6 +137,7 @@ async function main (): Promise<void> {
     sendTestEvent: createTestEventSender({ deliver: deliverer.deliver }),
     endpointStatus: (id) => runtime.endpointStatus(id),
     ...(history.api === undefined ? {} : { history: history.api }),
+    resend: createResender({ readEvent: history.readEvent, deliver: deliverer.deliver, history: history.log, deliveryTimeoutMs: config.deliveryTimeoutMs }),
     probeEndpoint: (id) => { runtime.resumeEndpoint(id) },
     ssrfCheck: (url) => checkEndpointUrl(url, ssrf),
     // createAdminApi adds module: admin-api.

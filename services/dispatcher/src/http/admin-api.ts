@@ -24,7 +24,8 @@ import { authenticate, scopeCovers, type AdminToken, type Principal } from '../a
 import type { Handler, Reply } from './admin/context.js'
 import { deadLetterHandlers } from './admin/dead-letters.js'
 import { historyHandlers } from './admin/history.js'
-import { historySchemas } from './admin/history-schemas.js'
+import { resendHandlers } from './admin/resend.js'
+import { historySchemas, resendSchemas } from './admin/history-schemas.js'
 import type { HistoryStore } from '../history/store.js'
 import { endpointHandlers } from './admin/endpoints.js'
 import { ApiError, fromDependencyError, notFound } from './admin/errors.js'
@@ -33,7 +34,7 @@ import { adminRoutes, allowedMethods, documentOptionalBodies, fastifyPath, route
 import { connectionsCheckingIntervalMs, DEFAULT_ADMIN_CONNECTION_LIMITS, type AdminConnectionLimits } from './admin/connection-limits.js'
 import { DEFAULT_ADMIN_QUOTAS, RateLimiter, retryAfterSeconds, type AdminQuotas } from './admin/quotas.js'
 import { sharedSchemas } from './admin/schemas.js'
-import type { DeadLetterOperations, EndpointStatusSource, ReadEventPayload, SendTestEvent } from './admin/types.js'
+import type { DeadLetterOperations, EndpointStatusSource, ReadEventPayload, ResendEvent, SendTestEvent } from './admin/types.js'
 
 export { parseAdminTokens, type AdminToken, type Scope } from '../admin-tokens.js'
 export { apiErrorCodes, apiErrorStatus, type ApiErrorBody, type ApiErrorCode } from './admin/errors.js'
@@ -75,6 +76,8 @@ export interface AdminApiOptions {
   endpointStatus: EndpointStatusSource
   /** The delivery history's index and payload reader. @defaultValue none: the history routes answer 404 */
   history?: { store: HistoryStore, readPayload: ReadEventPayload }
+  /** Resends an event from Kafka (`POST /v1/events/{eventId}/resend`). @defaultValue none: the route answers 503 */
+  resend?: ResendEvent
   /**
    * Closes an endpoint's circuit and releases the deliveries it holds, at
    * once (`POST …/probe`): the next attempt is the probe.
@@ -195,7 +198,7 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
   // allow-lists); the response schemas document them, and the tests hold
   // every response against the document.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
-  for (const schema of [...sharedSchemas, ...historySchemas]) app.addSchema(schema)
+  for (const schema of [...sharedSchemas, ...historySchemas, ...resendSchemas]) app.addSchema(schema)
 
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'buffer' }, (_request, body, done) => {
@@ -295,7 +298,8 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
       ...(options.ssrfCheck === undefined ? {} : { ssrfCheck: options.ssrfCheck })
     }),
     ...deadLetterHandlers({ store: options.store, deadLetters: options.deadLetters }),
-    ...historyHandlers({ store: options.history?.store, readPayload: options.history?.readPayload, now })
+    ...historyHandlers({ store: options.history?.store, readPayload: options.history?.readPayload, now }),
+    ...resendHandlers({ store: options.history?.store, subscriptions: options.store, resend: options.resend })
   }
 
   const send = async (reply: FastifyReply, result: Reply): Promise<FastifyReply> => {

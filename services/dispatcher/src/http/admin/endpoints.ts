@@ -52,7 +52,7 @@ function actingTenant (scope: Scope, requested: string | undefined): string | un
   return scope.tenantId
 }
 
-export type EndpointOperationId = Exclude<OperationId, 'health' | 'openApiDocument' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId>
+export type EndpointOperationId = Exclude<OperationId, 'health' | 'openApiDocument' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId | 'resendEvent'>
 
 export function endpointHandlers (deps: EndpointHandlerDeps): Record<EndpointOperationId, Handler> {
   const { store } = deps

@@ -17,7 +17,7 @@ import {
   RotateSecretBody
 } from './schemas.js'
 import type { HistoryOperationId } from './history.js'
-import { EVENT_ID_PATTERN, EventIdParams, ListAttemptsQuery, StatsQuery } from './history-schemas.js'
+import { EVENT_ID_PATTERN, EventIdParams, ListAttemptsQuery, ResendBody, StatsQuery } from './history-schemas.js'
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 
@@ -110,6 +110,11 @@ function historyRoutes (): RouteSpec[] {
       querystring: NoQuery, success: { 200: ['EventPayload', 'The webhook body.'] }, errors: [404, 410, 503]
     },
     {
+      method: 'POST', path: '/v1/events/{eventId}/resend', operationId: 'resendEvent', auth: true, tag: 'history', summary: 'Resend an event',
+      description: `Delivers the event again now, read back from the source topic, with its original webhook-id (receivers dedupe on it), once per endpoint; each attempt is in the history with lane manual. Out of band: not ordered against live traffic, so a receiver may get it after later events of its account; nothing is parked or retried. With endpointId, to that endpoint only: another tenant's endpoint answers 404 to a tenant token; an operator naming an endpoint of another tenant than the event's, or one whose eventTypes do not take the event, gets 409 WHD_ERR_ENDPOINT_MISMATCH; a paused or disabled one 409 WHD_ERR_ENDPOINT_INACTIVE. Without it, to every endpoint the history shows the event went to that still exists; paused and disabled ones are skipped (409 WHD_ERR_ENDPOINT_INACTIVE when all are). 410 WHD_ERR_GONE once Kafka retention has removed the record.${off}`,
+      querystring: NoQuery, body: ResendBody, bodyOptional: true, success: { 200: ['ResendResult', 'What each endpoint answered.'] }, errors: [404, 409, 410, 413, 415, 503]
+    },
+    {
       method: 'GET', path: '/v1/endpoints/{id}/attempts', operationId: 'listEndpointAttempts', auth: true, tag: 'history', summary: 'Delivery attempts to an endpoint',
       description: `Attempts and outcomes, newest first, a page at a time. Filters combine; a malformed one answers 400 WHD_ERR_VALIDATION naming it.${off}`,
       querystring: ListAttemptsQuery, success: { 200: ['AttemptPage', 'One page of attempts.'] }, errors: [404, 503]
@@ -124,7 +129,7 @@ function historyRoutes (): RouteSpec[] {
 
 export type OperationId = 'health' | 'openApiDocument' | 'listEndpoints' | 'createEndpoint' | 'getEndpoint' | 'updateEndpoint' | 'deleteEndpoint'
   | 'rotateEndpointSecret' | 'getEndpointSecret' | 'pauseEndpoint' | 'resumeEndpoint' | 'enableEndpoint' | 'disableEndpoint' | 'sendTestEvent'
-  | 'getEndpointStatus' | 'probeEndpoint' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId
+  | 'getEndpointStatus' | 'probeEndpoint' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId | 'resendEvent'
 
 export type PublicOperationId = 'health' | 'openApiDocument'
 
@@ -133,8 +138,8 @@ const errorDescriptions: Record<number, string> = {
   401: 'WHD_ERR_UNAUTHORIZED: no bearer token, or not a valid one.',
   403: 'WHD_ERR_FORBIDDEN: a tenant token named another tenant in tenantId.',
   404: 'WHD_ERR_NOT_FOUND: no such endpoint, or it belongs to another tenant (the two are indistinguishable).',
-  409: 'WHD_ERR_REDRIVE_CONFLICT: a redrive over an overlapping set of dead letters is running; retry when it has finished. WHD_ERR_CONFLICT: the change conflicts with the current state (the endpoint is quarantined, so only DELETE is allowed); WHD_ERR_QUOTA_EXCEEDED (create): the tenant has as many endpoints as it may have (ADMIN_MAX_ENDPOINTS_PER_TENANT), delete one first.',
-  410: 'WHD_ERR_GONE: the event\'s record is no longer on Kafka (retention removed it); its delivery history remains.',
+  409: 'WHD_ERR_REDRIVE_CONFLICT: a redrive over an overlapping set of dead letters is running; retry when it has finished. WHD_ERR_ENDPOINT_INACTIVE (resend): the endpoint is paused or disabled. WHD_ERR_ENDPOINT_MISMATCH (resend): the endpoint is not the event\'s tenant\'s, or does not take its type. WHD_ERR_CONFLICT: the change conflicts with the current state (the endpoint is quarantined, so only DELETE is allowed); WHD_ERR_QUOTA_EXCEEDED (create): the tenant has as many endpoints as it may have (ADMIN_MAX_ENDPOINTS_PER_TENANT), delete one first.',
+  410: 'WHD_ERR_GONE: the event\'s record is no longer on Kafka (retention removed it), so it cannot be read or resent; its delivery history remains.',
   412: 'WHD_ERR_PRECONDITION_FAILED: If-Match names a revision the endpoint no longer has; nothing changed. GET it again.',
   413: 'WHD_ERR_PAYLOAD_TOO_LARGE: the body exceeds the cap (64 KiB by default); the connection is closed.',
   415: 'WHD_ERR_UNSUPPORTED_MEDIA_TYPE: a body that is not application/json (or application/merge-patch+json).',
