@@ -26,6 +26,7 @@ import { recordRefusalReason, TopicSubscriptionStore } from './subscriptions/top
 import { VERSION } from './version.js'
 import { setUpHistory } from './wiring/history.js'
 import { createResender } from './wiring/resend.js'
+import { setUpReplays } from './wiring/replay.js'
 import { createKafkaClient } from './wiring/kafka-client.js'
 
 async function main (): Promise<void> {
@@ -130,6 +131,9 @@ async function main (): Promise<void> {
     ...(history.log === undefined ? {} : { history: history.log })
   })
   watchHeldReleases(subscriptions, (id) => runtime.resumeEndpoint(id))
+  const replays = await setUpReplays({
+    config, kafka, compression, decode, subscriptions, deliver: deliverer.deliver, history: history.log, store: history.api?.store, log: rootLog.child({ module: 'replay' })
+  })
   const adminApi = createAdminApi({
     store: announcingEnableChanges(subscriptions, (type, subscription, reason) => { void runtime.operatorChangedEndpoint(type, subscription, reason) }),
     tokens: config.adminTokens,
@@ -137,6 +141,7 @@ async function main (): Promise<void> {
     sendTestEvent: createTestEventSender({ deliver: deliverer.deliver }),
     endpointStatus: (id) => runtime.endpointStatus(id),
     ...(history.api === undefined ? {} : { history: history.api }),
+    replays: replays.operations,
     resend: createResender({ readEvent: history.readEvent, deliver: deliverer.deliver, history: history.log, deliveryTimeoutMs: config.deliveryTimeoutMs }),
     probeEndpoint: (id) => { runtime.resumeEndpoint(id) },
     ssrfCheck: (url) => checkEndpointUrl(url, ssrf),
@@ -170,6 +175,8 @@ async function main (): Promise<void> {
     steps: [
       ['readiness', async () => { stopping = true }],
       ['admin api', () => adminServer.close()],
+      // Before the history and the deliverer its deliveries use.
+      ['replays', () => replays.close()],
       ['dispatcher', () => runtime.close()],
       // After the dispatcher: its last commit waits for the attempts it settles.
       ['history', () => history.close()],
@@ -180,6 +187,7 @@ async function main (): Promise<void> {
     ]
   })
   await runtime.start()
+  await replays.start()
   log.info({ sourceTopics: config.sourceTopics, group: config.consumerGroupId }, 'dispatcher started')
 }
 

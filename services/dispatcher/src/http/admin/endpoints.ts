@@ -13,6 +13,7 @@ import type { Handler, Reply, RequestContext } from './context.js'
 import { ApiError, notFound } from './errors.js'
 import { RateLimiter, retryAfterSeconds, type AdminQuotas } from './quotas.js'
 import { etagOf } from './requests.js'
+import type { ReplayOperationId } from './replays.js'
 import type { HistoryOperationId } from './history.js'
 import type { OperationId } from './routes.js'
 import type { EndpointStatusSource, SendTestEvent } from './types.js'
@@ -52,7 +53,7 @@ function actingTenant (scope: Scope, requested: string | undefined): string | un
   return scope.tenantId
 }
 
-export type EndpointOperationId = Exclude<OperationId, 'health' | 'openApiDocument' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId | 'resendEvent'>
+export type EndpointOperationId = Exclude<OperationId, 'health' | 'openApiDocument' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId | 'resendEvent' | ReplayOperationId>
 
 export function endpointHandlers (deps: EndpointHandlerDeps): Record<EndpointOperationId, Handler> {
   const { store } = deps

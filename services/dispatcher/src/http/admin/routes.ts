@@ -17,6 +17,8 @@ import {
   RotateSecretBody
 } from './schemas.js'
 import type { HistoryOperationId } from './history.js'
+import type { ReplayOperationId } from './replays.js'
+import { REPLAY_ID_PATTERN, ReplayBody, ReplayIdParams } from './replay-schemas.js'
 import { EVENT_ID_PATTERN, EventIdParams, ListAttemptsQuery, ResendBody, StatsQuery } from './history-schemas.js'
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE'
@@ -29,7 +31,7 @@ export interface RouteSpec {
   operationId: OperationId
   /** False only for the document and the liveness probe. */
   auth: boolean
-  tag: 'endpoints' | 'dead-letters' | 'history' | 'meta'
+  tag: 'endpoints' | 'dead-letters' | 'history' | 'replays' | 'meta'
   summary: string
   description?: string
   querystring?: TSchema
@@ -93,8 +95,22 @@ export const adminRoutes: readonly RouteSpec[] = [
     description: 'Writes the matching letters back to their retry lanes and records each as redriven (when, by whom, which redrive); with dryRun it only counts them (wouldRedrive). A scope is required: subscriptionId, tenantId, or all: true (else 400 WHD_ERR_VALIDATION, field all). Letters redriven before are skipped (already-redriven) unless again: true, so the same redrive twice sends nothing twice. A redrive overlapping one that runs (through any instance, or the CLI) answers 409 WHD_ERR_REDRIVE_CONFLICT. to must be later than from (else 400).',
     querystring: NoQuery, body: RedriveBody, bodyOptional: true, success: { 200: ['RedriveResult', 'What was (or would be) redriven.'] }, errors: [403, 409, 413, 415, 503]
   },
-  ...historyRoutes()
+  ...historyRoutes(),
+  ...replayRoutes()
 ]
+
+function replayRoutes (): RouteSpec[] {
+  return [
+    {
+      method: 'POST', path: '/v1/endpoints/{id}/replay', operationId: 'startReplay', auth: true, tag: 'replays', summary: 'Replay a time range',
+      description: 'Starts a job that reads the source topics from the offsets of since to those of until (Kafka record timestamps) and delivers again, with their original webhook-id, the events of the endpoint\'s tenant that its filter (and eventTypes) takes — with onlyFailed, only those whose delivery to it has not succeeded. In order per account, at the endpoint\'s rate limit, at most REPLAY_MAX_IN_FLIGHT at once beside live traffic; a failed delivery goes to the retry lane (normal retry and dead-letter rules). The job survives restarts: it resumes from its checkpoints. Refusals: 400 WHD_ERR_REPLAY_RANGE (until in the future, not after since, or a range over REPLAY_MAX_RANGE_HOURS; field until), 400 WHD_ERR_REPLAY_RETENTION (since before the oldest retained record; the message names the earliest time available; field since), 409 WHD_ERR_REPLAY_CONFLICT (an active replay of this endpoint overlaps the range), 409 WHD_ERR_REPLAY_LIMIT (the tenant has REPLAY_MAX_JOBS_PER_TENANT active replays), 409 WHD_ERR_ENDPOINT_INACTIVE (the endpoint is paused or disabled).',
+      querystring: NoQuery, body: ReplayBody, success: { 201: ['Replay', 'The job, started; location names it.'] }, errors: [404, 409, 413, 415, 503]
+    },
+    { method: 'GET', path: '/v1/endpoints/{id}/replays', operationId: 'listEndpointReplays', auth: true, tag: 'replays', summary: 'Replays of an endpoint', querystring: NoQuery, success: { 200: ['ReplayList', 'Every replay of the endpoint, newest first.'] }, errors: [404, 503] },
+    { method: 'GET', path: '/v1/replays/{replayId}', operationId: 'getReplay', auth: true, tag: 'replays', summary: 'A replay and its progress', description: 'Records in range, scanned, matched, delivered, failed, and an ETA while it runs.', querystring: NoQuery, success: { 200: ['Replay', 'The job.'] }, errors: [404, 503] },
+    { method: 'DELETE', path: '/v1/replays/{replayId}', operationId: 'cancelReplay', auth: true, tag: 'replays', summary: 'Cancel a replay', description: 'The job stops at its next checkpoint (at most a few hundred records later); what it delivered stays delivered. A finished job is answered as it is.', querystring: NoQuery, success: { 200: ['Replay', 'The job, cancelled.'] }, errors: [404, 503] }
+  ]
+}
 
 function historyRoutes (): RouteSpec[] {
   const off = ' A deployment without a history index (HISTORY_STORE=none) answers 404.'
@@ -129,16 +145,16 @@ function historyRoutes (): RouteSpec[] {
 
 export type OperationId = 'health' | 'openApiDocument' | 'listEndpoints' | 'createEndpoint' | 'getEndpoint' | 'updateEndpoint' | 'deleteEndpoint'
   | 'rotateEndpointSecret' | 'getEndpointSecret' | 'pauseEndpoint' | 'resumeEndpoint' | 'enableEndpoint' | 'disableEndpoint' | 'sendTestEvent'
-  | 'getEndpointStatus' | 'probeEndpoint' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId | 'resendEvent'
+  | 'getEndpointStatus' | 'probeEndpoint' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId | 'resendEvent' | ReplayOperationId
 
 export type PublicOperationId = 'health' | 'openApiDocument'
 
 const errorDescriptions: Record<number, string> = {
-  400: 'WHD_ERR_BAD_REQUEST (malformed JSON, not an object), WHD_ERR_VALIDATION (names the field; also unknown fields and query parameters), WHD_ERR_URL_INVALID or WHD_ERR_SSRF_BLOCKED (field url).',
+  400: 'WHD_ERR_BAD_REQUEST (malformed JSON, not an object), WHD_ERR_VALIDATION (names the field; also unknown fields and query parameters), WHD_ERR_URL_INVALID or WHD_ERR_SSRF_BLOCKED (field url), WHD_ERR_REPLAY_RANGE or WHD_ERR_REPLAY_RETENTION (replay: field until or since).',
   401: 'WHD_ERR_UNAUTHORIZED: no bearer token, or not a valid one.',
   403: 'WHD_ERR_FORBIDDEN: a tenant token named another tenant in tenantId.',
   404: 'WHD_ERR_NOT_FOUND: no such endpoint, or it belongs to another tenant (the two are indistinguishable).',
-  409: 'WHD_ERR_REDRIVE_CONFLICT: a redrive over an overlapping set of dead letters is running; retry when it has finished. WHD_ERR_ENDPOINT_INACTIVE (resend): the endpoint is paused or disabled. WHD_ERR_ENDPOINT_MISMATCH (resend): the endpoint is not the event\'s tenant\'s, or does not take its type. WHD_ERR_CONFLICT: the change conflicts with the current state (the endpoint is quarantined, so only DELETE is allowed); WHD_ERR_QUOTA_EXCEEDED (create): the tenant has as many endpoints as it may have (ADMIN_MAX_ENDPOINTS_PER_TENANT), delete one first.',
+  409: 'WHD_ERR_REDRIVE_CONFLICT: a redrive over an overlapping set of dead letters is running; retry when it has finished. WHD_ERR_ENDPOINT_INACTIVE (resend): the endpoint is paused or disabled. WHD_ERR_ENDPOINT_MISMATCH (resend): the endpoint is not the event\'s tenant\'s, or does not take its type. WHD_ERR_REPLAY_CONFLICT: an active replay of the endpoint overlaps the range. WHD_ERR_REPLAY_LIMIT: the tenant has as many active replays as it may have (REPLAY_MAX_JOBS_PER_TENANT). WHD_ERR_CONFLICT: the change conflicts with the current state (the endpoint is quarantined, so only DELETE is allowed); WHD_ERR_QUOTA_EXCEEDED (create): the tenant has as many endpoints as it may have (ADMIN_MAX_ENDPOINTS_PER_TENANT), delete one first.',
   410: 'WHD_ERR_GONE: the event\'s record is no longer on Kafka (retention removed it), so it cannot be read or resent; its delivery history remains.',
   412: 'WHD_ERR_PRECONDITION_FAILED: If-Match names a revision the endpoint no longer has; nothing changed. GET it again.',
   413: 'WHD_ERR_PAYLOAD_TOO_LARGE: the body exceeds the cap (64 KiB by default); the connection is closed.',
@@ -181,6 +197,7 @@ export function routeSchema (route: RouteSpec): Record<string, unknown> {
   if (!route.auth) schema.security = []
   if (route.path.includes('{id}')) schema.params = IdParams
   if (route.path.includes('{eventId}')) schema.params = EventIdParams
+  if (route.path.includes('{replayId}')) schema.params = ReplayIdParams
   if (route.querystring !== undefined) schema.querystring = route.querystring
   if (route.body !== undefined) schema.body = route.body
   if (route.conditional === true) {
@@ -216,9 +233,9 @@ export function allowedMethods (pathname: string): HttpMethod[] {
     const pattern = route.path.split('/').slice(1)
     return pattern.length === segments.length && pattern.every((part, index) => {
       const actual = segments[index] ?? ''
-      if (part !== '{id}' && part !== '{eventId}') return part === actual
+      if (part !== '{id}' && part !== '{eventId}' && part !== '{replayId}') return part === actual
       try {
-        return (part === '{id}' ? ENDPOINT_ID_PATTERN : EVENT_ID_PATTERN).test(decodeURIComponent(actual))
+        return (part === '{id}' ? ENDPOINT_ID_PATTERN : part === '{eventId}' ? EVENT_ID_PATTERN : REPLAY_ID_PATTERN).test(decodeURIComponent(actual))
       } catch {
         return false
       }

@@ -3,6 +3,7 @@
 import type { Subscription } from '../../subscriptions/types.js'
 
 export type { DeadLetter, DeadLetterOperations, DeadLetterRedriveCounts } from '../../dead-letters/view.js'
+export type { ReplayOperations } from '../../engine/replay-job.js'
 
 /** The outcome of one `webhook.test` delivery. */
 export type TestEventResult =
