@@ -388,7 +388,7 @@ export function resolveRetryTopicSuffix (suffix: string, groupId: string): strin
 }
 
 /** A topic name with `{group}` replaced by the consumer group id. */
-function resolveGroupPlaceholder (variable: string, name: string, groupId: string): string {
+export function resolveGroupPlaceholder (variable: string, name: string, groupId: string): string {
   const resolved = name.replaceAll('{group}', groupId)
   if (!TOPIC_NAME.test(resolved)) {
     const why = resolved === name ? '' : ` (KAFKA_GROUP_ID "${groupId}" replaced {group})`

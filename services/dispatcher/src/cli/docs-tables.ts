@@ -67,6 +67,7 @@ export const errorDocs: readonly ErrorDoc[] = Object.freeze([
 const commandLabels: Record<keyof typeof exitCodes, string> = {
   dispatcher: 'dispatcher (`main.js`)',
   redrive: 'redrive (`make redrive`, `cli/redrive.js`)',
+  replay: 'replay (`make replay`, `cli/replay.js`)',
   'import-subscriptions': 'import-subscriptions (`cli/import-subscriptions.js`)'
 }
 
