@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSecret } from '../../services/dispatcher/src/delivery/sign.js'
 import { createAdminScenario, TENANT_0, type AdminScenario } from '../support/admin-client.js'
-import { writeSubscriptionsFile } from '../support/dispatcher-process.js'
+import { readMetric, writeSubscriptionsFile } from '../support/dispatcher-process.js'
 import { testStack } from '../support/stack.js'
 import { scaled, waitUntil } from '../support/wait.js'
 import { startTestReceiver, type TestReceiver } from '../support/webhook-receiver.js'
@@ -58,6 +58,9 @@ describe('replay CLI', () => {
     const job = JSON.parse(run.stdout.trim()) as { id: string, state: string }
     expect(job.state).toBe('completed')
     expect(receiver.received.length - mark).toBe(count)
+    // The instance that ran it counts what it scanned and delivered.
+    const metricsUrl = (scenario.dispatchers[0] as { metricsUrl: string }).metricsUrl
+    expect(await readMetric(metricsUrl, 'webhooks_replay_records_scanned_total')).toBe(count)
 
     const list = await runCli(['list', '--endpoint', 'sub-cli'])
     expect(list.code).toBe(0)

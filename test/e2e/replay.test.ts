@@ -16,6 +16,7 @@ import { startTestReceiver, type ReceivedWebhook, type TestReceiver } from '../s
 interface ReplayView {
   id: string
   state: string
+  createdAt: string
   progress: { records: number, scanned: number, matched: number, delivered: number, failed: number, eta?: string }
 }
 
@@ -45,6 +46,8 @@ describe('replay', () => {
   let env: Record<string, string>
   /** Everything the first test published. */
   const published: ProducedEvent[] = []
+  /** The first test's down window and tenant 0's events in it. */
+  const window = { since: 0, until: 0, events: [] as ProducedEvent[] }
 
   beforeAll(async () => {
     scenario = await createAdminScenario({ partitions: 3 })
@@ -96,6 +99,7 @@ describe('replay', () => {
     flaky.setBehaviour(() => ({ status: 204 }))
     const after = await scenario.feed.publishTransactions(scenario.source, { count: 40, accounts: 6, tenants: 2 })
     published.push(...before, ...missed, ...after)
+    Object.assign(window, { since: downFrom, until: downUntil, events: ofTenant0(missed) })
     await waitUntil('the last batch delivered', () => flaky.acceptedIds() === ofTenant0(before).length + ofTenant0(after).length, { timeoutMs: 60_000 })
     // Every attempt indexed, so onlyFailed knows what was delivered.
     await waitUntil('history indexed', async () => (await allAttempts(operator, 'sub-flaky', { outcome: 'delivered' })).length === ofTenant0(before).length + ofTenant0(after).length, { timeoutMs: 30_000 })
@@ -191,5 +195,37 @@ describe('replay', () => {
     expect((await tenant0.request<ReplayView>('DELETE', `/v1/replays/${second.id}`)).body.state).toBe('cancelled')
     // Cancelling a finished job answers it as it is.
     expect((await tenant0.request<ReplayView>('DELETE', `/v1/replays/${first.id}`)).body.state).toBe('cancelled')
+  }, scaled(180_000))
+
+  it('hands a failed replay delivery to the retry lane: retried with backoff, order per account kept', async () => {
+    // Time enough for the retry lane on a loaded machine (the first tests needed retries to run out fast).
+    dispatcher.kill('SIGTERM')
+    await dispatcher.exited
+    dispatcher = await scenario.start({ ...env, RETRY_MAX_AGE_SECONDS: '600' })
+    const tenant0 = adminClient(dispatcher.adminUrl, scenario.tokens.tenant0)
+    // The first request for each account from here on fails; every other one succeeds.
+    const failedOnce = new Set<string>()
+    flaky.setBehaviour(({ accountId }) => {
+      if (failedOnce.has(accountId)) return { status: 204 }
+      failedOnce.add(accountId)
+      return { status: 500 }
+    })
+    const mark = flaky.received.length
+    const job = await startReplay(tenant0, 'sub-flaky', { since: window.since, until: window.until })
+    const done = await finished(tenant0, job.id)
+    // The first of each account failed; the rest of the account went behind it, unattempted.
+    const accounts = new Set(window.events.map((e) => e.accountId))
+    expect(done.progress).toMatchObject({ matched: window.events.length, delivered: 0, failed: window.events.length })
+    await waitUntil('the retry lane delivered them', () => new Set(flaky.received.slice(mark).filter((r) => r.status === 204).map((r) => r.webhookId)).size === window.events.length, { timeoutMs: 60_000 })
+    const report = judge(window.events, flaky.received.slice(mark).filter((r) => r.status === 204), TENANT_0)
+    expect([report.missing, report.unexpected, report.orderViolations]).toEqual([[], [], []])
+    expect(flaky.received.slice(mark).filter((r) => r.status === 500).length).toBe(accounts.size)
+    // In the history: one failed replay attempt per account; the rest from the retry lane.
+    await waitUntil('attempts indexed', async () => {
+      const failed = (await allAttempts(tenant0, 'sub-flaky', { outcome: 'failed' })).filter((r) => r.lane === 'replay')
+      const retried = (await allAttempts(tenant0, 'sub-flaky', { outcome: 'delivered' })).filter((r) => r.lane === 'retry' && Date.parse(r.startedAt) >= Date.parse(done.createdAt))
+      return failed.length === accounts.size && retried.length >= window.events.length
+    }, { timeoutMs: 30_000 })
+    flaky.setBehaviour(() => ({ status: 204 }))
   }, scaled(180_000))
 })

@@ -132,7 +132,7 @@ async function main (): Promise<void> {
   })
   watchHeldReleases(subscriptions, (id) => runtime.resumeEndpoint(id))
   const replays = await setUpReplays({
-    config, kafka, compression, decode, subscriptions, deliver: deliverer.deliver, history: history.log, store: history.api?.store, log: rootLog.child({ module: 'replay' })
+    config, kafka, compression, decode, subscriptions, deliver: deliverer.deliver, history: history.log, store: history.api?.store, metrics, log: rootLog.child({ module: 'replay' })
   })
   const adminApi = createAdminApi({
     store: announcingEnableChanges(subscriptions, (type, subscription, reason) => { void runtime.operatorChangedEndpoint(type, subscription, reason) }),

@@ -22,6 +22,8 @@ export interface ReplayCoordinatorOptions {
   groupId: string
   sessionTimeoutMs: number
   runner: ReplayRunnerDeps
+  /** webhooks_replay_jobs_running. */
+  running: { set: (value: number) => void }
   log: Logger
 }
 
@@ -111,8 +113,12 @@ export class ReplayCoordinator {
     }, (err: unknown) => {
       // Tried again at the next reconcile, from its last checkpoint.
       log.warn({ err }, 'replay stopped by an error; it resumes from its checkpoint')
-    }).finally(() => { this.#running.delete(job.id) })
+    }).finally(() => {
+      this.#running.delete(job.id)
+      this.#o.running.set(this.#running.size)
+    })
     this.#running.set(job.id, { abort, done })
+    this.#o.running.set(this.#running.size)
   }
 
   #stopAll (why: string): void {

@@ -22,6 +22,7 @@ import { toParkedRecord } from '../engine/parked-record.js'
 import { RateLimiter } from '../engine/rate-limiter.js'
 import type { RecordDecoder } from '../engine/record-plan.js'
 import { replayDone, replayMatches, type ReplayJob, type ReplayRange } from '../engine/replay-job.js'
+import type { Metrics } from '../metrics.js'
 import type { Subscription, SubscriptionSource } from '../subscriptions/types.js'
 import { writeReplayJob } from './jobs-topic.js'
 
@@ -38,12 +39,14 @@ export interface ReplayRunnerDeps {
   subscriptions: SubscriptionSource
   deliver: Deliverer
   deliveryTimeoutMs: number
-  history: AttemptRecorder | undefined
+  /** With `flush`: a checkpoint waits until the attempts it settles are on the attempts topic (as commits do, DESIGN §10). */
+  history: (AttemptRecorder & { flush?: () => Promise<void> }) | undefined
   retryTopicOf: (sourceTopic: string) => string
   /** onlyFailed: the ids of the events the endpoint has had delivered (from the history). */
   deliveredIds: (job: ReplayJob) => Promise<Set<string>>
   /** REPLAY_MAX_IN_FLIGHT. */
   maxInFlight: number
+  metrics: Pick<Metrics, 'replayScanned' | 'replayDeliveries'>
   now: () => number
   log: Logger
 }
@@ -68,6 +71,7 @@ export async function runReplayJob (deps: ReplayRunnerDeps, initial: ReplayJob, 
   const job: ReplayJob = structuredClone(initial)
   const log = deps.log.child({ replayId: job.id, endpointId: job.endpointId })
   const save = async (): Promise<void> => {
+    await deps.history?.flush?.()
     job.updatedAt = deps.now()
     await writeReplayJob(deps.producer, deps.jobsTopic, job, deps.compression)
   }
@@ -117,6 +121,7 @@ export async function runReplayJob (deps: ReplayRunnerDeps, initial: ReplayJob, 
       record({ ...base, attemptNumber: task.attempts, kind: 'outcome', outcome: 'parked', startedAt: now, ...(task.lastError === undefined ? {} : { errorCode: task.lastError }) })
       blocked.add(task.accountId)
       job.counts.failed++
+      deps.metrics.replayDeliveries.inc({ outcome: 'parked' })
     }
     if (blocked.has(task.accountId)) {
       task.lastError = 'behind-parked'
@@ -140,6 +145,7 @@ export async function runReplayJob (deps: ReplayRunnerDeps, initial: ReplayJob, 
     })
     if (ok) {
       job.counts.delivered++
+      deps.metrics.replayDeliveries.inc({ outcome: 'delivered' })
       return
     }
     if (result.kind === 'response') {
@@ -203,6 +209,7 @@ export async function runReplayJob (deps: ReplayRunnerDeps, initial: ReplayJob, 
             const matched: Matched[] = []
             for (const message of chunk) {
               job.counts.scanned++
+              deps.metrics.replayScanned.inc()
               // Undecodable records were dead-lettered by the live lane (C5); a replay skips them.
               const event = await deps.decode(message.value).catch(() => undefined)
               if (event === undefined || !replayMatches(job, subscription.eventTypes, event, delivered)) continue

@@ -9,6 +9,7 @@ import type { AttemptRecorder } from '../engine/attempt-log.js'
 import type { RecordDecoder } from '../engine/record-plan.js'
 import type { ReplayOperations } from '../engine/replay-job.js'
 import type { HistoryStore } from '../history/store.js'
+import type { Metrics } from '../metrics.js'
 import { ReplayCoordinator } from '../replay/coordinator.js'
 import { ensureReplayTopic } from '../replay/jobs-topic.js'
 import { createReplayOperations } from '../replay/operations.js'
@@ -28,8 +29,9 @@ export async function setUpReplays (o: {
   decode: RecordDecoder
   subscriptions: SubscriptionSource
   deliver: Deliverer
-  history: AttemptRecorder | undefined
+  history: (AttemptRecorder & { flush: () => Promise<void> }) | undefined
   store: HistoryStore | undefined
+  metrics: Metrics
   log: Logger
 }): Promise<Replays> {
   const { config, kafka } = o
@@ -51,6 +53,7 @@ export async function setUpReplays (o: {
     kafka,
     groupId: `${config.consumerGroupId}-replays`,
     sessionTimeoutMs: config.sessionTimeoutMs,
+    running: o.metrics.replayJobsRunning,
     log: o.log,
     runner: {
       kafka, producer, jobsTopic: config.replayTopic, compression: o.compression, decode: o.decode, subscriptions: o.subscriptions,
@@ -58,6 +61,7 @@ export async function setUpReplays (o: {
       retryTopicOf: (topic) => retryTopicOf(config, topic),
       deliveredIds: async (job) => await (o.store?.deliveredEventIds(job.tenantId, job.endpointId, job.since) ?? Promise.resolve(new Set<string>())),
       maxInFlight: config.replayMaxInFlight,
+      metrics: o.metrics,
       now: Date.now,
       log: o.log
     }
