@@ -209,3 +209,14 @@ export function foldReplayJob (current: ReplayJob | undefined, next: ReplayJob):
   if (current === undefined || current.state === 'running' || next.state !== 'running') return next
   return { ...next, state: current.state, ...(current.reason === undefined ? {} : { reason: current.reason }), ...(current.finishedAt === undefined ? {} : { finishedAt: current.finishedAt }) }
 }
+
+/**
+ * The active job of the same endpoint, made before `job`, whose range meets
+ * its range: `job` must not run. The API's overlap check reads the jobs
+ * topic without a lock, so two requests through two instances at once can
+ * both be written; the one runner keeps the earlier.
+ */
+export function earlierOverlap (jobs: Iterable<ReplayJob>, job: ReplayJob): ReplayJob | undefined {
+  const earlier = [...jobs].filter((j) => j.id !== job.id && (j.createdAt < job.createdAt || (j.createdAt === job.createdAt && j.id < job.id)))
+  return overlappingJob(earlier, job.endpointId, job.since, job.until)
+}

@@ -9,7 +9,7 @@
 // same chunk too: duplicates, within the chunk bound.
 import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
-import type { ReplayJob } from '../engine/replay-job.js'
+import { earlierOverlap, type ReplayJob } from '../engine/replay-job.js'
 import { foldJobMessage, writeReplayJob } from './jobs-topic.js'
 import { runReplayJob, type ReplayRunnerDeps } from './runner.js'
 
@@ -90,6 +90,11 @@ export class ReplayCoordinator {
     for (const job of this.#jobs.values()) {
       if (this.#running.size >= MAX_RUNNING) break
       if (job.state !== 'running' || this.#running.has(job.id) || this.#finished.has(job.id)) continue
+      const earlier = earlierOverlap(this.#jobs.values(), job)
+      if (earlier !== undefined) {
+        this.#refuse(job, `overlaps ${earlier.id}`)
+        continue
+      }
       this.#launch(job)
     }
   }
@@ -119,6 +124,19 @@ export class ReplayCoordinator {
     })
     this.#running.set(job.id, { abort, done })
     this.#o.running.set(this.#running.size)
+  }
+
+  /** Ends a job that must not run, before it delivers anything. */
+  #refuse (job: ReplayJob, reason: string): void {
+    this.#finished.add(job.id)
+    const at = this.#o.runner.now()
+    this.#log.warn({ replayId: job.id, reason }, 'replay not run: it overlaps an earlier active replay of its endpoint')
+    writeReplayJob(this.#o.runner.producer, this.#o.runner.jobsTopic, { ...job, state: 'cancelled', reason, finishedAt: at, updatedAt: at }, this.#o.runner.compression)
+      .catch((err: unknown) => {
+        // Not written: the next assignment's reconcile tries again.
+        this.#finished.delete(job.id)
+        this.#log.warn({ err, replayId: job.id }, 'could not record the replay as cancelled')
+      })
   }
 
   #stopAll (why: string): void {

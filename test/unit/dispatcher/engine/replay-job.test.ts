@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  checkReplayRange, checkRetention, checkTenantLimit, decodeReplayJob, encodeReplayJob, foldReplayJob, overlappingJob,
+  checkReplayRange, checkRetention, earlierOverlap, checkTenantLimit, decodeReplayJob, encodeReplayJob, foldReplayJob, overlappingJob,
   replayDone, replayExtent, replayMatches, replayView, type ReplayJob
 } from '../../../../services/dispatcher/src/engine/replay-job.js'
 
@@ -45,6 +45,19 @@ describe('replay rules', () => {
     expect(overlappingJob(jobs, 'ep-1', 200, 300)).toBeUndefined()
     expect(overlappingJob(jobs, 'ep-1', 0, 100)).toBeUndefined()
     expect(overlappingJob(jobs, 'ep-1', 300, 400)).toBeUndefined()
+  })
+
+  it('names the earlier of two overlapping active jobs of an endpoint, so the later one does not run', () => {
+    const first = job({ id: 'rpl_a', createdAt: 1, since: 100, until: 200 })
+    const second = job({ id: 'rpl_b', createdAt: 2, since: 150, until: 250 })
+    const twin = job({ id: 'rpl_c', createdAt: 2, since: 150, until: 250 })
+    expect(earlierOverlap([first, second], second)?.id).toBe('rpl_a')
+    expect(earlierOverlap([first, second], first)).toBeUndefined()
+    // Made in the same millisecond: the smaller id is the earlier.
+    expect(earlierOverlap([second, twin], twin)?.id).toBe('rpl_b')
+    expect(earlierOverlap([second, twin], second)).toBeUndefined()
+    expect(earlierOverlap([{ ...first, state: 'completed' }, second], second)).toBeUndefined()
+    expect(earlierOverlap([{ ...first, endpointId: 'ep-2' }, second], second)).toBeUndefined()
   })
 
   it('counts only a tenant\'s active jobs against its limit', () => {
