@@ -9,7 +9,7 @@
  * Exit codes: `exitCodes.replay` in ../errors.ts (printed by --help and
  * tabled in the README).
  */
-import { Kafka, logLevel } from 'kafkajs'
+import { Kafka, logLevel, Partitioners } from 'kafkajs'
 import { quietKafkajsTimerWarning, registerKafkaCodecs } from '../../../events/src/index.js'
 import { replayView, type ReplayJob, type ReplayOperations } from '../engine/replay-job.js'
 import { exitCode } from '../errors.js'
@@ -58,7 +58,7 @@ async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   registerKafkaCodecs()
   const kafka = new Kafka({ brokers: command.brokers, clientId: command.clientId, logLevel: logLevel.ERROR, logCreator: () => ({ namespace, log }) => err(`kafkajs ${namespace}: ${log.message}`) })
-  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })
   const controller = new AbortController()
   const interrupt = (): void => { controller.abort() }
   process.once('SIGINT', interrupt)

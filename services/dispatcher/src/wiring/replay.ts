@@ -1,7 +1,7 @@
 // Wires the replay jobs (DESIGN §11): the jobs topic, the operations the
 // admin API (and the CLI) use, and the coordinator that runs jobs on the
 // one instance that owns the jobs topic's partition.
-import type { CompressionTypes, Kafka } from 'kafkajs'
+import { Partitioners, type CompressionTypes, type Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
 import { retryTopicOf, type DispatcherConfig } from '../config.js'
 import type { Deliverer } from '../delivery/types.js'
@@ -43,7 +43,7 @@ export async function setUpReplays (o: {
   } finally {
     await admin.disconnect()
   }
-  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner })
   await producer.connect()
   const operations = createReplayOperations({
     kafka, producer, jobsTopic: config.replayTopic, sourceTopics: config.sourceTopics, compression: o.compression,
