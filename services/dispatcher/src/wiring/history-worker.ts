@@ -5,6 +5,7 @@
 // writes that commits wait for. Started by wiring/history.ts; it reads the
 // same environment as the dispatcher.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import { Partitioners } from 'kafkajs'
 import { ensureSchema, kafkaCompressionType, quietKafkajsTimerWarning } from '../../../events/src/index.js'
 import type { AttemptEntry } from '../engine/attempt-log.js'
 import { attemptSchemaString } from '../history/attempt-codec.js'
@@ -41,7 +42,7 @@ async function run (): Promise<void> {
     report = { records: {}, writeFailures: 0, indexed: 0, pruned: 0 }
   }, 1000)
 
-  const producer = role === 'writer' ? kafka.producer({ allowAutoTopicCreation: false }) : undefined
+  const producer = role === 'writer' ? kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner }) : undefined
   await producer?.connect()
   // The schema is registered here, not before start-up: the dispatcher
   // starts, and waits, while the registry is unreachable (C5). Entries
