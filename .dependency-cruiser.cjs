@@ -3,7 +3,8 @@
 //
 //   services/dispatcher/src, top to bottom:
 //   L0  main.ts, cli/, wiring/             wiring and command lines
-//   L1  kafka/, http/, redrive/, history/  adapters: Kafka, HTTP and database I/O
+//   L1  kafka/, http/, redrive/, replay/, history/
+//                                          adapters: Kafka, HTTP and database I/O
 //   L2  engine/, dead-letters/, portal/, config.ts, admin-tokens.ts
 //                                          ordering, parking, retry policy;
 //                                          dead-letter rules; the portal ledger's
@@ -15,12 +16,13 @@
 //   L4  errors, logger, metrics, shutdown, version, retriable, timer-delay
 //
 // Within L1, http and redrive do not import each other or kafka (they meet
-// through the seams in dead-letters/ and http/admin/types.ts). The events
+// through the seams in dead-letters/ and http/admin/types.ts); nor do http
+// and replay (the replay jobs' seam is in http/admin/types.ts too). The events
 // module (schemas, codec, Kafka codecs) sits below every service; the
 // producer and the dispatcher do not import each other.
 const D = '^services/dispatcher/src/'
 const L0 = `${D}(main\\.ts|cli/|wiring/)`
-const L1 = `${D}(kafka|http|redrive|history)/`
+const L1 = `${D}(kafka|http|redrive|replay|history)/`
 const L2 = `${D}(engine/|dead-letters/|portal/|config\\.ts|admin-tokens\\.ts)`
 const L3 = `${D}(delivery|subscriptions|catalog)/`
 const L4 = `${D}(errors|logger|metrics|shutdown|version|retriable|timer-delay)\\.ts$`
@@ -32,7 +34,8 @@ module.exports = {
     { name: 'core-not-into-adapters', severity: 'error', comment: 'The engine, the dead-letter rules and config know no Kafka or HTTP adapter.', from: { path: L2 }, to: { path: `${L0}|${L1}` } },
     { name: 'domain-not-upwards', severity: 'error', comment: 'Delivery and subscriptions know neither engine nor adapters.', from: { path: L3 }, to: { path: `${L0}|${L1}|${L2}` } },
     { name: 'base-not-upwards', severity: 'error', comment: 'Shared helpers import only each other.', from: { path: L4 }, to: { path: `${L0}|${L1}|${L2}|${L3}` } },
-    { name: 'http-not-into-kafka-or-redrive', severity: 'error', from: { path: `${D}http/` }, to: { path: `${D}(kafka|redrive)/` } },
+    { name: 'http-not-into-kafka-or-redrive', severity: 'error', from: { path: `${D}http/` }, to: { path: `${D}(kafka|redrive|replay)/` } },
+    { name: 'replay-not-into-http-or-kafka', severity: 'error', from: { path: `${D}replay/` }, to: { path: `${D}(http|kafka)/` } },
     { name: 'redrive-not-into-http-or-kafka', severity: 'error', from: { path: `${D}redrive/` }, to: { path: `${D}(http|kafka)/` } },
     { name: 'history-not-into-other-adapters', severity: 'error', comment: 'The history store and codec know no Kafka client or HTTP server.', from: { path: `${D}history/` }, to: { path: `${D}(http|kafka|redrive)/` } },
     { name: 'kafka-not-into-http-or-redrive', severity: 'error', from: { path: `${D}kafka/` }, to: { path: `${D}(http|redrive)/` } },

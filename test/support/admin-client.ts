@@ -309,7 +309,7 @@ export async function createAdminScenario ({ partitions = 4 }: { partitions?: nu
       await admin.connect()
       try {
         const existing = new Set(await admin.listTopics())
-        const extra = [`${source}.retry`, scenario.deadLetter, scenario.subscriptionsTopic, `webhooks.dead-letter-state.${group}`].filter((t) => existing.has(t))
+        const extra = [`${source}.retry`, scenario.deadLetter, scenario.subscriptionsTopic, `webhooks.dead-letter-state.${group}`, `webhooks.replays.${group}`].filter((t) => existing.has(t))
         if (extra.length > 0) await admin.deleteTopics({ topics: extra })
       } finally {
         await admin.disconnect()

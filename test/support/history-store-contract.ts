@@ -50,6 +50,23 @@ export function historyStoreContract (name: string, open: () => Promise<HistoryS
       expect(await store.count()).toBe(2)
     })
 
+    it('names the events delivered to a subscription since a time, for a replay of the failed ones', async () => {
+      await store.insert([
+        attempt({ eventId: 'evt-ok' }),
+        attempt({ eventId: 'evt-ok', attemptNumber: 2, lane: 'manual' }),
+        attempt({ eventId: 'evt-late', outcome: 'failed', httpStatus: 500 }),
+        attempt({ eventId: 'evt-late', attemptNumber: 2, lane: 'retry', startedAt: T0 + 9000 }),
+        attempt({ eventId: 'evt-failed', outcome: 'failed', httpStatus: 500 }),
+        attempt({ eventId: 'evt-parked', kind: 'outcome', outcome: 'parked', httpStatus: undefined }),
+        attempt({ eventId: 'evt-old', startedAt: T0 - 60_000 }),
+        attempt({ eventId: 'evt-other-sub', subscriptionId: 'sub-b' }),
+        attempt({ eventId: 'evt-other-tenant', tenantId: 'tenant-b' })
+      ])
+      expect([...await store.deliveredEventIds('tenant-a', 'sub-a', T0)].sort()).toEqual(['evt-late', 'evt-ok'])
+      expect([...await store.deliveredEventIds('tenant-a', 'sub-a', T0 - 60_000)].sort()).toEqual(['evt-late', 'evt-ok', 'evt-old'])
+      expect(await store.deliveredEventIds('tenant-b', 'sub-a', T0 + 10_000)).toEqual(new Set())
+    })
+
     it('answers an event\'s records oldest first, exactly as written, and only to its own tenant', async () => {
       const failed = attempt({ outcome: 'failed', httpStatus: 503, durationMs: 7, nextAttemptAt: T0 + 5000, responseBodyPrefix: 'busy ✓', startedAt: T0 })
       const parked = attempt({ kind: 'outcome', outcome: 'parked', startedAt: T0 + 1, errorCode: 'HTTP 503' })

@@ -39,6 +39,10 @@ export interface DispatcherConfig {
   historyPostgresUrl: string | undefined
   historyRetentionDays: number
   historyResponseBodyBytes: number
+  replayTopic: string
+  replayMaxRangeHours: number
+  replayMaxJobsPerTenant: number
+  replayMaxInFlight: number
   circuitFailureThreshold: number
   circuitOpenMs: number
   autoDisableAfterHours: number
@@ -268,6 +272,10 @@ export const configOptions = [
   option({ key: 'historyPostgresUrl', variable: 'HISTORY_POSTGRES_URL', description: 'PostgreSQL connection URL (postgres://user:password@host:port/db) of the shared index; required with HISTORY_STORE=postgres. Never logged', defaultValue: 'none', parse: optionalUrl }),
   option({ key: 'historyRetentionDays', variable: 'HISTORY_RETENTION_DAYS', description: 'History index rows older than this are pruned', defaultValue: '30', parse: integer(1, 3650) }),
   option({ key: 'historyResponseBodyBytes', variable: 'HISTORY_RESPONSE_BODY_BYTES', description: 'Bytes of each receiver\'s answer kept in the history (0 keeps none; at most 1024). Receivers may echo personal data: opt in knowingly', defaultValue: '0', parse: integer(0, 1024) }),
+  option({ key: 'replayTopic', variable: 'REPLAY_TOPIC', description: 'Compacted topic of the replay jobs (request, checkpoints, counters), created if missing; `{group}` stands for KAFKA_GROUP_ID, so each deployment keeps its own', defaultValue: 'webhooks.replays.{group}', parse: text }),
+  option({ key: 'replayMaxRangeHours', variable: 'REPLAY_MAX_RANGE_HOURS', description: 'Longest since–until range one replay may cover (longer: 400 WHD_ERR_REPLAY_RANGE)', defaultValue: '168', parse: integer(1, 100_000) }),
+  option({ key: 'replayMaxJobsPerTenant', variable: 'REPLAY_MAX_JOBS_PER_TENANT', description: 'Replays of one tenant that may be active at once (more: 409 WHD_ERR_REPLAY_LIMIT)', defaultValue: '2', parse: integer(1, 100) }),
+  option({ key: 'replayMaxInFlight', variable: 'REPLAY_MAX_IN_FLIGHT', description: 'Deliveries one replay job runs at once (its own budget, beside MAX_IN_FLIGHT of live traffic; lowered further by the endpoint\'s own cap)', defaultValue: '4', parse: integer(1, 1000) }),
   option({ key: 'topicReplicationFactor', variable: 'TOPIC_REPLICATION_FACTOR', description: 'Replication factor of the retry and dead-letter topics the dispatcher creates', defaultValue: '3', parse: integer(1, 32) }),
   option({ key: 'subscriptionsTopic', variable: 'SUBSCRIPTIONS_TOPIC', description: 'Compacted topic holding the subscriptions (source of truth); created if missing', defaultValue: 'webhooks.subscriptions', parse: text }),
   option({ key: 'subscriptionsTopicPartitions', variable: 'SUBSCRIPTIONS_TOPIC_PARTITIONS', description: 'Partitions of the subscriptions topic when the dispatcher creates it', defaultValue: '1', parse: integer(1, 64) }),
@@ -334,6 +342,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   result.retryTopicSuffix = resolveRetryTopicSuffix(result.retryTopicSuffix, result.consumerGroupId)
   result.deadLetterStateTopic = resolveStateTopic(result.deadLetterStateTopic, result.consumerGroupId)
   result.historyTopic = resolveGroupPlaceholder('HISTORY_TOPIC', result.historyTopic, result.consumerGroupId)
+  result.replayTopic = resolveGroupPlaceholder('REPLAY_TOPIC', result.replayTopic, result.consumerGroupId)
   if (result.historyStore === 'postgres' && result.historyPostgresUrl === undefined) {
     throw new ConfigError('HISTORY_POSTGRES_URL', 'is required with HISTORY_STORE=postgres')
   }
@@ -345,7 +354,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     if (topic.endsWith(result.retryTopicSuffix)) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" ends with the retry suffix "${result.retryTopicSuffix}"`)
     }
-    if (topic === result.deadLetterTopic || topic === result.deadLetterStateTopic || topic === result.endpointEventsTopic || topic === result.subscriptionsTopic || topic === result.historyTopic) {
+    if (topic === result.deadLetterTopic || topic === result.deadLetterStateTopic || topic === result.endpointEventsTopic || topic === result.subscriptionsTopic || topic === result.historyTopic || topic === result.replayTopic) {
       throw new ConfigError('SOURCE_TOPICS', `"${topic}" is also DEAD_LETTER_TOPIC or ENDPOINT_EVENTS_TOPIC`)
     }
   }
@@ -403,7 +412,7 @@ export function resolveRetryTopicSuffix (suffix: string, groupId: string): strin
 }
 
 /** A topic name with `{group}` replaced by the consumer group id. */
-function resolveGroupPlaceholder (variable: string, name: string, groupId: string): string {
+export function resolveGroupPlaceholder (variable: string, name: string, groupId: string): string {
   const resolved = name.replaceAll('{group}', groupId)
   if (!TOPIC_NAME.test(resolved)) {
     const why = resolved === name ? '' : ` (KAFKA_GROUP_ID "${groupId}" replaced {group})`

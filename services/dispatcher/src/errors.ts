@@ -462,6 +462,14 @@ export const exitCodes = Object.freeze({
     { code: 3, meaning: 'an overlapping redrive is running (WHD_ERR_REDRIVE_CONFLICT); nothing written' },
     { code: 130, meaning: 'interrupted (SIGINT/SIGTERM) after the batch at hand' }
   ],
+  replay: [
+    { code: 0, meaning: 'done: the job completed (or was started, listed, shown, cancelled without following)' },
+    { code: 1, meaning: 'Kafka error' },
+    { code: 2, meaning: 'bad flags or environment (WHD_ERR_CONFIG, naming the flag or variable)' },
+    { code: 3, meaning: 'refused (WHD_ERR_REPLAY_RANGE, _RETENTION, _CONFLICT, _LIMIT, named); nothing started' },
+    { code: 4, meaning: 'the job ended cancelled, or no such job' },
+    { code: 130, meaning: 'interrupted (SIGINT/SIGTERM) while following; the job goes on' }
+  ],
   'import-subscriptions': [
     { code: 0, meaning: 'done' },
     { code: 1, meaning: 'Kafka or store error' },

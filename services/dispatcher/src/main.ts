@@ -26,6 +26,8 @@ import { announcingEnableChanges, watchHeldReleases } from './subscriptions/endp
 import { recordRefusalReason, TopicSubscriptionStore } from './subscriptions/topic-store.js'
 import { VERSION } from './version.js'
 import { setUpHistory } from './wiring/history.js'
+import { createResender } from './wiring/resend.js'
+import { setUpReplays } from './wiring/replay.js'
 import { createKafkaClient } from './wiring/kafka-client.js'
 
 async function main (): Promise<void> {
@@ -135,6 +137,9 @@ async function main (): Promise<void> {
     ? undefined
     : new KafkaPortalLedger({ kafka, topic: config.portalSessionsTopic, replicationFactor: config.topicReplicationFactor, compression })
   await portalLedger?.start()
+  const replays = await setUpReplays({
+    config, kafka, compression, decode, subscriptions, deliver: deliverer.deliver, history: history.log, store: history.api?.store, metrics, log: rootLog.child({ module: 'replay' })
+  })
   const adminApi = createAdminApi({
     store: announcingEnableChanges(subscriptions, (type, subscription, reason) => { void runtime.operatorChangedEndpoint(type, subscription, reason) }),
     tokens: config.adminTokens,
@@ -142,6 +147,8 @@ async function main (): Promise<void> {
     sendTestEvent: createTestEventSender({ deliver: deliverer.deliver }),
     endpointStatus: (id) => runtime.endpointStatus(id),
     ...(history.api === undefined ? {} : { history: history.api }),
+    replays: replays.operations,
+    resend: createResender({ readEvent: history.readEvent, deliver: deliverer.deliver, history: history.log, deliveryTimeoutMs: config.deliveryTimeoutMs }),
     probeEndpoint: (id) => { runtime.resumeEndpoint(id) },
     ssrfCheck: (url) => checkEndpointUrl(url, ssrf),
     ...(config.portalSessionKey === undefined || portalLedger === undefined
@@ -187,6 +194,8 @@ async function main (): Promise<void> {
       ['readiness', async () => { stopping = true }],
       ['admin api', () => adminServer.close()],
       ['portal ledger', async () => { await portalLedger?.close() }],
+      // Before the history and the deliverer its deliveries use.
+      ['replays', () => replays.close()],
       ['dispatcher', () => runtime.close()],
       // After the dispatcher: its last commit waits for the attempts it settles.
       ['history', () => history.close()],
@@ -197,6 +206,7 @@ async function main (): Promise<void> {
     ]
   })
   await runtime.start()
+  await replays.start()
   log.info({ sourceTopics: config.sourceTopics, group: config.consumerGroupId }, 'dispatcher started')
 }
 

@@ -194,7 +194,15 @@ export function createMetrics () {
     historyIndexed: new Counter({ name: 'webhooks_history_indexed_total', help: 'Attempts-topic records written to the history index by this instance\'s indexer', registers: [registry] }),
     historyIndexerLag: new Gauge({ name: 'webhooks_history_indexer_lag', help: 'Attempts-topic records not yet in the history index, over the partitions this instance\'s indexer reads', registers: [registry] }),
     historyIndexRows: new Gauge({ name: 'webhooks_history_index_rows', help: 'Rows in the history index (counted after each pruning)', registers: [registry] }),
-    historyPruned: new Counter({ name: 'webhooks_history_pruned_total', help: 'History index rows deleted by retention pruning', registers: [registry] })
+    historyPruned: new Counter({ name: 'webhooks_history_pruned_total', help: 'History index rows deleted by retention pruning', registers: [registry] }),
+    replayScanned: new Counter({ name: 'webhooks_replay_records_scanned_total', help: 'Source records read by the replay jobs this instance runs', registers: [registry] }),
+    replayDeliveries: new Counter({
+      name: 'webhooks_replay_deliveries_total',
+      help: 'Events settled by replay jobs on this instance: delivered, or parked on the retry lane (failed, or behind a failure of their account)',
+      labelNames: ['outcome'] as const,
+      registers: [registry]
+    }),
+    replayJobsRunning: new Gauge({ name: 'webhooks_replay_jobs_running', help: 'Replay jobs running on this instance (the owner of the jobs topic runs them all)', registers: [registry] })
   }
 
   for (const lane of lanes) {
@@ -209,6 +217,7 @@ export function createMetrics () {
   for (const reason of dropReasons) m.dropped.inc({ reason }, 0)
   for (const outcome of historyOutcomes) m.historyRecords.inc({ outcome }, 0)
   for (const cause of disableCauses) m.endpointDisables.inc({ cause }, 0)
+  for (const outcome of ['delivered', 'parked']) m.replayDeliveries.inc({ outcome }, 0)
   m.attemptDuration.zero({ outcome: 'delivered' })
   m.attemptDuration.zero({ outcome: 'failed' })
   return m

@@ -114,9 +114,12 @@ describe('loadConfig', () => {
     const err = configError({ KAFKA_GROUP_ID: 'team a/dispatch' })
     expect(err.variable).toBe('RETRY_TOPIC_SUFFIX')
     expect(err.message).toContain('team a/dispatch')
-    expect(loadConfig({ ...required, KAFKA_GROUP_ID: 'team a/dispatch', RETRY_TOPIC_SUFFIX: '.retry.team-a', DEAD_LETTER_STATE_TOPIC: 'dl-state.team-a', HISTORY_TOPIC: 'webhooks.attempts.team-a' }).retryTopicSuffix).toBe('.retry.team-a')
+    expect(loadConfig({ ...required, KAFKA_GROUP_ID: 'team a/dispatch', RETRY_TOPIC_SUFFIX: '.retry.team-a', DEAD_LETTER_STATE_TOPIC: 'dl-state.team-a', HISTORY_TOPIC: 'webhooks.attempts.team-a', REPLAY_TOPIC: 'webhooks.replays.team-a' }).retryTopicSuffix).toBe('.retry.team-a')
     // The attempts topic is named per group as well, and says so.
     expect(() => loadConfig({ ...required, KAFKA_GROUP_ID: 'team a/dispatch', RETRY_TOPIC_SUFFIX: '.retry.team-a', DEAD_LETTER_STATE_TOPIC: 'dl-state.team-a' })).toThrow(/HISTORY_TOPIC: .*KAFKA_GROUP_ID/)
+    // So is the replay jobs topic.
+    expect(() => loadConfig({ ...required, KAFKA_GROUP_ID: 'team a/dispatch', RETRY_TOPIC_SUFFIX: '.retry.team-a', DEAD_LETTER_STATE_TOPIC: 'dl-state.team-a', HISTORY_TOPIC: 'webhooks.attempts.team-a' })).toThrow(/REPLAY_TOPIC: .*KAFKA_GROUP_ID/)
+    expect(loadConfig({ ...required, KAFKA_GROUP_ID: 'blue' }).replayTopic).toBe('webhooks.replays.blue')
   })
 
   it('keeps a dead-letter state topic per deployment, naming DEAD_LETTER_STATE_TOPIC when the group makes it no topic name', () => {

@@ -12,6 +12,7 @@ import { allErrorClasses } from '../../../services/dispatcher/src/errors.js'
 import { apiErrorCodes } from '../../../services/dispatcher/src/http/admin/errors.js'
 import { adminRoutes } from '../../../services/dispatcher/src/http/admin/routes.js'
 import { createMetrics, deadLetterReasons } from '../../../services/dispatcher/src/metrics.js'
+import { parseReplayCommand } from '../../../services/dispatcher/src/replay/command.js'
 import { parseRedriveCommand } from '../../../services/dispatcher/src/redrive/command.js'
 
 const root = join(import.meta.dirname, '../../..')
@@ -55,7 +56,7 @@ function routeExists ({ method, path }: { method?: string, path: string }): bool
   return adminRoutes.some((route) => {
     if (method !== undefined && route.method !== method) return false
     const pattern = route.path.split('/')
-    return pattern.length === segments.length && pattern.every((part, i) => part === '{id}' || part === '{eventId}' || part === '{sessionId}' || part === segments[i])
+    return pattern.length === segments.length && pattern.every((part, i) => part === '{id}' || part === '{eventId}' || part === '{sessionId}' || part === '{replayId}' || part === segments[i])
   })
 }
 
@@ -80,6 +81,14 @@ describe('the runbooks', () => {
       for (const reason of parseRedriveCommand(argv, { KAFKA_BROKERS: '127.0.0.1:9092' }).filter.reasons ?? []) {
         expect(deadLetterReasons as readonly string[], command).toContain(reason)
       }
+    }
+  })
+
+  it.each(texts)('%s gives only replay commands the CLI accepts', (_where, text) => {
+    const commands = [...text.replace(/\s*\n\s*/g, ' ').matchAll(/make replay ARGS="([^"]*)"/g)].map((m) => m[1] ?? '')
+    for (const command of commands) {
+      const argv = command.split(/\s+/).filter((arg) => arg !== '').map((arg) => arg.replace(/^<[a-z_-]+>$/, 'x-1'))
+      expect(() => parseReplayCommand(argv, { KAFKA_BROKERS: '127.0.0.1:9092' }), command).not.toThrow()
     }
   })
 

@@ -160,6 +160,10 @@ HISTORY_STORE: {{ $v.history.store | quote }}
 HISTORY_SQLITE_PATH: "/var/lib/webhook-dispatcher/history/history.sqlite"
 HISTORY_RETENTION_DAYS: {{ int64 $v.history.retentionDays | toString | quote }}
 HISTORY_RESPONSE_BODY_BYTES: {{ int64 $v.history.responseBodyBytes | toString | quote }}
+REPLAY_TOPIC: {{ $v.replay.topic | quote }}
+REPLAY_MAX_RANGE_HOURS: {{ int64 $v.replay.maxRangeHours | toString | quote }}
+REPLAY_MAX_JOBS_PER_TENANT: {{ int64 $v.replay.maxJobsPerTenant | toString | quote }}
+REPLAY_MAX_IN_FLIGHT: {{ int64 $v.replay.maxInFlight | toString | quote }}
 TOPIC_REPLICATION_FACTOR: {{ int64 $v.kafka.topicReplicationFactor | toString | quote }}
 SUBSCRIPTIONS_TOPIC: {{ $v.kafka.subscriptionsTopic | quote }}
 SUBSCRIPTIONS_TOPIC_PARTITIONS: {{ int64 $v.kafka.subscriptionsTopicPartitions | toString | quote }}

@@ -39,8 +39,14 @@ export const errorDocs: readonly ErrorDoc[] = Object.freeze([
   { codes: ['WHD_ERR_PORTAL_SESSION_ENDED'], where: 'admin API (401), portal', meaning: 'the portal session cookie has expired (`PORTAL_SESSION_TTL_SECONDS`), was revoked, or was not signed with `PORTAL_SESSION_KEY`', action: 'sign in again with a new link' },
   { codes: ['WHD_ERR_NOT_FOUND'], where: 'admin API (404)', meaning: 'no such endpoint in the token\'s scope', action: '—' },
   { codes: ['WHD_ERR_CONFLICT'], where: 'admin API (409)', meaning: 'the endpoint is quarantined (only DELETE is allowed)', action: 'see *Operations*: a quarantined endpoint' },
-  { codes: ['WHD_ERR_GONE'], where: 'admin API (410)', meaning: '`GET /v1/events/{eventId}/payload`: Kafka retention has removed the event\'s source record; its delivery history remains', action: 'none: the history keeps no copy of payloads by design' },
+  { codes: ['WHD_ERR_GONE'], where: 'admin API (410)', meaning: '`GET /v1/events/{eventId}/payload` or `POST …/resend`: Kafka retention has removed the event\'s source record; its delivery history remains', action: 'none: the history keeps no copy of payloads by design' },
+  { codes: ['WHD_ERR_ENDPOINT_INACTIVE'], where: 'admin API (409)', meaning: 'a resend or replay to an endpoint that is paused or disabled (for a resend without `endpointId`: every endpoint of the event is); nothing was sent or started', action: 'resume or enable the endpoint first' },
+  { codes: ['WHD_ERR_ENDPOINT_MISMATCH'], where: 'admin API (409)', meaning: 'a resend to an endpoint of another tenant than the event\'s (operator token), or one whose `eventTypes` do not take the event; or none of the event\'s endpoints exists any more', action: 'name an endpoint of the event\'s tenant that takes its type' },
   { codes: ['WHD_ERR_REDRIVE_CONFLICT'], where: 'admin API (409), redrive CLI (exit 3)', meaning: 'a redrive over an overlapping set of dead letters is running (through any instance, or the CLI); nothing was written', action: 'retry when it has finished' },
+  { codes: ['WHD_ERR_REPLAY_RANGE'], where: 'admin API (400, field `until`)', meaning: 'a replay whose `until` is in the future, not after `since`, or more than `REPLAY_MAX_RANGE_HOURS` after it; nothing started', action: 'fix the range, or split it into several replays' },
+  { codes: ['WHD_ERR_REPLAY_RETENTION'], where: 'admin API (400, field `since`)', meaning: 'a replay from before the oldest record Kafka still retains on the source topics; the message names the earliest time available; nothing started', action: 'replay from that time on; what is older is gone' },
+  { codes: ['WHD_ERR_REPLAY_CONFLICT'], where: 'admin API (409)', meaning: 'an active replay of the endpoint overlaps the range (the message names it); nothing started', action: 'wait for it to finish, or cancel it (`DELETE /v1/replays/{id}`)' },
+  { codes: ['WHD_ERR_REPLAY_LIMIT'], where: 'admin API (409)', meaning: 'the tenant has `REPLAY_MAX_JOBS_PER_TENANT` active replays; nothing started', action: 'wait for one to finish, or cancel one' },
   { codes: ['WHD_ERR_QUOTA_EXCEEDED'], where: 'admin API (409)', meaning: 'the tenant already has `ADMIN_MAX_ENDPOINTS_PER_TENANT` endpoints; nothing was created', action: 'delete an endpoint, or ask the operators to raise the limit' },
   { codes: ['WHD_ERR_RATE_LIMITED'], where: 'admin API (429)', meaning: 'more requests than `ADMIN_REQUEST_BURST` / `ADMIN_REQUESTS_PER_SECOND` from the tenant (or operator token), or more test events than `ADMIN_TEST_EVENTS_PER_MINUTE` from the tenant', action: 'wait the `Retry-After` seconds' },
   { codes: ['WHD_ERR_PRECONDITION_FAILED'], where: 'admin API (412)', meaning: 'the `If-Match` of a PATCH or DELETE names a revision the endpoint no longer has: someone changed it since you read it; nothing was written', action: 'GET it again (new `ETag`), decide, write with the new `If-Match`' },
@@ -63,6 +69,7 @@ export const errorDocs: readonly ErrorDoc[] = Object.freeze([
 const commandLabels: Record<keyof typeof exitCodes, string> = {
   dispatcher: 'dispatcher (`main.js`)',
   redrive: 'redrive (`make redrive`, `cli/redrive.js`)',
+  replay: 'replay (`make replay`, `cli/replay.js`)',
   'import-subscriptions': 'import-subscriptions (`cli/import-subscriptions.js`)'
 }
 

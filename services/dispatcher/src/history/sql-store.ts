@@ -145,6 +145,13 @@ export async function openSqlHistoryStore (db: SqlDriver): Promise<HistoryStore>
       }
       return totals
     },
+    async deliveredEventIds (tenantId, subscriptionId, since) {
+      const rows = await db.query<{ event_id: string }>(
+        'SELECT DISTINCT event_id FROM attempts WHERE tenant_id = ? AND subscription_id = ? AND started_at >= ? AND kind = \'attempt\' AND outcome = \'delivered\'',
+        [tenantId, subscriptionId, since]
+      )
+      return new Set(rows.map((r) => r.event_id))
+    },
     async prune (before) {
       return await db.execute('DELETE FROM attempts WHERE started_at < ?', [before])
     },

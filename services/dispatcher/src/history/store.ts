@@ -58,6 +58,8 @@ export interface HistoryStore {
   eventRecords: (tenantId: string | undefined, eventId: string) => Promise<IndexedAttempt[]>
   attempts: (tenantId: string, subscriptionId: string, query: AttemptQuery) => Promise<AttemptPage>
   totals: (tenantId: string, subscriptionId: string, since: number) => Promise<AttemptTotals>
+  /** Ids of the events delivered (a 2xx attempt, any lane) to the subscription by attempts started at or after `since`: what a replay with onlyFailed leaves out. */
+  deliveredEventIds: (tenantId: string, subscriptionId: string, since: number) => Promise<Set<string>>
   /** Deletes rows that started before `before`; resolves with how many. */
   prune: (before: number) => Promise<number>
   count: () => Promise<number>

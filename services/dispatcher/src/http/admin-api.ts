@@ -24,13 +24,16 @@ import { authenticate, scopeCovers, type AdminToken, type Principal } from '../a
 import type { Handler, Reply } from './admin/context.js'
 import { deadLetterHandlers } from './admin/dead-letters.js'
 import { historyHandlers } from './admin/history.js'
-import { historySchemas } from './admin/history-schemas.js'
 import { catalogHandlers, EventTypeListSchema } from './admin/event-types.js'
 import type { PortalOptions } from './portal/options.js'
 import { portalSchemas } from './portal/schemas.js'
 import { portalPrincipal } from './portal/session-auth.js'
 import { portalHandlers } from './portal/sessions.js'
 import { loadPortalFiles, PORTAL_HEADERS, type PortalFile } from './portal/static.js'
+import { resendHandlers } from './admin/resend.js'
+import { replayHandlers } from './admin/replays.js'
+import { replaySchemas } from './admin/replay-schemas.js'
+import { historySchemas, resendSchemas } from './admin/history-schemas.js'
 import type { HistoryStore } from '../history/store.js'
 import { endpointHandlers } from './admin/endpoints.js'
 import { ApiError, fromDependencyError, notFound } from './admin/errors.js'
@@ -39,7 +42,7 @@ import { adminRoutes, allowedMethods, documentOptionalBodies, fastifyPath, route
 import { connectionsCheckingIntervalMs, DEFAULT_ADMIN_CONNECTION_LIMITS, type AdminConnectionLimits } from './admin/connection-limits.js'
 import { DEFAULT_ADMIN_QUOTAS, RateLimiter, retryAfterSeconds, type AdminQuotas } from './admin/quotas.js'
 import { sharedSchemas } from './admin/schemas.js'
-import type { DeadLetterOperations, EndpointStatusSource, ReadEventPayload, SendTestEvent } from './admin/types.js'
+import type { DeadLetterOperations, EndpointStatusSource, ReadEventPayload, ReplayOperations, ResendEvent, SendTestEvent } from './admin/types.js'
 
 export { parseAdminTokens, type AdminToken, type Scope } from '../admin-tokens.js'
 export { apiErrorCodes, apiErrorStatus, type ApiErrorBody, type ApiErrorCode } from './admin/errors.js'
@@ -81,6 +84,10 @@ export interface AdminApiOptions {
   endpointStatus: EndpointStatusSource
   /** The delivery history's index and payload reader. @defaultValue none: the history routes answer 404 */
   history?: { store: HistoryStore, readPayload: ReadEventPayload }
+  /** Resends an event from Kafka (`POST /v1/events/{eventId}/resend`). @defaultValue none: the route answers 503 */
+  resend?: ResendEvent
+  /** Replay jobs (`POST /v1/endpoints/{id}/replay`, `/v1/replays/…`). @defaultValue none: the routes answer 503 */
+  replays?: ReplayOperations
   /**
    * Closes an endpoint's circuit and releases the deliveries it holds, at
    * once (`POST …/probe`): the next attempt is the probe.
@@ -208,7 +215,7 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
   // allow-lists); the response schemas document them, and the tests hold
   // every response against the document.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
-  for (const schema of [...sharedSchemas, ...historySchemas, EventTypeListSchema, ...portalSchemas]) app.addSchema(schema)
+  for (const schema of [...sharedSchemas, ...historySchemas, ...resendSchemas, ...replaySchemas, EventTypeListSchema, ...portalSchemas]) app.addSchema(schema)
 
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'buffer' }, (_request, body, done) => {
@@ -314,7 +321,9 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
     ...deadLetterHandlers({ store: options.store, deadLetters: options.deadLetters }),
     ...historyHandlers({ store: options.history?.store, readPayload: options.history?.readPayload, now }),
     ...catalogHandlers(),
-    ...portalHandlers(options.portal, now)
+    ...portalHandlers(options.portal, now),
+    ...resendHandlers({ store: options.history?.store, subscriptions: options.store, resend: options.resend }),
+    ...replayHandlers({ replays: options.replays, historyIndexed: options.history !== undefined, now })
   }
 
   const send = async (reply: FastifyReply, result: Reply): Promise<FastifyReply> => {
@@ -346,6 +355,7 @@ export function createAdminApi (options: AdminApiOptions): AdminApi {
         { name: 'endpoints', description: 'Webhook endpoints (subscriptions)' },
         { name: 'dead-letters', description: 'Exhausted deliveries and undecodable records' },
         { name: 'history', description: 'Delivery history: every attempt and outcome, per event and per endpoint' },
+        { name: 'replays', description: 'Replays: a time range of an endpoint\'s events delivered again from Kafka, as background jobs' },
         { name: 'catalog', description: 'The event types webhooks carry: descriptions, JSON Schemas, examples' },
         { name: 'portal', description: 'Tenant portal sign-in: one-time links, sessions in a cookie' },
         { name: 'meta', description: 'Liveness and this document' }

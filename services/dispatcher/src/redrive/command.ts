@@ -170,7 +170,7 @@ function parse (argv: readonly string[]) {
 
 // The variables the redrive shares with the dispatcher are validated and
 // defaulted exactly as the dispatcher does, from the one option table.
-function fromEnvironment<K extends keyof DispatcherConfig> (key: K, env: Record<string, string | undefined>): DispatcherConfig[K] {
+export function fromEnvironment<K extends keyof DispatcherConfig> (key: K, env: Record<string, string | undefined>): DispatcherConfig[K] {
   const spec = configOptions.find((option) => option.key === key) as unknown as {
     variable: string
     description: string

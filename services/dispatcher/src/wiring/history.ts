@@ -9,6 +9,7 @@ import { toWebhookBody } from '../delivery/payload.js'
 import type { AttemptEntry, AttemptRecorder } from '../engine/attempt-log.js'
 import { Acknowledgements } from '../history/acknowledgements.js'
 import type { RecordDecoder } from '../engine/record-plan.js'
+import type { DecodedEvent } from '../engine/delivery-task.js'
 import type { HistoryStore } from '../history/store.js'
 import type { ReadEventPayload } from '../http/admin/types.js'
 import { ensureAttemptsTopic } from '../kafka/history-topic.js'
@@ -23,6 +24,8 @@ export interface History {
   log: (AttemptRecorder & { flush: () => Promise<void> }) | undefined
   /** The admin API's view; undefined with HISTORY_STORE=none. */
   api: { store: HistoryStore, readPayload: ReadEventPayload } | undefined
+  /** Reads an event back from its source coordinates (resend, payloads). */
+  readEvent: ReadEvent
   /** Writes what is left, stops the history thread, closes the store (after the dispatcher closed). */
   close: () => Promise<void>
 }
@@ -94,9 +97,24 @@ function applyReport (metrics: Metrics, report: HistoryMetricsReport): void {
   if (report.rows !== undefined) metrics.historyIndexRows.set(report.rows)
 }
 
+/** What is at an event's source coordinates: the event, or nothing any more. */
+export type ReadEvent = (eventId: string, source: { topic: string, partition: number, offset: bigint }) => Promise<{ kind: 'found', event: DecodedEvent } | { kind: 'gone' }>
+
+export function eventReader (kafka: Kafka, decode: RecordDecoder): ReadEvent {
+  return async (eventId, source) => {
+    const read = await readRecordAt(kafka, source.topic, source.partition, source.offset)
+    if (read.kind === 'gone') return read
+    const event = await decode(read.value).catch(() => undefined)
+    // The offset holds another event only if the topic was re-created.
+    if (event?.eventId !== eventId) return { kind: 'gone' }
+    return { kind: 'found', event }
+  }
+}
+
 export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kafka: Kafka, admin: Admin, decode: RecordDecoder, metrics: Metrics, log: Logger, onFatal: (err: Error) => void }): Promise<History> {
   const { config, kafka, metrics, log } = o
-  if (!config.historyEnabled) return { log: undefined, api: undefined, close: async () => {} }
+  const readEvent = eventReader(kafka, o.decode)
+  if (!config.historyEnabled) return { log: undefined, api: undefined, readEvent, close: async () => {} }
   const created = await ensureAttemptsTopic(o.admin, { topic: config.historyTopic, partitions: config.historyTopicPartitions, retentionHours: config.historyTopicRetentionHours, replicationFactor: config.topicReplicationFactor })
   log.info({ topic: config.historyTopic, created }, 'attempts topic ready')
 
@@ -130,15 +148,12 @@ export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kaf
 
   const store = config.historyStore === 'none' ? undefined : await openHistoryStore(config)
   const readPayload: ReadEventPayload = async (eventId, source) => {
-    const read = await readRecordAt(kafka, source.topic, source.partition, source.offset)
-    if (read.kind === 'gone') return read
-    const event = await o.decode(read.value).catch(() => undefined)
-    // The offset holds another event only if the topic was re-created.
-    if (event?.eventId !== eventId) return { kind: 'gone' }
-    return { kind: 'found', body: toWebhookBody(event) }
+    const read = await readEvent(eventId, source)
+    return read.kind === 'gone' ? read : { kind: 'found', body: toWebhookBody(read.event) }
   }
   return {
     log: recorder,
+    readEvent,
     api: store === undefined ? undefined : { store, readPayload },
     close: async () => {
       closing = true

@@ -15,6 +15,7 @@ import { RateLimiter, retryAfterSeconds, type AdminQuotas } from './quotas.js'
 import { etagOf } from './requests.js'
 import type { CatalogOperationId } from './event-types.js'
 import type { PortalOperationId } from '../portal/sessions.js'
+import type { ReplayOperationId } from './replays.js'
 import type { HistoryOperationId } from './history.js'
 import type { OperationId } from './routes.js'
 import type { EndpointStatusSource, SendTestEvent } from './types.js'
@@ -54,7 +55,7 @@ function actingTenant (scope: Scope, requested: string | undefined): string | un
   return scope.tenantId
 }
 
-export type EndpointOperationId = Exclude<OperationId, 'health' | 'openApiDocument' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId | CatalogOperationId | PortalOperationId>
+export type EndpointOperationId = Exclude<OperationId, 'health' | 'openApiDocument' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId | 'resendEvent' | ReplayOperationId | CatalogOperationId | PortalOperationId>
 
 export function endpointHandlers (deps: EndpointHandlerDeps): Record<EndpointOperationId, Handler> {
   const { store } = deps

@@ -3,6 +3,7 @@ import { Type, type TSchema } from '@sinclair/typebox'
 import { INSTANT_PATTERN } from '../../dead-letters/instant.js'
 import { historyOutcomes } from '../../metrics.js'
 import { statusClasses } from '../../history/store.js'
+import { EndpointId } from '../../subscriptions/schema.js'
 import { apiLimits } from './schemas.js'
 
 const shared = <T extends TSchema>(id: string, schema: T): T => ({ ...schema, $id: id })
@@ -87,3 +88,20 @@ export const ListAttemptsQuery = Type.Object({
 export const StatsQuery = Type.Object({
   window: Type.Optional(Type.String({ enum: ['1h', '24h'], default: '1h', description: 'The last hour or the last day.' }))
 }, { additionalProperties: false })
+
+export const ResendBody = Type.Object({
+  endpointId: Type.Optional({ ...EndpointId, description: 'Only to this endpoint (of the event\'s tenant, taking its type). Left out: to every endpoint the history shows the event went to that still exists and is active.' })
+}, { additionalProperties: false })
+
+const ResendDelivery = Type.Object({
+  endpointId: Type.String(),
+  delivered: Type.Boolean(),
+  reason: Type.Optional(Type.String({ enum: ['rejected', 'unreachable', 'paused', 'disabled'], description: 'Not delivered: the endpoint answered non-2xx (rejected) or not at all (unreachable); or it was skipped as paused or disabled (only when no endpointId was named). The attempt\'s detail is in the history.' }))
+})
+
+export const resendSchemas: readonly TSchema[] = [
+  shared('ResendResult', Type.Object({
+    eventId: Type.String(),
+    deliveries: Type.Array(ResendDelivery, { description: 'One per endpoint, with the event\'s original webhook-id; each attempt is in the history with lane manual.' })
+  }))
+]

@@ -20,7 +20,9 @@ import type { CatalogOperationId } from './event-types.js'
 import type { PortalOperationId } from '../portal/sessions.js'
 import { PortalLinkExchange, PortalSessionCreate, SESSION_ID_PATTERN_SOURCE, SessionIdParams } from '../portal/schemas.js'
 import type { HistoryOperationId } from './history.js'
-import { EVENT_ID_PATTERN, EventIdParams, ListAttemptsQuery, StatsQuery } from './history-schemas.js'
+import type { ReplayOperationId } from './replays.js'
+import { REPLAY_ID_PATTERN, ReplayBody, ReplayIdParams } from './replay-schemas.js'
+import { EVENT_ID_PATTERN, EventIdParams, ListAttemptsQuery, ResendBody, StatsQuery } from './history-schemas.js'
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 
@@ -32,7 +34,7 @@ export interface RouteSpec {
   operationId: OperationId
   /** False only for the document and the liveness probe. */
   auth: boolean
-  tag: 'endpoints' | 'dead-letters' | 'history' | 'catalog' | 'portal' | 'meta'
+  tag: 'endpoints' | 'dead-letters' | 'history' | 'replays' | 'catalog' | 'portal' | 'meta'
   summary: string
   description?: string
   querystring?: TSchema
@@ -102,6 +104,7 @@ export const adminRoutes: readonly RouteSpec[] = [
     description: 'Every event type a webhook can carry: a description, the JSON Schema of the body and an example body, generated from the Avro schemas (also committed as docs/event-catalog.json, and as an OpenAPI 3.1 webhooks document in docs/webhooks.openapi.json). The same for every token.',
     querystring: NoQuery, success: { 200: ['EventTypeList', 'The catalog.'] }
   },
+  ...replayRoutes(),
   ...portalRoutes()
 ]
 
@@ -131,6 +134,19 @@ function portalRoutes (): RouteSpec[] {
   ]
 }
 
+function replayRoutes (): RouteSpec[] {
+  return [
+    {
+      method: 'POST', path: '/v1/endpoints/{id}/replay', operationId: 'startReplay', auth: true, tag: 'replays', summary: 'Replay a time range',
+      description: 'Starts a job that reads the source topics from the offsets of since to those of until (Kafka record timestamps) and delivers again, with their original webhook-id, the events of the endpoint\'s tenant that its filter (and eventTypes) takes — with onlyFailed, only those whose delivery to it has not succeeded. In order per account, at the endpoint\'s rate limit, at most REPLAY_MAX_IN_FLIGHT at once beside live traffic; a failed delivery goes to the retry lane (normal retry and dead-letter rules). The job survives restarts: it resumes from its checkpoints. Refusals: 400 WHD_ERR_REPLAY_RANGE (until in the future, not after since, or a range over REPLAY_MAX_RANGE_HOURS; field until), 400 WHD_ERR_REPLAY_RETENTION (since before the oldest retained record; the message names the earliest time available; field since), 409 WHD_ERR_REPLAY_CONFLICT (an active replay of this endpoint overlaps the range), 409 WHD_ERR_REPLAY_LIMIT (the tenant has REPLAY_MAX_JOBS_PER_TENANT active replays), 409 WHD_ERR_ENDPOINT_INACTIVE (the endpoint is paused or disabled).',
+      querystring: NoQuery, body: ReplayBody, success: { 201: ['Replay', 'The job, started; location names it.'] }, errors: [404, 409, 413, 415, 503]
+    },
+    { method: 'GET', path: '/v1/endpoints/{id}/replays', operationId: 'listEndpointReplays', auth: true, tag: 'replays', summary: 'Replays of an endpoint', querystring: NoQuery, success: { 200: ['ReplayList', 'Every replay of the endpoint, newest first.'] }, errors: [404, 503] },
+    { method: 'GET', path: '/v1/replays/{replayId}', operationId: 'getReplay', auth: true, tag: 'replays', summary: 'A replay and its progress', description: 'Records in range, scanned, matched, delivered, failed, and an ETA while it runs.', querystring: NoQuery, success: { 200: ['Replay', 'The job.'] }, errors: [404, 503] },
+    { method: 'DELETE', path: '/v1/replays/{replayId}', operationId: 'cancelReplay', auth: true, tag: 'replays', summary: 'Cancel a replay', description: 'The job stops at its next checkpoint (at most a few hundred records later); what it delivered stays delivered. A finished job is answered as it is.', querystring: NoQuery, success: { 200: ['Replay', 'The job, cancelled.'] }, errors: [404, 503] }
+  ]
+}
+
 function historyRoutes (): RouteSpec[] {
   const off = ' A deployment without a history index (HISTORY_STORE=none) answers 404.'
   return [
@@ -143,6 +159,11 @@ function historyRoutes (): RouteSpec[] {
       method: 'GET', path: '/v1/events/{eventId}/payload', operationId: 'getEventPayload', auth: true, tag: 'history', summary: 'The body as sent',
       description: `Read back from the source topic at the event's offset and rendered by the code that builds webhooks (the history keeps no copy). 410 WHD_ERR_GONE once Kafka retention has removed the record.${off}`,
       querystring: NoQuery, success: { 200: ['EventPayload', 'The webhook body.'] }, errors: [404, 410, 503]
+    },
+    {
+      method: 'POST', path: '/v1/events/{eventId}/resend', operationId: 'resendEvent', auth: true, tag: 'history', summary: 'Resend an event',
+      description: `Delivers the event again now, read back from the source topic, with its original webhook-id (receivers dedupe on it), once per endpoint; each attempt is in the history with lane manual. Out of band: not ordered against live traffic, so a receiver may get it after later events of its account; nothing is parked or retried. With endpointId, to that endpoint only: another tenant's endpoint answers 404 to a tenant token; an operator naming an endpoint of another tenant than the event's, or one whose eventTypes do not take the event, gets 409 WHD_ERR_ENDPOINT_MISMATCH; a paused or disabled one 409 WHD_ERR_ENDPOINT_INACTIVE. Without it, to every endpoint the history shows the event went to that still exists; paused and disabled ones are skipped (409 WHD_ERR_ENDPOINT_INACTIVE when all are). 410 WHD_ERR_GONE once Kafka retention has removed the record.${off}`,
+      querystring: NoQuery, body: ResendBody, bodyOptional: true, success: { 200: ['ResendResult', 'What each endpoint answered.'] }, errors: [404, 409, 410, 413, 415, 503]
     },
     {
       method: 'GET', path: '/v1/endpoints/{id}/attempts', operationId: 'listEndpointAttempts', auth: true, tag: 'history', summary: 'Delivery attempts to an endpoint',
@@ -159,17 +180,17 @@ function historyRoutes (): RouteSpec[] {
 
 export type OperationId = 'health' | 'openApiDocument' | 'listEndpoints' | 'createEndpoint' | 'getEndpoint' | 'updateEndpoint' | 'deleteEndpoint'
   | 'rotateEndpointSecret' | 'getEndpointSecret' | 'pauseEndpoint' | 'resumeEndpoint' | 'enableEndpoint' | 'disableEndpoint' | 'sendTestEvent'
-  | 'getEndpointStatus' | 'probeEndpoint' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId | CatalogOperationId | PortalOperationId
+  | 'getEndpointStatus' | 'probeEndpoint' | 'listDeadLetters' | 'redriveDeadLetters' | HistoryOperationId | 'resendEvent' | ReplayOperationId | CatalogOperationId | PortalOperationId
 
 export type PublicOperationId = 'health' | 'openApiDocument'
 
 const errorDescriptions: Record<number, string> = {
-  400: 'WHD_ERR_BAD_REQUEST (malformed JSON, not an object), WHD_ERR_VALIDATION (names the field; also unknown fields and query parameters), WHD_ERR_URL_INVALID or WHD_ERR_SSRF_BLOCKED (field url).',
+  400: 'WHD_ERR_BAD_REQUEST (malformed JSON, not an object), WHD_ERR_VALIDATION (names the field; also unknown fields and query parameters), WHD_ERR_URL_INVALID or WHD_ERR_SSRF_BLOCKED (field url), WHD_ERR_REPLAY_RANGE or WHD_ERR_REPLAY_RETENTION (replay: field until or since).',
   401: 'WHD_ERR_UNAUTHORIZED: no bearer token, or not a valid one. WHD_ERR_PORTAL_SESSION_ENDED: the portal session cookie expired or was revoked. WHD_ERR_PORTAL_LINK_INVALID, _EXPIRED, _USED, _REVOKED (sign-in): the link cannot sign in.',
   403: 'WHD_ERR_FORBIDDEN: a tenant token named another tenant in tenantId; a portal call without x-portal-request: 1 or from another origin; a portal session minting or revoking another session.',
   404: 'WHD_ERR_NOT_FOUND: no such endpoint, or it belongs to another tenant (the two are indistinguishable).',
-  409: 'WHD_ERR_REDRIVE_CONFLICT: a redrive over an overlapping set of dead letters is running; retry when it has finished. WHD_ERR_CONFLICT: the change conflicts with the current state (the endpoint is quarantined, so only DELETE is allowed); WHD_ERR_QUOTA_EXCEEDED (create): the tenant has as many endpoints as it may have (ADMIN_MAX_ENDPOINTS_PER_TENANT), delete one first.',
-  410: 'WHD_ERR_GONE: the event\'s record is no longer on Kafka (retention removed it); its delivery history remains.',
+  409: 'WHD_ERR_REDRIVE_CONFLICT: a redrive over an overlapping set of dead letters is running; retry when it has finished. WHD_ERR_ENDPOINT_INACTIVE (resend): the endpoint is paused or disabled. WHD_ERR_ENDPOINT_MISMATCH (resend): the endpoint is not the event\'s tenant\'s, or does not take its type. WHD_ERR_REPLAY_CONFLICT: an active replay of the endpoint overlaps the range. WHD_ERR_REPLAY_LIMIT: the tenant has as many active replays as it may have (REPLAY_MAX_JOBS_PER_TENANT). WHD_ERR_CONFLICT: the change conflicts with the current state (the endpoint is quarantined, so only DELETE is allowed); WHD_ERR_QUOTA_EXCEEDED (create): the tenant has as many endpoints as it may have (ADMIN_MAX_ENDPOINTS_PER_TENANT), delete one first.',
+  410: 'WHD_ERR_GONE: the event\'s record is no longer on Kafka (retention removed it), so it cannot be read or resent; its delivery history remains.',
   412: 'WHD_ERR_PRECONDITION_FAILED: If-Match names a revision the endpoint no longer has; nothing changed. GET it again.',
   413: 'WHD_ERR_PAYLOAD_TOO_LARGE: the body exceeds the cap (64 KiB by default); the connection is closed.',
   415: 'WHD_ERR_UNSUPPORTED_MEDIA_TYPE: a body that is not application/json (or application/merge-patch+json).',
@@ -214,6 +235,7 @@ export function routeSchema (route: RouteSpec): Record<string, unknown> {
   if (route.path.includes('{id}')) schema.params = IdParams
   if (route.path.includes('{eventId}')) schema.params = EventIdParams
   if (route.path.includes('{sessionId}')) schema.params = SessionIdParams
+  if (route.path.includes('{replayId}')) schema.params = ReplayIdParams
   if (route.querystring !== undefined) schema.querystring = route.querystring
   if (route.body !== undefined) schema.body = route.body
   if (route.conditional === true) {
@@ -251,9 +273,9 @@ export function allowedMethods (pathname: string): HttpMethod[] {
     const pattern = route.path.split('/').slice(1)
     return pattern.length === segments.length && pattern.every((part, index) => {
       const actual = segments[index] ?? ''
-      if (part !== '{id}' && part !== '{eventId}' && part !== '{sessionId}') return part === actual
+      if (part !== '{id}' && part !== '{eventId}' && part !== '{sessionId}' && part !== '{replayId}') return part === actual
       try {
-        return (part === '{id}' ? ENDPOINT_ID_PATTERN : part === '{eventId}' ? EVENT_ID_PATTERN : SESSION_ID).test(decodeURIComponent(actual))
+        return (part === '{id}' ? ENDPOINT_ID_PATTERN : part === '{eventId}' ? EVENT_ID_PATTERN : part === '{replayId}' ? REPLAY_ID_PATTERN : SESSION_ID).test(decodeURIComponent(actual))
       } catch {
         return false
       }

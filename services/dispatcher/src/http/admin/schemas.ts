@@ -201,7 +201,7 @@ const instantText = (description: string): TSchema => Type.String({ minLength: 1
 const fromDescription = 'Dead-lettered at or after (inclusive)'
 // JSON Schema cannot relate two fields: the rule is stated, and enforced by the handler (400 WHD_ERR_VALIDATION, field to).
 const toDescription = 'Dead-lettered before (exclusive). Must be later than from when both are given, else 400 WHD_ERR_VALIDATION with field to'
-const instant = (description: string): TSchema => Type.Union([instantText(description), Type.Integer({ minimum: 0, description: 'Epoch milliseconds.' })], {
+export const instant = (description: string): TSchema => Type.Union([instantText(description), Type.Integer({ minimum: 0, description: 'Epoch milliseconds.' })], {
   description: `${description}: ${instantForms}, or a JSON integer of epoch milliseconds.`
 })
 

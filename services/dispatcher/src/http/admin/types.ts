@@ -3,6 +3,7 @@
 import type { Subscription } from '../../subscriptions/types.js'
 
 export type { DeadLetter, DeadLetterOperations, DeadLetterRedriveCounts } from '../../dead-letters/view.js'
+export type { ReplayOperations } from '../../engine/replay-job.js'
 
 /** The outcome of one `webhook.test` delivery. */
 export type TestEventResult =
@@ -38,3 +39,33 @@ export type EventPayloadRead =
 export type ReadEventPayload = (eventId: string, source: { topic: string, partition: number, offset: bigint }) => Promise<EventPayloadRead>
 
 export type EndpointStatusSource = (id: string) => EndpointHealth | Promise<EndpointHealth>
+
+/** The event a resend sends again: what the history knows of it. */
+export interface ResendEventRef {
+  eventId: string
+  eventType: string
+  tenantId: string
+  accountId: string
+  /** Epoch milliseconds. */
+  occurredAt: number
+  source: { topic: string, partition: number, offset: bigint }
+}
+
+/** One endpoint a resend goes to, and the number its attempt gets in the history. */
+export interface ResendTarget {
+  subscription: Subscription
+  attemptNumber: number
+}
+
+export type ResendOutcome =
+  /** Retention has removed the record (or the offset holds another event): nothing was sent. */
+  | { kind: 'gone' }
+  /** One attempt per target, in the targets' order. */
+  | { kind: 'sent', results: TestEventResult[] }
+
+/**
+ * Reads the event's record back from Kafka and delivers it once to each
+ * target with its original `webhook-id`, recording each attempt in the
+ * history (lane `manual`). Out of band: not ordered against live traffic.
+ */
+export type ResendEvent = (event: ResendEventRef, targets: readonly ResendTarget[]) => Promise<ResendOutcome>
