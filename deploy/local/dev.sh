@@ -102,5 +102,5 @@ pids+=($!)
 link_pid=$!
 
 echo "dev: demo receiver on http://127.0.0.1:$receiver_port, dispatcher metrics on http://127.0.0.1:9464/metrics; Ctrl-C to stop" >&2
-echo "dev: delivery history: curl -H \"authorization: Bearer \$(cat $token_file)\" 'http://127.0.0.1:8080/v1/endpoints/dev-tenant-001-all/attempts?limit=5'" >&2
+echo "dev: delivery history: curl -H \"authorization: Bearer \$(cat $token_file)\" 'http://127.0.0.1:${ADMIN_PORT:-8080}/v1/endpoints/dev-tenant-001-all/attempts?limit=5'" >&2
 wait -n "${pids[@]}"
