@@ -12,6 +12,10 @@ export default defineConfig({
     hookTimeout: 120_000 * scale,
     maxWorkers: 2,
     setupFiles: ['test/support/quiet-kafkajs.ts'],
+    // expect.poll waits for a condition like waitUntil, so its default
+    // deadline (1 s) gets the same room: a loaded machine renders a page or
+    // answers a request in seconds.
+    expect: { poll: { timeout: 15_000 * scale, interval: 100 } },
     reporters: ['default', ['json', { outputFile: '.run/test-report.json' }]]
   }
 })
