@@ -219,6 +219,19 @@ describe('tenant portal in a browser', () => {
     await expect.poll(async () => await page.locator('ul.replays li').first().textContent()).toMatch(new RegExp(`completed.*${windowEvents.length} of ${windowEvents.length} delivered`, 's'))
   })
 
+  it('resends by event id from the resend form, to every endpoint the event went to', async () => {
+    const target = windowEvents[1]!
+    const before = copiesOf(target.eventId)
+    await page.getByLabel('Event id').fill(target.eventId)
+    await page.getByRole('button', { name: 'Resend', exact: true }).click()
+    await expect.poll(async () => await page.getByTestId('resend-status').textContent()).toMatch(new RegExp(`${endpointId}: delivered`))
+    await waitUntil('the resent copy', () => copiesOf(target.eventId) === before + 1)
+    // An unknown event is refused, and the refusal is shown with its code.
+    await page.getByLabel('Event id').fill('00000000-0000-4000-8000-000000000000')
+    await page.getByRole('button', { name: 'Resend', exact: true }).click()
+    await expect.poll(async () => await page.getByTestId('resend-status').textContent()).toMatch(/WHD_ERR_NOT_FOUND/)
+  })
+
   it('shows the event catalog', async () => {
     await page.getByRole('link', { name: 'Event catalog' }).click()
     await expect.poll(async () => await page.getByRole('heading', { name: 'transaction.posted' }).count()).toBe(1)
@@ -247,12 +260,15 @@ describe('tenant portal in a browser', () => {
     await expect.poll(async () => await page.getByTestId('endpoint-state').textContent()).toBe('enabled')
   })
 
-  it('fits a phone: nothing scrolls sideways on the endpoints page', async () => {
+  it('fits a phone: nothing scrolls sideways on the endpoints and the replay pages', async () => {
     await page.setViewportSize({ width: 375, height: 800 })
     await page.getByRole('link', { name: 'Endpoints', exact: true }).click()
     await expect.poll(async () => await page.getByRole('heading', { name: 'Endpoints' }).count()).toBe(1)
     expect(await page.evaluate('document.documentElement.scrollWidth') as number).toBeLessThanOrEqual(375)
     await snap('endpoints-phone')
+    await page.getByRole('link', { name: 'Resend & replay' }).click()
+    await expect.poll(async () => await page.getByRole('heading', { name: 'Replay a time window' }).count()).toBe(1)
+    expect(await page.evaluate('document.documentElement.scrollWidth') as number).toBeLessThanOrEqual(375)
     await page.setViewportSize({ width: 1100, height: 900 })
   })
 
