@@ -50,6 +50,8 @@ function render (panel: HTMLElement, job: Replay, ended: () => void): void {
           .catch((err: unknown) => { panel.appendChild(el('p', { class: 'error', role: 'alert' }, describeFailure(err))) })
       }
     }, 'Cancel replay')
+  // Re-rendered every second: a keyboard user on Cancel keeps the focus there.
+  const cancelHadFocus = document.activeElement instanceof HTMLButtonElement && panel.contains(document.activeElement)
   show(panel,
     el('h3', {}, 'Replay ', el('code', {}, job.id)),
     el('p', {}, 'State: ', el('span', { class: `state state-${job.state}`, 'data-testid': 'replay-state' }, job.state),
@@ -64,4 +66,5 @@ function render (panel: HTMLElement, job: Replay, ended: () => void): void {
       el('dt', {}, 'Failed (retried as usual)'), el('dd', { 'data-testid': 'replay-failed' }, p.failed),
       p.eta === undefined ? null : el('dt', {}, 'Expected end'), p.eta === undefined ? null : el('dd', {}, new Date(p.eta).toLocaleString())),
     cancel)
+  if (cancelHadFocus) (cancel ?? panel).focus()
 }

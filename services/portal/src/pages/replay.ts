@@ -59,7 +59,7 @@ function replaySection (endpoints: Endpoint[], chosen: string | undefined): HTML
   const types = el('input', { type: 'text', placeholder: 'all the endpoint takes' })
   const onlyFailed = el('input', { type: 'checkbox' })
   const status = el('div', { role: 'status', 'aria-live': 'polite', 'data-testid': 'replay-status' })
-  const job = el('div', { class: 'card', 'data-testid': 'replay-job', hidden: true })
+  const job = el('div', { class: 'card', 'data-testid': 'replay-job', tabindex: -1, hidden: true })
   const history = el('div')
   const form = el('form', { class: 'card', 'aria-labelledby': 'replay-heading' },
     el('h2', { id: 'replay-heading' }, 'Replay a time window'),
