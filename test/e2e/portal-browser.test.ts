@@ -1,7 +1,8 @@
 // The tenant portal in a real browser (Debian's chromium via playwright-core)
 // against the real dispatcher, Kafka and registry: sign in through a portal
 // link, create an endpoint, send a test event, see deliveries in the history,
-// pause (events held), resume (delivered in order), rotate the secret; links
+// pause (events held), resume (delivered in order), rotate the secret, resend
+// an event from the history, replay a window and follow the job; links
 // that are expired, reused or revoked are refused; a tenant's <script> is text.
 // With SCREENSHOTS_DIR set (make screenshots) it saves the main pages.
 // Page code goes to evaluate() as text: the tests compile without the DOM library.
@@ -15,6 +16,7 @@ import type { DispatcherProcess } from '../support/dispatcher-process.js'
 import { launchChromium } from '../support/browser.js'
 import { uniqueTopic } from '../support/kafka.js'
 import { scaled, waitUntil } from '../support/wait.js'
+import { toLocalInput } from '../../services/portal/src/times.js'
 
 const SCRIPT_DESCRIPTION = '<script>window.__portalXss = 1</script><img src=x onerror="window.__portalXss = 2">Payments'
 const screenshots = process.env.SCREENSHOTS_DIR
@@ -69,6 +71,11 @@ describe('tenant portal in a browser', () => {
   let sessionId = ''
   let endpointId = ''
   let firstLink = ''
+  // The banking events published, and when the first was (floored to the
+  // second: the replay form's inputs take seconds): the replay's window.
+  let windowStart = 0
+  const windowEvents: Array<{ eventId: string, accountId: string }> = []
+  const copiesOf = (eventId: string): number => bankingEvents().filter((e) => e.webhookId === eventId).length
 
   it('signs in through a one-time link: the session cookie is HttpOnly and SameSite=Strict, the link leaves the address bar', async () => {
     const link = await mint()
@@ -111,7 +118,9 @@ describe('tenant portal in a browser', () => {
   })
 
   it('shows delivered events in the history, with their attempt details and payload', async () => {
+    windowStart = Math.floor(Date.now() / 1000) * 1000
     const produced = await scenario.feed.publishTransactions(scenario.source, { count: 4, accounts: 2, tenants: 1 })
+    windowEvents.push(...produced)
     await waitUntil('the events delivered', () => bankingEvents().length >= produced.length, { timeoutMs: 60_000 })
     await waitUntil('the history indexed them', async () => {
       await page.getByRole('button', { name: 'Refresh' }).click()
@@ -130,6 +139,7 @@ describe('tenant portal in a browser', () => {
     await expect.poll(async () => await page.getByTestId('endpoint-state').textContent()).toBe('paused')
     const before = bankingEvents().length
     const held = await scenario.feed.publishTransactions(scenario.source, { count: 6, accounts: 2, tenants: 1 })
+    windowEvents.push(...held)
     await waitUntil('the paused endpoint to hold them', async () => {
       const page1 = await operator.request('GET', `/v1/endpoints/${endpointId}/attempts?outcome=held&outcome=parked&limit=200`)
       const ids = new Set(((page1.body as unknown as { items: Array<{ eventId: string }> }).items ?? []).map((a) => a.eventId))
@@ -162,6 +172,66 @@ describe('tenant portal in a browser', () => {
     expect(signatures.some((signature) => verifies(last, rotated, signature))).toBe(true)
   })
 
+  it('resends an event from the history: it arrives again with its webhook-id, and a manual attempt appears', async () => {
+    const target = windowEvents[0]!
+    const before = copiesOf(target.eventId)
+    expect(before).toBeGreaterThanOrEqual(1)
+    await page.getByRole('button', { name: 'Refresh' }).click()
+    const row = page.getByTestId('attempts').locator('li', { hasText: target.eventId }).first()
+    await row.locator('summary').click()
+    await row.getByRole('button', { name: 'Resend to this endpoint' }).click()
+    await expect.poll(async () => await row.getByTestId('resend-status').textContent()).toMatch(/: delivered/)
+    await waitUntil('the resent copy', () => copiesOf(target.eventId) === before + 1)
+    await waitUntil('the history to show the manual attempt', async () => {
+      await page.getByRole('button', { name: 'Refresh' }).click()
+      return await page.getByTestId('attempts').locator('li', { hasText: target.eventId }).filter({ hasText: '(manual, ' }).count() === 1
+    }, { timeoutMs: 60_000, intervalMs: 500 })
+  })
+
+  it('replays a window: the page follows the job until it is done, and every event of the window arrives again, in order per account', async () => {
+    await page.getByRole('link', { name: 'Replay a time window…' }).click()
+    const unlabelled = await page.evaluate(`[...document.querySelectorAll('input, select, textarea')].filter((e) => e.labels.length === 0 && !e.getAttribute('aria-label')).map((e) => e.outerHTML)`)
+    expect(unlabelled).toEqual([])
+    // A refusal is shown with its code: until an hour ahead is in the future.
+    await page.getByLabel('Since').fill(toLocalInput(new Date(windowStart)))
+    await page.getByLabel('Until').fill(toLocalInput(new Date(Date.now() + 3_600_000)))
+    await page.getByRole('button', { name: 'Start replay' }).click()
+    await expect.poll(async () => await page.getByTestId('replay-status').textContent()).toMatch(/WHD_ERR_REPLAY_RANGE/)
+    await page.getByLabel('Until').fill(toLocalInput(new Date(Math.floor(Date.now() / 1000) * 1000)))
+    const mark = bankingEvents().length
+    const before = new Map(windowEvents.map((e) => [e.eventId, copiesOf(e.eventId)]))
+    await page.getByRole('button', { name: 'Start replay' }).click()
+    await expect.poll(async () => await page.getByTestId('replay-status').textContent()).toMatch(/Replay started/)
+    await expect.poll(async () => await page.getByTestId('replay-state').textContent(), { timeout: scaled(60_000) }).toBe('completed')
+    expect(await page.getByTestId('replay-matched').textContent()).toBe(String(windowEvents.length))
+    expect(await page.getByTestId('replay-delivered').textContent()).toBe(String(windowEvents.length))
+    expect(await page.getByTestId('replay-failed').textContent()).toBe('0')
+    await snap('replay')
+    await waitUntil('every event of the window again', () => windowEvents.every((e) => copiesOf(e.eventId) === before.get(e.eventId)! + 1))
+    // Only those, with their own webhook-ids, in order per account.
+    const replayed = bankingEvents().slice(mark)
+    expect(replayed.map((e) => e.webhookId).sort()).toEqual(windowEvents.map((e) => e.eventId).sort())
+    for (const account of new Set(replayed.map((e) => e.accountId))) {
+      const sequences = replayed.filter((e) => e.accountId === account).map((e) => e.accountSequence)
+      expect(sequences, account).toEqual([...sequences].sort((a, b) => a - b))
+    }
+    // The endpoint's replays list it.
+    await expect.poll(async () => await page.locator('ul.replays li').first().textContent()).toMatch(new RegExp(`completed.*${windowEvents.length} of ${windowEvents.length} delivered`, 's'))
+  })
+
+  it('resends by event id from the resend form, to every endpoint the event went to', async () => {
+    const target = windowEvents[1]!
+    const before = copiesOf(target.eventId)
+    await page.getByLabel('Event id').fill(target.eventId)
+    await page.getByRole('button', { name: 'Resend', exact: true }).click()
+    await expect.poll(async () => await page.getByTestId('resend-status').textContent()).toMatch(new RegExp(`${endpointId}: delivered`))
+    await waitUntil('the resent copy', () => copiesOf(target.eventId) === before + 1)
+    // An unknown event is refused, and the refusal is shown with its code.
+    await page.getByLabel('Event id').fill('00000000-0000-4000-8000-000000000000')
+    await page.getByRole('button', { name: 'Resend', exact: true }).click()
+    await expect.poll(async () => await page.getByTestId('resend-status').textContent()).toMatch(/WHD_ERR_NOT_FOUND/)
+  })
+
   it('shows the event catalog', async () => {
     await page.getByRole('link', { name: 'Event catalog' }).click()
     await expect.poll(async () => await page.getByRole('heading', { name: 'transaction.posted' }).count()).toBe(1)
@@ -190,12 +260,15 @@ describe('tenant portal in a browser', () => {
     await expect.poll(async () => await page.getByTestId('endpoint-state').textContent()).toBe('enabled')
   })
 
-  it('fits a phone: nothing scrolls sideways on the endpoints page', async () => {
+  it('fits a phone: nothing scrolls sideways on the endpoints and the replay pages', async () => {
     await page.setViewportSize({ width: 375, height: 800 })
     await page.getByRole('link', { name: 'Endpoints', exact: true }).click()
     await expect.poll(async () => await page.getByRole('heading', { name: 'Endpoints' }).count()).toBe(1)
     expect(await page.evaluate('document.documentElement.scrollWidth') as number).toBeLessThanOrEqual(375)
     await snap('endpoints-phone')
+    await page.getByRole('link', { name: 'Resend & replay' }).click()
+    await expect.poll(async () => await page.getByRole('heading', { name: 'Replay a time window' }).count()).toBe(1)
+    expect(await page.evaluate('document.documentElement.scrollWidth') as number).toBeLessThanOrEqual(375)
     await page.setViewportSize({ width: 1100, height: 900 })
   })
 

@@ -33,7 +33,7 @@ async function route (): Promise<void> {
   try {
     if (page === 'endpoints' && id !== undefined) await endpointPage(main, decodeURIComponent(id))
     else if (page === 'catalog') await catalogPage(main)
-    else if (page === 'replay') replayPage(main)
+    else if (page === 'replay') await replayPage(main, id === undefined ? undefined : decodeURIComponent(id))
     else await endpointsPage(main)
   } catch (err) {
     if (err instanceof ApiFailure && err.code === 'WHD_ERR_PORTAL_SESSION_ENDED') return

@@ -39,3 +39,22 @@ export interface EventType {
   schema: Record<string, unknown>
   example: unknown
 }
+
+export interface Replay {
+  id: string
+  endpointId: string
+  state: 'running' | 'completed' | 'cancelled'
+  since: string
+  until: string
+  eventTypes?: string[]
+  onlyFailed: boolean
+  createdAt: string
+  finishedAt?: string
+  reason?: string
+  progress: { records: number, scanned: number, matched: number, delivered: number, failed: number, eta?: string }
+}
+
+export interface ResendResult {
+  eventId: string
+  deliveries: Array<{ endpointId: string, delivered: boolean, reason?: string }>
+}

@@ -44,7 +44,8 @@ export async function endpointPage (main: HTMLElement, id: string): Promise<void
           if (!window.confirm('Delete this endpoint? This cannot be undone.')) return
           api('DELETE', `/v1/endpoints/${encodeURIComponent(endpointId)}`).then(() => { location.hash = '#/endpoints' }).catch((err: unknown) => { announce(status, describeFailure(err), 'error') })
         }
-      }, 'Delete'))
+      }, 'Delete'),
+      el('a', { href: `#/replay/${encodeURIComponent(endpointId)}` }, 'Replay a time window…'))
     return [
       el('p', {}, el('a', { href: '#/endpoints' }, '← All endpoints')),
       el('h1', {}, 'Endpoint'),

@@ -1,8 +1,9 @@
 // An endpoint's delivery history: attempts newest first, filtered, each with
 // its details and the body as sent (read back from Kafka by the API).
 import { api, describeFailure, query } from '../api.js'
-import { el, field, jsonBlock, show } from '../dom.js'
+import { announce, el, field, jsonBlock, show } from '../dom.js'
 import type { Attempt } from '../types.js'
+import { resend } from './resend.js'
 
 const OUTCOMES = ['delivered', 'failed', 'parked', 'held', 'dead_lettered', 'dropped']
 const CLASSES = ['2xx', '3xx', '4xx', '5xx', 'none']
@@ -23,7 +24,7 @@ export async function historySection (endpointId: string): Promise<HTMLElement> 
     try {
       const page = await api<{ items: Attempt[], nextCursor?: string }>('GET', path)
       cursor = page.nextCursor
-      const rows = page.items.map(attemptRow)
+      const rows = page.items.map((a) => attemptRow(a, endpointId))
       if (!append) show(results, page.items.length === 0 ? el('p', {}, 'No deliveries match.') : el('ol', { class: 'attempts', 'data-testid': 'attempts' }))
       const list = results.querySelector('ol')
       if (list !== null) for (const row of rows) list.appendChild(row)
@@ -42,8 +43,9 @@ export async function historySection (endpointId: string): Promise<HTMLElement> 
   return el('section', { 'aria-labelledby': 'history-heading' }, el('h2', { id: 'history-heading' }, 'Delivery history'), form, refresh, results)
 }
 
-function attemptRow (a: Attempt): HTMLElement {
+function attemptRow (a: Attempt, endpointId: string): HTMLElement {
   const payload = el('div')
+  const resent = el('div', { role: 'status', 'aria-live': 'polite', 'data-testid': 'resend-status' })
   const answer = a.httpStatus === undefined ? (a.errorCode ?? a.outcome) : `HTTP ${a.httpStatus}`
   return el('li', {},
     el('details', {},
@@ -67,6 +69,15 @@ function attemptRow (a: Attempt): HTMLElement {
             .then((p) => { show(payload, el('h3', {}, 'Body as sent'), jsonBlock(p.body)) })
             .catch((err: unknown) => { show(payload, el('p', { class: 'error' }, describeFailure(err))) })
         }
-      }, 'Show payload'),
+      }, 'Show payload'), ' ',
+      el('button', {
+        type: 'button',
+        onclick: () => {
+          resend(a.eventId, endpointId)
+            .then((r) => { announce(resent, r.message, r.ok ? 'ok' : 'error') })
+            .catch((err: unknown) => { announce(resent, describeFailure(err), 'error') })
+        }
+      }, 'Resend to this endpoint'),
+      resent,
       payload))
 }
