@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminClient, createAdminScenario, TENANT_1, type AdminScenario } from '../support/admin-client.js'
 import type { DispatcherProcess } from '../support/dispatcher-process.js'
+import { scaled } from '../support/wait.js'
 
 const root = join(import.meta.dirname, '../..')
 /** `SCHEMATHESIS` overrides the venv's CLI (e.g. another venv while trying a version). */
@@ -62,7 +63,7 @@ async function runSchemathesis (baseUrl: string, token: string, endpointIds: rea
 
 async function run (cwd: string, args: string[]): Promise<Run> {
   // A bound of its own, so a run that hangs is killed rather than left behind (exit code null).
-  const child = spawn(schemathesis, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 50_000, env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } })
+  const child = spawn(schemathesis, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: scaled(50_000), env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } })
   let output = ''
   child.stdout.on('data', (c: Buffer) => { output += c.toString() })
   child.stderr.on('data', (c: Buffer) => { output += c.toString() })

@@ -21,7 +21,8 @@ describe('bootstrapTopics', () => {
   }
 
   const partitionCounts = async (topics: string[]): Promise<Record<string, number>> => {
-    const { topics: metadata } = await admin.fetchTopicMetadata({ topics })
+    // Right after creation the broker can still answer "does not host this topic-partition".
+    const { topics: metadata } = await retryRetriable(() => admin.fetchTopicMetadata({ topics }))
     return Object.fromEntries(metadata.map((t) => [t.name, t.partitions.length]))
   }
 
