@@ -29,6 +29,11 @@ export class DueTimers {
     if (at < this.#timerAt) this.#arm()
   }
 
+  /** When `key` is due, if it waits for a deadline. */
+  dueAt (key: string): number | undefined {
+    return this.#due.get(key)
+  }
+
   cancel (key: string): void {
     this.#due.delete(key)
   }

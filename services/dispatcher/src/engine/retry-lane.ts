@@ -19,6 +19,8 @@ function deliveryIdOf (task: DeliveryTask): string {
 
 /** Retry offsets settled above the commit position before the lane moves what pins it (MAX_TRACKED_OFFSETS is 16,000). */
 export const COMPACT_SPAN = 12_000
+/** Waiting items due sooner than this are not moved by {@link RetryLane.compact}: they settle in place. */
+export const MOVE_HORIZON_MS = 30_000
 
 /** What to do with a parked record, decided by the consumer after decoding it. */
 export type RetryPlan =
@@ -309,20 +311,33 @@ export class RetryLane implements WorkSource {
    * moves everything that has a settled offset above it (clean shutdown).
    * Returns how many moves it started.
    */
-  compact (span = COMPACT_SPAN): number {
+  compact (span = COMPACT_SPAN, horizonMs = MOVE_HORIZON_MS): number {
     if (this.#closed || !this.#gateOpen) return 0
     const commit = this.window.commit()
     const highestSettled = this.#highestSettledDelivery
     if (commit === undefined || highestSettled === undefined || highestSettled - commit.offset <= BigInt(span)) return 0
     let started = 0
+    const now = this.#effects.now()
     for (const [deliveryId, item] of this.#held) {
       if (item.retryOffset >= highestSettled || this.#moved.has(deliveryId)) continue
       const key = orderingKey(item.subscriptionId, item.accountId)
       if (this.#queues.isBusy(key) && this.#queues.peek(key) === item) continue
+      if (this.#settlesSoon(key, item.subscriptionId, now, horizonMs)) continue
       this.#startMove(deliveryId, item)
       started++
     }
     return started
+  }
+
+  // A key that is being attempted, is ready, or is due within MOVE_HORIZON_MS
+  // settles where it is: moving it would only put a delivery far above the
+  // commit, beyond what the commit metadata can mark settled (a restart
+  // would deliver it again). Keys held until their endpoint resumes wait
+  // for as long as that takes.
+  #settlesSoon (key: string, subscriptionId: string, now: number, horizonMs: number): boolean {
+    if (this.#heldUntilResume.get(subscriptionId)?.has(key) === true) return false
+    const due = this.#timers.dueAt(key)
+    return due === undefined || due - now < horizonMs
   }
 
   #startMove (deliveryId: string, item: RetryItem): void {
