@@ -18,7 +18,7 @@ const entryPoints = [
   })
 ]
   // A command runs something when it is invoked: helpers (option parsers) do not.
-  .filter((file) => file.endsWith('/main.ts') || /^process\.exitCode = |^if \(invokedDirectly\(\)\)|^ {2}process\.exitCode = await/m.test(readFileSync(join(services, file), 'utf8')))
+  .filter((file) => file.endsWith('/main.ts') || /^process\.exitCode = |^if \(invokedDirectly\((import\.meta\.url)?\)\)|^ {2}process\.exitCode = await/m.test(readFileSync(join(services, file), 'utf8')))
 
 describe('command lines', () => {
   it('are found: the dispatcher and every cli/ entry point', () => {

@@ -7,23 +7,13 @@
  *
  *   node dist/services/dispatcher/src/cli/catalog.js [directory]
  */
-import { realpathSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { quietKafkajsTimerWarning } from '../../../events/src/index.js'
 import { catalogFiles } from '../catalog/files.js'
+import { invokedDirectly } from './invoked-directly.js'
 
-function invokedDirectly (): boolean {
-  const entry = process.argv[1]
-  if (entry === undefined) return false
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(entry)).href
-  } catch {
-    return false
-  }
-}
-
-if (invokedDirectly()) {
+if (invokedDirectly(import.meta.url)) {
   quietKafkajsTimerWarning()
   const directory = process.argv[2] ?? 'docs'
   for (const [name, text] of Object.entries(catalogFiles())) {

@@ -19,8 +19,7 @@
  * Prints one line per subscription and a summary to stdout. Exit codes:
  * `exitCodes['import-subscriptions']` in ../errors.ts (tabled in the README).
  */
-import { readFileSync, realpathSync } from 'node:fs'
-import { pathToFileURL } from 'node:url'
+import { readFileSync } from 'node:fs'
 import { Kafka, logLevel } from 'kafkajs'
 import { kafkaCompressionType, quietKafkajsTimerWarning, registerKafkaCodecs } from '../../../events/src/index.js'
 import { configOptions, type DispatcherConfig } from '../config.js'
@@ -31,6 +30,7 @@ import { parseSubscriptions } from '../subscriptions/subscriptions-file.js'
 import type { MaterializedSubscriptionStore, UpsertOutcome } from '../subscriptions/memory-store.js'
 import { DEFAULT_SUBSCRIPTIONS_TOPIC, TopicSubscriptionStore } from '../subscriptions/topic-store.js'
 import type { Subscription } from '../subscriptions/types.js'
+import { invokedDirectly } from './invoked-directly.js'
 
 export interface ImportSummary {
   created: string[]
@@ -170,17 +170,8 @@ export async function runImport (argv: readonly string[], env: NodeJS.ProcessEnv
 }
 
 // Run only as a program, not when a test imports the functions above.
-function invokedDirectly (): boolean {
-  const entry = process.argv[1]
-  if (entry === undefined) return false
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(entry)).href
-  } catch {
-    return false
-  }
-}
 
-if (invokedDirectly()) {
+if (invokedDirectly(import.meta.url)) {
   quietKafkajsTimerWarning()
   process.exitCode = await runImport(process.argv.slice(2), process.env, {
     out: (line) => { process.stdout.write(`${line}\n`) },

@@ -6,25 +6,15 @@
  *
  *   node dist/services/dispatcher/src/cli/openapi.js [path]
  */
-import { realpathSync, writeFileSync } from 'node:fs'
-import { pathToFileURL } from 'node:url'
+import { writeFileSync } from 'node:fs'
 import { quietKafkajsTimerWarning } from '../../../events/src/index.js'
 import { adminOpenApiDocument } from '../http/admin-api.js'
+import { invokedDirectly } from './invoked-directly.js'
 
 /** The file's text: two-space JSON and a final newline. */
 export const renderOpenApiDocument = (document: unknown): string => `${JSON.stringify(document, null, 2)}\n`
 
-function invokedDirectly (): boolean {
-  const entry = process.argv[1]
-  if (entry === undefined) return false
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(entry)).href
-  } catch {
-    return false
-  }
-}
-
-if (invokedDirectly()) {
+if (invokedDirectly(import.meta.url)) {
   quietKafkajsTimerWarning()
   const path = process.argv[2] ?? 'services/dispatcher/src/http/openapi.json'
   writeFileSync(path, renderOpenApiDocument(await adminOpenApiDocument()))

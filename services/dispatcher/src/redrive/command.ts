@@ -156,7 +156,7 @@ export function parseRedriveCommand (argv: readonly string[], env: Record<string
 }
 
 // userInfo throws where the uid has no passwd entry (some containers).
-function safeUser (): string {
+export function safeUser (): string {
   try {
     return userInfo().username
   } catch {

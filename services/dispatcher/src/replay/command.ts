@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util'
-import { hostname, userInfo } from 'node:os'
+import { hostname } from 'node:os'
 import { resolveGroupPlaceholder } from '../config.js'
 import { parseInstant } from '../dead-letters/instant.js'
 import { ConfigError, exitCodeSummary } from '../errors.js'
-import { fromEnvironment } from '../redrive/command.js'
+import { fromEnvironment, safeUser } from '../redrive/command.js'
 
 /** The replay command line, validated. */
 export type ReplayCommand =
@@ -127,14 +127,6 @@ export function parseReplayCommand (argv: readonly string[], env: Record<string,
       return { action, endpointId: required(values.endpoint, '--endpoint'), ...environment() }
     default:
       throw new ConfigError('arguments', `unknown action "${action}": start, status, list or cancel`)
-  }
-}
-
-function safeUser (): string {
-  try {
-    return userInfo().username
-  } catch {
-    return String(process.getuid?.() ?? 'unknown')
   }
 }
 
