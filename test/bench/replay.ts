@@ -86,9 +86,14 @@ try {
   const job = started.body.id
   const during = await liveRate(feed, source, liveReceiver, live)
   log(`during the replay ${during.toFixed(0)} deliveries/s`)
+  let lastProgress = Date.now()
   let view: { state: string, createdAt: string, updatedAt: string, progress: { records: number, scanned: number, matched: number, delivered: number } } | undefined
   await until('the replay done', async () => {
     view = (await operator.request<NonNullable<typeof view>>('GET', `/v1/replays/${job}`)).body
+    if (Date.now() - lastProgress >= 10_000) {
+      lastProgress = Date.now()
+      log(`replay ${view.state}: ${JSON.stringify(view.progress)}`)
+    }
     return view.state !== 'running'
   })
   const done = view as NonNullable<typeof view>

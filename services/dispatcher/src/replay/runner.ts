@@ -192,7 +192,10 @@ export async function runReplayJob (deps: ReplayRunnerDeps, initial: ReplayJob, 
       consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, heartbeat, isRunning }) => {
+        // Offsets are resolved as the job's checkpoints pass them: kafkajs
+        // fetches from the last resolved offset, so a batch never resolved
+        // is fetched again and again (a range longer than one fetch stalled).
+        eachBatch: async ({ batch, heartbeat, isRunning, resolveOffset }) => {
           const range = ranges.get(`${batch.topic}:${batch.partition}`)
           if (range === undefined) return
           const end = BigInt(range.end)
@@ -218,10 +221,14 @@ export async function runReplayJob (deps: ReplayRunnerDeps, initial: ReplayJob, 
             }
             await deliverChunk(subscription, batch.topic, batch.partition, matched)
             if (signal.aborted) break
-            range.next = (BigInt((chunk.at(-1) as KafkaMessage).offset) + 1n).toString()
+            const last = (chunk.at(-1) as KafkaMessage).offset
+            range.next = (BigInt(last) + 1n).toString()
             await save()
+            resolveOffset(last)
             await heartbeat()
           }
+          // Records before the checkpoint (read again after a seek) or past the range's end: nothing to do with them.
+          if (pending.length === 0 && !signal.aborted && outcome === undefined) resolveOffset(batch.lastOffset())
           // Past the range's last record (a gap before `end`: compaction, a transaction marker): done.
           const beyond = batch.messages.some((m) => BigInt(m.offset) >= end) || (batch.messages.length > 0 && BigInt(batch.lastOffset()) + 1n >= end)
           if (outcome === undefined && !signal.aborted && pending.length === 0 && beyond && BigInt(range.next) < end) {

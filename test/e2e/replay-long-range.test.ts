@@ -1,0 +1,57 @@
+// A replay range longer than one fetch (DESIGN §11). The runner reads with
+// 256 KiB per partition per fetch; a job whose partition holds more than
+// that must read on past its first batch. (It once stalled there: kafkajs
+// fetches from the last resolved offset, and the runner resolved none.)
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generateSecret } from '../../services/dispatcher/src/delivery/sign.js'
+import { adminClient, createAdminScenario, TENANT_0, type AdminScenario } from '../support/admin-client.js'
+import { writeSubscriptionsFile, type DispatcherProcess } from '../support/dispatcher-process.js'
+import { checkDeliveries, type ProducedEvent } from '../support/oracle.js'
+import { scaled, waitUntil } from '../support/wait.js'
+import { startTestReceiver, type TestReceiver } from '../support/webhook-receiver.js'
+
+interface ReplayView { id: string, state: string, progress: { records: number, scanned: number, matched: number, delivered: number, failed: number } }
+
+/** Several fetches' worth on one partition: ~200 bytes a record against 256 KiB a fetch. */
+const EVENTS = 4000
+
+describe('replay of a long range', () => {
+  const secret = generateSecret()
+  let scenario: AdminScenario
+  let dispatcher: DispatcherProcess
+  let receiver: TestReceiver
+  let produced: ProducedEvent[]
+  let start: number
+
+  beforeAll(async () => {
+    scenario = await createAdminScenario({ partitions: 1 })
+    receiver = await startTestReceiver(secret)
+    dispatcher = await scenario.start({
+      SUBSCRIPTIONS_FILE: await writeSubscriptionsFile([{ id: 'sub-long', tenantId: TENANT_0, url: receiver.url, eventTypes: ['*'], secrets: [secret] }]),
+      REPLAY_MAX_IN_FLIGHT: '16'
+    })
+    start = Date.now()
+    produced = await scenario.feed.publishTransactions(scenario.source, { count: EVENTS, accounts: 40, batchSize: 500 })
+    await waitUntil('live deliveries', () => receiver.acceptedIds() === produced.length, { timeoutMs: 120_000 })
+  }, scaled(180_000))
+
+  afterAll(async () => {
+    await receiver?.close()
+    await scenario?.close()
+  })
+
+  it('reads past its first fetch to the end of the range: every event once more, in order per account', async () => {
+    const tenant0 = adminClient(dispatcher.adminUrl, scenario.tokens.tenant0)
+    const mark = receiver.received.length
+    const res = await tenant0.request<ReplayView>('POST', '/v1/endpoints/sub-long/replay', { since: start - 1000, until: Date.now() })
+    expect(res.status).toBe(201)
+    const done = await waitUntil('the replay finished', async () => {
+      const view = (await tenant0.request<ReplayView>('GET', `/v1/replays/${res.body.id}`)).body
+      return view.state !== 'running' ? view : undefined
+    }, { timeoutMs: 120_000, intervalMs: 300 })
+    expect(done.state).toBe('completed')
+    expect(done.progress).toMatchObject({ records: EVENTS, scanned: EVENTS, matched: EVENTS, delivered: EVENTS, failed: 0 })
+    const report = checkDeliveries(produced, [{ id: 'sub-long', tenantId: TENANT_0, matches: () => true, accepted: receiver.received.slice(mark).filter((r) => r.status === 204) }])
+    expect([report.missing, report.unexpected, report.orderViolations, report.duplicates]).toEqual([[], [], [], 0])
+  }, scaled(240_000))
+})
