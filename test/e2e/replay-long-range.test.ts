@@ -2,6 +2,8 @@
 // 256 KiB per partition per fetch; a job whose partition holds more than
 // that must read on past its first batch. (It once stalled there: kafkajs
 // fetches from the last resolved offset, and the runner resolved none.)
+// And a replay keeps to its endpoint's rate limit together with live
+// traffic: one bucket per endpoint, not one per path.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSecret } from '../../services/dispatcher/src/delivery/sign.js'
 import { adminClient, createAdminScenario, TENANT_0, type AdminScenario } from '../support/admin-client.js'
@@ -53,5 +55,30 @@ describe('replay of a long range', () => {
     expect(done.progress).toMatchObject({ records: EVENTS, scanned: EVENTS, matched: EVENTS, delivered: EVENTS, failed: 0 })
     const report = checkDeliveries(produced, [{ id: 'sub-long', tenantId: TENANT_0, matches: () => true, accepted: receiver.received.slice(mark).filter((r) => r.status === 204) }])
     expect([report.missing, report.unexpected, report.orderViolations, report.duplicates]).toEqual([[], [], [], 0])
+  }, scaled(240_000))
+
+  it('keeps a replay and live traffic to one endpoint within its one rate limit', async () => {
+    const rate = 10
+    const tenant0 = adminClient(dispatcher.adminUrl, scenario.tokens.tenant0)
+    expect((await tenant0.request('PATCH', '/v1/endpoints/sub-long', { rateLimitPerSecond: rate })).status).toBe(200)
+    const since = Date.now() - 1
+    const first = await scenario.feed.publishTransactions(scenario.source, { count: 40, accounts: 40 })
+    await waitUntil('the first 40 delivered live', () => first.every((e) => receiver.received.some((r) => r.webhookId === e.eventId && r.status === 204)), { timeoutMs: 60_000 })
+    const until = Date.now()
+    const mark = receiver.received.length
+    // Live and replay at once: 40 new live events, and the replay of the first 40.
+    const [second, started] = await Promise.all([
+      scenario.feed.publishTransactions(scenario.source, { count: 40, accounts: 40 }),
+      tenant0.request<ReplayView>('POST', '/v1/endpoints/sub-long/replay', { since, until })
+    ])
+    expect(started.status).toBe(201)
+    await waitUntil('live and replay delivered', () => receiver.received.length - mark >= first.length + second.length, { timeoutMs: 120_000 })
+    const times = receiver.received.slice(mark).map((r) => r.receivedAt).sort((a, b) => a - b)
+    // A token bucket lets through its burst (one second's worth), then the
+    // rate: all of them take at least (count − burst) / rate seconds. Two
+    // buckets would take half that. The slack is for arrival jitter at
+    // either end of the run (half a second's worth).
+    const seconds = ((times.at(-1) as number) - (times[0] as number)) / 1000
+    expect(times.length).toBeLessThanOrEqual(rate + rate * seconds + rate / 2)
   }, scaled(240_000))
 })

@@ -8,6 +8,7 @@ import { loadConfig } from './config.js'
 import { ConfigError, exitCode, UndecodableBatchError } from './errors.js'
 import { createHttpDeliverer } from './delivery/http-deliverer.js'
 import { checkEndpointUrl, createSsrfPolicy } from './delivery/ssrf.js'
+import { RateLimiter } from './engine/rate-limiter.js'
 import { createHealthServer } from './http/health.js'
 import { DispatcherRuntime } from './kafka/consumer.js'
 import { createRecordDecoder } from './kafka/decode.js'
@@ -117,6 +118,8 @@ async function main (): Promise<void> {
     log.warn({ quarantined: subscriptions.quarantined }, 'endpoints quarantined: their records cannot be verified or decrypted with SECRETS_ENCRYPTION_KEYS; their events are dead-lettered as endpoint-quarantined (README: Operations)')
   }
 
+  // One token bucket per endpoint for live deliveries and replays together.
+  const rateLimiter = new RateLimiter()
   const runtime = new DispatcherRuntime({
     config,
     kafka,
@@ -129,7 +132,8 @@ async function main (): Promise<void> {
       log.fatal({ err }, 'unrecoverable kafka failure; exiting so the orchestrator restarts us')
       process.exit(exitCode('dispatcher', 'fatal'))
     },
-    ...(history.log === undefined ? {} : { history: history.log })
+    ...(history.log === undefined ? {} : { history: history.log }),
+    rateLimiter
   })
   watchHeldReleases(subscriptions, (id) => runtime.resumeEndpoint(id))
   // Used links and revoked sessions, shared by every instance through a topic.
@@ -138,7 +142,7 @@ async function main (): Promise<void> {
     : new KafkaPortalLedger({ kafka, topic: config.portalSessionsTopic, replicationFactor: config.topicReplicationFactor, compression })
   await portalLedger?.start()
   const replays = await setUpReplays({
-    config, kafka, compression, decode, subscriptions, deliver: deliverer.deliver, history: history.log, store: history.api?.store, metrics, log: rootLog.child({ module: 'replay' })
+    config, kafka, compression, decode, subscriptions, deliver: deliverer.deliver, history: history.log, store: history.api?.store, metrics, rateLimiter, log: rootLog.child({ module: 'replay' })
   })
   const adminApi = createAdminApi({
     store: announcingEnableChanges(subscriptions, (type, subscription, reason) => { void runtime.operatorChangedEndpoint(type, subscription, reason) }),

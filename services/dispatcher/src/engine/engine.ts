@@ -11,6 +11,7 @@ import type { DeliveryState, DeliveryTask, RawRecord, RecordCoordinates } from '
 import { EndpointStats, type EndpointStatsView } from './endpoint-stats.js'
 import { PartitionPair, type ParkSink } from './partition-pair.js'
 import { createRecordPlanner, type RecordDecoder, type RecordPlanner } from './record-plan.js'
+import type { RateLimiter } from './rate-limiter.js'
 import { createRetryPolicy, type RetryPolicy } from './retry-policy.js'
 import { Scheduler } from './scheduler.js'
 
@@ -73,6 +74,8 @@ export interface DeliveryEngineOptions {
   leaseValid?: () => boolean
   /** The delivery history (DESIGN §10). @defaultValue records nothing */
   history?: AttemptRecorder
+  /** The endpoints' rate-limit buckets, shared with replays (Scheduler). @defaultValue its own */
+  rateLimiter?: RateLimiter
 }
 
 export interface EndpointStatus extends EndpointStatsView {
@@ -126,6 +129,7 @@ export class DeliveryEngine {
       endpointCap: (id) => Math.min(o.subscriptions.get(id)?.maxInFlight ?? Infinity, s.endpointMaxInFlight),
       execute: attempt,
       mayStart: o.leaseValid,
+      ...(o.rateLimiter === undefined ? {} : { rateLimiter: o.rateLimiter }),
       onError: (err, task) => o.log.error({ err, subscriptionId: task.subscriptionId }, 'delivery bookkeeping failed')
     })
   }

@@ -26,6 +26,12 @@ export interface SchedulerOptions {
   onError?: (err: unknown, task: DeliveryTask) => void
   /** Whether attempts may start now (the group lease holds); checked on every pump. */
   mayStart?: () => boolean
+  /**
+   * The endpoints' token buckets, shared with whatever else delivers to them
+   * in this process (replays): one rate limit per endpoint, not one per path.
+   * @defaultValue buckets of its own
+   */
+  rateLimiter?: RateLimiter
 }
 
 /**
@@ -38,7 +44,7 @@ export class Scheduler {
   readonly #options: SchedulerOptions
   readonly #sources = new Map<string, WorkSource>()
   readonly #perEndpoint = new Map<string, number>()
-  readonly #limiter = new RateLimiter()
+  readonly #limiter: RateLimiter
   #rateTimer: NodeJS.Timeout | undefined
   #order: WorkSource[] = []
   #cursor = 0
@@ -48,6 +54,7 @@ export class Scheduler {
 
   constructor (options: SchedulerOptions) {
     this.#options = options
+    this.#limiter = options.rateLimiter ?? new RateLimiter()
   }
 
   get inFlight (): number {

@@ -7,6 +7,7 @@ import type { Deliverer } from '../delivery/types.js'
 import { DeliveryEngine, type EndpointStatus } from '../engine/engine.js'
 import type { AttemptRecorder } from '../engine/attempt-log.js'
 import type { PartitionPair } from '../engine/partition-pair.js'
+import type { RateLimiter } from '../engine/rate-limiter.js'
 import type { RecordDecoder } from '../engine/record-plan.js'
 import { KafkaCrashError } from '../errors.js'
 import type { Metrics } from '../metrics.js'
@@ -38,6 +39,8 @@ export interface DispatcherRuntimeOptions {
    * is written.
    */
   history?: AttemptRecorder & { flush: () => Promise<void> }
+  /** The endpoints' rate-limit buckets, shared with replays. @defaultValue the engine's own */
+  rateLimiter?: RateLimiter
 }
 
 /**
@@ -109,7 +112,8 @@ export class DispatcherRuntime {
       log: this.#log,
       now: this.#now,
       leaseValid: () => this.#lease.valid(),
-      ...(options.history === undefined ? {} : { history: options.history })
+      ...(options.history === undefined ? {} : { history: options.history }),
+      ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter })
     })
     this.#readers = {
       planner: this.#engine.planner,

@@ -19,7 +19,7 @@ import type { Deliverer } from '../delivery/types.js'
 import type { AttemptEntry, AttemptRecorder } from '../engine/attempt-log.js'
 import { newDeliveryTask, type DecodedEvent } from '../engine/delivery-task.js'
 import { toParkedRecord } from '../engine/parked-record.js'
-import { RateLimiter } from '../engine/rate-limiter.js'
+import type { RateLimiter } from '../engine/rate-limiter.js'
 import type { RecordDecoder } from '../engine/record-plan.js'
 import { replayDone, replayMatches, type ReplayJob, type ReplayRange } from '../engine/replay-job.js'
 import type { Metrics } from '../metrics.js'
@@ -44,6 +44,8 @@ export interface ReplayRunnerDeps {
   retryTopicOf: (sourceTopic: string) => string
   /** onlyFailed: the ids of the events the endpoint has had delivered (from the history). */
   deliveredIds: (job: ReplayJob) => Promise<Set<string>>
+  /** The endpoints' rate-limit buckets, shared with live traffic: a replay and live deliveries together keep to the endpoint's rate. */
+  rateLimiter: RateLimiter
   /** REPLAY_MAX_IN_FLIGHT. */
   maxInFlight: number
   metrics: Pick<Metrics, 'replayScanned' | 'replayDeliveries'>
@@ -85,7 +87,7 @@ export async function runReplayJob (deps: ReplayRunnerDeps, initial: ReplayJob, 
   }
   if (replayDone(job)) return await finish('completed')
   const delivered = job.onlyFailed ? await deps.deliveredIds(job) : new Set<string>()
-  const limiter = new RateLimiter()
+  const limiter = deps.rateLimiter
   // Accounts with a parked event in this job: the rest of their events park behind it.
   const blocked = new Set<string>()
   const ranges = new Map<string, ReplayRange>(job.ranges.map((r) => [`${r.topic}:${r.partition}`, r]))

@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import { retryTopicOf, type DispatcherConfig } from '../config.js'
 import type { Deliverer } from '../delivery/types.js'
 import type { AttemptRecorder } from '../engine/attempt-log.js'
+import type { RateLimiter } from '../engine/rate-limiter.js'
 import type { RecordDecoder } from '../engine/record-plan.js'
 import type { ReplayOperations } from '../engine/replay-job.js'
 import type { HistoryStore } from '../history/store.js'
@@ -32,6 +33,8 @@ export async function setUpReplays (o: {
   history: (AttemptRecorder & { flush: () => Promise<void> }) | undefined
   store: HistoryStore | undefined
   metrics: Metrics
+  /** The endpoints' rate-limit buckets the live engine uses. */
+  rateLimiter: RateLimiter
   log: Logger
 }): Promise<Replays> {
   const { config, kafka } = o
@@ -61,6 +64,7 @@ export async function setUpReplays (o: {
       retryTopicOf: (topic) => retryTopicOf(config, topic),
       deliveredIds: async (job) => await (o.store?.deliveredEventIds(job.tenantId, job.endpointId, job.since) ?? Promise.resolve(new Set<string>())),
       maxInFlight: config.replayMaxInFlight,
+      rateLimiter: o.rateLimiter,
       metrics: o.metrics,
       now: Date.now,
       log: o.log
