@@ -40,7 +40,7 @@ describe('Prometheus alert rules (deploy/prometheus)', () => {
   it('pass promtool check rules', async () => {
     const { code, output } = await runTool(promtool, ['check', 'rules', rulesFile])
     expect(code, output).toBe(0)
-    expect(output).toContain('SUCCESS: 13 rules found')
+    expect(output).toContain('SUCCESS: 14 rules found')
   })
 
   it('pass their promtool unit tests', async () => {
@@ -80,6 +80,7 @@ describe('Prometheus alert rules (deploy/prometheus)', () => {
       'WebhookHistoryWritesFailing',
       'WebhookParkedBacklogGrowing',
       'WebhookPartitionStoppedAtUndecodableBatch',
+      'WebhookReplayStalled',
       'WebhookSubscriptionRecordsTampered',
       'WebhookSubscriptionsQuarantined'
     ])
