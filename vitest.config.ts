@@ -16,6 +16,9 @@ export default defineConfig({
     // deadline (1 s) gets the same room: a loaded machine renders a page or
     // answers a request in seconds.
     expect: { poll: { timeout: 15_000 * scale, interval: 100 } },
+    // What a passing test prints (chaos progress, receivers' notes) is
+    // dropped; a failing test's output is kept in full, beside its error.
+    silent: 'passed-only',
     reporters: ['default', ['json', { outputFile: '.run/test-report.json' }]]
   }
 })
