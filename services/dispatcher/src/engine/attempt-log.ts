@@ -1,3 +1,4 @@
+import type { AttemptResult } from '../delivery/types.js'
 import type { DeliveryTask } from './delivery-task.js'
 
 /** Where an attempt ran (schemas/delivery-attempt.avsc `AttemptLane`). */
@@ -71,4 +72,10 @@ export function entryBase (task: DeliveryTask, attemptId: string): Omit<AttemptE
     sourceOffset: task.source.offset,
     attemptNumber: task.attempts
   }
+}
+
+/** What a history record says of the answer: the HTTP status (and the start of the body, when kept), or the error code. */
+export function resultFields (result: AttemptResult): Pick<AttemptEntry, 'httpStatus' | 'responseBodyPrefix' | 'errorCode'> {
+  if (result.kind === 'error') return { errorCode: result.code }
+  return result.bodyPrefix === undefined ? { httpStatus: result.status } : { httpStatus: result.status, responseBodyPrefix: result.bodyPrefix }
 }

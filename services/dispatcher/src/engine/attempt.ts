@@ -7,7 +7,7 @@ import type { CircuitBreakers } from './circuit-breaker.js'
 import type { DeliveryTask, TaskOutcome } from './delivery-task.js'
 import type { EndpointStats } from './endpoint-stats.js'
 import type { RetryPolicy } from './retry-policy.js'
-import { entryBase, laneOf, type AttemptRecorder } from './attempt-log.js'
+import { entryBase, laneOf, resultFields, type AttemptRecorder } from './attempt-log.js'
 
 export interface AttemptOptions {
   subscriptions: SubscriptionSource
@@ -96,9 +96,7 @@ export function createAttempt (o: AttemptOptions): (task: DeliveryTask) => Promi
         outcome: delivered ? 'delivered' : 'failed',
         startedAt,
         durationMs: Math.round(result.durationMs),
-        ...(result.kind === 'response'
-          ? { httpStatus: result.status, ...(result.bodyPrefix === undefined ? {} : { responseBodyPrefix: result.bodyPrefix }) }
-          : { errorCode: result.code }),
+        ...resultFields(result),
         ...(nextAttemptAt === undefined ? {} : { nextAttemptAt })
       })
     }

@@ -16,7 +16,7 @@ import type { CompressionTypes, Kafka, KafkaMessage, Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import { toWebhookBody } from '../delivery/payload.js'
 import type { Deliverer } from '../delivery/types.js'
-import type { AttemptEntry, AttemptRecorder } from '../engine/attempt-log.js'
+import { resultFields, type AttemptEntry, type AttemptRecorder } from '../engine/attempt-log.js'
 import { newDeliveryTask, type DecodedEvent } from '../engine/delivery-task.js'
 import { toParkedRecord } from '../engine/parked-record.js'
 import type { RateLimiter } from '../engine/rate-limiter.js'
@@ -143,7 +143,7 @@ export async function runReplayJob (deps: ReplayRunnerDeps, initial: ReplayJob, 
     const ok = result.kind === 'response' && result.status >= 200 && result.status < 300
     record({
       ...base, attemptNumber: task.attempts, kind: 'attempt', outcome: ok ? 'delivered' : 'failed', startedAt, durationMs: Math.round(result.durationMs),
-      ...(result.kind === 'response' ? { httpStatus: result.status } : { errorCode: result.code })
+      ...resultFields(result)
     })
     if (ok) {
       job.counts.delivered++

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import { toWebhookBody } from '../delivery/payload.js'
 import type { Deliverer } from '../delivery/types.js'
-import type { AttemptRecorder } from '../engine/attempt-log.js'
+import { resultFields, type AttemptRecorder } from '../engine/attempt-log.js'
 import type { ResendEvent, TestEventResult } from '../http/admin/types.js'
 import type { ReadEvent } from './history.js'
 
@@ -54,9 +54,7 @@ export function createResender (o: ResenderOptions): ResendEvent {
         outcome: delivered ? 'delivered' : 'failed',
         startedAt,
         durationMs: Math.round(result.durationMs),
-        ...(result.kind === 'response'
-          ? { httpStatus: result.status, ...(result.bodyPrefix === undefined ? {} : { responseBodyPrefix: result.bodyPrefix }) }
-          : { errorCode: result.code })
+        ...resultFields(result)
       })
       results.push(result.kind === 'response' ? { status: result.status, durationMs: result.durationMs } : { error: result.code, durationMs: result.durationMs })
     }
