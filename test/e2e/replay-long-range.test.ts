@@ -3,11 +3,15 @@
 // that must read on past its first batch. (It once stalled there: kafkajs
 // fetches from the last resolved offset, and the runner resolved none.)
 // And a replay keeps to its endpoint's rate limit together with live
-// traffic: one bucket per endpoint, not one per path.
+// traffic: one bucket per endpoint, not one per path. And finished jobs
+// leave the jobs topic after REPLAY_KEEP_FINISHED_DAYS.
+import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSecret } from '../../services/dispatcher/src/delivery/sign.js'
+import { encodeReplayJob, type ReplayJob } from '../../services/dispatcher/src/engine/replay-job.js'
 import { adminClient, createAdminScenario, TENANT_0, type AdminScenario } from '../support/admin-client.js'
 import { writeSubscriptionsFile, type DispatcherProcess } from '../support/dispatcher-process.js'
+import { testKafka } from '../support/kafka.js'
 import { checkDeliveries, type ProducedEvent } from '../support/oracle.js'
 import { scaled, waitUntil } from '../support/wait.js'
 import { startTestReceiver, type TestReceiver } from '../support/webhook-receiver.js'
@@ -81,4 +85,29 @@ describe('replay of a long range', () => {
     const seconds = ((times.at(-1) as number) - (times[0] as number)) / 1000
     expect(times.length).toBeLessThanOrEqual(rate + rate * seconds + rate / 2)
   }, scaled(240_000))
+
+  it('deletes a finished job from the jobs topic once it ended more than REPLAY_KEEP_FINISHED_DAYS (30) ago, and keeps newer ones', async () => {
+    const tenant0 = adminClient(dispatcher.adminUrl, scenario.tokens.tenant0)
+    const day = 86_400_000
+    const finishedJob = (id: string, finishedAt: number): ReplayJob => ({
+      id, tenantId: TENANT_0, endpointId: 'sub-long', since: finishedAt - 2 * day, until: finishedAt - day, onlyFailed: false, state: 'completed', requestedBy: TENANT_0,
+      createdAt: finishedAt - 1000, updatedAt: finishedAt, finishedAt, ranges: [], counts: { scanned: 0, matched: 0, delivered: 0, failed: 0 }
+    })
+    const old = finishedJob(`rpl_${randomUUID()}`, Date.now() - 31 * day)
+    const recent = finishedJob(`rpl_${randomUUID()}`, Date.now() - 29 * day)
+    const producer = (await testKafka('test-replay-jobs')).producer()
+    await producer.connect()
+    try {
+      await producer.send({ topic: `webhooks.replays.${scenario.group}`, acks: -1, messages: [old, recent].map((job) => ({ key: job.id, value: encodeReplayJob(job), partition: 0 })) })
+    } finally {
+      await producer.disconnect()
+    }
+    // Written in one request, old first: a reader that sees the recent job has read the old one (or its tombstone).
+    await waitUntil('the jobs written', async () => (await tenant0.request('GET', `/v1/replays/${recent.id}`)).status === 200, { timeoutMs: 60_000, intervalMs: 300 })
+    await waitUntil('the old job deleted', async () => (await tenant0.request('GET', `/v1/replays/${old.id}`)).status === 404, { timeoutMs: 60_000, intervalMs: 300 })
+    expect((await tenant0.request('GET', `/v1/replays/${recent.id}`)).status).toBe(200)
+    const listed = (await tenant0.request<{ items: ReplayView[] }>('GET', '/v1/endpoints/sub-long/replays')).body.items
+    expect(listed.map((j) => j.id)).toContain(recent.id)
+    expect(listed.map((j) => j.id)).not.toContain(old.id)
+  }, scaled(120_000))
 })

@@ -43,6 +43,7 @@ export interface DispatcherConfig {
   replayMaxRangeHours: number
   replayMaxJobsPerTenant: number
   replayMaxInFlight: number
+  replayKeepFinishedDays: number
   circuitFailureThreshold: number
   circuitOpenMs: number
   autoDisableAfterHours: number
@@ -276,6 +277,7 @@ export const configOptions = [
   option({ key: 'replayMaxRangeHours', variable: 'REPLAY_MAX_RANGE_HOURS', description: 'Longest since–until range one replay may cover (longer: 400 WHD_ERR_REPLAY_RANGE)', defaultValue: '168', parse: integer(1, 100_000) }),
   option({ key: 'replayMaxJobsPerTenant', variable: 'REPLAY_MAX_JOBS_PER_TENANT', description: 'Replays of one tenant that may be active at once (more: 409 WHD_ERR_REPLAY_LIMIT)', defaultValue: '2', parse: integer(1, 100) }),
   option({ key: 'replayMaxInFlight', variable: 'REPLAY_MAX_IN_FLIGHT', description: 'Deliveries one replay job runs at once (its own budget, beside MAX_IN_FLIGHT of live traffic; lowered further by the endpoint\'s own cap)', defaultValue: '4', parse: integer(1, 1000) }),
+  option({ key: 'replayKeepFinishedDays', variable: 'REPLAY_KEEP_FINISHED_DAYS', description: 'Days a finished replay (completed or cancelled) stays listed; then its record on REPLAY_TOPIC is deleted (a tombstone) and GET answers 404', defaultValue: '30', parse: integer(1, 3650) }),
   option({ key: 'topicReplicationFactor', variable: 'TOPIC_REPLICATION_FACTOR', description: 'Replication factor of the retry and dead-letter topics the dispatcher creates', defaultValue: '3', parse: integer(1, 32) }),
   option({ key: 'subscriptionsTopic', variable: 'SUBSCRIPTIONS_TOPIC', description: 'Compacted topic holding the subscriptions (source of truth); created if missing', defaultValue: 'webhooks.subscriptions', parse: text }),
   option({ key: 'subscriptionsTopicPartitions', variable: 'SUBSCRIPTIONS_TOPIC_PARTITIONS', description: 'Partitions of the subscriptions topic when the dispatcher creates it', defaultValue: '1', parse: integer(1, 64) }),

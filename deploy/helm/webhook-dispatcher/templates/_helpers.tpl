@@ -164,6 +164,7 @@ REPLAY_TOPIC: {{ $v.replay.topic | quote }}
 REPLAY_MAX_RANGE_HOURS: {{ int64 $v.replay.maxRangeHours | toString | quote }}
 REPLAY_MAX_JOBS_PER_TENANT: {{ int64 $v.replay.maxJobsPerTenant | toString | quote }}
 REPLAY_MAX_IN_FLIGHT: {{ int64 $v.replay.maxInFlight | toString | quote }}
+REPLAY_KEEP_FINISHED_DAYS: {{ int64 $v.replay.keepFinishedDays | toString | quote }}
 TOPIC_REPLICATION_FACTOR: {{ int64 $v.kafka.topicReplicationFactor | toString | quote }}
 SUBSCRIPTIONS_TOPIC: {{ $v.kafka.subscriptionsTopic | quote }}
 SUBSCRIPTIONS_TOPIC_PARTITIONS: {{ int64 $v.kafka.subscriptionsTopicPartitions | toString | quote }}

@@ -220,3 +220,12 @@ export function earlierOverlap (jobs: Iterable<ReplayJob>, job: ReplayJob): Repl
   const earlier = [...jobs].filter((j) => j.id !== job.id && (j.createdAt < job.createdAt || (j.createdAt === job.createdAt && j.id < job.id)))
   return overlappingJob(earlier, job.endpointId, job.since, job.until)
 }
+
+/** Finished jobs whose end is more than `keepMs` ago: their records are deleted from the jobs topic. */
+export function expiredReplayJobs (jobs: Iterable<ReplayJob>, now: number, keepMs: number): ReplayJob[] {
+  const expired: ReplayJob[] = []
+  for (const job of jobs) {
+    if (job.state !== 'running' && now - (job.finishedAt ?? job.updatedAt) > keepMs) expired.push(job)
+  }
+  return expired
+}

@@ -9,8 +9,8 @@
 // same chunk too: duplicates, within the chunk bound.
 import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
-import { earlierOverlap, type ReplayJob } from '../engine/replay-job.js'
-import { foldJobMessage, writeReplayJob } from './jobs-topic.js'
+import { earlierOverlap, expiredReplayJobs, type ReplayJob } from '../engine/replay-job.js'
+import { deleteReplayJob, foldJobMessage, writeReplayJob } from './jobs-topic.js'
 import { runReplayJob, type ReplayRunnerDeps } from './runner.js'
 
 /** Jobs one owner runs at once; more wait their turn (REPLAY_MAX_JOBS_PER_TENANT bounds each tenant's). */
@@ -22,6 +22,8 @@ export interface ReplayCoordinatorOptions {
   groupId: string
   sessionTimeoutMs: number
   runner: ReplayRunnerDeps
+  /** REPLAY_KEEP_FINISHED_DAYS, in milliseconds: how long a finished job stays on the topic. */
+  keepFinishedMs: number
   /** webhooks_replay_jobs_running. */
   running: { set: (value: number) => void }
   log: Logger
@@ -34,6 +36,8 @@ export class ReplayCoordinator {
   readonly #running = new Map<string, { abort: AbortController, done: Promise<void> }>()
   /** Finished here since the last assignment: their final record may not be read back yet. */
   readonly #finished = new Set<string>()
+  /** Tombstones written and not read back yet. */
+  readonly #deleting = new Set<string>()
   #consumer: Consumer | undefined
   #owner = false
   #caughtUp = false
@@ -59,6 +63,7 @@ export class ReplayCoordinator {
       this.#stopAll('no longer this instance\'s to run')
       this.#jobs.clear()
       this.#finished.clear()
+      this.#deleting.clear()
       this.#caughtUp = false
       this.#owner = owns
       if (owns) {
@@ -97,6 +102,20 @@ export class ReplayCoordinator {
       }
       this.#launch(job)
     }
+    for (const job of expiredReplayJobs(this.#jobs.values(), this.#o.runner.now(), this.#o.keepFinishedMs)) this.#delete(job)
+  }
+
+  /** Deletes a job finished longer ago than REPLAY_KEEP_FINISHED_DAYS. */
+  #delete (job: ReplayJob): void {
+    if (this.#deleting.has(job.id)) return
+    this.#deleting.add(job.id)
+    deleteReplayJob(this.#o.runner.producer, this.#o.runner.jobsTopic, job.id, this.#o.runner.compression).then(() => {
+      this.#log.info({ replayId: job.id, state: job.state, finishedAt: job.finishedAt }, 'finished replay deleted (REPLAY_KEEP_FINISHED_DAYS)')
+    }, (err: unknown) => {
+      // Tried again at the next reconcile.
+      this.#deleting.delete(job.id)
+      this.#log.warn({ err, replayId: job.id }, 'could not delete a finished replay')
+    })
   }
 
   #launch (job: ReplayJob): void {

@@ -9,7 +9,8 @@ import { scanToEnd } from '../redrive/scan-to-end.js'
 
 const TOPIC_CONFIG = [
   { name: 'cleanup.policy', value: 'compact' },
-  // Finished jobs stay listed until compaction has a newer record of theirs: never.
+  // A finished job stays until its owner deletes it (REPLAY_KEEP_FINISHED_DAYS):
+  // a tombstone, which compaction then removes with the job's records.
   { name: 'min.compaction.lag.ms', value: '0' }
 ] as const
 
@@ -43,4 +44,9 @@ export async function readReplayJobs (kafka: Kafka, topic: string): Promise<Map<
 
 export async function writeReplayJob (producer: Producer, topic: string, job: ReplayJob, compression?: CompressionTypes): Promise<void> {
   await producer.send({ topic, acks: -1, compression, messages: [{ key: job.id, value: encodeReplayJob(job), partition: 0 }] })
+}
+
+/** Deletes a job: a tombstone, after which readers no longer list it. */
+export async function deleteReplayJob (producer: Producer, topic: string, id: string, compression?: CompressionTypes): Promise<void> {
+  await producer.send({ topic, acks: -1, compression, messages: [{ key: id, value: null, partition: 0 }] })
 }

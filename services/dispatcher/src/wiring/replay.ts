@@ -57,6 +57,7 @@ export async function setUpReplays (o: {
     groupId: `${config.consumerGroupId}-replays`,
     sessionTimeoutMs: config.sessionTimeoutMs,
     running: o.metrics.replayJobsRunning,
+    keepFinishedMs: config.replayKeepFinishedDays * 86_400_000,
     log: o.log,
     runner: {
       kafka, producer, jobsTopic: config.replayTopic, compression: o.compression, decode: o.decode, subscriptions: o.subscriptions,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  checkReplayRange, checkRetention, earlierOverlap, checkTenantLimit, decodeReplayJob, encodeReplayJob, foldReplayJob, overlappingJob,
+  checkReplayRange, checkRetention, earlierOverlap, checkTenantLimit, decodeReplayJob, encodeReplayJob, expiredReplayJobs, foldReplayJob, overlappingJob,
   replayDone, replayExtent, replayMatches, replayView, type ReplayJob
 } from '../../../../services/dispatcher/src/engine/replay-job.js'
 
@@ -107,5 +107,24 @@ describe('replay rules', () => {
     expect(decodeReplayJob(null)).toBeUndefined()
     expect(decodeReplayJob(Buffer.from('{"x":1}'))).toBeUndefined()
     expect(decodeReplayJob(Buffer.from('not json'))).toBeUndefined()
+  })
+})
+
+describe('expiredReplayJobs', () => {
+  const day = 86_400_000
+  const now = 100 * day
+  const finished = (id: string, state: ReplayJob['state'], finishedAt: number | undefined, updatedAt = finishedAt ?? now): ReplayJob =>
+    job({ id, state, updatedAt, ...(finishedAt === undefined ? {} : { finishedAt }) })
+
+  it('names finished jobs that ended more than the keep time ago, never a running one', () => {
+    const jobs = [
+      finished('old-completed', 'completed', now - 31 * day),
+      finished('old-cancelled', 'cancelled', now - 40 * day),
+      finished('recent', 'completed', now - 29 * day),
+      finished('running', 'running', undefined, now - 90 * day),
+      // A finished record without finishedAt: its last update counts.
+      finished('no-finish-time', 'completed', undefined, now - 31 * day)
+    ]
+    expect(expiredReplayJobs(jobs, now, 30 * day).map((j) => j.id)).toEqual(['old-completed', 'old-cancelled', 'no-finish-time'])
   })
 })
