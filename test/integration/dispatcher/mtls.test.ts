@@ -236,9 +236,9 @@ describe('mutual TLS deliveries', () => {
       expect(receiver.handled).toHaveLength(1)
     })
 
-    it('keeps at most maxTlsPools pools, closing the least recently used', async () => {
+    it('keeps at most maxPools pools, closing the least recently used', async () => {
       const receiver = await startReceiver()
-      const { deliver } = deliverer({ maxTlsPools: 1 })
+      const { deliver } = deliverer({ maxPools: 1 })
       expectResponse(await deliver(request(receiver.url, material(pki.client))))
       const firstPort = receiver.handled[0]?.remotePort
       expectResponse(await deliver(request(receiver.url, material(pki.secondClient))))
