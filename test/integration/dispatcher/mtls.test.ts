@@ -226,6 +226,23 @@ describe('mutual TLS deliveries', () => {
       expect(b?.remotePort).not.toBe(a1?.remotePort)
     })
 
+    it('keys endpoint pools by (endpoint, material): same material in two endpoints, two materials in one endpoint, never one socket', async () => {
+      const receiver = await startReceiver()
+      const { deliver } = deliverer()
+      const send = async (pool: string, pair: CertificatePair): Promise<void> => {
+        expectResponse(await deliver({ ...request(receiver.url, material(pair)), pool: { id: pool, connections: 2 } }))
+      }
+      await send('ep-1', pki.client)
+      await send('ep-1', pki.client)
+      await send('ep-2', pki.client)
+      await send('ep-1', pki.secondClient)
+      const [a1, a2, other, b] = receiver.handled
+      expect(receiver.handled.map((h) => h.clientCn)).toEqual(['webhook-client-a', 'webhook-client-a', 'webhook-client-a', 'webhook-client-b'])
+      expect(a2?.remotePort).toBe(a1?.remotePort)
+      expect(new Set([a1?.remotePort, other?.remotePort, b?.remotePort]).size).toBe(3)
+      expect(receiver.tlsConnections()).toBe(3)
+    })
+
     it('never lends a mutual-TLS connection to a request without that material', async () => {
       const receiver = await startReceiver()
       const { deliver } = deliverer({ connect: { ca: pki.ca.certPem } })
