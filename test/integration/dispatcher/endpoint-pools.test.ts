@@ -1,81 +1,20 @@
 // Connection pools per endpoint (DeliveryRequest.pool), against a real HTTP
 // server on 127.0.0.1: several endpoints on one origin each reach their own
 // cap, and one whose requests hang holds only its own sockets (C3).
-import { createServer, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHttpDeliverer, type HttpDeliverer, type HttpDelivererOptions } from '../../../services/dispatcher/src/delivery/http-deliverer.js'
 import { generateSecret } from '../../../services/dispatcher/src/delivery/sign.js'
 import type { AttemptResult, DeliveryRequest } from '../../../services/dispatcher/src/delivery/types.js'
+import { startSharedOrigin, type SharedOrigin } from '../../support/shared-origin.js'
 import { scaled, waitUntil } from '../../support/wait.js'
-
-interface Origin {
-  /** The URL of endpoint `name` on this origin. */
-  url: (name: string) => string
-  /** Requests of each path that have arrived and are not answered yet. */
-  held: Map<string, ServerResponse[]>
-  /** Answered requests per path. */
-  answered: Map<string, number>
-  /** TCP connections accepted, and those still open. */
-  connections: () => { accepted: number, open: number }
-  /** Whether requests of this path are answered at once (204) or held. */
-  hold: (path: string, hold: boolean) => void
-  close: () => Promise<void>
-}
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-/** One origin serving many endpoint paths; paths marked held get no answer until released. */
-async function startOrigin (): Promise<Origin> {
-  const held = new Map<string, ServerResponse[]>()
-  const answered = new Map<string, number>()
-  const holding = new Set<string>()
-  let accepted = 0
-  let open = 0
-  const server = createServer((req, res) => {
-    req.resume()
-    req.on('end', () => {
-      const path = req.url ?? ''
-      if (holding.has(path)) {
-        held.set(path, [...(held.get(path) ?? []), res])
-        return
-      }
-      answered.set(path, (answered.get(path) ?? 0) + 1)
-      res.writeHead(204).end()
-    })
-  })
-  server.on('connection', (socket) => {
-    accepted++
-    open++
-    socket.on('close', () => { open-- })
-  })
-  server.keepAliveTimeout = 120_000
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  const origin: Origin = {
-    url: (name) => `http://127.0.0.1:${port}/${name}`,
-    held,
-    answered,
-    connections: () => ({ accepted, open }),
-    hold: (path, hold) => {
-      if (hold) {
-        holding.add(path)
-        return
-      }
-      holding.delete(path)
-      for (const res of held.get(path)?.splice(0) ?? []) {
-        answered.set(path, (answered.get(path) ?? 0) + 1)
-        res.writeHead(204).end()
-      }
-    },
-    close: async () => {
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    }
-  }
+async function startOrigin (): Promise<SharedOrigin> {
+  const origin = await startSharedOrigin()
   cleanups.push(origin.close)
   return origin
 }
