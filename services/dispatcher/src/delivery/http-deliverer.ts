@@ -258,9 +258,11 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
     })
   }
 
-  const agent = newAgent(connectOptions === undefined
+  // Shared by every pool without TLS material of its own.
+  const plainConnector = connectOptions === undefined
     ? withTlsDiagnostics(options.connect as buildConnector.connector)
-    : connectorFor(connectOptions as buildConnector.BuildOptions))
+    : connectorFor(connectOptions as buildConnector.BuildOptions)
+  const agent = newAgent(plainConnector)
 
   // One secure context per TLS material, built once and shared by every pool
   // with that material: passing PEMs as connect options would parse them
@@ -285,11 +287,7 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
     keyOf: ({ pool, tlsKey }) => JSON.stringify([pool?.id ?? null, pool?.connections ?? connections, tlsKey ?? null]),
     create: ({ pool, tls, tlsKey }) => {
       const size = pool === undefined ? connections : positiveInteger('pool.connections', pool.connections)
-      if (tls === undefined || tlsKey === undefined) {
-        return newAgent(connectOptions === undefined
-          ? withTlsDiagnostics(options.connect as buildConnector.connector)
-          : connectorFor(connectOptions as buildConnector.BuildOptions), size)
-      }
+      if (tls === undefined || tlsKey === undefined) return newAgent(plainConnector, size)
       if (connectOptions === undefined) throw new TypeError('tls: a request with TLS material needs connect options, not a connector function')
       const secureContext = secureContexts.get({ tls, tlsKey }).context
       return newAgent(connectorFor({ ...connectOptions, secureContext, rejectUnauthorized: true } as buildConnector.BuildOptions), size)
