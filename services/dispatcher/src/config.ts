@@ -76,6 +76,7 @@ export interface DispatcherConfig {
   commitIntervalMs: number
   connectTimeoutMs: number
   deliveryTimeoutMs: number
+  deliveryMaxPools: number
   retryScheduleMs: number[]
   retryMaxAgeSeconds: number
   retryAfterMaxMs: number
@@ -309,6 +310,7 @@ export const configOptions = [
   option({ key: 'commitIntervalMs', variable: 'COMMIT_INTERVAL_MS', description: 'How often settled watermarks are committed', defaultValue: '1000', parse: integer(50, 60_000) }),
   option({ key: 'connectTimeoutMs', variable: 'CONNECT_TIMEOUT_MS', description: 'TCP+TLS connect timeout per attempt', defaultValue: '5000', parse: integer(1, 60_000) }),
   option({ key: 'deliveryTimeoutMs', variable: 'DELIVERY_TIMEOUT_MS', description: 'Deadline of a whole attempt, response included', defaultValue: '15000', parse: integer(1, 120_000) }),
+  option({ key: 'deliveryMaxPools', variable: 'DELIVERY_MAX_POOLS', description: "Connection pools one instance keeps: one per endpoint (and per TLS material, and per running replay job), sized by the endpoint's cap; past it the least recently used closes after its requests finish, and one unused for 60 s closes anyway. Above the number of endpoints active at once: a pool built again costs new handshakes", defaultValue: '1024', parse: integer(1, 100_000) }),
   option({ key: 'retryScheduleMs', variable: 'RETRY_SCHEDULE_MS', description: 'Retry delays after the first failure, comma-separated; the last repeats', defaultValue: '5000,30000,120000,600000,1800000,3600000,10800000', parse: durationList }),
   option({ key: 'retryMaxAgeSeconds', variable: 'RETRY_MAX_AGE_SECONDS', description: 'Age since the first failure after which a delivery is dead-lettered (72 h)', defaultValue: '259200', parse: integer(1) }),
   option({ key: 'retryAfterMaxMs', variable: 'RETRY_AFTER_MAX_MS', description: 'Upper clamp for a receiver\'s Retry-After', defaultValue: '3600000', parse: integer(0) }),

@@ -58,6 +58,7 @@ async function main (): Promise<void> {
     // cap, replays through one per job (DeliveryRequest.pool). This shared
     // pool per origin carries only test events and resends.
     connectionsPerOrigin: config.endpointMaxInFlight,
+    maxPools: config.deliveryMaxPools,
     version: config.userAgentVersion ? VERSION : false,
     ...(config.webhookProxyUrl === undefined ? {} : { proxy: new URL(config.webhookProxyUrl) })
   })
