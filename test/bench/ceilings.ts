@@ -129,12 +129,13 @@ export async function measureDeliverer (options: {
   budgetMs: number
   signal: AbortSignal
 }): Promise<PostResult> {
-  // As main.ts builds it: the pool is as wide as the endpoint cap, which the
-  // benchmark sets to the concurrency.
+  // As main.ts builds it and the engine uses it: the endpoint's own pool is
+  // as wide as its cap, which the benchmark sets to the concurrency.
   const deliverer = createHttpDeliverer({ connectTimeoutMs: 5_000, attemptTimeoutMs: 15_000, connectionsPerOrigin: options.concurrency, version: 'bench' })
+  const pool = { id: 'bench-endpoint', connections: options.concurrency }
   try {
     return await drive(options, async ({ id, body }) => {
-      const result = await deliverer.deliver({ url: options.receiver.url, webhookId: id, body, secrets: [options.secret] })
+      const result = await deliverer.deliver({ url: options.receiver.url, webhookId: id, body, secrets: [options.secret], pool })
       return result.kind === 'response' && result.status >= 200 && result.status < 300
     }, options.receiver)
   } finally {

@@ -154,8 +154,8 @@ describe('dispatcher health, readiness and metrics', () => {
     expect(await readMetric(dispatcher.metricsUrl, 'webhooks_deliveries_total')).toBe(10)
 
     // Slow answers: every delivery of the next batch is in flight for ~2 s,
-    // so the drain after SIGTERM takes that long. At most 16 at once: the
-    // HTTP pool keeps 16 connections per origin.
+    // so the drain after SIGTERM takes that long. All 12 at once: the
+    // endpoint's cap (ENDPOINT_MAX_IN_FLIGHT) and its own pool allow 64.
     delayMs = 2000
     const slow = await s.feed.publishTransactions(s.source, { count: 12, accounts: 12 })
     await waitUntil('the slow batch in flight', () => slow.every((e) => arrived.has(e.eventId)), { timeoutMs: 30_000, intervalMs: 20 })

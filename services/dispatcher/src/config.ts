@@ -77,6 +77,7 @@ export interface DispatcherConfig {
   commitIntervalMs: number
   connectTimeoutMs: number
   deliveryTimeoutMs: number
+  deliveryMaxPools: number
   retryScheduleMs: number[]
   retryMaxAgeSeconds: number
   retryAfterMaxMs: number
@@ -302,7 +303,7 @@ export const configOptions = [
   option({ key: 'portalSessionsTopic', variable: 'PORTAL_SESSIONS_TOPIC', description: 'Topic of used portal links and revoked sessions, read by every instance (one partition, kept 2 days: longer than any link or session)', defaultValue: 'webhooks.portal-sessions', parse: text }),
   option({ key: 'portalPublicUrl', variable: 'PORTAL_PUBLIC_URL', description: 'Origin the portal links name (https://admin.bank.example); none = the origin the operator\'s request came to', defaultValue: 'none', parse: optionalHttpUrl }),
   option({ key: 'maxInFlight', variable: 'MAX_IN_FLIGHT', description: 'Deliveries in flight at once, over all endpoints', defaultValue: '512', parse: integer(1, 100_000) }),
-  option({ key: 'endpointMaxInFlight', variable: 'ENDPOINT_MAX_IN_FLIGHT', description: 'Deliveries in flight at once to one endpoint', defaultValue: '64', parse: integer(1, 100_000) }),
+  option({ key: 'endpointMaxInFlight', variable: 'ENDPOINT_MAX_IN_FLIGHT', description: "Deliveries in flight at once to one endpoint, and the size of the endpoint's own connection pool (each endpoint has one, however many share its host; no per-origin cap, see Architecture)", defaultValue: '64', parse: integer(1, 100_000) }),
   option({ key: 'partitionWindowRecords', variable: 'PARTITION_WINDOW_RECORDS', description: 'Unsettled records held per source partition before its fetch pauses', defaultValue: '2000', parse: integer(1, 1_000_000) }),
   option({ key: 'retryMaxParkedInMemory', variable: 'RETRY_MAX_PARKED_IN_MEMORY', description: 'Parked deliveries held in memory per retry partition before it stops reading ahead', defaultValue: '20000', parse: integer(1, 10_000_000) }),
   option({ key: 'circuitFailureThreshold', variable: 'CIRCUIT_FAILURE_THRESHOLD', description: 'Consecutive failed attempts that open an endpoint\'s circuit (its deliveries then park at once)', defaultValue: '10', parse: integer(1, 10_000) }),
@@ -311,6 +312,7 @@ export const configOptions = [
   option({ key: 'commitIntervalMs', variable: 'COMMIT_INTERVAL_MS', description: 'How often settled watermarks are committed', defaultValue: '1000', parse: integer(50, 60_000) }),
   option({ key: 'connectTimeoutMs', variable: 'CONNECT_TIMEOUT_MS', description: 'TCP+TLS connect timeout per attempt', defaultValue: '5000', parse: integer(1, 60_000) }),
   option({ key: 'deliveryTimeoutMs', variable: 'DELIVERY_TIMEOUT_MS', description: 'Deadline of a whole attempt, response included', defaultValue: '15000', parse: integer(1, 120_000) }),
+  option({ key: 'deliveryMaxPools', variable: 'DELIVERY_MAX_POOLS', description: "Connection pools one instance keeps: one per endpoint (and per TLS material, and per running replay job), sized by the endpoint's cap; past it the least recently used closes after its requests finish, and one unused for 60 s closes anyway. Above the number of endpoints active at once: a pool built again costs new handshakes", defaultValue: '1024', parse: integer(1, 100_000) }),
   option({ key: 'retryScheduleMs', variable: 'RETRY_SCHEDULE_MS', description: 'Retry delays after the first failure, comma-separated; the last repeats', defaultValue: '5000,30000,120000,600000,1800000,3600000,10800000', parse: durationList }),
   option({ key: 'retryMaxAgeSeconds', variable: 'RETRY_MAX_AGE_SECONDS', description: 'Age since the first failure after which a delivery is dead-lettered (72 h)', defaultValue: '259200', parse: integer(1) }),
   option({ key: 'retryAfterMaxMs', variable: 'RETRY_AFTER_MAX_MS', description: 'Upper clamp for a receiver\'s Retry-After', defaultValue: '3600000', parse: integer(0) }),

@@ -55,9 +55,11 @@ async function main (): Promise<void> {
     ssrf,
     connectTimeoutMs: config.connectTimeoutMs,
     attemptTimeoutMs: config.deliveryTimeoutMs,
-    // The scheduler already caps concurrency per endpoint; a smaller pool
-    // would queue requests inside undici, where the wait eats the deadline.
+    // Live and retry deliveries go through a pool per endpoint sized by its
+    // cap, replays through one per job (DeliveryRequest.pool). This shared
+    // pool per origin carries only test events and resends.
     connectionsPerOrigin: config.endpointMaxInFlight,
+    maxPools: config.deliveryMaxPools,
     version: config.userAgentVersion ? VERSION : false,
     ...(config.webhookProxyUrl === undefined ? {} : { proxy: new URL(config.webhookProxyUrl) })
   })

@@ -427,5 +427,16 @@ describe('createHttpDeliverer', () => {
   it('refuses nonsensical options at construction', () => {
     expect(() => createHttpDeliverer({ attemptTimeoutMs: 0 })).toThrow(RangeError)
     expect(() => createHttpDeliverer({ connectionsPerOrigin: 1.5 })).toThrow(/connectionsPerOrigin/)
+    expect(() => createHttpDeliverer({ maxPools: 0 })).toThrow(/maxPools/)
+    expect(() => createHttpDeliverer({ poolIdleMs: -1 })).toThrow(/poolIdleMs/)
+  })
+
+  it('fails a request whose pool size is not a positive integer, before anything is sent', async () => {
+    const receiver = await startReceiver(status(204))
+    const { deliver } = deliverer()
+    const failed = expectError(await deliver(request(receiver.url, [generateSecret()], { pool: { id: 'ep', connections: 0 } })))
+    expect(failed.code).toBe('other')
+    expect(failed.message).toMatch(/pool.connections/)
+    expect(receiver.connections()).toBe(0)
   })
 })

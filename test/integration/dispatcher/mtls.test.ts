@@ -226,6 +226,23 @@ describe('mutual TLS deliveries', () => {
       expect(b?.remotePort).not.toBe(a1?.remotePort)
     })
 
+    it('keys endpoint pools by (endpoint, material): same material in two endpoints, two materials in one endpoint, never one socket', async () => {
+      const receiver = await startReceiver()
+      const { deliver } = deliverer()
+      const send = async (pool: string, pair: CertificatePair): Promise<void> => {
+        expectResponse(await deliver({ ...request(receiver.url, material(pair)), pool: { id: pool, connections: 2 } }))
+      }
+      await send('ep-1', pki.client)
+      await send('ep-1', pki.client)
+      await send('ep-2', pki.client)
+      await send('ep-1', pki.secondClient)
+      const [a1, a2, other, b] = receiver.handled
+      expect(receiver.handled.map((h) => h.clientCn)).toEqual(['webhook-client-a', 'webhook-client-a', 'webhook-client-a', 'webhook-client-b'])
+      expect(a2?.remotePort).toBe(a1?.remotePort)
+      expect(new Set([a1?.remotePort, other?.remotePort, b?.remotePort]).size).toBe(3)
+      expect(receiver.tlsConnections()).toBe(3)
+    })
+
     it('never lends a mutual-TLS connection to a request without that material', async () => {
       const receiver = await startReceiver()
       const { deliver } = deliverer({ connect: { ca: pki.ca.certPem } })
@@ -236,9 +253,9 @@ describe('mutual TLS deliveries', () => {
       expect(receiver.handled).toHaveLength(1)
     })
 
-    it('keeps at most maxTlsPools pools, closing the least recently used', async () => {
+    it('keeps at most maxPools pools, closing the least recently used', async () => {
       const receiver = await startReceiver()
-      const { deliver } = deliverer({ maxTlsPools: 1 })
+      const { deliver } = deliverer({ maxPools: 1 })
       expectResponse(await deliver(request(receiver.url, material(pki.client))))
       const firstPort = receiver.handled[0]?.remotePort
       expectResponse(await deliver(request(receiver.url, material(pki.secondClient))))

@@ -195,6 +195,7 @@ AUTO_DISABLE_AFTER_HOURS: {{ int64 $v.delivery.autoDisableAfterHours | toString 
 COMMIT_INTERVAL_MS: {{ int64 $v.engine.commitIntervalMs | toString | quote }}
 CONNECT_TIMEOUT_MS: {{ int64 $v.delivery.connectTimeoutMs | toString | quote }}
 DELIVERY_TIMEOUT_MS: {{ int64 $v.delivery.deliveryTimeoutMs | toString | quote }}
+DELIVERY_MAX_POOLS: {{ int64 $v.delivery.maxPools | toString | quote }}
 RETRY_SCHEDULE_MS: {{ include "webhook-dispatcher.joinIntegers" $v.delivery.retryScheduleMs | quote }}
 RETRY_MAX_AGE_SECONDS: {{ int64 $v.delivery.retryMaxAgeSeconds | toString | quote }}
 RETRY_AFTER_MAX_MS: {{ int64 $v.delivery.retryAfterMaxMs | toString | quote }}

@@ -2,17 +2,17 @@
 // discard a bounded amount of the body. Redirects are never followed (undici's
 // Agent follows none unless a redirect interceptor is composed in).
 import { performance } from 'node:perf_hooks'
-import type { SecureContextOptions } from 'node:tls'
+import type { SecureContext, SecureContextOptions } from 'node:tls'
 import { Agent, buildConnector, type Dispatcher } from 'undici'
 import { signWebhook, webhookHeaders } from './sign.js'
 import { SsrfBlockedError } from '../errors.js'
 import { createSsrfConnector, type SsrfPolicy } from './ssrf.js'
 import { createProxyConnector } from './ssrf/proxy-connector.js'
-import { createTlsAgentCache } from './tls/agent-cache.js'
+import { createPoolCache } from './pool-cache.js'
 import { isTlsErrorCode } from './tls/errors.js'
 import { withTlsDiagnostics } from './tls/handshake-diagnostics.js'
-import { createTlsSecureContext, normaliseTlsMaterial } from './tls/material.js'
-import type { AttemptErrorCode, AttemptResult, Deliverer, DeliveryRequest } from './types.js'
+import { createTlsSecureContext, normaliseTlsMaterial, tlsMaterialKey } from './tls/material.js'
+import type { AttemptErrorCode, AttemptResult, Deliverer, DeliveryPool, DeliveryRequest, DeliveryTlsMaterial } from './types.js'
 
 export interface HttpDelivererOptions {
   /** Deadline for the TCP (and TLS) handshake. @defaultValue 5000 */
@@ -22,7 +22,11 @@ export interface HttpDelivererOptions {
    * `DeliveryRequest.timeoutMs` overrides it per request. @defaultValue 15000
    */
   attemptTimeoutMs?: number
-  /** Keep-alive connections per origin (scheme, host, port). @defaultValue 16 */
+  /**
+   * Keep-alive connections per origin (scheme, host, port) of the shared
+   * pool, which serves requests without a `pool` (test events, resends).
+   * A request with a `pool` gets that pool's own sockets. @defaultValue 16
+   */
   connectionsPerOrigin?: number
   /** Idle keep-alive sockets close after this, unless the server asks for less. @defaultValue 4000 */
   keepAliveTimeoutMs?: number
@@ -61,13 +65,22 @@ export interface HttpDelivererOptions {
    */
   ssrf?: SsrfPolicy
   /**
-   * Connection pools kept for requests carrying `tls` (mutual TLS, a private
-   * CA): one per distinct material, the least recently used closed when
-   * full. Size it above the number of such endpoints in use: a pool built
-   * again costs new handshakes and, with `caPem`, tens of ms of CPU and about
-   * 0.8 MB while cached (its own copy of the root store). @defaultValue 64
+   * Connection pools kept besides the shared one: one per request `pool`
+   * (an endpoint's lane) and TLS material, and one per TLS material for
+   * requests with `tls` but no `pool`. The least recently used is closed
+   * when full (its requests finish first). Size it above the number of
+   * endpoints in use: a pool built again costs new handshakes. Secure
+   * contexts (with `caPem`, tens of ms of CPU and about 0.8 MB each, their
+   * own copy of the root store) are built once per material and shared by
+   * its pools, as many kept. @defaultValue 1024
    */
-  maxTlsPools?: number
+  maxPools?: number
+  /**
+   * A pool no request asked for during this long is closed (its sockets have
+   * gone idle long before, after `keepAliveTimeoutMs`); a later request
+   * builds it again. @defaultValue 60000
+   */
+  poolIdleMs?: number
   /**
    * An HTTP CONNECT proxy every webhook goes through (WEBHOOK_PROXY_URL).
    * The SSRF policy still judges the endpoint: its name is resolved here and
@@ -75,6 +88,12 @@ export interface HttpDelivererOptions {
    * Needs `ssrf`. @defaultValue undefined (direct connections)
    */
   proxy?: URL
+}
+
+interface PoolRequest {
+  pool: DeliveryPool | undefined
+  tls: DeliveryTlsMaterial | undefined
+  tlsKey: string | undefined
 }
 
 export interface HttpDeliverer {
@@ -91,7 +110,8 @@ const DEFAULTS = {
   connectionsPerOrigin: 16,
   keepAliveTimeoutMs: 4_000,
   maxResponseBodyBytes: 64 * 1024,
-  maxTlsPools: 64
+  maxPools: 1024,
+  poolIdleMs: 60_000
 } as const
 
 function errorCodeOf (code: string): AttemptErrorCode | undefined {
@@ -205,7 +225,8 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
   const keepAliveTimeout = positiveInteger('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? DEFAULTS.keepAliveTimeoutMs)
   const maxResponseBodyBytes = positiveInteger('maxResponseBodyBytes', options.maxResponseBodyBytes ?? DEFAULTS.maxResponseBodyBytes)
   const responseBodyPrefixBytes = Math.min(Math.max(0, Math.floor(options.responseBodyPrefixBytes ?? 0)), maxResponseBodyBytes)
-  const maxTlsPools = positiveInteger('maxTlsPools', options.maxTlsPools ?? DEFAULTS.maxTlsPools)
+  const maxPools = positiveInteger('maxPools', options.maxPools ?? DEFAULTS.maxPools)
+  const poolIdleMs = positiveInteger('poolIdleMs', options.poolIdleMs ?? DEFAULTS.poolIdleMs)
   const userAgent = options.version === false ? 'webhook-dispatcher' : `webhook-dispatcher/${options.version ?? 'dev'}`
   const now = options.now ?? Date.now
 
@@ -227,9 +248,9 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
     return withTlsDiagnostics(options.ssrf === undefined ? buildConnector(buildOptions) : createSsrfConnector(options.ssrf, buildOptions))
   }
 
-  function newAgent (connect: buildConnector.connector): Agent {
+  function newAgent (connect: buildConnector.connector, poolConnections = connections): Agent {
     return new Agent({
-      connections,
+      connections: poolConnections,
       pipelining: 1,
       keepAliveTimeout,
       keepAliveMaxTimeout: Math.max(keepAliveTimeout, 60_000),
@@ -237,23 +258,46 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
     })
   }
 
-  const agent = newAgent(connectOptions === undefined
+  // Shared by every pool without TLS material of its own.
+  const plainConnector = connectOptions === undefined
     ? withTlsDiagnostics(options.connect as buildConnector.connector)
-    : connectorFor(connectOptions as buildConnector.BuildOptions))
+    : connectorFor(connectOptions as buildConnector.BuildOptions)
+  const agent = newAgent(plainConnector)
 
-  // Requests with TLS material get pools of their own: a TLS connection is
-  // bound to the client certificate it presented, so sockets are shared
-  // only between requests with identical material. One secure context per
-  // material, built once: passing PEMs as connect options would parse them
+  // One secure context per TLS material, built once and shared by every pool
+  // with that material: passing PEMs as connect options would parse them
   // (and a copy of the root store) again on every connection.
-  const tlsPools = createTlsAgentCache({
-    maxSize: maxTlsPools,
-    create: (tls) => {
+  const secureContexts = createPoolCache<{ tls: DeliveryTlsMaterial, tlsKey: string }, { context: SecureContext, close: () => Promise<void> }>({
+    maxSize: maxPools,
+    idleMs: poolIdleMs,
+    keyOf: ({ tlsKey }) => tlsKey,
+    create: ({ tls }) => ({ context: createTlsSecureContext(tls, connectOptions as SecureContextOptions), close: async () => {} })
+  })
+
+  // Pools besides the shared one, keyed by (pool, size, TLS material). A pool
+  // per endpoint lane, sized by its cap, lets each endpoint reach its cap and
+  // keeps a hanging endpoint off the sockets of others on the same origin.
+  // A TLS connection is bound to the client certificate it presented, so
+  // sockets are shared only between requests with identical material. The
+  // size is part of the key: a changed cap builds a new pool, and the old one
+  // goes idle and is closed.
+  const pools = createPoolCache<PoolRequest, Agent>({
+    maxSize: maxPools,
+    idleMs: poolIdleMs,
+    keyOf: ({ pool, tlsKey }) => JSON.stringify([pool?.id ?? null, pool?.connections ?? connections, tlsKey ?? null]),
+    create: ({ pool, tls, tlsKey }) => {
+      const size = pool === undefined ? connections : positiveInteger('pool.connections', pool.connections)
+      if (tls === undefined || tlsKey === undefined) return newAgent(plainConnector, size)
       if (connectOptions === undefined) throw new TypeError('tls: a request with TLS material needs connect options, not a connector function')
-      const secureContext = createTlsSecureContext(tls, connectOptions as SecureContextOptions)
-      return newAgent(connectorFor({ ...connectOptions, secureContext, rejectUnauthorized: true } as buildConnector.BuildOptions))
+      const secureContext = secureContexts.get({ tls, tlsKey }).context
+      return newAgent(connectorFor({ ...connectOptions, secureContext, rejectUnauthorized: true } as buildConnector.BuildOptions), size)
     }
   })
+
+  function dispatcherFor (pool: DeliveryPool | undefined, tls: DeliveryTlsMaterial | undefined): Dispatcher {
+    if (pool === undefined && tls === undefined) return agent
+    return pools.get({ pool, tls, tlsKey: tls === undefined ? undefined : tlsMaterialKey(tls) })
+  }
 
   async function attempt (req: DeliveryRequest, timeoutMs: number, signal: AbortSignal): Promise<AttemptResult & { kind: 'response' }> {
     const url = new URL(req.url)
@@ -265,7 +309,7 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
     const tls = normaliseTlsMaterial(req.tls)
     // Taken and used in the same turn: an eviction cannot close the pool in
     // between, and once it holds the request, closing lets the request finish.
-    const dispatcher = tls === undefined ? agent : tlsPools.get(tls)
+    const dispatcher = dispatcherFor(req.pool, tls)
     const started = performance.now()
     const response = await dispatcher.request({
       origin: url.origin,
@@ -334,7 +378,7 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
   let closing: Promise<void> | undefined
   function close (): Promise<void> {
     // Both close even if one fails; the first failure is reported.
-    closing ??= Promise.allSettled([agent.close(), tlsPools.close()]).then((results) => {
+    closing ??= Promise.allSettled([agent.close(), pools.close(), secureContexts.close()]).then((results) => {
       for (const result of results) if (result.status === 'rejected') throw result.reason
     })
     return closing

@@ -18,6 +18,23 @@ export interface DeliveryRequest {
    * goes over the deliverer's shared connections.
    */
   tls?: DeliveryTlsMaterial
+  /**
+   * The connection pool this request goes through. Requests naming the same
+   * pool share its keep-alive sockets, at most `connections` open at once,
+   * and no request of another pool ever uses them: an endpoint whose
+   * requests hang holds only its own sockets, even when other endpoints
+   * share its host. Unset (test events, resends), the request uses the
+   * deliverer's shared pool per origin.
+   */
+  pool?: DeliveryPool
+}
+
+/** A connection pool of its own: one per endpoint and lane (http-deliverer.ts). */
+export interface DeliveryPool {
+  /** Names the pool, e.g. the subscription id; with TLS material, each material gets a pool of its own. */
+  id: string
+  /** Sockets open at most: the caller's concurrency cap for this pool, so no request waits for a socket. */
+  connections: number
 }
 
 /**

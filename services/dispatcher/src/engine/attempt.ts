@@ -12,6 +12,11 @@ import { entryBase, laneOf, resultFields, type AttemptRecorder } from './attempt
 export interface AttemptOptions {
   subscriptions: SubscriptionSource
   deliver: Deliverer
+  /**
+   * Deliveries in flight to one endpoint at most (the scheduler's cap): the
+   * size of the endpoint's own connection pool.
+   */
+  endpointCap: (subscriptionId: string) => number
   breakers: CircuitBreakers
   endpointStats: EndpointStats
   retryPolicy: RetryPolicy
@@ -81,7 +86,8 @@ export function createAttempt (o: AttemptOptions): (task: DeliveryTask) => Promi
       body: task.body,
       secrets: subscription.secrets,
       tls: subscription.tls,
-      timeoutMs: o.deliveryTimeoutMs
+      timeoutMs: o.deliveryTimeoutMs,
+      pool: { id: subscription.id, connections: o.endpointCap(subscription.id) }
     })
     o.metrics.inFlight.dec()
     task.attempts++

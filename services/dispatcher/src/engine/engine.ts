@@ -105,8 +105,13 @@ export class DeliveryEngine {
     this.#breakers = new CircuitBreakers({ failureThreshold: s.circuitFailureThreshold, initialOpenMs: s.circuitOpenMs })
     this.retryPolicy = createRetryPolicy({ scheduleMs: s.retryScheduleMs, maxAgeMs: s.retryMaxAgeMs, retryAfterMaxMs: s.retryAfterMaxMs })
     this.planner = createRecordPlanner({ decode: o.decode, subscriptions: o.subscriptions, metrics: o.metrics, schemaLookupRetries: s.schemaLookupRetries, log: o.log })
+    // A subscription's own cap may lower ENDPOINT_MAX_IN_FLIGHT, never raise
+    // it. The scheduler holds each endpoint to it, and the deliverer sizes
+    // the endpoint's connection pool by it.
+    const endpointCap = (id: string): number => Math.min(o.subscriptions.get(id)?.maxInFlight ?? Infinity, s.endpointMaxInFlight)
     const attempt = createAttempt({
       subscriptions: o.subscriptions,
+      endpointCap,
       deliver: o.deliver,
       breakers: this.#breakers,
       endpointStats: this.#endpointStats,
@@ -124,9 +129,7 @@ export class DeliveryEngine {
       maxInFlight: s.maxInFlight,
       rateLimit: (id) => o.subscriptions.get(id)?.rateLimitPerSecond,
       now: o.now,
-      // A subscription's own cap may lower ENDPOINT_MAX_IN_FLIGHT, never raise
-      // it: the HTTP pool is sized from the global cap.
-      endpointCap: (id) => Math.min(o.subscriptions.get(id)?.maxInFlight ?? Infinity, s.endpointMaxInFlight),
+      endpointCap,
       execute: attempt,
       mayStart: o.leaseValid,
       ...(o.rateLimiter === undefined ? {} : { rateLimiter: o.rateLimiter }),

@@ -107,6 +107,9 @@ export async function runReplayJob (deps: ReplayRunnerDeps, initial: ReplayJob, 
     deps.history?.record({ ...entry, attemptId: randomUUID(), lane: 'replay' })
   }
 
+  // Deliveries of this job at once to its endpoint: its own budget, lowered by the endpoint's cap.
+  const widthFor = (subscription: Subscription): number => Math.max(1, Math.min(deps.maxInFlight, subscription.maxInFlight ?? deps.maxInFlight))
+
   const settle = async (subscription: Subscription, topic: string, partition: number, item: Matched): Promise<void> => {
     const { event, message, offset } = item
     const task = newDeliveryTask(event, subscription.id, toWebhookBody(event), { topic, partition, offset }, {
@@ -138,7 +141,10 @@ export async function runReplayJob (deps: ReplayRunnerDeps, initial: ReplayJob, 
       }
     }
     const startedAt = deps.now()
-    const result = await deps.deliver({ url: subscription.url, webhookId: task.webhookId, body: task.body, secrets: subscription.secrets, tls: subscription.tls, timeoutMs: deps.deliveryTimeoutMs })
+    // A pool of the job's own, beside the endpoint's live pool: the replay
+    // can neither take live traffic's sockets nor wait behind them.
+    const pool = { id: `${subscription.id}/replay/${job.id}`, connections: widthFor(subscription) }
+    const result = await deps.deliver({ url: subscription.url, webhookId: task.webhookId, body: task.body, secrets: subscription.secrets, tls: subscription.tls, timeoutMs: deps.deliveryTimeoutMs, pool })
     task.attempts++
     const ok = result.kind === 'response' && result.status >= 200 && result.status < 300
     record({
@@ -168,7 +174,7 @@ export async function runReplayJob (deps: ReplayRunnerDeps, initial: ReplayJob, 
       byAccount.set(item.event.accountId, list)
     }
     const queues = [...byAccount.values()]
-    const width = Math.max(1, Math.min(deps.maxInFlight, subscription.maxInFlight ?? deps.maxInFlight))
+    const width = widthFor(subscription)
     let nextQueue = 0
     await Promise.all(Array.from({ length: Math.min(width, queues.length) }, async () => {
       for (let q = queues[nextQueue++]; q !== undefined; q = queues[nextQueue++]) {

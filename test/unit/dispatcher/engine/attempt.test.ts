@@ -31,6 +31,7 @@ function harness (subscription: Partial<Subscription> | undefined, answers: Atte
       requests.push(req)
       return answers.shift() ?? { kind: 'response', status: 204, headers: {}, durationMs: 5 }
     },
+    endpointCap: () => 7,
     breakers,
     endpointStats: new EndpointStats(),
     retryPolicy: createRetryPolicy({ scheduleMs: [5000, 30_000], maxAgeMs: options.maxAgeMs ?? 72 * HOUR, retryAfterMaxMs: HOUR }),
@@ -74,11 +75,11 @@ describe('attempt policy', () => {
     expect(h.requests).toEqual([])
   })
 
-  it('delivers: one signed request with the subscription\'s secrets and the timeout, attempts counted', async () => {
+  it('delivers: one signed request with the subscription\'s secrets and the timeout, through the endpoint\'s pool sized by its cap, attempts counted', async () => {
     const h = harness({})
     const task = h.task()
     expect(await h.attempt(task)).toEqual({ kind: 'delivered' })
-    expect(h.requests).toEqual([{ url: 'https://example.test/hook', webhookId: 'evt-1', body: '{}', secrets: ['whsec_x'], tls: undefined, timeoutMs: 15_000 }])
+    expect(h.requests).toEqual([{ url: 'https://example.test/hook', webhookId: 'evt-1', body: '{}', secrets: ['whsec_x'], tls: undefined, timeoutMs: 15_000, pool: { id: 'sub-1', connections: 7 } }])
     expect(task.attempts).toBe(1)
     expect(task.firstFailureAt).toBeUndefined()
   })

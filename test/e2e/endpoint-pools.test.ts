@@ -1,0 +1,75 @@
+// Connection pools per endpoint through the whole dispatcher (issue 14, C3):
+// four subscriptions on one receiver host each reach ENDPOINT_MAX_IN_FLIGHT
+// at once, and one whose requests hang leaves the others delivering.
+import { randomUUID } from 'node:crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import { generateSecret } from '../../services/dispatcher/src/delivery/sign.js'
+import { startDispatcher, writeSubscriptionsFile, type DispatcherProcess } from '../support/dispatcher-process.js'
+import { createEventFeed, type EventFeed } from '../support/event-feed.js'
+import { createTestTopics, uniqueTopic } from '../support/kafka.js'
+import { startSharedOrigin, type SharedOrigin } from '../support/shared-origin.js'
+import { waitUntil } from '../support/wait.js'
+
+const CAP = 4
+const ENDPOINTS = ['ep-a', 'ep-b', 'ep-c', 'ep-d']
+
+describe('connection pools per endpoint, end to end', () => {
+  const cleanups: Array<() => Promise<void>> = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+
+  it('four endpoints on one host each reach their cap at once; one that hangs does not hold up the others', async () => {
+    const origin: SharedOrigin = await startSharedOrigin()
+    cleanups.push(origin.close)
+    for (const name of ENDPOINTS) origin.hold(`/${name}`, true)
+    const source = uniqueTopic('e2e-pools')
+    const { cleanup } = await createTestTopics([{ topic: source, numPartitions: 2 }])
+    cleanups.push(cleanup)
+    const feed: EventFeed = await createEventFeed()
+    cleanups.push(feed.close)
+    const secret = generateSecret()
+    const subscriptionsFile = await writeSubscriptionsFile(ENDPOINTS.map((name) => ({
+      id: name, tenantId: 'tenant-000', url: origin.url(name), eventTypes: ['*'], secrets: [secret]
+    })))
+    const dispatcher: DispatcherProcess = await startDispatcher({
+      SOURCE_TOPICS: source,
+      DEAD_LETTER_TOPIC: uniqueTopic('e2e-pools-dlq'),
+      KAFKA_GROUP_ID: `e2e-pools-${randomUUID()}`,
+      SUBSCRIPTIONS_FILE: subscriptionsFile,
+      ENDPOINT_MAX_IN_FLIGHT: String(CAP),
+      MAX_IN_FLIGHT: '64',
+      // Held requests must outlast the test: their deadline would free the
+      // sockets of a shared pool and hide the blocking this test looks for.
+      DELIVERY_TIMEOUT_MS: '120000',
+      ADMIN_REQUEST_TIMEOUT_MS: '120000'
+    })
+    cleanups.push(async () => {
+      dispatcher.kill('SIGKILL')
+      await dispatcher.exited
+    })
+    // 20 accounts: far more ready keys per endpoint than its cap.
+    const produced = await feed.publishTransactions(source, { count: 40, accounts: 20 })
+
+    // With one pool per origin sized by one endpoint's cap, only CAP requests
+    // in all would reach the host.
+    await waitUntil(`${CAP} requests of every endpoint held at once`, () =>
+      ENDPOINTS.every((name) => origin.held.get(`/${name}`)?.length === CAP), { timeoutMs: 60_000 })
+    expect(origin.connections().open).toBe(ENDPOINTS.length * CAP)
+
+    // ep-a keeps hanging; the other three answer from now on.
+    for (const name of ENDPOINTS.slice(1)) origin.hold(`/${name}`, false)
+    await waitUntil('the three answering endpoints have every event', () =>
+      ENDPOINTS.slice(1).every((name) => origin.answeredIds(`/${name}`) === produced.length), { timeoutMs: 60_000 })
+    // All while ep-a's requests still hang, none given up: with a shared
+    // pool the others would have waited for those sockets until the deadline.
+    expect(origin.held.get('/ep-a')).toHaveLength(CAP)
+    expect(origin.abandoned.get('/ep-a') ?? 0).toBe(0)
+    expect(origin.answered.get('/ep-a') ?? 0).toBe(0)
+    // Each endpoint stayed within its cap: never more sockets than 4 × CAP.
+    expect(origin.connections().accepted).toBe(ENDPOINTS.length * CAP)
+
+    origin.hold('/ep-a', false)
+    await waitUntil('the hanging endpoint, answering again, has every event', () => origin.answeredIds('/ep-a') === produced.length, { timeoutMs: 60_000 })
+  }, 240_000)
+})
