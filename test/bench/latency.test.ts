@@ -45,7 +45,7 @@ describe('group settling', () => {
 
 describe('sizing arithmetic', () => {
   it('turns µs per delivery into cores and one instance\'s rate into instances', () => {
-    const rows = sizing({ rate: 100_000, processUs: 108, deliveryThreadUs: 80, instanceRate: 600, maxInFlight: 64, receiverDelayMs: 100, scaleRatio: 1.9, w2Rate: 4570, w2MaxInFlight: 512 })
+    const rows = sizing({ rate: 100_000, processUs: 108, deliveryThreadUs: 80, instanceRate: 600, instanceCores: 0.3, maxInFlight: 64, receiverDelayMs: 100, scaleRatio: 1.9, w2Rate: 4570, w2MaxInFlight: 512 })
     const value = (start: string): string | undefined => rows.find((r) => r.quantity.startsWith(start))?.value
     expect(value('Dispatcher CPU')).toBe('10.8 cores')
     expect(value('Of it, delivery threads')).toBe('8.0 cores')
@@ -53,6 +53,8 @@ describe('sizing arithmetic', () => {
     expect(value('Instances at 100,000/s if CPU-bound')).toBe('8')
     expect(value('Requests in flight')).toBe('10,000')
     expect(value('One instance on W2')).toBe('600/s (94% of the bound)')
+    expect(value('CPU per delivery of that')).toBe('500 µs')
+    expect(value('Dispatcher CPU at 100,000 deliveries/s at that cost')).toBe('50.0 cores')
     expect(value('Scale-out efficiency')).toBe('95%')
     // 100,000 ÷ (600 × 0.95) = 175.4 → 176; 100,000 ÷ (4,570 × 0.95) = 23.03 → 24.
     expect(value('Instances at 100,000/s on W2, MAX_IN_FLIGHT=64')).toBe('176')

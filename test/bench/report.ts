@@ -292,6 +292,7 @@ function renderSizing (result: BenchResult, push: Push): void {
     processUs: cpu.senderUsPerItem,
     deliveryThreadUs: cpu.senderMainThreadUsPerItem ?? Number.NaN,
     instanceRate: scale.one.rate.perSecond,
+    instanceCores: scale.one.instanceCores[0] ?? Number.NaN,
     maxInFlight: result.scaleOut.maxInFlight,
     receiverDelayMs: result.scaleOut.receiverDelayMs,
     scaleRatio: scale.ratio,

@@ -10,6 +10,8 @@ export interface SizingInputs {
   deliveryThreadUs: number
   /** W2 scale-out: one instance's rate at `maxInFlight`, the receiver's latency, and 2 ÷ 1 instances. */
   instanceRate: number
+  /** Cores that instance kept busy while delivering. */
+  instanceCores: number
   maxInFlight: number
   receiverDelayMs: number
   scaleRatio: number
@@ -31,6 +33,7 @@ export function sizing (s: SizingInputs): SizingRow[] {
   const threadRate = 1e6 / s.deliveryThreadUs
   const concurrency = s.rate * (s.receiverDelayMs / 1000)
   const bound = s.maxInFlight / (s.receiverDelayMs / 1000)
+  const instanceUs = (s.instanceCores / s.instanceRate) * 1e6
   return [
     { quantity: `Dispatcher CPU at ${rate} deliveries/s (W1 cost)`, arithmetic: `${rate} × ${n(s.processUs)} µs`, value: `${n((s.rate * s.processUs) / 1e6, 1)} cores` },
     { quantity: 'Of it, delivery threads (one per instance)', arithmetic: `${rate} × ${n(s.deliveryThreadUs)} µs`, value: `${n((s.rate * s.deliveryThreadUs) / 1e6, 1)} cores` },
@@ -38,6 +41,8 @@ export function sizing (s: SizingInputs): SizingRow[] {
     { quantity: `Instances at ${rate}/s if CPU-bound (delivery thread saturated)`, arithmetic: `${rate} ÷ ${n(threadRate)}`, value: n(Math.ceil(s.rate / threadRate)) },
     { quantity: `Requests in flight at ${rate}/s to ${s.receiverDelayMs} ms endpoints (Little's law)`, arithmetic: `${rate} × ${s.receiverDelayMs / 1000} s`, value: n(concurrency) },
     { quantity: `One instance on W2 at MAX_IN_FLIGHT=${s.maxInFlight}`, arithmetic: `measured (bound ${s.maxInFlight} ÷ ${s.receiverDelayMs / 1000} s = ${n(bound)}/s)`, value: `${n(s.instanceRate)}/s (${n((s.instanceRate / bound) * 100)}% of the bound)` },
+    { quantity: 'CPU per delivery of that latency-bound instance', arithmetic: `${n(s.instanceCores, 2)} cores ÷ ${n(s.instanceRate)}/s`, value: `${n(instanceUs)} µs` },
+    { quantity: `Dispatcher CPU at ${rate} deliveries/s at that cost`, arithmetic: `${rate} × ${n(instanceUs)} µs`, value: `${n((s.rate * instanceUs) / 1e6, 1)} cores` },
     { quantity: 'Scale-out efficiency, 2 instances', arithmetic: `${n(s.scaleRatio, 2)}× ÷ 2`, value: `${n((s.scaleRatio / 2) * 100)}%` },
     { quantity: `Instances at ${rate}/s on W2, MAX_IN_FLIGHT=${s.maxInFlight}`, arithmetic: `${rate} ÷ (${n(s.instanceRate)}/s × ${n(s.scaleRatio / 2, 2)})`, value: n(Math.ceil(s.rate / (s.instanceRate * (s.scaleRatio / 2)))) },
     { quantity: `Instances at ${rate}/s on W2, MAX_IN_FLIGHT=${s.w2MaxInFlight}`, arithmetic: `${rate} ÷ (${n(s.w2Rate)}/s × ${n(s.scaleRatio / 2, 2)})`, value: n(Math.ceil(s.rate / (s.w2Rate * (s.scaleRatio / 2)))) }
