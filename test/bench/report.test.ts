@@ -144,7 +144,7 @@ describe('bench verdicts', () => {
       ...overrides
     })
     const scale = (runs: ScaleOutRun[]): BenchResult => bench(workload('W1', 100, dispatcherRun()), workload('W2', 40, dispatcherRun()), {
-      scaleOut: { maxInFlight: 64, receiverDelayMs: 100, events: 1000, runs }
+      scaleOut: { maxInFlight: 64, receiverDelayMs: 100, events: 1000, runs, failed: undefined }
     })
     const row = (runs: ScaleOutRun[]): ReturnType<typeof verdicts>[number] | undefined => verdicts(scale(runs)).at(-1)
     expect(row([run(1, 600), run(2, 1170)])).toMatchObject({ measured: '1.95× (1,170 ÷ 600)', met: true })
@@ -156,6 +156,11 @@ describe('bench verdicts', () => {
     // Latency bound: 2 × 64 in flight ÷ 100 ms.
     expect(markdown).toMatch(/^\| 2 \| 6 \+ 6 \| 1,170 \| 1,280 \| 128 \|/m)
     expect(markdown).toContain('## Sizing inputs for 100,000 events/s')
+    const failed = bench(workload('W1', 100, dispatcherRun()), workload('W2', 40, dispatcherRun()), {
+      scaleOut: { maxInFlight: 64, receiverDelayMs: 100, events: 1000, runs: [run(1, 600)], failed: '2 instance(s): group did not settle' }
+    })
+    expect(verdicts(failed).at(-1)).toMatchObject({ measured: 'n/a (failed: 2 instance(s): group did not settle)', met: false })
+    expect(renderMarkdown(failed)).toContain('**Not measured:** 2 instance(s): group did not settle.')
   })
 
   it('prints the load average in the header', () => {

@@ -197,7 +197,7 @@ export function verdicts (result: BenchResult): Verdict[] {
   out.push({
     figure: 'W2: 2 instances ÷ 1 (deliveries/s)',
     target: `≥ ${TARGETS.scaleOut}×`,
-    measured: scale === undefined ? 'n/a (not run)' : `${fmtNumber(scale.ratio, 2)}× (${fmtRate(scale.two.rate.perSecond)} ÷ ${fmtRate(scale.one.rate.perSecond)})`,
+    measured: result.scaleOut?.failed !== undefined ? `n/a (failed: ${result.scaleOut.failed})` : scale === undefined ? 'n/a (not run)' : `${fmtNumber(scale.ratio, 2)}× (${fmtRate(scale.two.rate.perSecond)} ÷ ${fmtRate(scale.one.rate.perSecond)})`,
     met: scale !== undefined && [scale.one, scale.two].every((r) => scaleOutProblems(r).length === 0) && scale.ratio >= TARGETS.scaleOut
   })
   return out
@@ -271,6 +271,7 @@ function renderScaleOut (scale: ScaleOutResult | undefined, push: Push): void {
   }
   const ratioOf = scaleOutRatio(scale)
   if (ratioOf !== undefined) push('', `2 instances ÷ 1: **${fmtNumber(ratioOf.ratio, 2)}×**.`)
+  if (scale.failed !== undefined) push('', `**Not measured:** ${scale.failed}.`)
 }
 
 function renderSizing (result: BenchResult, push: Push): void {

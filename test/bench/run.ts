@@ -163,12 +163,13 @@ async function main (): Promise<number> {
     }
     let scaleOut: ScaleOutResult | undefined
     if (scaleTopics.length > 0 && !abort.signal.aborted) {
-      scaleOut = { maxInFlight: config.scaleMaxInFlight, receiverDelayMs: config.slowReceiverMs, events: config.scaleEvents, runs: [] }
+      scaleOut = { maxInFlight: config.scaleMaxInFlight, receiverDelayMs: config.slowReceiverMs, events: config.scaleEvents, runs: [], failed: undefined }
       for (const [i, scaleTopic] of scaleTopics.entries()) {
         if (abort.signal.aborted) break
         const instances = i + 1
         log(`scale-out: ${instances} instance(s), W2, MAX_IN_FLIGHT=${config.scaleMaxInFlight} each`)
-        scaleOut.runs.push(await measureScaleOut({
+        // A failure here must not throw away the rest of the run's figures.
+        const measured = await measureScaleOut({
           kafka,
           feed,
           topic: scaleTopic,
@@ -185,7 +186,16 @@ async function main (): Promise<number> {
           budgetMs: config.dispatcherBudgetMs,
           signal: abort.signal,
           log
-        }))
+        }).catch((err: unknown) => {
+          const message = err instanceof Error ? err.message : String(err)
+          log(`  scale-out with ${instances} instance(s) failed: ${message}`)
+          return message
+        })
+        if (typeof measured === 'string') {
+          scaleOut.failed = `${instances} instance(s): ${measured.split('\n')[0] ?? ''}`
+          break
+        }
+        scaleOut.runs.push(measured)
       }
     }
     if (abort.signal.aborted) {
@@ -218,7 +228,8 @@ async function main (): Promise<number> {
 
     const broken = [
       ...workloads.map((w) => workloadProblems(w).map((p) => `${w.name}: ${p}`)),
-      ...(scaleOut?.runs ?? []).map((r) => scaleOutProblems(r).map((p) => `scale-out ${p}`))
+      ...(scaleOut?.runs ?? []).map((r) => scaleOutProblems(r).map((p) => `scale-out ${p}`)),
+      scaleOut?.failed === undefined ? [] : [`scale-out ${scaleOut.failed}`]
     ].flat()
     if (broken.length > 0) {
       log(`INVALID dispatcher run(s): ${broken.join(' | ')}`)

@@ -41,6 +41,8 @@ export interface ScaleOutResult {
   receiverDelayMs: number
   events: number
   runs: ScaleOutRun[]
+  /** Why a run could not be measured (an instance never joined, …); the figure is then missing. */
+  failed: string | undefined
 }
 
 export interface ScaleOutOptions {
