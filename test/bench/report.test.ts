@@ -144,7 +144,7 @@ describe('bench verdicts', () => {
       ...overrides
     })
     const scale = (runs: ScaleOutRun[]): BenchResult => bench(workload('W1', 100, dispatcherRun()), workload('W2', 40, dispatcherRun()), {
-      scaleOut: { maxInFlight: 64, receiverDelayMs: 100, events: 1000, runs, failed: undefined }
+      scaleOut: { maxInFlight: 64, receiverDelayMs: 100, events: 1000, env: { HISTORY_STORE: 'none' }, runs, failed: undefined }
     })
     const row = (runs: ScaleOutRun[]): ReturnType<typeof verdicts>[number] | undefined => verdicts(scale(runs)).at(-1)
     expect(row([run(1, 600), run(2, 1170)])).toMatchObject({ measured: '1.95× (1,170 ÷ 600)', met: true })
@@ -153,11 +153,12 @@ describe('bench verdicts', () => {
     expect(scaleOutProblems(run(2, 1170, { completeness: { expected: 1000, missing: 0, unexpected: 0, duplicates: 0, orderViolations: 3 } }))).toEqual(['2 instance(s): 3 accounts out of order'])
     const markdown = renderMarkdown(scale([run(1, 600), run(2, 1170)]))
     expect(markdown).toContain('2 instances ÷ 1: **1.95×**')
+    expect(markdown).toContain('= 64 per instance, HISTORY_STORE=none)')
     // Latency bound: 2 × 64 in flight ÷ 100 ms.
     expect(markdown).toMatch(/^\| 2 \| 6 \+ 6 \| 1,170 \| 1,280 \| 128 \|/m)
     expect(markdown).toContain('## Sizing inputs for 100,000 events/s')
     const failed = bench(workload('W1', 100, dispatcherRun()), workload('W2', 40, dispatcherRun()), {
-      scaleOut: { maxInFlight: 64, receiverDelayMs: 100, events: 1000, runs: [run(1, 600)], failed: '2 instance(s): group did not settle' }
+      scaleOut: { maxInFlight: 64, receiverDelayMs: 100, events: 1000, env: {}, runs: [run(1, 600)], failed: '2 instance(s): group did not settle' }
     })
     expect(verdicts(failed).at(-1)).toMatchObject({ measured: 'n/a (failed: 2 instance(s): group did not settle)', met: false })
     expect(renderMarkdown(failed)).toContain('**Not measured:** 2 instance(s): group did not settle.')

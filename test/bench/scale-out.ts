@@ -40,6 +40,8 @@ export interface ScaleOutResult {
   maxInFlight: number
   receiverDelayMs: number
   events: number
+  /** Settings every instance ran with beyond the defaults and the in-flight caps. */
+  env: Record<string, string>
   runs: ScaleOutRun[]
   /** Why a run could not be measured (an instance never joined, …); the figure is then missing. */
   failed: string | undefined
@@ -60,6 +62,8 @@ export interface ScaleOutOptions {
   accounts: number
   instances: number
   budgetMs: number
+  /** More environment for every instance. */
+  env?: Record<string, string>
   signal: AbortSignal
   log: (line: string) => void
 }
@@ -84,7 +88,8 @@ export async function measureScaleOut (options: ScaleOutOptions): Promise<ScaleO
         SUBSCRIPTIONS_FILE: options.subscriptionsFile,
         MAX_IN_FLIGHT: String(options.maxInFlight),
         ENDPOINT_MAX_IN_FLIGHT: String(options.maxInFlight),
-        HISTORY_SQLITE_PATH: join(tmpdir(), 'whd-bench-history', `${randomUUID()}.sqlite`)
+        HISTORY_SQLITE_PATH: join(tmpdir(), 'whd-bench-history', `${randomUUID()}.sqlite`),
+        ...options.env
       }))
     }
     const partitions = await waitForMembers(admin, options.groupId, topic, instances, Date.now() + 60_000)

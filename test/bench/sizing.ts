@@ -41,7 +41,7 @@ export function sizing (s: SizingInputs): SizingRow[] {
     { quantity: `Instances at ${rate}/s if CPU-bound (delivery thread saturated)`, arithmetic: `${rate} ÷ ${n(threadRate)}`, value: n(Math.ceil(s.rate / threadRate)) },
     { quantity: `Requests in flight at ${rate}/s to ${s.receiverDelayMs} ms endpoints (Little's law)`, arithmetic: `${rate} × ${s.receiverDelayMs / 1000} s`, value: n(concurrency) },
     { quantity: `One instance on W2 at MAX_IN_FLIGHT=${s.maxInFlight}`, arithmetic: `measured (bound ${s.maxInFlight} ÷ ${s.receiverDelayMs / 1000} s = ${n(bound)}/s)`, value: `${n(s.instanceRate)}/s (${n((s.instanceRate / bound) * 100)}% of the bound)` },
-    { quantity: 'CPU per delivery of that latency-bound instance', arithmetic: `${n(s.instanceCores, 2)} cores ÷ ${n(s.instanceRate)}/s`, value: `${n(instanceUs)} µs` },
+    { quantity: 'CPU per delivery of that latency-bound instance (its settings above)', arithmetic: `${n(s.instanceCores, 2)} cores ÷ ${n(s.instanceRate)}/s`, value: `${n(instanceUs)} µs` },
     { quantity: `Dispatcher CPU at ${rate} deliveries/s at that cost`, arithmetic: `${rate} × ${n(instanceUs)} µs`, value: `${n((s.rate * instanceUs) / 1e6, 1)} cores` },
     { quantity: 'Scale-out efficiency, 2 instances', arithmetic: `${n(s.scaleRatio, 2)}× ÷ 2`, value: `${n((s.scaleRatio / 2) * 100)}%` },
     { quantity: `Instances at ${rate}/s on W2, MAX_IN_FLIGHT=${s.maxInFlight}`, arithmetic: `${rate} ÷ (${n(s.instanceRate)}/s × ${n(s.scaleRatio / 2, 2)})`, value: n(Math.ceil(s.rate / (s.instanceRate * (s.scaleRatio / 2)))) },
