@@ -22,7 +22,13 @@ export interface BenchConfig {
   ceilingBudgetMs: number
   /** Longest the dispatcher may take to deliver the whole backlog. */
   dispatcherBudgetMs: number
-  /** Upper bound of the paced phase's produce rate (events/s). */
+  /** W1's latency phase: a fixed produce rate (events/s), for this long. */
+  latencyRate: number
+  latencySeconds: number
+  /** Scale-out (W2, 1 then 2 instances): events per run (0 = skip), and each instance's MAX_IN_FLIGHT. */
+  scaleEvents: number
+  scaleMaxInFlight: number
+  /** Upper bound of W2's paced phase produce rate (events/s). */
   pacedRate: number
   /** Paced rate as a share of the dispatcher's backlog throughput. */
   pacedShare: number
@@ -74,9 +80,13 @@ export const benchOptions: readonly Option[] = [
   { variable: 'BENCH_DELIVERER_BUDGET_MS', key: 'delivererBudgetMs', defaultValue: '8000', description: 'deliverer-only diagnostic window', parse: integer(1000, 600_000) },
   { variable: 'BENCH_CEILING_BUDGET_MS', key: 'ceilingBudgetMs', defaultValue: '60000', description: 'longest a ceiling may run', parse: integer(1000, 600_000) },
   { variable: 'BENCH_DISPATCHER_BUDGET_MS', key: 'dispatcherBudgetMs', defaultValue: '180000', description: 'longest the dispatcher may take for the backlog', parse: integer(1000, 1_800_000) },
-  { variable: 'BENCH_PACED_RATE', key: 'pacedRate', defaultValue: '500', description: 'paced phase rate cap, events/s', parse: integer(1, 100_000) },
-  { variable: 'BENCH_PACED_SHARE', key: 'pacedShare', defaultValue: '0.5', description: 'paced rate as a share of measured dispatcher throughput', parse: share },
-  { variable: 'BENCH_PACED_SECONDS', key: 'pacedSeconds', defaultValue: '10', description: 'paced phase length', parse: integer(1, 600) },
+  { variable: 'BENCH_LATENCY_RATE', key: 'latencyRate', defaultValue: '1000', description: 'W1 latency phase: fixed produce rate, events/s', parse: integer(1, 100_000) },
+  { variable: 'BENCH_LATENCY_SECONDS', key: 'latencySeconds', defaultValue: '20', description: 'W1 latency phase length', parse: integer(1, 600) },
+  { variable: 'BENCH_SCALE_EVENTS', key: 'scaleEvents', defaultValue: '12000', description: 'scale-out on W2 (1 vs 2 instances): events per run; 0 skips it', parse: integer(0, 1_000_000) },
+  { variable: 'BENCH_SCALE_MAX_IN_FLIGHT', key: 'scaleMaxInFlight', defaultValue: '64', description: 'scale-out: MAX_IN_FLIGHT and ENDPOINT_MAX_IN_FLIGHT of each instance (keeps one instance latency-bound)', parse: integer(1, 10_000) },
+  { variable: 'BENCH_PACED_RATE', key: 'pacedRate', defaultValue: '500', description: 'W2 paced phase rate cap, events/s', parse: integer(1, 100_000) },
+  { variable: 'BENCH_PACED_SHARE', key: 'pacedShare', defaultValue: '0.5', description: 'W2 paced rate as a share of measured dispatcher throughput', parse: share },
+  { variable: 'BENCH_PACED_SECONDS', key: 'pacedSeconds', defaultValue: '10', description: 'W2 paced phase length', parse: integer(1, 600) },
   { variable: 'BENCH_RESULTS', key: 'resultsPath', defaultValue: 'bench/results.md', description: 'markdown output', parse: text },
   { variable: 'BENCH_PROFILE', key: 'profile', defaultValue: '0', description: 'CPU-profile the first dispatcher run of each workload (adds overhead)', parse: flag },
   { variable: 'BENCH_STRICT', key: 'strict', defaultValue: '0', description: 'exit 1 when a target is missed', parse: flag }

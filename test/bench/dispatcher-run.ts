@@ -1,25 +1,23 @@
-import { randomBytes, randomUUID } from 'node:crypto'
 // One run of the real dispatcher process: a fresh consumer group drains the
 // pre-produced backlog (throughput, first to last delivery, with every event
 // accounted for), then a paced phase measures event-to-delivery latency
 // below capacity.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Kafka } from 'kafkajs'
 import type { EventCodec } from '../../services/events/src/index.js'
 import { checkDeliveries, type ProducedEvent } from '../support/oracle.js'
-import { testStack } from '../support/stack.js'
 import type { ReceivedWebhook } from '../support/webhook-receiver.js'
 import { CpuWindow, type CpuUse } from './cpu.js'
+import { pacedLatency, pacedRateFor, type Latency, type PacedRate } from './latency.js'
+import { spawnDispatcher, stopDispatcher } from './dispatcher-spawn.js'
 import { producePaced } from './paced-producer.js'
 import { readProfile, summarizeProfile, type ProfileSummary } from './profile.js'
 import type { BenchReceiver, Receipts, ReceiverStats } from './receiver.js'
-import { percentile, rateOf, type Rate } from './stats.js'
-
-// Compiled layout: dist/test/bench/ → dist/services/dispatcher/src/main.js.
-const mainJs = join(import.meta.dirname, '../../services/dispatcher/src/main.js')
+import { rateOf, type Rate } from './stats.js'
 
 export interface Completeness {
   expected: number
@@ -27,12 +25,6 @@ export interface Completeness {
   unexpected: number
   duplicates: number
   orderViolations: number
-}
-
-export interface Latency {
-  p50: number
-  p99: number
-  max: number
 }
 
 export interface DispatcherRunResult {
@@ -49,6 +41,8 @@ export interface DispatcherRunResult {
     fromAck: Latency
     /** Start of the produce request → receipt, ms. */
     fromSend: Latency
+    /** Start of the produce request → its acknowledgement: the producer's share, ms. */
+    sendToAck: Latency
   } | undefined
   profile: ProfileSummary | undefined
   /** Exit code after the closing SIGTERM (0 = clean shutdown). */
@@ -73,77 +67,12 @@ export interface DispatcherRunOptions {
    * The latency phase, on `topic`: an empty topic of this run only, which
    * the dispatcher consumes beside the backlog. Skipped when undefined.
    */
-  paced: { topic: string, maxRate: number, share: number, seconds: number } | undefined
+  paced: { topic: string, rate: PacedRate, seconds: number } | undefined
   profile: boolean
   /** More environment for the dispatcher (history on or off, …). */
   env?: Record<string, string>
   signal: AbortSignal
   log: (line: string) => void
-}
-
-interface Spawned {
-  child: ChildProcess
-  port: number
-  exited: Promise<number | null>
-  output: () => string
-}
-
-let nextPort = 29900 + Math.floor(Math.random() * 90)
-
-async function spawnDispatcher (env: Record<string, string>, execArgv: string[]): Promise<Spawned> {
-  const { brokers, registryUrl } = await testStack()
-  const port = nextPort++
-  let output = ''
-  const child = spawn(process.execPath, [...execArgv, mainJs], {
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: brokers.join(','),
-      SCHEMA_REGISTRY_URL: registryUrl,
-      HTTP_PORT: String(port),
-      HTTP_HOST: '127.0.0.1',
-      SSRF_ALLOW_CIDRS: '127.0.0.0/8,::1/128',
-      ALLOW_HTTP: 'true',
-      ADMIN_PORT: '0',
-      SUBSCRIPTIONS_TOPIC: `bench-subscriptions-${randomUUID()}`,
-      SECRETS_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
-      TOPIC_REPLICATION_FACTOR: '1',
-      LOG_LEVEL: 'info',
-      ...env
-    },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  // Keep only the tail: a long run logs enough to matter.
-  const keep = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-20_000) }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`dispatcher exited with ${child.exitCode ?? child.signalCode} before it was ready:\n${output.slice(-3000)}`)
-    }
-    // Started: joined the consumer group once.
-    const res = await fetch(`http://127.0.0.1:${port}/startupz`).catch(() => undefined)
-    await res?.body?.cancel()
-    if (res?.status === 200) break
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL')
-      throw new Error(`dispatcher not ready within 60 s:\n${output.slice(-3000)}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  return { child, port, exited, output: () => output }
-}
-
-async function stop (spawned: Spawned): Promise<number | null> {
-  if (spawned.child.exitCode !== null) return spawned.child.exitCode
-  spawned.child.kill('SIGTERM')
-  const timer = setTimeout(() => spawned.child.kill('SIGKILL'), 30_000)
-  try {
-    return await spawned.exited
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 /** Completeness and order of first receipts, judged by the shared test oracle. */
@@ -175,10 +104,6 @@ export function judge (produced: readonly ProducedEvent[], tenantId: string, rec
     duplicates: report.duplicates,
     orderViolations: report.orderViolations.length
   }
-}
-
-function latency (values: number[]): Latency {
-  return { p50: percentile(values, 50), p99: percentile(values, 99), max: values.length === 0 ? Number.NaN : values.reduce((a, b) => Math.max(a, b), -Infinity) }
 }
 
 async function waitForDistinct (
@@ -233,7 +158,7 @@ export async function runDispatcher (options: DispatcherRunOptions, receiverDela
     let paced: DispatcherRunResult['paced']
     const pacing = options.paced
     if (pacing !== undefined && backlog.complete && exitedEarly === undefined && !signal.aborted) {
-      const ratePerSecond = Math.max(1, Math.min(pacing.maxRate, Math.floor(backlog.perSecond * pacing.share)))
+      const ratePerSecond = pacedRateFor(pacing.rate, backlog.perSecond)
       log(`  paced: ${ratePerSecond}/s for ${pacing.seconds} s`)
       const events = await producePaced({
         kafka: options.kafka,
@@ -246,21 +171,6 @@ export async function runDispatcher (options: DispatcherRunOptions, receiverDela
       })
       await waitForDistinct(receiver, expected + events.length, Date.now() + 60_000, { signal, child: spawned.child })
       const receipts = await receiver.receipts()
-      const first = new Map<string, number>()
-      for (let i = 0; i < receipts.ids.length; i++) {
-        const id = receipts.ids[i] as string
-        if (!first.has(id)) first.set(id, receipts.at[i] as number)
-      }
-      const fromAck: number[] = []
-      const fromSend: number[] = []
-      for (const e of events) {
-        const at = first.get(e.eventId)
-        if (at === undefined) continue
-        // A record can be fetched before its acknowledgement reaches the
-        // producer; such a delivery counts as 0 ms after the ack.
-        fromAck.push(Math.max(0, at - e.ackedAt))
-        fromSend.push(at - e.sentAt)
-      }
       const pacedIds = new Set(events.map((e) => e.eventId))
       const pacedReceipts = { ids: [] as string[], at: [] as number[] }
       receipts.ids.forEach((id, i) => {
@@ -273,12 +183,11 @@ export async function runDispatcher (options: DispatcherRunOptions, receiverDela
         ratePerSecond,
         events: events.length,
         completeness: judge(events, options.tenantId, pacedReceipts),
-        fromAck: latency(fromAck),
-        fromSend: latency(fromSend)
+        ...pacedLatency(events, pacedReceipts)
       }
     }
     const final = await receiver.stats()
-    exitCode = await stop(spawned)
+    exitCode = await stopDispatcher(spawned)
     if (exitCode !== 0 && exitedEarly === undefined) {
       log(`  dispatcher exited with ${String(exitCode)} after SIGTERM; output tail:\n${spawned.output().slice(-4000)}`)
     }
@@ -300,6 +209,6 @@ export async function runDispatcher (options: DispatcherRunOptions, receiverDela
     log(`  dispatcher output (tail):\n${spawned.output().slice(-3000)}`)
     throw err
   } finally {
-    if (spawned.child.exitCode === null) await stop(spawned)
+    if (spawned.child.exitCode === null) await stopDispatcher(spawned)
   }
 }

@@ -4,6 +4,10 @@
 import type { PostResult } from './ceilings.js'
 import type { CpuUse } from './cpu.js'
 import type { DispatcherRunResult } from './dispatcher-run.js'
+import type { LoadSummary } from './load.js'
+import { TICK_MS } from './paced-producer.js'
+import type { ScaleOutResult, ScaleOutRun } from './scale-out.js'
+import { sizing } from './sizing.js'
 import { ratio, type Rate } from './stats.js'
 
 /** One pass over a workload: each measure once, in this order. */
@@ -32,6 +36,11 @@ export interface BenchResult {
   naiveBudgetMs: number
   ceilingA: Rate
   workloads: WorkloadResult[]
+  /** W1's latency phase rate (events/s). */
+  latencyRate: number
+  /** Undefined when skipped (BENCH_SCALE_EVENTS=0) or cut short. */
+  scaleOut: ScaleOutResult | undefined
+  load: LoadSummary | undefined
   durationSeconds: number
   command: string
 }
@@ -41,7 +50,14 @@ export const TARGETS = {
   /** W2: dispatcher throughput at least this many times the naive consumer's. */
   slowVsNaive: 20,
   /** W1: dispatcher throughput at least this share of the lower ceiling. */
-  fastVsCeiling: 0.7
+  fastVsCeiling: 0.7,
+  /** W1: CPU of the dispatcher process per delivery, at most (µs). */
+  cpuPerDeliveryUs: 100,
+  /** W1 at `latencyRate` events/s: produce acknowledgement → receipt p99, at most (ms). */
+  latencyP99Ms: 50,
+  latencyRate: 1000,
+  /** W2: two instances at least this many times one instance's rate. */
+  scaleOut: 1.8
 } as const
 
 /** Why a dispatcher run's number cannot be trusted; empty when it can. */
@@ -57,6 +73,40 @@ export function problems (run: DispatcherRunResult): string[] {
   if (run.paced !== undefined && run.paced.completeness.missing > 0) found.push(`${run.paced.completeness.missing} paced events never delivered`)
   if (run.exitedEarly === undefined && run.exitCode !== 0) found.push(`unclean shutdown (exit code ${String(run.exitCode)})`)
   return found
+}
+
+/** Why a scale-out run's number cannot be trusted; empty when it can. */
+export function scaleOutProblems (run: ScaleOutRun): string[] {
+  const found: string[] = []
+  const c = run.completeness
+  const label = `${run.instances} instance(s)`
+  if (run.exitedEarly !== undefined) found.push(`${label}: ${run.exitedEarly}`)
+  if (!run.rate.complete) found.push(`${label}: ${run.rate.count}/${c.expected} delivered within the budget`)
+  else if (c.missing > 0) found.push(`${label}: ${c.missing} events never delivered`)
+  if (c.unexpected > 0) found.push(`${label}: ${c.unexpected} unexpected webhook-ids`)
+  if (c.orderViolations > 0) found.push(`${label}: ${c.orderViolations} accounts out of order`)
+  if (run.badSignatures > 0) found.push(`${label}: ${run.badSignatures} bad signatures`)
+  if (run.exitedEarly === undefined && run.exitCodes.some((code) => code !== 0)) found.push(`${label}: unclean shutdown (exit codes ${run.exitCodes.join(', ')})`)
+  return found
+}
+
+/** One and two instances, and two ÷ one; undefined unless both ran. */
+export function scaleOutRatio (scale: ScaleOutResult | undefined): { one: ScaleOutRun, two: ScaleOutRun, ratio: number } | undefined {
+  const one = scale?.runs.find((r) => r.instances === 1)
+  const two = scale?.runs.find((r) => r.instances === 2)
+  return one === undefined || two === undefined ? undefined : { one, two, ratio: ratio(two.rate.perSecond, one.rate.perSecond) }
+}
+
+/**
+ * The round with the least dispatcher CPU per delivery: like speed, other
+ * load only ever adds to it (contended caches, smaller batches).
+ */
+export function cheapestCpu (w: WorkloadResult): CpuUse | undefined {
+  let best: CpuUse | undefined
+  for (const { dispatcher } of w.rounds) {
+    if (!(dispatcher.cpu.senderUsPerItem >= (best?.senderUsPerItem ?? Infinity))) best = dispatcher.cpu
+  }
+  return best
 }
 
 /** Problems of every dispatcher run of a workload; one bad round spoils the workload. */
@@ -88,6 +138,7 @@ export function bestOf (w: WorkloadResult): Round {
 }
 
 export interface Verdict {
+  figure: string
   target: string
   measured: string
   met: boolean
@@ -109,20 +160,46 @@ export function verdicts (result: BenchResult): Verdict[] {
     const best = bestOf(w2)
     const r = ratio(best.dispatcher.backlog.perSecond, best.naive.rate.perSecond)
     out.push({
-      target: `${w2.name}: dispatcher ≥ ${TARGETS.slowVsNaive}× naive`,
+      figure: `${w2.name}: dispatcher ÷ naive`,
+      target: `≥ ${TARGETS.slowVsNaive}×`,
       measured: `${fmtRatio(r)}×`,
       met: workloadProblems(w2).length === 0 && r >= TARGETS.slowVsNaive
     })
   }
   if (w1 !== undefined) {
+    const valid = workloadProblems(w1).length === 0
     const best = bestOf(w1)
     const r = ratio(best.dispatcher.backlog.perSecond, lowerCeiling(result.ceilingA, best))
     out.push({
-      target: `${w1.name}: dispatcher ≥ ${TARGETS.fastVsCeiling * 100}% of the lower ceiling`,
+      figure: `${w1.name}: dispatcher ÷ lower ceiling`,
+      target: `≥ ${TARGETS.fastVsCeiling * 100}%`,
       measured: fmtPercent(r),
-      met: workloadProblems(w1).length === 0 && r >= TARGETS.fastVsCeiling
+      met: valid && r >= TARGETS.fastVsCeiling
+    })
+    const cpu = cheapestCpu(w1)
+    const us = cpu?.senderUsPerItem ?? Number.NaN
+    out.push({
+      figure: `${w1.name}: CPU per delivery, dispatcher process (of it, delivery thread)`,
+      target: `≤ ${TARGETS.cpuPerDeliveryUs} µs`,
+      measured: `${fmtNumber(us, 0)} µs (${fmtNumber(cpu?.senderMainThreadUsPerItem ?? Number.NaN, 0)} µs)`,
+      met: valid && us <= TARGETS.cpuPerDeliveryUs
+    })
+    const paced = best.dispatcher.paced
+    const p99 = paced?.fromAck.p99 ?? Number.NaN
+    out.push({
+      figure: `${w1.name} at ${fmtRate(paced?.ratePerSecond ?? result.latencyRate)} events/s: produce ack → receipt p99 (p50)`,
+      target: `≤ ${TARGETS.latencyP99Ms} ms at ${fmtRate(TARGETS.latencyRate)}/s`,
+      measured: paced === undefined ? 'n/a' : `${fmtMs(p99)} ms (${fmtMs(paced.fromAck.p50)} ms)`,
+      met: valid && paced !== undefined && paced.ratePerSecond >= TARGETS.latencyRate && p99 <= TARGETS.latencyP99Ms
     })
   }
+  const scale = scaleOutRatio(result.scaleOut)
+  out.push({
+    figure: 'W2: 2 instances ÷ 1 (deliveries/s)',
+    target: `≥ ${TARGETS.scaleOut}×`,
+    measured: result.scaleOut?.failed !== undefined ? `n/a (failed: ${result.scaleOut.failed})` : scale === undefined ? 'n/a (not run)' : `${fmtNumber(scale.ratio, 2)}× (${fmtRate(scale.two.rate.perSecond)} ÷ ${fmtRate(scale.one.rate.perSecond)})`,
+    met: scale !== undefined && [scale.one, scale.two].every((r) => scaleOutProblems(r).length === 0) && scale.ratio >= TARGETS.scaleOut
+  })
   return out
 }
 
@@ -153,6 +230,79 @@ function rateCell (rate: Rate, total: number): string {
   return `${fmtRate(rate.perSecond)}${note}`
 }
 
+function loadLine (load: LoadSummary | undefined): string {
+  if (load === undefined) return 'n/a'
+  const triple = (l: LoadSummary['start']): string => `${fmtNumber(l.one, 2)} / ${fmtNumber(l.five, 2)} / ${fmtNumber(l.fifteen, 2)}`
+  return `start ${triple(load.start)}, end ${triple(load.end)}; 1-min average over ${load.samples} samples: mean ${fmtNumber(load.mean, 2)}, max ${fmtNumber(load.max, 2)}`
+}
+
+type Push = (...lines: string[]) => void
+
+function renderLatency (result: BenchResult, push: Push): void {
+  const w1 = result.workloads[0]
+  const paced = w1 === undefined ? undefined : bestOf(w1).dispatcher.paced
+  if (w1 === undefined || paced === undefined) return
+  push(
+    '',
+    `## Latency at ${fmtRate(paced.ratePerSecond)} events/s (${w1.name}, ${fmtRate(paced.events)} events, while the dispatcher runs)`,
+    '',
+    '| From → to | p50 (ms) | p99 (ms) | max (ms) |',
+    '|---|--:|--:|--:|',
+    `| Produce acknowledgement → receipt (the dispatcher's share) | ${fmtMs(paced.fromAck.p50)} | ${fmtMs(paced.fromAck.p99)} | ${fmtMs(paced.fromAck.max)} |`,
+    `| Producer's send call → receipt | ${fmtMs(paced.fromSend.p50)} | ${fmtMs(paced.fromSend.p99)} | ${fmtMs(paced.fromSend.max)} |`,
+    `| Producer's send call → acknowledgement (the producer's and broker's share) | ${fmtMs(paced.sendToAck.p50)} | ${fmtMs(paced.sendToAck.p99)} | ${fmtMs(paced.sendToAck.max)} |`
+  )
+}
+
+function renderScaleOut (scale: ScaleOutResult | undefined, push: Push): void {
+  if (scale === undefined) return
+  const bound = (instances: number): number => (instances * scale.maxInFlight) / (scale.receiverDelayMs / 1000)
+  push(
+    '',
+    `## Scale-out (W2: receiver takes ${scale.receiverDelayMs} ms; ${fmtRate(scale.events)} events per run; MAX_IN_FLIGHT = ENDPOINT_MAX_IN_FLIGHT = ${scale.maxInFlight} per instance${Object.entries(scale.env).map(([k, v]) => `, ${k}=${v}`).join('')})`,
+    '',
+    '| Instances | Partitions held | Deliveries/s | Latency bound (instances × in-flight ÷ latency) | Most requests open at the receiver | Cores busy: each instance / receiver / machine | Valid run |',
+    '|--:|---|--:|--:|--:|---|---|'
+  )
+  for (const r of scale.runs) {
+    const found = scaleOutProblems(r)
+    const cores = `${r.instanceCores.map((c) => fmtNumber(c, 2)).join(' + ')} / ${fmtNumber(r.receiverCores, 2)} / ${fmtNumber(r.machineCores, 2)}`
+    push(`| ${r.instances} | ${r.partitions.join(' + ')} | ${rateCell(r.rate, scale.events)} | ${fmtRate(bound(r.instances))} | ${r.receiverMaxInFlight} | ${cores} | ${found.length === 0 ? 'yes' : `**no**: ${found.join('; ')}`} |`)
+  }
+  const ratioOf = scaleOutRatio(scale)
+  if (ratioOf !== undefined) push('', `2 instances ÷ 1: **${fmtNumber(ratioOf.ratio, 2)}×**.`)
+  if (scale.failed !== undefined) push('', `**Not measured:** ${scale.failed}.`)
+}
+
+function renderSizing (result: BenchResult, push: Push): void {
+  const [w1, w2] = result.workloads
+  const scale = scaleOutRatio(result.scaleOut)
+  const cpu = w1 === undefined ? undefined : cheapestCpu(w1)
+  if (w2 === undefined || scale === undefined || cpu === undefined || result.scaleOut === undefined) return
+  push(
+    '',
+    '## Sizing inputs for 100,000 events/s',
+    '',
+    'Arithmetic from this run\'s figures (one subscription matching each event, so events/s = deliveries/s). CPU scales with deliveries; a latency-bound instance\'s rate with its in-flight cap ÷ the endpoint latency.',
+    '',
+    '| Quantity | Arithmetic | Value |',
+    '|---|---|--:|'
+  )
+  const rows = sizing({
+    rate: 100_000,
+    processUs: cpu.senderUsPerItem,
+    deliveryThreadUs: cpu.senderMainThreadUsPerItem ?? Number.NaN,
+    instanceRate: scale.one.rate.perSecond,
+    instanceCores: scale.one.instanceCores[0] ?? Number.NaN,
+    maxInFlight: result.scaleOut.maxInFlight,
+    receiverDelayMs: result.scaleOut.receiverDelayMs,
+    scaleRatio: scale.ratio,
+    w2Rate: bestOf(w2).dispatcher.backlog.perSecond,
+    w2MaxInFlight: result.maxInFlight
+  })
+  for (const r of rows) push(`| ${r.quantity} | ${r.arithmetic} | ${r.value} |`)
+}
+
 function validity (w: WorkloadResult): string {
   const found = workloadProblems(w)
   return found.length === 0 ? 'yes' : `**no**: ${found.join('; ')}`
@@ -174,25 +324,30 @@ export function renderMarkdown (result: BenchResult): string {
     `- **Events:** ${n(result.events)} transaction events over ${n(result.accounts)} accounts, one topic with ${result.partitions} partitions (Avro, Confluent wire format, Apicurio registry), one tenant, one subscription matching every event`,
     `- **Dispatcher:** MAX_IN_FLIGHT=${result.maxInFlight} and ENDPOINT_MAX_IN_FLIGHT=${result.maxInFlight} (one endpoint takes all the load), other settings default; a fresh consumer group per run`,
     `- **Run time:** ${result.durationSeconds.toFixed(0)} s`,
+    `- **Load average** (/proc/loadavg, 1 / 5 / 15 min; the machine has ${result.machine.split(' ')[0] ?? '?'} cores): ${loadLine(result.load)}`,
     '',
-    '| Workload | Naive (deliveries/s) | Dispatcher (deliveries/s) | Ceiling A: consume + decode (records/s) | Ceiling B: HTTP POST (requests/s) | Dispatcher ÷ naive | Dispatcher ÷ min(A, B) | Latency p50 / p99 (ms) | Valid run |',
+    '| Workload | Naive (deliveries/s) | Dispatcher (deliveries/s) | Ceiling A: consume + decode (records/s) | Ceiling B: HTTP POST (requests/s) | Dispatcher ÷ naive | Dispatcher ÷ min(A, B) | Latency p50 / p99 (ms) at a steady rate | Valid run |',
     '|---|--:|--:|--:|--:|--:|--:|--:|---|'
   )
   for (const w of result.workloads) {
     const best = bestOf(w)
     const d = best.dispatcher
-    const latency = d.paced === undefined ? 'n/a' : `${fmtMs(d.paced.fromAck.p50)} / ${fmtMs(d.paced.fromAck.p99)}`
+    const latency = d.paced === undefined ? 'n/a' : `${fmtMs(d.paced.fromAck.p50)} / ${fmtMs(d.paced.fromAck.p99)} at ${fmtRate(d.paced.ratePerSecond)}/s`
     push(`| ${w.name}: ${w.description} | ${rateCell(best.naive.rate, result.events)} | ${rateCell(d.backlog, result.events)} | ${fmtRate(result.ceilingA.perSecond)} | ${rateCell(best.ceilingB.rate, result.events)} | ${fmtRatio(ratio(d.backlog.perSecond, best.naive.rate.perSecond))}× | ${fmtPercent(ratio(d.backlog.perSecond, lowerCeiling(result.ceilingA, best)))} | ${latency} | ${validity(w)} |`)
   }
 
-  push('', '## Targets', '', '| Target | Measured | Met |', '|---|--:|---|')
-  for (const v of verdicts(result)) push(`| ${v.target} | ${v.measured} | ${v.met ? 'yes' : '**no**'} |`)
+  push('', '## Targets', '', '| Figure | Target | Measured | Met |', '|---|---|--:|---|')
+  for (const v of verdicts(result)) push(`| ${v.figure} | ${v.target} | ${v.measured} | ${v.met ? 'yes' : '**no**'} |`)
   const w1 = result.workloads[0]
   if (w1 !== undefined) {
     const best = bestOf(w1)
     const fewerWins = fastestHttp(best) > best.ceilingB.rate.perSecond
     push('', `For context (not a target): in ${w1.name} the dispatcher reached ${fmtPercent(ratio(best.dispatcher.backlog.perSecond, fastestHttp(best)))} of the fastest HTTP rate anything reached in this run (max of ceiling B, diagnostic D and the naive consumer: ${fmtRate(fastestHttp(best))}/s).${fewerWins ? ` Ceiling B, at ${result.maxInFlight} concurrent requests, was not the fastest: against an endpoint that answers at once, fewer connections did better on this machine.` : ''}`)
   }
+
+  renderLatency(result, push)
+  renderScaleOut(result.scaleOut, push)
+  renderSizing(result, push)
 
   push(
     '',
@@ -202,9 +357,11 @@ export function renderMarkdown (result: BenchResult): string {
     '- **Ceiling A:** a kafkajs consumer group (the dispatcher\'s fetch settings, `eachBatch`, all partitions concurrently) reads the topic from the beginning and decodes every record with `createEventCodec` + `createEventRegistry`; no HTTP. Its window runs from the group join to the last record, so fetching counts.',
     `- **Ceiling B:** the same bodies, signed, POSTed with an undici \`Agent\` (no connection limit), ${result.maxInFlight} at a time; no Kafka.`,
     `- **Naive:** kafkajs \`eachMessage\` with \`partitionsConsumedConcurrently\` = ${result.partitions}: decode, sign, POST, and only then is the offset resolved (committed by kafkajs after the batch). Time-boxed to ${(result.naiveBudgetMs / 1000).toFixed(0)} s from its first delivery.`,
-    '- **Dispatcher:** the built dispatcher process (`dist/services/dispatcher/src/main.js`) drains the whole backlog; the run counts only if every event arrived, none unexpected, first receipts in order per account (the test oracle), no bad signature, and a clean exit on SIGTERM. Then a **paced phase** produces to a fresh topic at a fixed rate below the measured throughput while the dispatcher runs; latency is the produce acknowledgement (acks=all) → arrival of the request at the endpoint (before the W2 receiver\'s delay).',
+    '- **Dispatcher:** the built dispatcher process (`dist/services/dispatcher/src/main.js`) drains the whole backlog; the run counts only if every event arrived, none unexpected, first receipts in order per account (the test oracle), no bad signature, and a clean exit on SIGTERM. ' +
+      `Then a **paced phase** produces to a fresh topic at a steady rate while the same dispatcher runs (W1: a fixed ${fmtRate(result.latencyRate)} events/s; W2: a rate below its measured throughput); latency is the produce acknowledgement (acks=all) → arrival of the request at the endpoint (before the W2 receiver\'s delay), and also from the producer\'s send call, the difference being the producer\'s and the broker\'s share. The producer is kafkajs with acks=all, no compression, not idempotent; kafkajs has no linger.ms, so the pacer sends what is due every ${TICK_MS} ms as one produce request, and an event\'s latency starts at that send call.`,
     `- **Diagnostic D:** the dispatcher's own \`createHttpDeliverer\`, configured as \`main.ts\` does (pool = endpoint cap), ${result.maxInFlight} at a time, no Kafka and no engine: what the delivery layer alone allows. Dispatcher ÷ D shows the cost of Kafka and the engine.`,
-    '- **CPU:** from /proc, over each measuring window; "sender" is the bench process for naive, B and D, and the dispatcher process for the dispatcher.'
+    '- **CPU:** from /proc, over each measuring window; "sender" is the bench process for naive, B and D, and the dispatcher process for the dispatcher. The CPU target is the whole dispatcher process (delivery thread, history writer and indexer threads, GC, libuv) ÷ deliveries in W1\'s backlog window, from the round that used least; the delivery thread (the main thread, /proc/<pid>/task/<pid>) alone is shown beside it.',
+    '- **Scale-out:** W2\'s receiver, a fresh topic with the same partitions and accounts per run, MAX_IN_FLIGHT = ENDPOINT_MAX_IN_FLIGHT set low so one instance is latency-bound (its bound is MAX_IN_FLIGHT ÷ receiver latency, far below ceiling B). The instances are separate processes in one consumer group; the events are encoded first and produced only once the group is Stable with every instance holding partitions, so no rebalance falls in the window. Throughput at the receiver, first to last delivery; the same oracle as the backlog runs. The instances keep the delivery history on the topic only (HISTORY_STORE=none): with the SQLite index each instance would index every instance\'s attempts, the set-up the README advises against for several instances.'
   )
 
   push('', '## Details', '')
@@ -234,6 +391,11 @@ export function renderMarkdown (result: BenchResult): string {
   row('Paced phase: rate (events/s) × events', (b) => paced(b, (p) => `${p.ratePerSecond} × ${p.events}`))
   row('Paced: produce ack → receipt p50 / p99 / max (ms)', (b) => paced(b, (p) => `${fmtMs(p.fromAck.p50)} / ${fmtMs(p.fromAck.p99)} / ${fmtMs(p.fromAck.max)}`))
   row('Paced: produce start → receipt p50 / p99 (ms)', (b) => paced(b, (p) => `${fmtMs(p.fromSend.p50)} / ${fmtMs(p.fromSend.p99)}`))
+  row('Paced: produce start → ack, the producer\'s share, p50 / p99 (ms)', (b) => paced(b, (p) => `${fmtMs(p.sendToAck.p50)} / ${fmtMs(p.sendToAck.p99)}`))
+  row('Dispatcher CPU per delivery, least of the rounds (µs): process / delivery thread', (_, w) => {
+    const cpu = cheapestCpu(w)
+    return cpu === undefined ? 'n/a' : `${fmtNumber(cpu.senderUsPerItem, 0)} / ${fmtNumber(cpu.senderMainThreadUsPerItem ?? Number.NaN, 0)}`
+  })
   row('Dispatcher exit codes after SIGTERM', (_, w) => w.rounds.map((r) => String(r.dispatcher.exitCode)).join(', '))
 
   for (const w of result.workloads) {

@@ -17,12 +17,16 @@ import { testStack } from '../support/stack.js'
 import { measureConsumeDecode, measureDeliverer, measureHttpPost } from './ceilings.js'
 import { loadBenchConfig } from './config.js'
 import { runDispatcher } from './dispatcher-run.js'
+import { sampleLoad } from './load.js'
 import { measureNaive } from './naive-consumer.js'
 import { startBenchReceiver } from './receiver.js'
-import { renderMarkdown, verdicts, workloadProblems, type BenchResult, type Round, type WorkloadResult } from './report.js'
+import { renderMarkdown, scaleOutProblems, verdicts, workloadProblems, type BenchResult, type Round, type WorkloadResult } from './report.js'
+import { measureScaleOut, type ScaleOutResult } from './scale-out.js'
 
 const TENANT = 'tenant-000'
 const startedAt = Date.now()
+// Sampled from the start: the header shows how loaded the machine was.
+const load = sampleLoad(10_000)
 
 function log (line: string): void {
   process.stderr.write(`[bench +${((Date.now() - startedAt) / 1000).toFixed(1)}s] ${line}\n`)
@@ -59,7 +63,10 @@ async function main (): Promise<number> {
   // phase: a later run's fresh group must not re-read an earlier run's
   // paced events as part of its backlog.
   const pacedTopics = { W1: `bench-paced-w1-${runId}`, W2: `bench-paced-w2-${runId}` }
-  const sourceTopics = [topic, ...Object.values(pacedTopics)]
+  // Scale-out: a fresh topic per run (1, then 2 instances), produced to
+  // only once the group has settled.
+  const scaleTopics = config.scaleEvents > 0 ? [`bench-scale-1-${runId}`, `bench-scale-2-${runId}`] : []
+  const sourceTopics = [topic, ...Object.values(pacedTopics), ...scaleTopics]
   log(`topic ${topic}: ${config.partitions} partitions; producing ${config.events} events over ${config.accounts} accounts`)
   const topics = await createTestTopics(sourceTopics.map((t) => ({ topic: t, numPartitions: config.partitions })))
   cleanups.push(['delete topics and groups', async () => {
@@ -140,7 +147,12 @@ async function main (): Promise<number> {
           receiver,
           produced,
           budgetMs: config.dispatcherBudgetMs,
-          paced: round === 1 ? { topic: pacedTopics[name], maxRate: config.pacedRate, share: config.pacedShare, seconds: config.pacedSeconds } : undefined,
+          // W1: the latency figure at a fixed rate; W2: a rate below its throughput.
+          paced: round !== 1
+            ? undefined
+            : name === 'W1'
+              ? { topic: pacedTopics[name], rate: { fixed: config.latencyRate }, seconds: config.latencySeconds }
+              : { topic: pacedTopics[name], rate: { max: config.pacedRate, share: config.pacedShare }, seconds: config.pacedSeconds },
           profile: config.profile && round === 1,
           signal: abort.signal,
           log
@@ -148,6 +160,49 @@ async function main (): Promise<number> {
         rounds.push({ ceilingB, deliverer, naive, dispatcher })
       }
       workloads.push({ name, description, receiverDelayMs: delayMs, rounds })
+    }
+    let scaleOut: ScaleOutResult | undefined
+    if (scaleTopics.length > 0 && !abort.signal.aborted) {
+      // History to the topic only: with the SQLite index every instance
+      // indexes every instance's attempts, which the README advises against
+      // for several instances; that work would grow with the instance count
+      // and make two instances CPU-bound on this 2-core machine.
+      const env = { HISTORY_STORE: 'none' }
+      scaleOut = { maxInFlight: config.scaleMaxInFlight, receiverDelayMs: config.slowReceiverMs, events: config.scaleEvents, env, runs: [], failed: undefined }
+      for (const [i, scaleTopic] of scaleTopics.entries()) {
+        if (abort.signal.aborted) break
+        const instances = i + 1
+        log(`scale-out: ${instances} instance(s), W2, MAX_IN_FLIGHT=${config.scaleMaxInFlight} each`)
+        // A failure here must not throw away the rest of the run's figures.
+        const measured = await measureScaleOut({
+          kafka,
+          feed,
+          topic: scaleTopic,
+          deadLetterTopic,
+          groupId: group(`scale-${instances}`),
+          subscriptionsFile,
+          tenantId: TENANT,
+          maxInFlight: config.scaleMaxInFlight,
+          receiver,
+          receiverDelayMs: config.slowReceiverMs,
+          events: config.scaleEvents,
+          accounts: Math.min(config.accounts, config.scaleEvents),
+          instances,
+          budgetMs: config.dispatcherBudgetMs,
+          env,
+          signal: abort.signal,
+          log
+        }).catch((err: unknown) => {
+          const message = err instanceof Error ? err.message : String(err)
+          log(`  scale-out with ${instances} instance(s) failed: ${message}`)
+          return message
+        })
+        if (typeof measured === 'string') {
+          scaleOut.failed = `${instances} instance(s): ${measured.split('\n')[0] ?? ''}`
+          break
+        }
+        scaleOut.runs.push(measured)
+      }
     }
     if (abort.signal.aborted) {
       log('aborted; no results written')
@@ -165,6 +220,9 @@ async function main (): Promise<number> {
       naiveBudgetMs: config.naiveBudgetMs,
       ceilingA: ceilingA.rate,
       workloads,
+      latencyRate: config.latencyRate,
+      scaleOut,
+      load: load.stop(),
       durationSeconds: (Date.now() - startedAt) / 1000,
       command: 'make bench'
     }
@@ -174,13 +232,17 @@ async function main (): Promise<number> {
     process.stdout.write(`${markdown}\n`)
     log(`written to ${config.resultsPath}`)
 
-    const broken = workloads.filter((w) => workloadProblems(w).length > 0)
+    const broken = [
+      ...workloads.map((w) => workloadProblems(w).map((p) => `${w.name}: ${p}`)),
+      ...(scaleOut?.runs ?? []).map((r) => scaleOutProblems(r).map((p) => `scale-out ${p}`)),
+      scaleOut?.failed === undefined ? [] : [`scale-out ${scaleOut.failed}`]
+    ].flat()
     if (broken.length > 0) {
-      log(`INVALID dispatcher run(s): ${broken.map((w) => `${w.name}: ${workloadProblems(w).join('; ')}`).join(' | ')}`)
+      log(`INVALID dispatcher run(s): ${broken.join(' | ')}`)
       return 1
     }
     const missed = verdicts(result).filter((v) => !v.met)
-    if (missed.length > 0) log(`targets missed: ${missed.map((v) => `${v.target} (measured ${v.measured})`).join('; ')}`)
+    if (missed.length > 0) log(`targets missed: ${missed.map((v) => `${v.figure} ${v.target} (measured ${v.measured})`).join('; ')}`)
     return config.strict && missed.length > 0 ? 1 : 0
   } finally {
     for (const [name, step] of cleanups) {
