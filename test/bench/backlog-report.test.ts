@@ -3,6 +3,7 @@ import {
   backlogVerdicts, bestRate, heapPerParked, isolationRatio, loadBacklogConfig, parseProcStatus, phaseProblems, renderBacklogMarkdown,
   type BacklogResult, type IsolationPhase, type MemoryResult
 } from './backlog-report.js'
+import { inspectorUrlOf } from './inspector.js'
 import { rateOf } from './stats.js'
 
 const clean = { expected: 1000, missing: 0, unexpected: 0, duplicates: 0, orderViolations: 0 }
@@ -105,5 +106,11 @@ describe('backlog bench report', () => {
     expect(loadBacklogConfig({ BENCH_BACKLOG_RETRY_CAP: '100000' }).retryCap).toBe(100_000)
     expect(() => loadBacklogConfig({ BENCH_BACKLOG_EVENTS: '10k' })).toThrow(/BENCH_BACKLOG_EVENTS/)
     expect(() => loadBacklogConfig({ BENCH_BACKLOG_ONLY: 'both' })).toThrow(/BENCH_BACKLOG_ONLY/)
+  })
+
+  it('finds the inspector URL the dispatcher prints, on loopback only', () => {
+    const printed = 'Debugger listening on ws://127.0.0.1:40123/0f1c2d3e-aaaa-bbbb-cccc-123456789abc\nFor help, see: https://nodejs.org/en/docs/inspector\n'
+    expect(inspectorUrlOf(`{"level":"info"}\n${printed}`)).toBe('ws://127.0.0.1:40123/0f1c2d3e-aaaa-bbbb-cccc-123456789abc')
+    expect(inspectorUrlOf('Debugger listening on ws://0.0.0.0:9229/abc')).toBeUndefined()
   })
 })

@@ -78,7 +78,7 @@ export interface IsolationRound {
 }
 
 export interface MemorySample {
-  /** V8 heap used (main thread), bytes: the lowest of several samples, so garbage not yet collected counts least. */
+  /** V8 heap used (main thread) right after a full garbage collection, bytes: what the process retains. */
   heapUsed: number
   /** VmRSS of the process, bytes. */
   rss: number
@@ -205,11 +205,11 @@ function memorySection (m: MemoryResult, config: BacklogConfig): string {
   const capped = m.heldInMemory < m.events
   return `## Memory per parked delivery
 
-${n(m.events)} events over ${config.accounts.toLocaleString('en-US')} accounts, ${config.partitions} partitions, one subscription whose endpoint refuses connections; everything else at the dispatcher's defaults${config.retryCap === undefined ? '' : ` except RETRY_MAX_PARKED_IN_MEMORY=${config.retryCap}`}. The dispatcher starts on the empty topic; heap and RSS are sampled, the events are produced, and once the source group has committed everything (each record parked) and the parked count has stopped changing, heap and RSS are sampled again.
+${n(m.events)} events over ${config.accounts.toLocaleString('en-US')} accounts, ${config.partitions} partitions, one subscription whose endpoint refuses connections; everything else at the dispatcher's defaults${config.retryCap === undefined ? '' : ` except RETRY_MAX_PARKED_IN_MEMORY=${config.retryCap}`}. The dispatcher starts on the empty topic; heap and RSS are sampled, the events are produced, and once the source group has committed everything (each record parked) and the parked count has stopped changing, heap and RSS are sampled again. RSS is read as the process sits; the heap right after a full garbage collection forced through the V8 inspector (\`--inspect=127.0.0.1:0\`), so garbage not yet collected does not count.
 
 | | Before | After | Difference |
 |---|--:|--:|--:|
-| V8 heap used (lowest of 8 samples over 4 s) | ${mib(m.before.heapUsed)} | ${mib(m.after.heapUsed)} | ${mib(m.after.heapUsed - m.before.heapUsed)} |
+| V8 heap used, after a full GC (inspector) | ${mib(m.before.heapUsed)} | ${mib(m.after.heapUsed)} | ${mib(m.after.heapUsed - m.before.heapUsed)} |
 | RSS (VmRSS) | ${mib(m.before.rss)} | ${mib(m.after.rss)} | ${mib(m.after.rss - m.before.rss)} |
 
 | | |

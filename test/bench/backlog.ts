@@ -12,7 +12,7 @@
 // Build and run: tsc -p test/bench/tsconfig.json && node dist/test/bench/backlog.js
 // Settings: backlog-report.ts (loadBacklogConfig). Traffic stays on loopback.
 import { randomUUID } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { cpus, release, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { generateSecret } from '../../services/dispatcher/src/delivery/sign.js'
@@ -28,6 +28,7 @@ import {
   type BacklogConfig, type IsolationPhase, type IsolationRound, type MemoryResult, type MemorySample
 } from './backlog-report.js'
 import { judge } from './dispatcher-run.js'
+import { inspectorUrlOf, liveHeapUsed } from './inspector.js'
 import { startBenchReceiver, type BenchReceiver } from './receiver.js'
 import { rateOf } from './stats.js'
 
@@ -137,14 +138,33 @@ async function isolationPhase (s: IsolationSetup, outage: boolean, round: number
   }
 }
 
-/** The lowest heap used of `count` samples `everyMs` apart (garbage not yet collected counts least), and the RSS. */
-async function sampleMemory (proc: DispatcherProcess, count = 8, everyMs = 500): Promise<MemorySample> {
-  let heapUsed = Number.POSITIVE_INFINITY
-  for (let i = 0; i < count; i++) {
-    if (i > 0) await sleep(everyMs)
-    heapUsed = Math.min(heapUsed, await sumMetric([proc.metricsUrl], 'webhooks_nodejs_heap_size_used_bytes'))
+/** RSS as the process sits (VmRSS), then its live heap after a full garbage collection. */
+async function sampleMemory (proc: DispatcherProcess): Promise<MemorySample> {
+  const rss = parseProcStatus(await readFile(`/proc/${proc.child.pid as number}/status`, 'utf8')).rss
+  const url = inspectorUrlOf(proc.output())
+  if (url === undefined) throw new Error(`the dispatcher printed no inspector URL:\n${proc.output().slice(-2000)}`)
+  return { heapUsed: await liveHeapUsed(url), rss }
+}
+
+/**
+ * BENCH_BACKLOG_HEAP_SNAPSHOT=<dir>: a V8 heap snapshot of the dispatcher
+ * once the backlog is parked, to see what each parked delivery holds.
+ */
+const snapshotDir = process.env.BENCH_BACKLOG_HEAP_SNAPSHOT
+
+/** Signals the dispatcher to write a heap snapshot and waits until the file stops growing. */
+async function heapSnapshot (proc: DispatcherProcess, dir: string): Promise<void> {
+  const existing = new Set(await readdir(dir))
+  proc.kill('SIGUSR2')
+  let size = -1
+  for (let unchanged = 0; unchanged < 3;) {
+    await sleep(1000)
+    const written = (await readdir(dir)).filter((f) => f.endsWith('.heapsnapshot') && !existing.has(f))
+    const now = written.length === 0 ? -1 : (await stat(join(dir, written[0] as string))).size
+    unchanged = now > 0 && now === size ? unchanged + 1 : 0
+    size = now
   }
-  return { heapUsed, rss: parseProcStatus(await readFile(`/proc/${proc.child.pid as number}/status`, 'utf8')).rss }
+  log(`  heap snapshot written to ${dir} (${(size / 2 ** 20).toFixed(0)} MiB)`)
 }
 
 async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, config: BacklogConfig): Promise<MemoryResult> {
@@ -155,7 +175,9 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
     SOURCE_TOPICS: topic,
     KAFKA_GROUP_ID: group,
     SUBSCRIPTIONS_FILE: await writeSubscriptionsFile([{ id: 'down', tenantId: TENANT, url: downUrl, eventTypes: ['*'], secrets: [secret] }]),
-    ...(config.retryCap === undefined ? {} : { RETRY_MAX_PARKED_IN_MEMORY: String(config.retryCap) })
+    ...(config.retryCap === undefined ? {} : { RETRY_MAX_PARKED_IN_MEMORY: String(config.retryCap) }),
+    // The inspector, to collect garbage before each heap reading (inspector.ts).
+    NODE_OPTIONS: ['--inspect=127.0.0.1:0', ...(snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`])].join(' ')
   })
   try {
     const before = await sampleMemory(proc)
@@ -187,6 +209,7 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
     const parkSeconds = (Date.now() - produceFrom) / 1000
     const after = await sampleMemory(proc)
     const { peakRss } = parseProcStatus(await readFile(`/proc/${proc.child.pid as number}/status`, 'utf8'))
+    if (snapshotDir !== undefined) await heapSnapshot(proc, snapshotDir)
     const admin = (await testKafka('bench-backlog')).admin()
     await admin.connect()
     const onRetryTopic = (await admin.fetchTopicOffsets(`${topic}.retry.${group}`)).reduce((n, p) => n + Number(p.high), 0)
