@@ -106,6 +106,9 @@ describe('backlog bench report', () => {
     expect(loadBacklogConfig({ BENCH_BACKLOG_RETRY_CAP: '100000' }).retryCap).toBe(100_000)
     expect(() => loadBacklogConfig({ BENCH_BACKLOG_EVENTS: '10k' })).toThrow(/BENCH_BACKLOG_EVENTS/)
     expect(() => loadBacklogConfig({ BENCH_BACKLOG_ONLY: 'both' })).toThrow(/BENCH_BACKLOG_ONLY/)
+    expect(loadBacklogConfig({}).downMode).toBe('refused')
+    expect(loadBacklogConfig({ BENCH_BACKLOG_DOWN: 'timeout' }).downMode).toBe('timeout')
+    expect(() => loadBacklogConfig({ BENCH_BACKLOG_DOWN: 'slow' })).toThrow(/BENCH_BACKLOG_DOWN/)
   })
 
   it('finds the inspector URL the dispatcher prints, on loopback only', () => {

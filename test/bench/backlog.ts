@@ -19,7 +19,6 @@ import { generateSecret } from '../../services/dispatcher/src/delivery/sign.js'
 import { groupCaughtUp, sumMetric } from '../support/admin-client.js'
 import { startDispatcher, writeSubscriptionsFile, type DispatcherProcess, type DispatcherSubscription } from '../support/dispatcher-process.js'
 import { createEventFeed, type EventFeed } from '../support/event-feed.js'
-import { freePort } from '../support/free-port.js'
 import { createTestTopics, testKafka } from '../support/kafka.js'
 import type { ProducedEvent } from '../support/oracle.js'
 import { testStack } from '../support/stack.js'
@@ -28,6 +27,7 @@ import {
   type BacklogConfig, type IsolationPhase, type IsolationRound, type MemoryResult, type MemorySample
 } from './backlog-report.js'
 import { judge } from './dispatcher-run.js'
+import { startDownEndpoint, downModeDescriptions } from './down-endpoint.js'
 import { inspectorUrlOf, liveHeapUsed } from './inspector.js'
 import { startBenchReceiver, type BenchReceiver } from './receiver.js'
 import { rateOf } from './stats.js'
@@ -129,6 +129,7 @@ async function isolationPhase (s: IsolationSetup, outage: boolean, round: number
     for (const r of s.healthy) completeness.push(judge(s.produced, TENANT, await r.receipts()))
     if (!alive(proc)) log(`  dispatcher exited during phase ${name}; output tail:\n${proc.output().slice(-3000)}`)
     exitCode = await stop(proc)
+    if (exitCode !== 0) log(`  dispatcher exited with ${String(exitCode)} after SIGTERM; output tail:\n${proc.output().slice(-3000)}`)
     const phase: IsolationPhase = { healthy, completeness, badSignatures: stats.reduce((n, x) => n + x.badSignatures, 0), parkedAtEnd, exitCode }
     const problems = phaseProblems(phase)
     log(`  phase ${name}: ${healthy.perSecond.toFixed(0)} healthy deliveries/s${parkedAtEnd === undefined ? '' : `, ${parkedAtEnd} parked`}${problems.length === 0 ? '' : ` INVALID: ${problems.join('; ')}`}`)
@@ -170,7 +171,8 @@ async function heapSnapshot (proc: DispatcherProcess, dir: string): Promise<void
 async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, config: BacklogConfig): Promise<MemoryResult> {
   const topic = `bench-backlog-mem-${runId}`
   const group = `bench-backlog-mem-${runId}`
-  await createTestTopics([{ topic, numPartitions: config.partitions }])
+  // Its admin client only creates the topic: left connected, it would keep the bench process alive.
+  await (await createTestTopics([{ topic, numPartitions: config.partitions }])).admin.disconnect()
   const proc = await dispatcher('mem', {
     SOURCE_TOPICS: topic,
     KAFKA_GROUP_ID: group,
@@ -246,8 +248,8 @@ async function main (): Promise<number> {
   log(`load average ${loadAtStart}; ${JSON.stringify(config)}`)
   const { registryUrl } = await testStack()
   const secret = generateSecret()
-  // Nothing listens there: connections are refused, as from a host that is up with its service down.
-  const downUrl = `http://127.0.0.1:${await freePort()}/hook`
+  const down = await startDownEndpoint(config.downMode)
+  const downUrl = down.url
   const feed = await createEventFeed()
   const receivers: BenchReceiver[] = []
   const rounds: IsolationRound[] = []
@@ -255,7 +257,7 @@ async function main (): Promise<number> {
   try {
     if (config.only !== 'memory') {
       const topic = `bench-backlog-iso-${runId}`
-      await createTestTopics([{ topic, numPartitions: config.partitions }])
+      await (await createTestTopics([{ topic, numPartitions: config.partitions }])).admin.disconnect()
       const produced = await feed.publishTransactions(topic, { count: config.isolationEvents, accounts: Math.min(config.accounts, config.isolationEvents), batchSize: 2000 })
       log(`isolation: ${produced.length} events on ${topic}`)
       for (let i = 0; i <= config.healthy; i++) receivers.push(await startBenchReceiver(secret))
@@ -271,6 +273,7 @@ async function main (): Promise<number> {
   } finally {
     await Promise.all(receivers.map(async (r) => { await r.close() }))
     await feed.close()
+    await down.close()
     await cleanup(registryUrl).catch((err: unknown) => { log(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`) })
   }
   const result = {
@@ -280,7 +283,7 @@ async function main (): Promise<number> {
     loadAtEnd: await loadAverage(),
     durationSeconds: (Date.now() - startedAt) / 1000,
     config,
-    downMode: 'refusing connections',
+    downMode: downModeDescriptions[config.downMode],
     isolation: rounds,
     memory
   }
