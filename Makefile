@@ -19,7 +19,7 @@ STACK := $(if $(USE_EXTERNAL_STACK),,stack-up)
 # starts one and `make test` passes its URL on.
 POSTGRES := $(if $(HISTORY_POSTGRES_URL),,postgres-up)
 
-.PHONY: help setup build typecheck lint docs openapi catalog chromium screenshots stack-up stack-down stack-status stack-clean postgres-up postgres-down schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-compression chaos clean dist image helm helm-sync kubeconform replay bench-replay
+.PHONY: help setup build typecheck lint docs openapi catalog chromium screenshots stack-up stack-down stack-status stack-clean postgres-up postgres-down schemas-check test test-unit dev simulate redrive prometheus python-tools bench bench-backlog bench-compression chaos clean dist image helm helm-sync kubeconform replay bench-replay
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -128,10 +128,11 @@ redrive: build ## move dead letters back into the retry lanes (ARGS="--subscript
 replay: build ## start, follow, list or cancel a replay job (ARGS="start --endpoint ID --tenant T --since 2026-12-01T09:00Z --until 2026-12-02")
 	node dist/services/dispatcher/src/cli/replay.js $(ARGS)
 
-bench: setup $(STACK) $(POSTGRES) ## dispatcher vs a naive consumer vs the raw ceilings, side by side → bench/results.md; the delivery history's cost and indexing rate → bench/history.md
+bench: setup $(STACK) $(POSTGRES) ## dispatcher vs a naive consumer vs the raw ceilings, side by side → bench/results.md; the delivery history's cost and indexing rate → bench/history.md; an endpoint down: the others' rate and memory per parked delivery → bench/backlog.md
 	tsc -p test/bench/tsconfig.json
 	node dist/test/bench/run.js
 	HISTORY_POSTGRES_URL="$${HISTORY_POSTGRES_URL:-$$(deploy/local/postgres.sh url)}" node dist/test/bench/history.js
+	node dist/test/bench/backlog.js
 
 chaos: setup $(STACK) ## chaos suite, not part of make test: CHAOS_EVENTS (1,000,000) events while the dispatcher is killed, the broker restarted, an endpoint down → chaos/results.md
 	tsc -p test/chaos/tsconfig.json
@@ -140,6 +141,10 @@ chaos: setup $(STACK) ## chaos suite, not part of make test: CHAOS_EVENTS (1,000
 bench-replay: setup $(STACK) ## live traffic to other endpoints with and without a 100,000-event replay, and the replay's scan rate → bench/replay.md
 	tsc -p test/bench/tsconfig.json
 	node dist/test/bench/replay.js
+
+bench-backlog: setup $(STACK) ## healthy endpoints' rate with and without one endpoint down, and memory per parked delivery with BENCH_BACKLOG_EVENTS (1,000,000) parked → bench/backlog.md
+	tsc -p test/bench/tsconfig.json
+	node dist/test/bench/backlog.js
 
 bench-compression: setup $(STACK) ## each Kafka codec side by side: events/s produced and consumed, bytes stored → bench/compression.md
 	tsc -p test/bench/tsconfig.json

@@ -1,0 +1,268 @@
+// Pure part of the backlog bench (backlog.ts): settings, the judgement of
+// each phase, the figures of issue 14 and their markdown. No I/O here.
+import type { Completeness } from './dispatcher-run.js'
+import type { DownMode } from './down-endpoint.js'
+import { ratio, type Rate } from './stats.js'
+
+/** Targets of issue 14. */
+export const BACKLOG_TARGETS = {
+  /** Healthy endpoints' rate during the outage ÷ without it. */
+  isolation: 0.9,
+  /** Heap bytes per parked delivery held in memory. */
+  heapBytesPerParked: 256,
+  /** Dispatcher RSS with the target's backlog parked. */
+  rssMiB: 512,
+  /** The backlog size the memory targets are stated for. */
+  parkedEvents: 1_000_000
+} as const
+
+export interface BacklogConfig {
+  /** Alternating rounds of phase A (no outage) and phase B (one endpoint down). */
+  rounds: number
+  /** Events of the isolation phases (each matches every subscription). */
+  isolationEvents: number
+  /** Healthy endpoints besides the one that goes down. */
+  healthy: number
+  /** Events parked behind the down endpoint in the memory phase. */
+  parkedEvents: number
+  partitions: number
+  accounts: number
+  /** Longest a phase may take. */
+  budgetMs: number
+  /** RETRY_MAX_PARKED_IN_MEMORY for the memory phase; undefined: the dispatcher's default. */
+  retryCap: number | undefined
+  /** How the outage's endpoint is down (down-endpoint.ts). */
+  downMode: DownMode
+  /** Skip a part: 'isolation', 'memory', or both run (''). */
+  only: '' | 'isolation' | 'memory'
+  resultsPath: string
+}
+
+const int = (env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number => {
+  const raw = (env[name] ?? String(fallback)).trim()
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`)
+  return value
+}
+
+export function loadBacklogConfig (env: Record<string, string | undefined> = process.env): Readonly<BacklogConfig> {
+  const only = (env.BENCH_BACKLOG_ONLY ?? '').trim()
+  if (only !== '' && only !== 'isolation' && only !== 'memory') throw new Error(`BENCH_BACKLOG_ONLY must be isolation or memory, got "${only}"`)
+  const cap = env.BENCH_BACKLOG_RETRY_CAP
+  const downMode = (env.BENCH_BACKLOG_DOWN ?? 'refused').trim()
+  if (downMode !== 'refused' && downMode !== '503' && downMode !== 'timeout') throw new Error(`BENCH_BACKLOG_DOWN must be refused, 503 or timeout, got "${downMode}"`)
+  return Object.freeze({
+    rounds: int(env, 'BENCH_BACKLOG_ROUNDS', 2, 1, 5),
+    isolationEvents: int(env, 'BENCH_BACKLOG_ISOLATION_EVENTS', 20_000, 100, 1_000_000),
+    healthy: int(env, 'BENCH_BACKLOG_HEALTHY', 3, 1, 8),
+    parkedEvents: int(env, 'BENCH_BACKLOG_EVENTS', 1_000_000, 100, 5_000_000),
+    partitions: int(env, 'BENCH_BACKLOG_PARTITIONS', 12, 1, 256),
+    accounts: int(env, 'BENCH_BACKLOG_ACCOUNTS', 4000, 1, 1_000_000),
+    budgetMs: int(env, 'BENCH_BACKLOG_BUDGET_MS', 1_800_000, 10_000, 7_200_000),
+    retryCap: cap === undefined || cap.trim() === '' ? undefined : int(env, 'BENCH_BACKLOG_RETRY_CAP', 0, 1, 10_000_000),
+    downMode,
+    only,
+    resultsPath: env.BENCH_BACKLOG_RESULTS ?? 'bench/backlog.md'
+  })
+}
+
+/** One dispatcher run of an isolation phase: what the healthy endpoints received. */
+export interface IsolationPhase {
+  /** Deliveries to all healthy endpoints together, first to last receipt. */
+  healthy: Rate
+  /** Per healthy endpoint, by the shared oracle. */
+  completeness: Completeness[]
+  badSignatures: number
+  /** Phase B: deliveries held parked when the healthy endpoints had everything. */
+  parkedAtEnd: number | undefined
+  exitCode: number | null
+}
+
+export interface IsolationRound {
+  withoutOutage: IsolationPhase
+  withOutage: IsolationPhase
+}
+
+export interface MemorySample {
+  /** V8 heap used (main thread) right after a full garbage collection, bytes: what the process retains. */
+  heapUsed: number
+  /** VmRSS of the process, bytes. */
+  rss: number
+}
+
+export interface MemoryResult {
+  events: number
+  before: MemorySample
+  after: MemorySample
+  /** VmHWM: the highest RSS the process reached. */
+  peakRss: number
+  /** Parked deliveries held in memory by the retry lanes (webhooks_parked_backlog). */
+  heldInMemory: number
+  /** Records written to the retry topic (its end offsets, handover markers included). */
+  onRetryTopic: number
+  /** RETRY_MAX_PARKED_IN_MEMORY in force, × partitions: what memory can hold at most. */
+  cap: number
+  capPerPartition: number
+  /** From the first produce to source caught up and the parked count steady. */
+  parkSeconds: number
+  produceSeconds: number
+  exitCode: number | null
+}
+
+export interface BacklogResult {
+  date: string
+  machine: string
+  loadAtStart: string
+  loadAtEnd: string
+  durationSeconds: number
+  config: BacklogConfig
+  downMode: string
+  isolation: IsolationRound[]
+  memory: MemoryResult | undefined
+}
+
+/** Why a phase's rate cannot be trusted; empty when it can. */
+export function phaseProblems (phase: IsolationPhase): string[] {
+  const found: string[] = []
+  if (!phase.healthy.complete) found.push('healthy endpoints not drained within the budget')
+  phase.completeness.forEach((c, i) => {
+    const endpoint = `healthy endpoint ${i + 1}`
+    if (c.missing > 0) found.push(`${endpoint}: ${c.missing} events never delivered`)
+    if (c.unexpected > 0) found.push(`${endpoint}: ${c.unexpected} unexpected webhook-ids`)
+    if (c.orderViolations > 0) found.push(`${endpoint}: ${c.orderViolations} accounts out of order`)
+  })
+  if (phase.badSignatures > 0) found.push(`${phase.badSignatures} bad signatures`)
+  if (phase.exitCode !== 0) found.push(`unclean shutdown (exit code ${String(phase.exitCode)})`)
+  return found
+}
+
+/** Fastest valid rate of the phase over the rounds (load from others only ever slows a phase down). */
+export function bestRate (phases: readonly IsolationPhase[]): number {
+  const rates = phases.filter((p) => phaseProblems(p).length === 0).map((p) => p.healthy.perSecond)
+  return rates.length === 0 ? Number.NaN : Math.max(...rates)
+}
+
+/** Healthy rate during the outage ÷ without it, each phase's best round. */
+export function isolationRatio (rounds: readonly IsolationRound[]): number {
+  return ratio(bestRate(rounds.map((r) => r.withOutage)), bestRate(rounds.map((r) => r.withoutOutage)))
+}
+
+/** Heap bytes per parked delivery held in memory; NaN when none is held. */
+export function heapPerParked (m: MemoryResult): number {
+  return m.heldInMemory > 0 ? (m.after.heapUsed - m.before.heapUsed) / m.heldInMemory : Number.NaN
+}
+
+export interface BacklogVerdict {
+  target: string
+  measured: string
+  met: boolean | undefined
+}
+
+const MiB = 2 ** 20
+const pct = (x: number): string => Number.isFinite(x) ? `${(x * 100).toFixed(0)} %` : 'n/a'
+const n = (x: number): string => Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a'
+const mib = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`
+
+export function backlogVerdicts (r: BacklogResult): BacklogVerdict[] {
+  const found: BacklogVerdict[] = []
+  if (r.isolation.length > 0) {
+    const kept = isolationRatio(r.isolation)
+    found.push({ target: `Isolation: healthy endpoints keep ≥ ${pct(BACKLOG_TARGETS.isolation)} of their rate while one endpoint is down`, measured: pct(kept), met: Number.isFinite(kept) ? kept >= BACKLOG_TARGETS.isolation : undefined })
+  }
+  const m = r.memory
+  if (m !== undefined) {
+    const fullSize = m.events >= BACKLOG_TARGETS.parkedEvents
+    const perItem = heapPerParked(m)
+    found.push({ target: `Heap per parked delivery held in memory ≤ ${BACKLOG_TARGETS.heapBytesPerParked} B`, measured: `${n(perItem)} B (${n(m.heldInMemory)} held)`, met: Number.isFinite(perItem) ? perItem <= BACKLOG_TARGETS.heapBytesPerParked : undefined })
+    found.push({
+      target: `RSS ≤ ${BACKLOG_TARGETS.rssMiB} MiB with ${n(BACKLOG_TARGETS.parkedEvents)} deliveries parked`,
+      measured: `${mib(m.after.rss)} with ${n(m.events)} parked${fullSize ? '' : ' (smaller run: not the target\'s size)'}`,
+      // Met only at the target's size: a smaller backlog says nothing about it.
+      met: fullSize ? m.after.rss <= BACKLOG_TARGETS.rssMiB * MiB : undefined
+    })
+  }
+  return found
+}
+
+const yesNo = (met: boolean | undefined): string => met === undefined ? 'not judged' : met ? 'yes' : 'no'
+
+function isolationSection (r: BacklogResult): string {
+  const { config } = r
+  const rows = r.isolation.flatMap((round, i) => ([['A (no outage)', round.withoutOutage], [`B (endpoint ${r.downMode})`, round.withOutage]] as const).map(([name, p]) => {
+    const c = p.completeness.reduce((sum, x) => ({ missing: sum.missing + x.missing, duplicates: sum.duplicates + x.duplicates, orderViolations: sum.orderViolations + x.orderViolations }), { missing: 0, duplicates: 0, orderViolations: 0 })
+    const problems = phaseProblems(p)
+    return `| ${i + 1} | ${name} | ${n(p.healthy.perSecond)} | ${n(p.healthy.count)} | ${p.parkedAtEnd === undefined ? '–' : n(p.parkedAtEnd)} | ${c.missing} / ${c.duplicates} / ${c.orderViolations} / ${p.badSignatures} | ${problems.length === 0 ? 'yes' : problems.join('; ')} |`
+  }))
+  const best = (pick: (x: IsolationRound) => IsolationPhase): number => bestRate(r.isolation.map(pick))
+  return `## Isolation
+
+${config.isolationEvents.toLocaleString('en-US')} pre-produced events over ${Math.min(config.accounts, config.isolationEvents).toLocaleString('en-US')} accounts, one topic with ${config.partitions} partitions, one tenant, ${config.healthy + 1} subscriptions matching every event: ${config.healthy} healthy endpoints (each its own receiver process, answering 204 at once) and one more that is **up in phase A and ${r.downMode} in phase B**. Phase A keeps the fourth endpoint up rather than absent, so both phases decode, match and fan out the same work; the only difference is the outage. Each phase is a fresh dispatcher process with a fresh consumer group (so fresh retry topics: \`<source>.retry.<group>\`) reading the same events from the start; phases alternate A, B for ${config.rounds} round(s), and the ratio takes each phase's fastest valid round. The rate is the healthy endpoints' deliveries together ÷ (last − first receipt across them).
+
+| Round | Phase | Healthy deliveries/s | Deliveries | Parked at the end | Missing / duplicates / order violations / bad signatures | Valid |
+|--:|---|--:|--:|--:|---|---|
+${rows.join('\n')}
+
+Best: ${n(best((x) => x.withoutOutage))}/s without the outage, ${n(best((x) => x.withOutage))}/s with it: **${pct(isolationRatio(r.isolation))}**.
+`
+}
+
+function memorySection (m: MemoryResult, config: BacklogConfig): string {
+  const notRead = Math.max(0, m.onRetryTopic - m.heldInMemory)
+  const capped = m.heldInMemory < m.events
+  return `## Memory per parked delivery
+
+${n(m.events)} events over ${config.accounts.toLocaleString('en-US')} accounts, ${config.partitions} partitions, one subscription whose endpoint is down (${config.downMode}); everything else at the dispatcher's defaults${config.retryCap === undefined ? '' : ` except RETRY_MAX_PARKED_IN_MEMORY=${config.retryCap}`}. The dispatcher starts on the empty topic; heap and RSS are sampled, the events are produced, and once the source group has committed everything (each record parked) and the parked count has stopped changing, heap and RSS are sampled again. RSS is read as the process sits; the heap right after a full garbage collection forced through the V8 inspector (\`--inspect=127.0.0.1:0\`), so garbage not yet collected does not count.
+
+| | Before | After | Difference |
+|---|--:|--:|--:|
+| V8 heap used, after a full GC (inspector) | ${mib(m.before.heapUsed)} | ${mib(m.after.heapUsed)} | ${mib(m.after.heapUsed - m.before.heapUsed)} |
+| RSS (VmRSS) | ${mib(m.before.rss)} | ${mib(m.after.rss)} | ${mib(m.after.rss - m.before.rss)} |
+
+| | |
+|---|--:|
+| Parked deliveries held in memory (webhooks_parked_backlog) | ${n(m.heldInMemory)} |
+| Records on the retry topic (end offsets, handover markers included) | ${n(m.onRetryTopic)} |
+| Retry-topic records not held: parked items left unread, plus a handover marker or two per partition | ${n(notRead)} |
+| Memory cap: RETRY_MAX_PARKED_IN_MEMORY × partitions | ${n(m.capPerPartition)} × ${config.partitions} = ${n(m.cap)} |
+| **Heap per parked delivery held** | **${n(heapPerParked(m))} B** |
+| RSS per parked delivery held | ${n(m.heldInMemory > 0 ? (m.after.rss - m.before.rss) / m.heldInMemory : Number.NaN)} B |
+| Peak RSS (VmHWM) | ${mib(m.peakRss)} |
+| Produce time / time until all parked | ${m.produceSeconds.toFixed(0)} s / ${m.parkSeconds.toFixed(0)} s |
+| Dispatcher exit code after SIGTERM | ${String(m.exitCode)} |
+
+${capped
+    ? `The cap bounds memory here: ${n(m.heldInMemory)} of ${n(m.events)} parked deliveries are held, the rest wait unread on the retry topic. Each retry partition stops reading at the cap and resumes below half of it, so nothing parked behind the cap — another endpoint's parked items on the same retry partition included — is read until the down endpoint's items drain. The RSS figure is therefore the cap's, not 1,000,000 items'; the heap per item is what holding each one costs.`
+    : 'Every parked delivery is held in memory: the cap did not bind.'}
+`
+}
+
+export function renderBacklogMarkdown (r: BacklogResult): string {
+  const verdicts = backlogVerdicts(r)
+  return `# Backlog bench: an endpoint down, the others' rate, and memory per parked delivery
+
+Generated by \`make bench-backlog\` (test/bench/backlog.ts), also the last step of \`make bench\`. Issue 14.
+
+- **Date:** ${r.date}
+- **Machine:** ${r.machine}
+- **Load average (1, 5, 15 min):** ${r.loadAtStart} at the start, ${r.loadAtEnd} at the end
+- **Run time:** ${r.durationSeconds.toFixed(0)} s
+- **Settings:** BENCH_BACKLOG_ROUNDS=${r.config.rounds}, BENCH_BACKLOG_ISOLATION_EVENTS=${r.config.isolationEvents}, BENCH_BACKLOG_HEALTHY=${r.config.healthy}, BENCH_BACKLOG_EVENTS=${r.config.parkedEvents}, BENCH_BACKLOG_PARTITIONS=${r.config.partitions}, BENCH_BACKLOG_ACCOUNTS=${r.config.accounts}, BENCH_BACKLOG_DOWN=${r.config.downMode}${r.config.retryCap === undefined ? '' : `, BENCH_BACKLOG_RETRY_CAP=${r.config.retryCap}`}; the dispatcher at its defaults (MAX_IN_FLIGHT 512, ENDPOINT_MAX_IN_FLIGHT 64, RETRY_MAX_PARKED_IN_MEMORY 20000, …)
+
+## Targets
+
+| Target | Measured | Met |
+|---|---|---|
+${verdicts.map((v) => `| ${v.target} | ${v.measured} | ${yesNo(v.met)} |`).join('\n')}
+
+${r.isolation.length > 0 ? isolationSection(r) : ''}
+${r.memory !== undefined ? memorySection(r.memory, r.config) : ''}`
+}
+
+/** VmRSS and VmHWM of a /proc/<pid>/status text, in bytes. */
+export function parseProcStatus (text: string): { rss: number, peakRss: number } {
+  const kib = (field: string): number => {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(text)
+    return match === null ? Number.NaN : Number(match[1]) * 1024
+  }
+  return { rss: kib('VmRSS'), peakRss: kib('VmHWM') }
+}
