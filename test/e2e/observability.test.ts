@@ -58,7 +58,7 @@ describe('observability against a real Prometheus', () => {
     const realRules = await readFile(rulesFile, 'utf8')
     let rewritten = 0
     const testRules = realRules.replace(/^(\s+for:)\s+\S+$/gm, (_m, key: string) => { rewritten++; return `${key} 0s` })
-    expect(rewritten).toBe(13)
+    expect(rewritten).toBe(14)
     await writeFile(join(promDir, 'rules.yml'), testRules)
     await writeFile(join(promDir, 'prometheus.yml'), [
       'global:',
@@ -138,7 +138,7 @@ describe('observability against a real Prometheus', () => {
         alerts.some((a) => a.name === 'WebhookDeadLettersIncreasing' && a.reason === 'retries-exhausted')
     }, { timeoutMs: 15_000, intervalMs: 250 })
     const alerts = await active()
-    for (const healthy of ['WebhookDispatcherDown', 'WebhookDispatcherNoProgress', 'WebhookDispatcherConsumerLagHigh', 'WebhookEndpointsBeingDisabled', 'WebhookDispatcherRebalanceStorm', 'WebhookPartitionStoppedAtUndecodableBatch', 'WebhookSubscriptionsQuarantined', 'WebhookSubscriptionRecordsTampered']) {
+    for (const healthy of ['WebhookDispatcherDown', 'WebhookDispatcherNoProgress', 'WebhookDispatcherConsumerLagHigh', 'WebhookEndpointsBeingDisabled', 'WebhookDispatcherRebalanceStorm', 'WebhookPartitionStoppedAtUndecodableBatch', 'WebhookSubscriptionsQuarantined', 'WebhookSubscriptionRecordsTampered', 'WebhookReplayStalled']) {
       expect(alerts.filter((a) => a.name === healthy), healthy).toEqual([])
     }
     const minutes = Math.ceil((Date.now() / 1000 - startS) / 60) + 1
