@@ -67,6 +67,24 @@ class Fifo<T> {
     return at - this.#head
   }
 
+  /**
+   * The last item that `matches`, looking from the back and giving up at the
+   * first item `isBefore` says lies before what is sought (items are kept in
+   * an order the caller knows, so a lookup of something new stops at once).
+   */
+  findFromBack (matches: (item: T) => boolean, isBefore: (item: T) => boolean): T | undefined {
+    for (let at = this.#items.length - 1; at >= this.#head; at--) {
+      const item = this.#items[at] as T
+      if (matches(item)) return item
+      if (isBefore(item)) return undefined
+    }
+    return undefined
+  }
+
+  * values (): Generator<T> {
+    for (let at = this.#head; at < this.#items.length; at++) yield this.#items[at] as T
+  }
+
   /** Removes and returns every item after the first `keep`. */
   takeAfter (keep: number): T[] {
     const from = this.#head + keep
@@ -261,6 +279,18 @@ export class KeyQueues<T> {
   /** The head item of `key` (whether out or not), or `undefined` if it has none. */
   peek (key: string): T | undefined {
     return this.#keys.get(key)?.items.peek()
+  }
+
+  /** An item of `key` found as {@link Fifo.findFromBack} finds it. */
+  findFromBack (key: string, matches: (item: T) => boolean, isBefore: (item: T) => boolean): T | undefined {
+    return this.#keys.get(key)?.items.findFromBack(matches, isBefore)
+  }
+
+  /** Every queued item with its key (heads that are out included), key by key, in queue order. */
+  * entries (): Generator<[string, T]> {
+    for (const state of this.#keys.values()) {
+      for (const item of state.items.values()) yield [state.key, item]
+    }
   }
 
   /** Items queued for `key`, including a head that is out. */

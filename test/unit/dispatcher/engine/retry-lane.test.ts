@@ -48,6 +48,32 @@ describe('RetryLane', () => {
     expect(sourceOffsets(lane.takeReady(10, () => true))).toEqual([5])
   })
 
+  it('hands out each item held behind its key\'s head whole, in order, when it becomes the head (held packed meanwhile)', () => {
+    const { lane } = harness()
+    const parked = [0, 1, 2].map((i) => ({
+      ...task('acc-1', 20 + i),
+      body: `{"n":${i},"memo":"café"}`,
+      record: { key: Buffer.from('acc-1'), value: Buffer.from([i, 255]), headers: { traceparent: Buffer.from(`t-${i}`) }, timestamp: 1_000 + i },
+      ...(i === 2 ? { redrivenAt: 5, lastError: 'HTTP 503', lastStatus: 503 } : {})
+    }))
+    parked.forEach((t, i) => lane.accept(BigInt(30 + i), { kind: 'retry', task: t }))
+    expect(lane.heldItems).toBe(3)
+    // A copy of the third read back (a crash between a park and its commit) is the same delivery.
+    expect(lane.accept(40n, { kind: 'retry', task: { ...parked[2] as DeliveryTask } })).toBe('sub-1\u0000acc-1')
+    expect(lane.heldItems).toBe(3)
+    const handedOut: DeliveryTask[] = []
+    for (let i = 0; i < 3; i++) {
+      const [ready] = lane.takeReady(10, () => true)
+      expect(ready).toBeDefined()
+      const { key, item } = ready as { key: string, item: DeliveryTask }
+      handedOut.push(item)
+      lane.finish(key, item, { kind: 'delivered' })
+    }
+    expect(handedOut).toEqual(parked.map((t, i) => ({ ...t, retryOffset: i === 2 ? 40n : BigInt(30 + i) })))
+    expect(lane.heldItems).toBe(0)
+    expect(lane.hasSettled(40n)).toBe(true)
+  })
+
   it('queues a key\'s items by source offset, whatever their order in the log (a moved head read back after its followers)', () => {
     const { lane } = harness()
     lane.accept(7n, { kind: 'retry', task: task('acc-1', 12) })
