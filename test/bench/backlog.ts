@@ -28,7 +28,7 @@ import {
 } from './backlog-report.js'
 import { judge } from './dispatcher-run.js'
 import { startDownEndpoint, downModeDescriptions } from './down-endpoint.js'
-import { inspectorUrlOf, liveHeapUsed } from './inspector.js'
+import { inspectorUrlOf, liveMemory } from './inspector.js'
 import { startBenchReceiver, type BenchReceiver } from './receiver.js'
 import { rateOf } from './stats.js'
 
@@ -67,7 +67,9 @@ async function dispatcher (name: string, env: Record<string, string>): Promise<D
     SUBSCRIPTIONS_TOPIC: `bench-backlog-subs-${name}-${runId}`,
     DEAD_LETTER_TOPIC: `bench-backlog-dlq-${runId}`,
     HISTORY_SQLITE_PATH: join(tmpdir(), 'whd-bench-history', `${randomUUID()}.sqlite`),
-    ...env
+    ...env,
+    // BENCH_BACKLOG_ENV="NAME=value,NAME=value": settings for an experiment, printed in the report's header.
+    ...Object.fromEntries((process.env.BENCH_BACKLOG_ENV ?? '').split(',').filter((pair) => pair.includes('=')).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))
   })
 }
 
@@ -144,7 +146,8 @@ async function sampleMemory (proc: DispatcherProcess): Promise<MemorySample> {
   const rss = parseProcStatus(await readFile(`/proc/${proc.child.pid as number}/status`, 'utf8')).rss
   const url = inspectorUrlOf(proc.output())
   if (url === undefined) throw new Error(`the dispatcher printed no inspector URL:\n${proc.output().slice(-2000)}`)
-  return { heapUsed: await liveHeapUsed(url), rss }
+  const { heapUsed, external } = await liveMemory(url)
+  return { heapUsed, external, rss }
 }
 
 /**
@@ -183,7 +186,7 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
   })
   try {
     const before = await sampleMemory(proc)
-    log(`memory: before ${(before.heapUsed / 2 ** 20).toFixed(0)} MiB heap, ${(before.rss / 2 ** 20).toFixed(0)} MiB RSS; producing ${config.parkedEvents} events`)
+    log(`memory: before ${(before.heapUsed / 2 ** 20).toFixed(0)} MiB heap, ${((before.external ?? 0) / 2 ** 20).toFixed(0)} MiB external, ${(before.rss / 2 ** 20).toFixed(0)} MiB RSS; producing ${config.parkedEvents} events`)
     const produceFrom = Date.now()
     // In slices, so the bench process never holds the whole backlog encoded.
     const slice = 20_000

@@ -8,8 +8,21 @@ export function inspectorUrlOf (output: string): string | undefined {
   return /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/.exec(output)?.[1]
 }
 
+/** What process.memoryUsage() says right after a full garbage collection (bytes). */
+export interface LiveMemory {
+  heapUsed: number
+  /** Memory of C++ objects bound to JavaScript objects, ArrayBuffers included. */
+  external: number
+  arrayBuffers: number
+}
+
 /** Collects garbage in the inspected process, then answers its heapUsed (bytes). */
 export async function liveHeapUsed (url: string, timeoutMs = 120_000): Promise<number> {
+  return (await liveMemory(url, timeoutMs)).heapUsed
+}
+
+/** Collects garbage in the inspected process (its main thread), then answers its memory use. */
+export async function liveMemory (url: string, timeoutMs = 120_000): Promise<LiveMemory> {
   const ws = new WebSocket(url)
   const pending = new Map<number, { resolve: (value: unknown) => void, reject: (err: Error) => void }>()
   let nextId = 1
@@ -35,7 +48,8 @@ export async function liveHeapUsed (url: string, timeoutMs = 120_000): Promise<n
     const closed = new Promise<never>((_resolve, reject) => ws.addEventListener('close', () => { reject(new Error(`inspector ${url}: closed`)) }, { once: true }))
     closed.catch(() => undefined)
     await Promise.race([call('HeapProfiler.collectGarbage'), closed])
-    const answer = await Promise.race([call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true }), closed]) as { result: { value: number } }
+    const expression = '(({ heapUsed, external, arrayBuffers }) => ({ heapUsed, external, arrayBuffers }))(process.memoryUsage())'
+    const answer = await Promise.race([call('Runtime.evaluate', { expression, returnByValue: true }), closed]) as { result: { value: LiveMemory } }
     return answer.result.value
   } finally {
     clearTimeout(timer)

@@ -72,4 +72,47 @@ describe('connection pools per endpoint, end to end', () => {
     origin.hold('/ep-a', false)
     await waitUntil('the hanging endpoint, answering again, has every event', () => origin.answeredIds('/ep-a') === produced.length, { timeoutMs: 60_000 })
   }, 240_000)
+
+  it('SIGTERM while an endpoint never answers: exits 0 at its deadline rather than waiting out the attempts, and a restart delivers them', async () => {
+    const origin: SharedOrigin = await startSharedOrigin()
+    cleanups.push(origin.close)
+    origin.hold('/ep-a', true)
+    const source = uniqueTopic('e2e-pools-term')
+    const { cleanup } = await createTestTopics([{ topic: source, numPartitions: 2 }])
+    cleanups.push(cleanup)
+    const feed: EventFeed = await createEventFeed()
+    cleanups.push(feed.close)
+    const secret = generateSecret()
+    const env = {
+      SOURCE_TOPICS: source,
+      DEAD_LETTER_TOPIC: uniqueTopic('e2e-pools-term-dlq'),
+      KAFKA_GROUP_ID: `e2e-pools-term-${randomUUID()}`,
+      SUBSCRIPTIONS_FILE: await writeSubscriptionsFile([{ id: 'ep-a', tenantId: 'tenant-000', url: origin.url('ep-a'), eventTypes: ['*'], secrets: [secret] }]),
+      ENDPOINT_MAX_IN_FLIGHT: String(CAP),
+      // Attempts that outlast shutdown by far: before the fix, closing the
+      // deliverer waited for them and the hard deadline exited 1.
+      DELIVERY_TIMEOUT_MS: '120000',
+      ADMIN_REQUEST_TIMEOUT_MS: '120000',
+      SHUTDOWN_DEADLINE_MS: '1000'
+    }
+    const first: DispatcherProcess = await startDispatcher(env)
+    cleanups.push(async () => {
+      first.kill('SIGKILL')
+      await first.exited
+    })
+    const produced = await feed.publishTransactions(source, { count: 20, accounts: 10 })
+    await waitUntil(`${CAP} requests held`, () => origin.held.get('/ep-a')?.length === CAP, { timeoutMs: 60_000 })
+    first.kill('SIGTERM')
+    const code = await first.exited
+    expect(code, first.output().split('\n').slice(-30).join('\n')).toBe(0)
+    expect(first.output()).not.toMatch(/shutdown deadline passed/)
+
+    origin.hold('/ep-a', false)
+    const second: DispatcherProcess = await startDispatcher(env)
+    cleanups.push(async () => {
+      second.kill('SIGKILL')
+      await second.exited
+    })
+    await waitUntil('every event delivered after the restart', () => origin.answeredIds('/ep-a') === produced.length, { timeoutMs: 60_000 })
+  }, 240_000)
 })

@@ -135,7 +135,8 @@ async function main (): Promise<void> {
       process.exit(exitCode('dispatcher', 'fatal'))
     },
     ...(history.log === undefined ? {} : { history: history.log }),
-    rateLimiter
+    rateLimiter,
+    abortDeliveries: deliverer.abortInFlight
   })
   watchHeldReleases(subscriptions, (id) => runtime.resumeEndpoint(id))
   // Used links and revoked sessions, shared by every instance through a topic.

@@ -38,8 +38,10 @@ export function createShutdown ({ log, steps, deadlineMs, exit = (code) => proce
       timer.unref()
       let failed = cause === 'fatal'
       for (const [name, step] of steps) {
+        const started = performance.now()
         try {
           await step()
+          log.debug({ step: name, ms: Math.round(performance.now() - started) }, 'shutdown step done')
         } catch (err) {
           failed = true
           log.error({ err, step: name }, 'shutdown step failed')

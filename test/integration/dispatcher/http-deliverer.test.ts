@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createHttpDeliverer, SSRF_BLOCKED_CODE, type HttpDeliverer, type HttpDelivererOptions } from '../../../services/dispatcher/src/delivery/http-deliverer.js'
 import { generateSecret } from '../../../services/dispatcher/src/delivery/sign.js'
 import type { AttemptResult, DeliveryRequest } from '../../../services/dispatcher/src/delivery/types.js'
+import { waitUntil } from '../../support/wait.js'
 
 interface Received {
   headers: IncomingMessage['headers']
@@ -411,6 +412,21 @@ describe('createHttpDeliverer', () => {
         expect(result.message).not.toContain('not-base64')
       }
       expect(receiver.connections()).toBe(0)
+    })
+
+    it('ends attempts still in flight when closed, so shutdown does not wait out an endpoint that never answers', async () => {
+      let arrived = 0
+      const hung = await startReceiver(() => { arrived++ })
+      const instance = deliverer({ attemptTimeoutMs: 120_000 })
+      // Both pool kinds: the shared one and an endpoint's own.
+      const attempts = [instance.deliver(request(hung.url, [generateSecret()])), instance.deliver(request(hung.url, [generateSecret()], { pool: { id: 'sub-1', connections: 2 } }))]
+      await waitUntil('both requests reach the receiver', () => arrived === 2)
+      await instance.close()
+      for (const result of await Promise.all(attempts)) {
+        const error = expectError(result)
+        expect(error.code).toBe('other')
+        expect(error.message).toMatch(/shut down before the endpoint answered/)
+      }
     })
 
     it('answers other after close(); close() twice is safe', async () => {

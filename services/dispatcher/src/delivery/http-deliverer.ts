@@ -98,7 +98,13 @@ interface PoolRequest {
 
 export interface HttpDeliverer {
   deliver: Deliverer
-  /** Waits for in-flight attempts, then closes every socket. Idempotent. */
+  /**
+   * Ends every attempt in flight now: each answers an `other` error ("the
+   * dispatcher shut down before the endpoint answered"). For shutdown, once
+   * the lanes no longer take results.
+   */
+  abortInFlight: () => void
+  /** Ends the attempts in flight ({@link abortInFlight}), then closes every socket. Idempotent. */
   close: () => Promise<void>
 }
 
@@ -349,10 +355,18 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
     return result
   }
 
+  // Attempts in flight, so close() can end them: by then the dispatcher has
+  // drained and committed, and an attempt still open (an endpoint that never
+  // answers) is not settled and will be made again. Waiting for it would
+  // hold shutdown for up to DELIVERY_TIMEOUT_MS, past the hard deadline.
+  const inFlight = new Set<AbortController>()
+
   const deliver: Deliverer = async (req) => {
     const started = performance.now()
     const timeoutMs = req.timeoutMs ?? attemptTimeoutMs
     const controller = new AbortController()
+    if (closing !== undefined) return { kind: 'error', code: 'other', message: 'the deliverer is closed', durationMs: 0 }
+    inFlight.add(controller)
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
@@ -372,11 +386,17 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
       }
     } finally {
       clearTimeout(timer)
+      inFlight.delete(controller)
     }
+  }
+
+  function abortInFlight (): void {
+    for (const controller of inFlight) controller.abort(new Error('the dispatcher shut down before the endpoint answered'))
   }
 
   let closing: Promise<void> | undefined
   function close (): Promise<void> {
+    if (closing === undefined) abortInFlight()
     // Both close even if one fails; the first failure is reported.
     closing ??= Promise.allSettled([agent.close(), pools.close(), secureContexts.close()]).then((results) => {
       for (const result of results) if (result.status === 'rejected') throw result.reason
@@ -384,5 +404,5 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
     return closing
   }
 
-  return { deliver, close }
+  return { deliver, abortInFlight, close }
 }

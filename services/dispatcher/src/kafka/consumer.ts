@@ -41,6 +41,13 @@ export interface DispatcherRuntimeOptions {
   history?: AttemptRecorder & { flush: () => Promise<void> }
   /** The endpoints' rate-limit buckets, shared with replays. @defaultValue the engine's own */
   rateLimiter?: RateLimiter
+  /**
+   * Ends the attempts still in flight (the deliverer's abortInFlight): at
+   * shutdown, once the drain deadline has passed and the lanes no longer
+   * take results, so an endpoint that never answers cannot hold the
+   * handover and the exit past the hard deadline.
+   */
+  abortDeliveries?: () => void
 }
 
 /**
@@ -263,7 +270,12 @@ export class DispatcherRuntime {
     await this.#commit().catch(() => undefined)
     // Releases go behind the last park, so the next owner need not wait.
     const releaseBy = this.#now() + 2_000
-    await Promise.all([...this.#engine.pairs()].map(async (pair) => await this.#closePair(pair, () => this.#now() < releaseBy)))
+    // Each pair is closed (its lanes take no more results) before this returns...
+    const handovers = [...this.#engine.pairs()].map(async (pair) => await this.#closePair(pair, () => this.#now() < releaseBy))
+    // ...so attempts still open past the deadline can end now: unsettled and
+    // uncommitted, they are made again by the next owner.
+    this.#o.abortDeliveries?.()
+    await Promise.all(handovers)
     this.#sideTopics?.close()
     const steps: Array<() => Promise<void>> = [
       async () => { await consumer?.disconnect() },

@@ -108,15 +108,24 @@ async function run (): Promise<void> {
     void (async () => {
       // What the dispatcher's last commit waited for is written; this is
       // whatever was recorded after it (a late outcome), bounded by the deadline.
-      const deadline = new Promise((resolve) => setTimeout(resolve, Math.max(0, message.deadline - Date.now())))
+      const started = performance.now()
+      const step = (name: string): void => { log.debug({ step: name, ms: Math.round(performance.now() - started) }, 'history thread closing') }
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise((resolve) => { timer = setTimeout(resolve, Math.max(0, message.deadline - Date.now())) })
       await Promise.race([registered.then(async () => await writer?.flush()), deadline]).catch(() => undefined)
+      // A pending timer would keep the thread alive, and shutdown waiting for
+      // its exit, until the deadline even when everything was written at once.
+      clearTimeout(timer)
+      step('written')
       closed = true
       writer?.close()
       clearInterval(reporter)
       post({ type: 'metrics', report })
       await indexer?.close()
+      step('indexer closed')
       await store?.close()
       await producer?.disconnect().catch(() => undefined)
+      step('producer closed')
       post({ type: 'closed' })
       port.close()
     })()
