@@ -90,6 +90,8 @@ export interface MemorySample {
   external?: number
   /** VmRSS of the process, bytes. */
   rss: number
+  /** VmRSS right after the main thread's full garbage collection, bytes. */
+  rssAfterGc?: number
 }
 
 export interface MemoryResult {
@@ -213,13 +215,14 @@ function memorySection (m: MemoryResult, config: BacklogConfig): string {
   const capped = m.heldInMemory < m.events
   return `## Memory per parked delivery
 
-${n(m.events)} events over ${config.accounts.toLocaleString('en-US')} accounts, ${config.partitions} partitions, one subscription whose endpoint is down (${config.downMode}); everything else at the dispatcher's defaults${config.retryCap === undefined ? '' : ` except RETRY_MAX_PARKED_IN_MEMORY=${config.retryCap}`}. The dispatcher starts on the empty topic; heap and RSS are sampled, the events are produced, and once the source group has committed everything (each record parked) and the parked count has stopped changing, heap and RSS are sampled again. RSS is read as the process sits; the heap right after a full garbage collection forced through the V8 inspector (\`--inspect=127.0.0.1:0\`), so garbage not yet collected does not count.
+${n(m.events)} events over ${config.accounts.toLocaleString('en-US')} accounts, ${config.partitions} partitions, one subscription whose endpoint is down (${config.downMode}); everything else at the dispatcher's defaults${config.retryCap === undefined ? '' : ` except RETRY_MAX_PARKED_IN_MEMORY=${config.retryCap}`}. The dispatcher starts on the empty topic; heap and RSS are sampled, the events are produced, and once the source group has committed everything (each record parked) and the parked count has stopped changing, heap and RSS are sampled again. RSS is read as the process sits (the target's figure), then the main thread's heap right after a full garbage collection forced through the V8 inspector (\`--inspect=127.0.0.1:0\`), so garbage not yet collected does not count, and RSS again after that collection: the difference is the main thread's garbage V8 had not collected yet (the history threads' heaps are not collected by it).
 
 | | Before | After | Difference |
 |---|--:|--:|--:|
 | V8 heap used, after a full GC (inspector) | ${mib(m.before.heapUsed)} | ${mib(m.after.heapUsed)} | ${mib(m.after.heapUsed - m.before.heapUsed)} |
 | External memory of the main thread (buffers, ArrayBuffers), after the same GC | ${m.before.external === undefined ? '–' : mib(m.before.external)} | ${m.after.external === undefined ? '–' : mib(m.after.external)} | ${m.before.external === undefined || m.after.external === undefined ? '–' : mib(m.after.external - m.before.external)} |
 | RSS (VmRSS) | ${mib(m.before.rss)} | ${mib(m.after.rss)} | ${mib(m.after.rss - m.before.rss)} |
+| RSS right after that GC | ${m.before.rssAfterGc === undefined ? '–' : mib(m.before.rssAfterGc)} | ${m.after.rssAfterGc === undefined ? '–' : mib(m.after.rssAfterGc)} | ${m.before.rssAfterGc === undefined || m.after.rssAfterGc === undefined ? '–' : mib(m.after.rssAfterGc - m.before.rssAfterGc)} |
 
 | | |
 |---|--:|
@@ -228,6 +231,7 @@ ${n(m.events)} events over ${config.accounts.toLocaleString('en-US')} accounts, 
 | Retry-topic records not held: parked items left unread, plus a handover marker or two per partition | ${n(notRead)} |
 | Memory cap: RETRY_MAX_PARKED_IN_MEMORY × partitions | ${n(m.capPerPartition)} × ${config.partitions} = ${n(m.cap)} |
 | **Heap per parked delivery held** | **${n(heapPerParked(m))} B** |
+| External memory per parked delivery held (its packed bytes, outside the heap) | ${m.before.external === undefined || m.after.external === undefined || m.heldInMemory === 0 ? '–' : `${n((m.after.external - m.before.external) / m.heldInMemory)} B`} |
 | RSS per parked delivery held | ${n(m.heldInMemory > 0 ? (m.after.rss - m.before.rss) / m.heldInMemory : Number.NaN)} B |
 | Peak RSS (VmHWM) | ${mib(m.peakRss)} |
 | Produce time / time until all parked | ${m.produceSeconds.toFixed(0)} s / ${m.parkSeconds.toFixed(0)} s |

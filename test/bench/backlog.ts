@@ -147,7 +147,8 @@ async function sampleMemory (proc: DispatcherProcess): Promise<MemorySample> {
   const url = inspectorUrlOf(proc.output())
   if (url === undefined) throw new Error(`the dispatcher printed no inspector URL:\n${proc.output().slice(-2000)}`)
   const { heapUsed, external } = await liveMemory(url)
-  return { heapUsed, external, rss }
+  const rssAfterGc = parseProcStatus(await readFile(`/proc/${proc.child.pid as number}/status`, 'utf8')).rss
+  return { heapUsed, external, rss, rssAfterGc }
 }
 
 /**
@@ -213,6 +214,19 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
     }
     const parkSeconds = (Date.now() - produceFrom) / 1000
     const after = await sampleMemory(proc)
+    // BENCH_BACKLOG_SMAPS=1: the dispatcher's largest mappings, to see where RSS sits (V8 pages, malloc arenas, the binary).
+    if (process.env.BENCH_BACKLOG_SMAPS !== undefined) {
+      const smaps = await readFile(`/proc/${proc.child.pid as number}/smaps`, 'utf8')
+      const maps: Array<{ head: string, rss: number }> = []
+      let head = ''
+      for (const line of smaps.split('\n')) {
+        if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) head = line
+        const m = /^Rss:\s+(\d+) kB/.exec(line)
+        if (m !== null) maps.push({ head, rss: Number(m[1]) })
+      }
+      maps.sort((x, y) => y.rss - x.rss)
+      log(`smaps total ${maps.reduce((t, x) => t + x.rss, 0)} kB; largest:\n${maps.slice(0, 25).map((x) => `${x.rss} kB ${x.head}`).join('\n')}`)
+    }
     const { peakRss } = parseProcStatus(await readFile(`/proc/${proc.child.pid as number}/status`, 'utf8'))
     if (snapshotDir !== undefined) await heapSnapshot(proc, snapshotDir)
     const admin = (await testKafka('bench-backlog')).admin()

@@ -32,6 +32,18 @@ export interface History {
 
 const CLOSE_MS = 5_000
 
+/**
+ * V8 heap limits of each history thread. Without them a thread's heap is
+ * sized like the main thread's (from the machine's memory, 4 GiB here), and
+ * the garbage of a burst — a backlog of parked outcomes written at once —
+ * stayed resident: 370 MB of RSS over the two threads at 300,000 parked
+ * (bench/backlog.md). What a thread holds live is bounded by the records
+ * awaiting a write, which commits wait for; a thread that still runs out
+ * ends the process (exit 1, the history thread's error logged), and nothing
+ * uncommitted is lost.
+ */
+const HISTORY_THREAD_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 256 }
+
 /** Longest an entry waits in the delivery thread before it is posted; a flush posts at once. */
 const HAND_OVER_MS = 2
 /** Entries per message at most. */
@@ -122,7 +134,7 @@ export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kaf
   // A history thread that dies after start-up leaves every commit waiting (the
   // writer) or the index behind (the indexer): exit, so the orchestrator restarts us.
   const startThread = async (role: HistoryThreadRole, onMessage: (message: FromHistoryThread) => void): Promise<{ worker: Worker, exited: Promise<void> }> => {
-    const worker = new Worker(new URL('./history-worker.js', import.meta.url), { workerData: { role } })
+    const worker = new Worker(new URL('./history-worker.js', import.meta.url), { workerData: { role }, resourceLimits: HISTORY_THREAD_LIMITS })
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
     const ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: FromHistoryThread) => {
