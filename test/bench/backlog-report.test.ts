@@ -48,6 +48,15 @@ function result (overrides: Partial<BacklogResult> = {}): BacklogResult {
 }
 
 describe('backlog bench report', () => {
+  it('states the memory limit the dispatcher ran under, its peak and OOM kills, or why there was none', () => {
+    expect(loadBacklogConfig({}).memoryLimitMib).toBe(1024)
+    const limited = renderBacklogMarkdown(result({ memory: memory({ limit: { limitMib: 1024, peakBytes: 960 * MiB, oomKills: 0 } }) }))
+    expect(limited).toContain('| Memory limit (a cgroup, as a container\'s; BENCH_BACKLOG_MEMORY_LIMIT_MIB) | 1,024 MiB: peak use 960 MiB')
+    expect(limited).toContain('0 OOM kills')
+    const none = renderBacklogMarkdown(result({ memory: memory({ limit: { limitMib: 1024, unavailable: 'not Linux' } }) }))
+    expect(none).toContain('1,024 MiB asked for, none set: not Linux')
+  })
+
   it('takes each phase\'s fastest valid round for the isolation ratio', () => {
     const rounds = result().isolation
     expect(bestRate(rounds.map((r) => r.withoutOutage))).toBe(4000)

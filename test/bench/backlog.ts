@@ -29,6 +29,7 @@ import {
 import { judge } from './dispatcher-run.js'
 import { startDownEndpoint, downModeDescriptions } from './down-endpoint.js'
 import { inspectorUrlOf, liveMemory } from './inspector.js'
+import { createMemoryCgroup } from './memory-cgroup.js'
 import { startBenchReceiver, type BenchReceiver } from './receiver.js'
 import { rateOf } from './stats.js'
 
@@ -57,7 +58,7 @@ function machine (): string {
  * The dispatcher at its production defaults: startDispatcher sets test
  * values (a 200 ms commit interval, a 6 s session) that are put back here.
  */
-async function dispatcher (name: string, env: Record<string, string>): Promise<DispatcherProcess> {
+async function dispatcher (name: string, env: Record<string, string>, cgroupProcs?: string): Promise<DispatcherProcess> {
   return await startDispatcher({
     COMMIT_INTERVAL_MS: '1000',
     KAFKA_SESSION_TIMEOUT_MS: '30000',
@@ -70,7 +71,7 @@ async function dispatcher (name: string, env: Record<string, string>): Promise<D
     ...env,
     // BENCH_BACKLOG_ENV="NAME=value,NAME=value": settings for an experiment, printed in the report's header.
     ...Object.fromEntries((process.env.BENCH_BACKLOG_ENV ?? '').split(',').filter((pair) => pair.includes('=')).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))
-  })
+  }, cgroupProcs === undefined ? {} : { cgroupProcs })
 }
 
 async function stop (proc: DispatcherProcess): Promise<number | null> {
@@ -177,14 +178,18 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
   const group = `bench-backlog-mem-${runId}`
   // Its admin client only creates the topic: left connected, it would keep the bench process alive.
   await (await createTestTopics([{ topic, numPartitions: config.partitions }])).admin.disconnect()
+  const limitMib = config.memoryLimitMib
+  const cgroup = limitMib === 0 ? undefined : await createMemoryCgroup(limitMib * 2 ** 20, `whd-bench-${runId}`)
+  if (cgroup !== undefined && 'unavailable' in cgroup) log(`memory: no cgroup for the limit (${cgroup.unavailable})`)
+  const limited = cgroup === undefined || 'unavailable' in cgroup ? undefined : cgroup
   const proc = await dispatcher('mem', {
     SOURCE_TOPICS: topic,
     KAFKA_GROUP_ID: group,
     SUBSCRIPTIONS_FILE: await writeSubscriptionsFile([{ id: 'down', tenantId: TENANT, url: downUrl, eventTypes: ['*'], secrets: [secret] }]),
     ...(config.retryCap === undefined ? {} : { RETRY_MAX_PARKED_IN_MEMORY: String(config.retryCap) }),
     // The inspector, to collect garbage before each heap reading (inspector.ts).
-    NODE_OPTIONS: ['--inspect=127.0.0.1:0', ...(snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`])].join(' ')
-  })
+    NODE_OPTIONS: ['--inspect=127.0.0.1:0', ...(process.env.BENCH_BACKLOG_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== ''), ...(snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`])].join(' ')
+  }, limited?.procsFile)
   try {
     const before = await sampleMemory(proc)
     log(`memory: before ${(before.heapUsed / 2 ** 20).toFixed(0)} MiB heap, ${((before.external ?? 0) / 2 ** 20).toFixed(0)} MiB external, ${(before.rss / 2 ** 20).toFixed(0)} MiB RSS; producing ${config.parkedEvents} events`)
@@ -203,7 +208,10 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
     let steady = 0
     let last = -1
     while (steady < 3) {
-      if (!alive(proc)) throw new Error(`dispatcher exited while parking:\n${proc.output().slice(-3000)}`)
+      if (!alive(proc)) {
+        const killed = limited === undefined ? 0 : await limited.oomKills()
+        throw new Error(killed > 0 ? `the kernel killed the dispatcher for the ${limitMib} MiB memory limit while parking (OOM)` : `dispatcher exited while parking:\n${proc.output().slice(-3000)}`)
+      }
       if (Date.now() > deadline) throw new Error(`not every record parked within ${config.budgetMs} ms`)
       await sleep(2000)
       const held = await parkedHeld(proc)
@@ -214,6 +222,7 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
     }
     const parkSeconds = (Date.now() - produceFrom) / 1000
     const after = await sampleMemory(proc)
+    const limit = cgroup === undefined ? undefined : 'unavailable' in cgroup ? { limitMib, unavailable: cgroup.unavailable } : { limitMib, peakBytes: await cgroup.peakBytes(), oomKills: await cgroup.oomKills() }
     // BENCH_BACKLOG_SMAPS=1: the dispatcher's largest mappings, to see where RSS sits (V8 pages, malloc arenas, the binary).
     if (process.env.BENCH_BACKLOG_SMAPS !== undefined) {
       const smaps = await readFile(`/proc/${proc.child.pid as number}/smaps`, 'utf8')
@@ -235,9 +244,10 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
     await admin.disconnect()
     const capPerPartition = config.retryCap ?? DEFAULT_RETRY_CAP
     const exitCode = await stop(proc)
-    return { events: config.parkedEvents, before, after, peakRss, heldInMemory: last, onRetryTopic, cap: capPerPartition * config.partitions, capPerPartition, parkSeconds, produceSeconds, exitCode }
+    return { events: config.parkedEvents, before, after, peakRss, heldInMemory: last, onRetryTopic, cap: capPerPartition * config.partitions, capPerPartition, parkSeconds, produceSeconds, exitCode, ...(limit === undefined ? {} : { limit }) }
   } finally {
     if (alive(proc)) await stop(proc)
+    if (limited !== undefined) await limited.remove()
   }
 }
 

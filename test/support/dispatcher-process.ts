@@ -49,11 +49,17 @@ export const testSecretsKeys = `test:${randomBytes(32).toString('base64')}`
  * Starts the built dispatcher (`dist/`, made by `make build`) as a child
  * process against the test stack and waits until it is ready (joined).
  */
-export async function startDispatcher (env: Record<string, string>, { waitReady = true } = {}): Promise<DispatcherProcess> {
+export async function startDispatcher (env: Record<string, string>, { waitReady = true, cgroupProcs }: { waitReady?: boolean, cgroupProcs?: string } = {}): Promise<DispatcherProcess> {
   const { brokers, registryUrl } = await testStack()
   const [port, adminPort] = [await freePort(), await freePort()]
   let output = ''
-  const child = spawn(process.execPath, [mainJs], {
+  // `cgroupProcs`: a cgroup's procs file (a bench's memory limit). The
+  // process joins it before node starts, so V8 sizes its heap from the
+  // limit, as it does in a container.
+  const [command, args] = cgroupProcs === undefined
+    ? [process.execPath, [mainJs]]
+    : ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroupProcs, process.execPath, mainJs]]
+  const child = spawn(command, args, {
     env: {
       ...process.env,
       KAFKA_BROKERS: brokers.join(','),
