@@ -63,7 +63,7 @@ export function loadBacklogConfig (env: Record<string, string | undefined> = pro
     budgetMs: int(env, 'BENCH_BACKLOG_BUDGET_MS', 1_800_000, 10_000, 7_200_000),
     retryCap: cap === undefined || cap.trim() === '' ? undefined : int(env, 'BENCH_BACKLOG_RETRY_CAP', 0, 1, 10_000_000),
     // The Helm chart's memory limit (deploy/helm/webhook-dispatcher/values.yaml).
-    memoryLimitMib: int(env, 'BENCH_BACKLOG_MEMORY_LIMIT_MIB', 1024, 0, 65_536),
+    memoryLimitMib: int(env, 'BENCH_BACKLOG_MEMORY_LIMIT_MIB', 1536, 0, 65_536),
     downMode,
     only,
     resultsPath: env.BENCH_BACKLOG_RESULTS ?? 'bench/backlog.md'

@@ -214,6 +214,11 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
       }
       if (Date.now() > deadline) throw new Error(`not every record parked within ${config.budgetMs} ms`)
       await sleep(2000)
+      if (process.env.BENCH_BACKLOG_TRACE_MEMORY !== undefined) {
+        const url = inspectorUrlOf(proc.output()) as string
+        const m = await liveMemory(url, 10_000, false)
+        log(`  rss ${(m.rss / 2 ** 20).toFixed(0)} heapTotal ${(m.heapTotal / 2 ** 20).toFixed(0)} heapUsed ${(m.heapUsed / 2 ** 20).toFixed(0)} external ${(m.external / 2 ** 20).toFixed(0)} arrayBuffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB`)
+      }
       const held = await parkedHeld(proc)
       const caughtUp = await groupCaughtUp(group, topic)
       steady = caughtUp && held === last && held > 0 ? steady + 1 : 0

@@ -22,7 +22,7 @@ export async function liveHeapUsed (url: string, timeoutMs = 120_000): Promise<n
 }
 
 /** Collects garbage in the inspected process (its main thread), then answers its memory use. */
-export async function liveMemory (url: string, timeoutMs = 120_000): Promise<LiveMemory> {
+export async function liveMemory (url: string, timeoutMs = 120_000, collect = true): Promise<LiveMemory & { heapTotal: number, rss: number }> {
   const ws = new WebSocket(url)
   const pending = new Map<number, { resolve: (value: unknown) => void, reject: (err: Error) => void }>()
   let nextId = 1
@@ -47,9 +47,9 @@ export async function liveMemory (url: string, timeoutMs = 120_000): Promise<Liv
     })
     const closed = new Promise<never>((_resolve, reject) => ws.addEventListener('close', () => { reject(new Error(`inspector ${url}: closed`)) }, { once: true }))
     closed.catch(() => undefined)
-    await Promise.race([call('HeapProfiler.collectGarbage'), closed])
-    const expression = '(({ heapUsed, external, arrayBuffers }) => ({ heapUsed, external, arrayBuffers }))(process.memoryUsage())'
-    const answer = await Promise.race([call('Runtime.evaluate', { expression, returnByValue: true }), closed]) as { result: { value: LiveMemory } }
+    if (collect) await Promise.race([call('HeapProfiler.collectGarbage'), closed])
+    const expression = '(({ heapUsed, heapTotal, external, arrayBuffers, rss }) => ({ heapUsed, heapTotal, external, arrayBuffers, rss }))(process.memoryUsage())'
+    const answer = await Promise.race([call('Runtime.evaluate', { expression, returnByValue: true }), closed]) as { result: { value: LiveMemory & { heapTotal: number, rss: number } } }
     return answer.result.value
   } finally {
     clearTimeout(timer)
