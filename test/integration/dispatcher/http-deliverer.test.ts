@@ -429,6 +429,21 @@ describe('createHttpDeliverer', () => {
       }
     })
 
+    it('ends an attempt when the request\'s signal aborts, and starts none with a signal already aborted', async () => {
+      let arrived = 0
+      const hung = await startReceiver(() => { arrived++ })
+      const instance = deliverer({ attemptTimeoutMs: 120_000 })
+      const controller = new AbortController()
+      const attempt = instance.deliver(request(hung.url, [generateSecret()], { signal: controller.signal }))
+      await waitUntil('the request reaches the receiver', () => arrived === 1)
+      controller.abort()
+      const error = expectError(await attempt)
+      expect(error.code).toBe('other')
+      expect(error.message).toMatch(/stopped/)
+      expect(expectError(await instance.deliver(request(hung.url, [generateSecret()], { signal: controller.signal }))).message).toMatch(/before it started/)
+      expect(arrived).toBe(1)
+    })
+
     it('answers other after close(); close() twice is safe', async () => {
       const receiver = await startReceiver(status(204))
       const instance = deliverer()

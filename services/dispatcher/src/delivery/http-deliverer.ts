@@ -366,6 +366,9 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
     const timeoutMs = req.timeoutMs ?? attemptTimeoutMs
     const controller = new AbortController()
     if (closing !== undefined) return { kind: 'error', code: 'other', message: 'the deliverer is closed', durationMs: 0 }
+    if (req.signal?.aborted === true) return { kind: 'error', code: 'other', message: 'the attempt was stopped before it started', durationMs: 0 }
+    const stop = (): void => { controller.abort(new Error('the attempt was stopped by its caller')) }
+    req.signal?.addEventListener('abort', stop, { once: true })
     inFlight.add(controller)
     let timedOut = false
     const timer = setTimeout(() => {
@@ -387,6 +390,7 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
     } finally {
       clearTimeout(timer)
       inFlight.delete(controller)
+      req.signal?.removeEventListener('abort', stop)
     }
   }
 

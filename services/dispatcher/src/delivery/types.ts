@@ -27,6 +27,12 @@ export interface DeliveryRequest {
    * deliverer's shared pool per origin.
    */
   pool?: DeliveryPool
+  /**
+   * Ends the attempt when aborted (a replay job stopping): it answers an
+   * `other` error at once instead of waiting for an endpoint that may never
+   * answer.
+   */
+  signal?: AbortSignal
 }
 
 /** A connection pool of its own: one per endpoint and lane (http-deliverer.ts). */

@@ -144,7 +144,11 @@ export async function runReplayJob (deps: ReplayRunnerDeps, initial: ReplayJob, 
     // A pool of the job's own, beside the endpoint's live pool: the replay
     // can neither take live traffic's sockets nor wait behind them.
     const pool = { id: `${subscription.id}/replay/${job.id}`, connections: widthFor(subscription) }
-    const result = await deps.deliver({ url: subscription.url, webhookId: task.webhookId, body: task.body, secrets: subscription.secrets, tls: subscription.tls, timeoutMs: deps.deliveryTimeoutMs, pool })
+    const result = await deps.deliver({ url: subscription.url, webhookId: task.webhookId, body: task.body, secrets: subscription.secrets, tls: subscription.tls, timeoutMs: deps.deliveryTimeoutMs, pool, signal })
+    // Stopped mid-attempt (cancelled, shutdown, no longer ours): not an
+    // attempt the endpoint failed, so nothing is recorded or parked; the
+    // chunk is not checkpointed and whoever resumes the job redoes it.
+    if (signal.aborted) return
     task.attempts++
     const ok = result.kind === 'response' && result.status >= 200 && result.status < 300
     record({
