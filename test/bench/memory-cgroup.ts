@@ -48,45 +48,40 @@ async function oomKillsIn (file: string): Promise<number> {
   }
 }
 
+// One group's handle: `files` names its limit, peak and event counters
+// (they differ between cgroup v1 and v2).
+async function makeGroup (dir: string, limitBytes: number, files: { limit: string, peak: string, events: string }): Promise<MemoryCgroup> {
+  await mkdir(dir)
+  try {
+    await writeFile(join(dir, files.limit), String(limitBytes))
+  } catch (err) {
+    await rmdir(dir).catch(() => undefined)
+    throw err
+  }
+  return {
+    procsFile: join(dir, 'cgroup.procs'),
+    limitBytes,
+    peakBytes: async () => await readNumber(join(dir, files.peak)),
+    oomKills: async () => await oomKillsIn(join(dir, files.events)),
+    remove: async () => { await rmdir(dir).catch(() => undefined) }
+  }
+}
+
 /** A new memory cgroup limited to `limitBytes`, or why none could be made. */
 export async function createMemoryCgroup (limitBytes: number, name: string): Promise<MemoryCgroup | { unavailable: string }> {
   if (process.platform !== 'linux') return { unavailable: 'not Linux' }
   const attempts: string[] = []
   const v1 = await ownPath('memory')
-  if (v1 !== undefined) {
-    const dir = join('/sys/fs/cgroup/memory', v1, name)
-    try {
-      await mkdir(dir)
-      await writeFile(join(dir, 'memory.limit_in_bytes'), String(limitBytes))
-      return {
-        procsFile: join(dir, 'cgroup.procs'),
-        limitBytes,
-        peakBytes: async () => await readNumber(join(dir, 'memory.max_usage_in_bytes')),
-        oomKills: async () => await oomKillsIn(join(dir, 'memory.oom_control')),
-        remove: async () => { await rmdir(dir).catch(() => undefined) }
-      }
-    } catch (err) {
-      attempts.push(`cgroup v1 ${dir}: ${(err as Error).message}`)
-    }
-  }
   const v2 = await ownPath('')
-  if (v2 !== undefined) {
-    for (const root of ['/sys/fs/cgroup', '/sys/fs/cgroup/unified']) {
-      const dir = join(root, v2, name)
-      try {
-        await mkdir(dir)
-        await writeFile(join(dir, 'memory.max'), String(limitBytes))
-        return {
-          procsFile: join(dir, 'cgroup.procs'),
-          limitBytes,
-          peakBytes: async () => await readNumber(join(dir, 'memory.peak')),
-          oomKills: async () => await oomKillsIn(join(dir, 'memory.events')),
-          remove: async () => { await rmdir(dir).catch(() => undefined) }
-        }
-      } catch (err) {
-        attempts.push(`cgroup v2 ${dir}: ${(err as Error).message}`)
-        await rmdir(dir).catch(() => undefined)
-      }
+  const candidates = [
+    ...(v1 === undefined ? [] : [{ dir: join('/sys/fs/cgroup/memory', v1, name), files: { limit: 'memory.limit_in_bytes', peak: 'memory.max_usage_in_bytes', events: 'memory.oom_control' } }]),
+    ...(v2 === undefined ? [] : ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'].map((root) => ({ dir: join(root, v2, name), files: { limit: 'memory.max', peak: 'memory.peak', events: 'memory.events' } })))
+  ]
+  for (const { dir, files } of candidates) {
+    try {
+      return await makeGroup(dir, limitBytes, files)
+    } catch (err) {
+      attempts.push(`${dir}: ${(err as Error).message}`)
     }
   }
   return { unavailable: attempts.length === 0 ? 'no memory cgroup found' : attempts.join('; ') }

@@ -19,16 +19,22 @@ describe('connection pools per endpoint, end to end', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   })
 
-  it('four endpoints on one host each reach their cap at once; one that hangs does not hold up the others', async () => {
-    const origin: SharedOrigin = await startSharedOrigin()
+  // A receiver origin holding the requests of `held`, a source topic of two
+  // partitions and a feed, each closed after the test.
+  async function setUp (name: string, held: string[]): Promise<{ origin: SharedOrigin, source: string, feed: EventFeed, secret: string }> {
+    const origin = await startSharedOrigin()
     cleanups.push(origin.close)
-    for (const name of ENDPOINTS) origin.hold(`/${name}`, true)
-    const source = uniqueTopic('e2e-pools')
+    for (const path of held) origin.hold(`/${path}`, true)
+    const source = uniqueTopic(name)
     const { cleanup } = await createTestTopics([{ topic: source, numPartitions: 2 }])
     cleanups.push(cleanup)
-    const feed: EventFeed = await createEventFeed()
+    const feed = await createEventFeed()
     cleanups.push(feed.close)
-    const secret = generateSecret()
+    return { origin, source, feed, secret: generateSecret() }
+  }
+
+  it('four endpoints on one host each reach their cap at once; one that hangs does not hold up the others', async () => {
+    const { origin, source, feed, secret } = await setUp('e2e-pools', ENDPOINTS)
     const subscriptionsFile = await writeSubscriptionsFile(ENDPOINTS.map((name) => ({
       id: name, tenantId: 'tenant-000', url: origin.url(name), eventTypes: ['*'], secrets: [secret]
     })))
@@ -74,15 +80,7 @@ describe('connection pools per endpoint, end to end', () => {
   }, 240_000)
 
   it('SIGTERM while an endpoint never answers: exits 0 at its deadline rather than waiting out the attempts, and a restart delivers them', async () => {
-    const origin: SharedOrigin = await startSharedOrigin()
-    cleanups.push(origin.close)
-    origin.hold('/ep-a', true)
-    const source = uniqueTopic('e2e-pools-term')
-    const { cleanup } = await createTestTopics([{ topic: source, numPartitions: 2 }])
-    cleanups.push(cleanup)
-    const feed: EventFeed = await createEventFeed()
-    cleanups.push(feed.close)
-    const secret = generateSecret()
+    const { origin, source, feed, secret } = await setUp('e2e-pools-term', ['ep-a'])
     const env = {
       SOURCE_TOPICS: source,
       DEAD_LETTER_TOPIC: uniqueTopic('e2e-pools-term-dlq'),
