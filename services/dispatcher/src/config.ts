@@ -74,6 +74,7 @@ export interface DispatcherConfig {
   endpointMaxInFlight: number
   partitionWindowRecords: number
   retryMaxParkedInMemory: number
+  retryMaxParkedTracked: number
   commitIntervalMs: number
   connectTimeoutMs: number
   deliveryTimeoutMs: number
@@ -305,7 +306,8 @@ export const configOptions = [
   option({ key: 'maxInFlight', variable: 'MAX_IN_FLIGHT', description: 'Deliveries in flight at once, over all endpoints', defaultValue: '512', parse: integer(1, 100_000) }),
   option({ key: 'endpointMaxInFlight', variable: 'ENDPOINT_MAX_IN_FLIGHT', description: "Deliveries in flight at once to one endpoint, and the size of the endpoint's own connection pool (each endpoint has one, however many share its host; no per-origin cap, see Architecture)", defaultValue: '64', parse: integer(1, 100_000) }),
   option({ key: 'partitionWindowRecords', variable: 'PARTITION_WINDOW_RECORDS', description: 'Unsettled records held per source partition before its fetch pauses', defaultValue: '2000', parse: integer(1, 1_000_000) }),
-  option({ key: 'retryMaxParkedInMemory', variable: 'RETRY_MAX_PARKED_IN_MEMORY', description: 'Parked deliveries held in memory per retry partition before it stops reading ahead', defaultValue: '20000', parse: integer(1, 10_000_000) }),
+  option({ key: 'retryMaxParkedInMemory', variable: 'RETRY_MAX_PARKED_IN_MEMORY', description: 'Parked deliveries per retry partition held with their bytes (about 900 B each); past it, more are held without them (about 100 B each) and read again from the retry partition when they become their account\'s next delivery', defaultValue: '20000', parse: integer(1, 10_000_000) }),
+  option({ key: 'retryMaxParkedTracked', variable: 'RETRY_MAX_PARKED_TRACKED', description: 'Parked deliveries per retry partition held at all, with their bytes or without, before it stops reading ahead (what waits unread behind it waits for those to drain)', defaultValue: '200000', parse: integer(1, 100_000_000) }),
   option({ key: 'circuitFailureThreshold', variable: 'CIRCUIT_FAILURE_THRESHOLD', description: 'Consecutive failed attempts that open an endpoint\'s circuit (its deliveries then park at once)', defaultValue: '10', parse: integer(1, 10_000) }),
   option({ key: 'circuitOpenMs', variable: 'CIRCUIT_OPEN_MS', description: 'First open period of a circuit before one probe; doubles per failed probe, up to 10 min', defaultValue: '30000', parse: integer(100, 3_600_000) }),
   option({ key: 'autoDisableAfterHours', variable: 'AUTO_DISABLE_AFTER_HOURS', description: 'Continuous failure after which an endpoint is disabled (5 days)', defaultValue: '120', parse: integer(1, 100_000) }),

@@ -189,6 +189,7 @@ MAX_IN_FLIGHT: {{ int64 $v.engine.maxInFlight | toString | quote }}
 ENDPOINT_MAX_IN_FLIGHT: {{ int64 $v.engine.endpointMaxInFlight | toString | quote }}
 PARTITION_WINDOW_RECORDS: {{ int64 $v.engine.partitionWindowRecords | toString | quote }}
 RETRY_MAX_PARKED_IN_MEMORY: {{ int64 $v.engine.retryMaxParkedInMemory | toString | quote }}
+RETRY_MAX_PARKED_TRACKED: {{ int64 $v.engine.retryMaxParkedTracked | toString | quote }}
 CIRCUIT_FAILURE_THRESHOLD: {{ int64 $v.delivery.circuitFailureThreshold | toString | quote }}
 CIRCUIT_OPEN_MS: {{ int64 $v.delivery.circuitOpenMs | toString | quote }}
 AUTO_DISABLE_AFTER_HOURS: {{ int64 $v.delivery.autoDisableAfterHours | toString | quote }}

@@ -41,6 +41,8 @@ export interface EngineSettings {
   schemaLookupRetries: number
   /** [handoverWaitMs] */
   handoverWaitMs: number
+  /** [retryMaxParkedInMemory]: parked items per retry partition held with their bytes. @defaultValue Infinity */
+  retryMaxParkedInMemory?: number
 }
 
 /** What the engine writes through the Kafka adapter, besides parks. */
@@ -76,6 +78,12 @@ export interface DeliveryEngineOptions {
   history?: AttemptRecorder
   /** The endpoints' rate-limit buckets, shared with replays (Scheduler). @defaultValue its own */
   rateLimiter?: RateLimiter
+  /**
+   * Reads retry partition `topic:partition` again from `offset` (the Kafka
+   * adapter's seek): a retry lane needs the record of a head it holds
+   * without its bytes.
+   */
+  rereadRetry?: (topic: string, partition: number, offset: bigint) => void
 }
 
 export interface EndpointStatus extends EndpointStatsView {
@@ -191,8 +199,14 @@ export class DeliveryEngine {
       parkSink,
       owner,
       handoverWaitMs: o.settings.handoverWaitMs,
+      retryMaxWithBytes: o.settings.retryMaxParkedInMemory ?? Infinity,
       log,
-      retryEffects: { ...common, nextAttempt: (task, retryAfterMs, asOf) => this.retryPolicy.next(task, asOf ?? o.now(), retryAfterMs), onSettled: onSettled('retry') },
+      retryEffects: {
+        ...common,
+        nextAttempt: (task, retryAfterMs, asOf) => this.retryPolicy.next(task, asOf ?? o.now(), retryAfterMs),
+        onSettled: onSettled('retry'),
+        reread: (retryOffset) => o.rereadRetry?.(retryTopic, partition, retryOffset)
+      },
       sourceEffects: { ...common, onSettled: onSettled('source') }
     })
     this.#pairs.set(pair.id, pair)

@@ -233,6 +233,22 @@ export class KeyQueues<T> {
   }
 
   /**
+   * Removes the head of `key` that is not out (it is settled without an
+   * attempt). Throws if the key has no item, or its head is out.
+   */
+  dropHead (key: string): T {
+    const state = this.#keys.get(key)
+    if (state === undefined || state.busy || state.items.length === 0) {
+      throw new Error(`cannot drop the head of key ${JSON.stringify(key)}: it has none, or it is out`)
+    }
+    const head = state.items.shift() as T
+    this.#size--
+    if (state.items.length === 0) this.#keysWithItems--
+    this.#settle(state)
+    return head
+  }
+
+  /**
    * Frees `key` without popping: its head was handed out but not started and
    * will be handed out again. Throws if the key has no item out.
    */

@@ -72,6 +72,11 @@ export class LaneWindow {
     return !watermark.isInFlight(offset)
   }
 
+  /** Whether `offset` was read and is not settled yet. */
+  isInFlight (offset: bigint): boolean {
+    return this.#watermark?.isInFlight(offset) ?? false
+  }
+
   get highestTracked (): bigint | undefined {
     return this.#watermark?.highestTracked
   }

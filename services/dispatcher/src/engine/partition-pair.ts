@@ -38,6 +38,8 @@ export interface PartitionPairOptions {
   owner: string
   /** How long to wait for a previous owner's release before taking the pair anyway. */
   handoverWaitMs: number
+  /** RETRY_MAX_PARKED_IN_MEMORY: parked items the retry lane holds with their bytes. @defaultValue Infinity */
+  retryMaxWithBytes?: number
   /** The source lane's effects, less those the pair wires itself: parking, and what the retry lane has settled. */
   sourceEffects: Omit<SourceLaneEffects, 'park' | 'retrySettled' | 'retryHoldsKey'>
   /** The retry lane's effects, less those the pair wires itself (moving an item; a key settled: the source lane may unblock it). */
@@ -79,7 +81,7 @@ export class PartitionPair {
     this.#log = o.log
     this.#gate = new HandoverGate(o.owner, this.#now(), o.handoverWaitMs)
     const park = async (task: DeliveryTask): Promise<bigint> => await this.parkSink.send(toParkedRecord(task, this.#now(), o.owner))
-    this.retry = new RetryLane(o.retryTopic, o.partition, { ...o.retryEffects, move: park, onKeySettled: (key) => this.source.onRetrySettled(key) }, o.log)
+    this.retry = new RetryLane(o.retryTopic, o.partition, { ...o.retryEffects, move: park, onKeySettled: (key) => this.source.onRetrySettled(key) }, o.log, { maxWithBytes: o.retryMaxWithBytes ?? Infinity })
     this.source = new SourceLane(o.topic, o.partition, o.windowLimit, {
       ...o.sourceEffects,
       park,

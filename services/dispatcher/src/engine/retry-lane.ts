@@ -14,10 +14,13 @@ export interface RetryItem extends DeliveryTask {
 }
 
 /**
- * A parked delivery as the lane holds it. Only its key's head needs its
- * task; an entry behind the head keeps the task packed into one buffer
- * (parked-pack.ts), about 200 bytes of heap instead of 1.4 KB (issue 14),
- * and is unpacked when it becomes the head.
+ * A parked delivery as the lane holds it, in one of three forms. Only its
+ * key's head needs its task; an entry behind the head keeps the task packed
+ * into a shared slab (parked-pack.ts), about 200 bytes of heap instead of
+ * 1.4 KB (issue 14), and is unpacked when it becomes the head. Past the
+ * lane's budget of entries with bytes (RETRY_MAX_PARKED_IN_MEMORY), an
+ * entry keeps neither: only where it lies on the retry partition, from
+ * where it is read again when it becomes its key's head.
  */
 interface HeldEntry {
   /** Its offset on the retry topic: where it was read, or where it was moved to. */
@@ -32,6 +35,18 @@ interface HeldEntry {
   packedSlab: Buffer | undefined
   packedAt: number
   packedLength: number
+}
+
+const hasBytes = (entry: HeldEntry): boolean => entry.task !== undefined || entry.packedSlab !== undefined
+
+/** Options of a retry lane. */
+export interface RetryLaneOptions {
+  /**
+   * RETRY_MAX_PARKED_IN_MEMORY: entries held with their bytes (a head's
+   * task, or packed); past it, entries are held without and read again from
+   * the retry partition when they become their key's head. @defaultValue Infinity
+   */
+  maxWithBytes?: number
 }
 
 function unpackEntry (entry: HeldEntry): DeliveryTask {
@@ -69,6 +84,12 @@ export interface RetryLaneEffects {
   onSettled?: (outcome: 'delivered' | 'dead-lettered' | 'dropped', task?: DeliveryTask) => void
   /** Writes a waiting item again at the end of the retry partition (the pair's park sink); resolves with its new offset once durable. */
   move: (task: DeliveryTask) => Promise<bigint>
+  /**
+   * Asks the reader to read the retry partition again from `retryOffset`:
+   * an entry held without its bytes became its key's head. The reader hands
+   * what it reads again to {@link RetryLane.reread}.
+   */
+  reread?: (retryOffset: bigint) => void
 }
 
 /**
@@ -109,6 +130,14 @@ export class RetryLane implements WorkSource {
   /** One copy of each subscription id and topic name the entries name, rather than one per entry. */
   readonly #names = new Map<string, string>()
   readonly #arena = new PackArena()
+  readonly #maxWithBytes: number
+  /** Entries held with their bytes (a task or packed), and without. */
+  #withBytes = 0
+  #withoutBytes = 0
+  /** Heads held without their bytes, waiting to be read again, by retry offset. */
+  readonly #awaitingBytes = new Map<bigint, { key: string, entry: HeldEntry }>()
+  /** The next retry offset the reader hands over (tracked to know when a read again must go back). */
+  #readPosition: bigint | undefined
   /** Moved items whose copy has not been read back yet, by delivery id; `settled` once the item settled meanwhile. */
   readonly #moved = new Map<string, 'waiting' | 'settled'>()
   /**
@@ -123,7 +152,8 @@ export class RetryLane implements WorkSource {
   #gateOpen = false
   #closed = false
 
-  constructor (topic: string, partition: number, effects: RetryLaneEffects, log: Logger) {
+  constructor (topic: string, partition: number, effects: RetryLaneEffects, log: Logger, options: RetryLaneOptions = {}) {
+    this.#maxWithBytes = options.maxWithBytes ?? Infinity
     this.topic = topic
     this.partition = partition
     this.id = `${topic}:${partition}`
@@ -139,9 +169,47 @@ export class RetryLane implements WorkSource {
     return this.#closed
   }
 
-  /** Parked items held in memory (read, not settled). */
+  /** Parked items held in memory (read, not settled), with their bytes or without. */
   get heldItems (): number {
     return this.#queues.size
+  }
+
+  /** Parked items held without their bytes (read again from the retry partition when needed). */
+  get heldWithoutBytes (): number {
+    return this.#withoutBytes
+  }
+
+  /** Whether a head waits for its record to be read again: the reader must not stay paused. */
+  get awaitingReread (): boolean {
+    return this.#awaitingBytes.size > 0
+  }
+
+  /**
+   * The reader is about to hand over (or pass over) the record at
+   * `retryOffset`; if a head waits for a record before it, the lane asks
+   * for the partition to be read again from there ({@link RetryLaneEffects.reread}).
+   */
+  readingAt (retryOffset: bigint): void {
+    this.#readPosition = retryOffset + 1n
+  }
+
+  /**
+   * Whether the reader should decode the record at `retryOffset`, read
+   * before and read again now, and hand it to {@link reread}: it is still
+   * held, and a head waits for its bytes or the budget has room for more.
+   */
+  wantsReread (retryOffset: bigint): boolean {
+    if (this.#closed || this.#withoutBytes === 0 || !this.window.isInFlight(retryOffset)) return false
+    return this.#awaitingBytes.has(retryOffset) || this.#withBytes < this.#maxWithBytes
+  }
+
+  /**
+   * Whether reading again from where the reader is can stop: no head waits
+   * for bytes at or after `retryOffset`, and there is no room for more.
+   */
+  rereadDone (retryOffset: bigint): boolean {
+    for (const awaited of this.#awaitingBytes.keys()) if (awaited >= retryOffset) return false
+    return this.#withoutBytes === 0 || this.#withBytes >= this.#maxWithBytes
   }
 
   get unsettledRecords (): number {
@@ -228,15 +296,79 @@ export class RetryLane implements WorkSource {
     // that came later.
     const isHead = this.#queues.insert(key, entry, (queued) => queued.sourceOffset > entry.sourceOffset)
     if (isHead) {
+      this.#withBytes++
       this.#rescheduleHead(key, entry.subscriptionId)
+    } else if (this.#withBytes < this.#maxWithBytes) {
+      this.#withBytes++
+      this.#pack(entry, task)
     } else {
-      const packed = this.#arena.pack(task)
-      entry.packedSlab = packed.slab
-      entry.packedAt = packed.at
-      entry.packedLength = packed.length
+      this.#withoutBytes++
       entry.task = undefined
     }
     return key
+  }
+
+  /**
+   * A record read again at `retryOffset` (see {@link wantsReread}), planned
+   * as when it was first read: an entry held without its bytes takes them;
+   * a head waiting for them goes on.
+   */
+  reread (retryOffset: bigint, plan: RetryPlan): void {
+    if (this.#closed) return
+    const awaited = this.#awaitingBytes.get(retryOffset)
+    if (plan.kind !== 'retry') {
+      // Its subscription was deleted, or the record no longer decodes: what
+      // would have become of it on its first read, once it is the head.
+      if (awaited !== undefined) this.#settleAwaitedHead(retryOffset, awaited.key, plan)
+      return
+    }
+    const key = orderingKey(plan.task.subscriptionId, plan.task.accountId)
+    const sourceOffset = plan.task.source.offset
+    const entry = awaited?.entry ?? this.#queues.findFromBack(key, (queued) => queued.sourceOffset === sourceOffset, (queued) => queued.sourceOffset < sourceOffset)
+    if (entry === undefined || hasBytes(entry) || entry.retryOffset !== retryOffset) return
+    if (awaited !== undefined) {
+      this.#awaitingBytes.delete(retryOffset)
+      this.#withoutBytes--
+      this.#withBytes++
+      entry.task = { ...plan.task, retryOffset }
+      this.#queues.unblock(key)
+      this.#scheduleHead(key)
+      this.#effects.requestPump()
+      return
+    }
+    if (this.#withBytes >= this.#maxWithBytes) return
+    this.#withoutBytes--
+    this.#withBytes++
+    this.#pack(entry, plan.task)
+  }
+
+  #pack (entry: HeldEntry, task: DeliveryTask): void {
+    const packed = this.#arena.pack(task)
+    entry.packedSlab = packed.slab
+    entry.packedAt = packed.at
+    entry.packedLength = packed.length
+    entry.task = undefined
+  }
+
+  // A head held without its bytes whose record, read again, is to be
+  // dropped or dead-lettered rather than delivered.
+  #settleAwaitedHead (retryOffset: bigint, key: string, plan: Exclude<RetryPlan, { kind: 'retry' }>): void {
+    this.#awaitingBytes.delete(retryOffset)
+    const finish = (outcome: 'dropped' | 'dead-lettered'): void => {
+      if (this.#closed) return
+      this.#queues.dropHead(key)
+      this.#withoutBytes--
+      this.#queues.unblock(key)
+      this.#settledDelivery(retryOffset)
+      this.#effects.onSettled?.(outcome)
+      this.#afterHead(key)
+      this.#effects.requestPump()
+    }
+    if (plan.kind === 'drop') {
+      finish('dropped')
+      return
+    }
+    this.#effects.deadLetter(plan.source, plan.record, plan.reason, plan.delivery, plan.detail).then(() => finish('dead-lettered'), (err: unknown) => this.#abandoned(err))
   }
 
   #name (name: string): string {
@@ -282,8 +414,9 @@ export class RetryLane implements WorkSource {
 
   takeReady (limit: number, canStart: (task: DeliveryTask) => boolean): Array<ReadyItem<DeliveryTask>> {
     if (this.#closed || !this.#gateOpen) return []
-    // A ready key's head always has its task (#scheduleHead unpacks it).
-    const taken = this.#queues.takeReady(limit, (entry) => canStart(this.#unpack(entry)))
+    // A ready key's head has its task (#scheduleHead unpacks it); one held
+    // without its bytes keeps its key blocked until they are read again.
+    const taken = this.#queues.takeReady(limit, (entry) => hasBytes(entry) && canStart(this.#unpack(entry)))
     this.#running += taken.length
     return taken.map(({ key, item }) => ({ key, item: this.#unpack(item) }))
   }
@@ -392,7 +525,10 @@ export class RetryLane implements WorkSource {
     let started = 0
     const now = this.#effects.now()
     for (const [key, entry] of this.#queues.entries()) {
-      if (entry.retryOffset >= highestSettled) continue
+      // Without its bytes an entry cannot be written again: it stays where
+      // it is (a restart may deliver again what settled above it, past
+      // what the commit metadata remembers).
+      if (entry.retryOffset >= highestSettled || !hasBytes(entry)) continue
       if (this.#queues.isBusy(key) && this.#queues.peek(key) === entry) continue
       if (this.#settlesSoon(key, entry.subscriptionId, now, horizonMs)) continue
       const deliveryId = deliveryIdOf(entry)
@@ -473,6 +609,10 @@ export class RetryLane implements WorkSource {
   #scheduleHead (key: string): void {
     const entry = this.#queues.peek(key)
     if (entry === undefined) return
+    if (!hasBytes(entry)) {
+      this.#awaitBytes(key, entry)
+      return
+    }
     const head = this.#unpack(entry)
     if (head.attempts === 0 || head.firstFailureAt === undefined) return
     const next = this.#effects.nextAttempt(head, undefined, head.lastFailureAt)
@@ -488,6 +628,18 @@ export class RetryLane implements WorkSource {
     this.#timers.schedule(key, at)
   }
 
+  // The head is held without its bytes: its key waits while the reader
+  // reads the partition again from it (unless it is reading before it).
+  #awaitBytes (key: string, entry: HeldEntry): void {
+    this.#queues.block(key)
+    if (this.#awaitingBytes.has(entry.retryOffset)) return
+    this.#awaitingBytes.set(entry.retryOffset, { key, entry })
+    if (this.#readPosition === undefined || this.#readPosition > entry.retryOffset) {
+      this.#readPosition = entry.retryOffset
+      this.#effects.reread?.(entry.retryOffset)
+    }
+  }
+
   #settledDelivery (retryOffset: bigint): void {
     this.window.settle(retryOffset)
     if (this.#highestSettledDelivery === undefined || retryOffset > this.#highestSettledDelivery) this.#highestSettledDelivery = retryOffset
@@ -496,6 +648,7 @@ export class RetryLane implements WorkSource {
   #settle (retryOffset: bigint, outcome: 'delivered' | 'dead-lettered' | 'dropped', item?: RetryItem): void {
     if (this.#closed) return
     if (item !== undefined) {
+      this.#withBytes--
       const deliveryId = deliveryIdOf({ subscriptionId: item.subscriptionId, sourceOffset: item.source.offset })
       // A copy still to be read back is settled when it is read.
       if (this.#moved.has(deliveryId)) this.#moved.set(deliveryId, 'settled')

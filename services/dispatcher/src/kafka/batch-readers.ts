@@ -15,8 +15,10 @@ export interface BatchReaderDeps {
   metrics: Pick<Metrics, 'lateParks'>
   log: Logger
   now: () => number
-  /** RETRY_MAX_PARKED_IN_MEMORY */
-  retryMaxParkedInMemory: number
+  /** RETRY_MAX_PARKED_TRACKED: parked items a retry partition holds, with their bytes or without, before it stops reading ahead. */
+  retryMaxParkedTracked: number
+  /** Moves a partition's fetch position (kafkajs seek): reading a retry partition again, or skipping ahead when that is done. */
+  seek: (topic: string, partition: number, offset: bigint) => void
   /** Shutdown has begun: nothing more is taken in. */
   draining: () => boolean
   requestPump: () => void
@@ -78,7 +80,8 @@ export async function readRetryBatch (deps: BatchReaderDeps, pair: PartitionPair
     pauses.pauseUntil(topic, partition, () => pair.offsetsLoaded || pair.retry.closed)
     return
   }
-  const cap = deps.retryMaxParkedInMemory
+  const cap = deps.retryMaxParkedTracked
+  const lane = pair.retry
   for (const message of batch.messages) {
     if (!isRunning() || isStale() || pair.retry.closed || deps.draining()) break
     const undecodable = undecodableBatchOf(message)
@@ -89,7 +92,30 @@ export async function readRetryBatch (deps: BatchReaderDeps, pair: PartitionPair
       break
     }
     const offset = BigInt(message.offset)
-    if (pair.retry.hasSeen(offset) || pair.retry.window.skipIfSettledBefore(offset)) {
+    lane.readingAt(offset)
+    if (lane.hasSeen(offset)) {
+      // Read before: now read again for a parked item held without its
+      // bytes, or passed over (and, once nothing more is wanted, skipped).
+      if (lane.wantsReread(offset)) {
+        const plan = await deps.planner.planParked(rawRecord(message), { topic, partition, offset })
+        if (plan.kind === 'later') {
+          const resumeAt = deps.now() + plan.delayMs
+          pauses.pauseUntil(topic, partition, () => deps.now() >= resumeAt || pair.retry.closed)
+          break
+        }
+        lane.reread(offset, plan)
+      } else {
+        const highest = lane.highestRead as bigint
+        if (offset < highest && lane.rereadDone(offset)) {
+          lane.readingAt(highest)
+          deps.seek(topic, partition, highest + 1n)
+          break
+        }
+      }
+      resolveOffset(message.offset)
+      continue
+    }
+    if (lane.window.skipIfSettledBefore(offset)) {
       resolveOffset(message.offset)
       continue
     }
@@ -103,7 +129,8 @@ export async function readRetryBatch (deps: BatchReaderDeps, pair: PartitionPair
     // Kafka, in order. Not before the handover is complete: the source
     // partition waits for the retry partition to be read.
     if (pair.rebuilt && pair.retry.heldItems >= cap) {
-      pauses.pauseUntil(topic, partition, () => pair.retry.heldItems < cap / 2 || pair.retry.closed)
+      // A head waiting for its record to be read again resumes it at once.
+      pauses.pauseUntil(topic, partition, () => pair.retry.heldItems < cap / 2 || pair.retry.awaitingReread || pair.retry.closed)
       break
     }
     const plan = await deps.planner.planParked(rawRecord(message), { topic, partition, offset })

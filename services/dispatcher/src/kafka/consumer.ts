@@ -104,7 +104,8 @@ export class DispatcherRuntime {
         deliveryTimeoutMs: config.deliveryTimeoutMs,
         autoDisableAfterMs: config.autoDisableAfterHours * 3_600_000,
         schemaLookupRetries: config.schemaLookupRetries,
-        handoverWaitMs: config.handoverWaitMs
+        handoverWaitMs: config.handoverWaitMs,
+        retryMaxParkedInMemory: config.retryMaxParkedInMemory
       },
       subscriptions: options.subscriptions,
       deliver: options.deliver,
@@ -120,7 +121,10 @@ export class DispatcherRuntime {
       now: this.#now,
       leaseValid: () => this.#lease.valid(),
       ...(options.history === undefined ? {} : { history: options.history }),
-      ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter })
+      ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter }),
+      // kafkajs fetches the partition from there on (a seek only moves the
+      // fetch position here: auto-commit is off).
+      rereadRetry: (topic, partition, offset) => { this.#seek(topic, partition, offset) }
     })
     this.#readers = {
       planner: this.#engine.planner,
@@ -128,7 +132,8 @@ export class DispatcherRuntime {
       metrics: options.metrics,
       log: this.#log,
       now: this.#now,
-      retryMaxParkedInMemory: config.retryMaxParkedInMemory,
+      retryMaxParkedTracked: config.retryMaxParkedTracked,
+      seek: (topic, partition, offset) => { this.#seek(topic, partition, offset) },
       draining: () => this.#draining,
       requestPump: () => this.#engine.requestPump()
     }
@@ -355,6 +360,15 @@ export class DispatcherRuntime {
   }
 
   // ---- consuming --------------------------------------------------------
+
+  #seek (topic: string, partition: number, offset: bigint): void {
+    try {
+      this.#consumer?.seek({ topic, partition, offset: offset.toString() })
+    } catch (err) {
+      // Not running (closing) or the partition is no longer ours: nothing to read again.
+      this.#log.debug({ err, topic, partition }, 'seek skipped')
+    }
+  }
 
   async #eachBatch (payload: EachBatchPayload): Promise<void> {
     const { batch } = payload

@@ -209,3 +209,117 @@ describe('RetryLane: an operator action on an endpoint', () => {
     expect(sourceOffsets(lane.takeReady(10, () => true))).toEqual([0])
   })
 })
+
+describe('RetryLane past RETRY_MAX_PARKED_IN_MEMORY: items held without their bytes', () => {
+  function laneWithBudget (maxWithBytes: number) {
+    const rereads: bigint[] = []
+    const settled: string[] = []
+    const lane = new RetryLane('src.retry', 0, {
+      nextAttempt: () => ({ kind: 'retry', at: 600_000 }),
+      deadLetter: async () => {},
+      disableEndpoint: () => {},
+      onKeySettled: () => {},
+      requestPump: () => {},
+      now: () => 0,
+      move: async () => 0n,
+      reread: (offset) => { rereads.push(offset) },
+      onSettled: (outcome) => { settled.push(outcome) }
+    }, pino({ level: 'silent' }), { maxWithBytes })
+    lane.openGate()
+    return { lane, rereads, settled }
+  }
+  const parked = (i: number): DeliveryTask => ({ ...task('acc-1', 100 + i), body: `{"n":${i}}`, webhookId: `evt-${i}` })
+  const deliverHead = (lane: RetryLane): DeliveryTask | undefined => {
+    const [ready] = lane.takeReady(10, () => true)
+    if (ready === undefined) return undefined
+    lane.finish(ready.key, ready.item, { kind: 'delivered' })
+    return ready.item
+  }
+
+  it('holds items past the budget without bytes, reads heads of them again as asked, and delivers every item in order', () => {
+    const { lane, rereads } = laneWithBudget(2)
+    for (let i = 0; i < 5; i++) lane.accept(BigInt(10 + i), { kind: 'retry', task: parked(i) })
+    expect(lane.heldItems).toBe(5)
+    expect(lane.heldWithoutBytes).toBe(3)
+    lane.readingAt(14n)
+    // What the reader does after a seek: each record from there on, handed back as first planned when wanted.
+    const readAgainFrom = (from: bigint): void => {
+      for (let offset = from; offset <= 14n; offset++) {
+        lane.readingAt(offset)
+        if (lane.wantsReread(offset)) lane.reread(offset, { kind: 'retry', task: parked(Number(offset) - 10) })
+      }
+    }
+    const delivered: string[] = []
+    while (lane.heldItems > 0) {
+      const item = deliverHead(lane)
+      if (item !== undefined) {
+        delivered.push(item.body)
+        continue
+      }
+      // The head has no bytes: its key waits, and the lane has asked to read from its offset.
+      expect(lane.awaitingReread).toBe(true)
+      readAgainFrom(rereads.at(-1) as bigint)
+    }
+    expect(delivered).toEqual([0, 1, 2, 3, 4].map((i) => `{"n":${i}}`))
+    // Two items with bytes (the head and one packed behind it); the three without were read again in two passes (the budget holds two).
+    expect(rereads).toEqual([12n, 14n])
+    expect(lane.heldWithoutBytes).toBe(0)
+    expect(lane.hasSettled(14n)).toBe(true)
+  })
+
+  it('passes over records read again that it does not need, and says when reading again is done', () => {
+    const { lane } = laneWithBudget(1)
+    for (let i = 0; i < 3; i++) lane.accept(BigInt(10 + i), { kind: 'retry', task: parked(i) })
+    // Budget full (the head), nothing awaited: nothing read again is wanted.
+    expect(lane.wantsReread(11n)).toBe(false)
+    expect(lane.rereadDone(11n)).toBe(true)
+    deliverHead(lane)
+    // The head (11) has no bytes now: wanted; 12 waits behind it, budget full again once 11 has its bytes.
+    expect(lane.wantsReread(11n)).toBe(true)
+    expect(lane.rereadDone(11n)).toBe(false)
+    lane.reread(11n, { kind: 'retry', task: parked(1) })
+    expect(lane.rereadDone(12n)).toBe(true)
+    expect(lane.wantsReread(10n)).toBe(false)
+  })
+
+  it('drops a head read again whose subscription was deleted meanwhile, and goes on with the next', () => {
+    const { lane, rereads, settled } = laneWithBudget(1)
+    for (let i = 0; i < 3; i++) lane.accept(BigInt(10 + i), { kind: 'retry', task: parked(i) })
+    lane.readingAt(12n)
+    deliverHead(lane)
+    expect(rereads).toEqual([11n])
+    lane.readingAt(11n)
+    lane.reread(11n, { kind: 'drop', reason: 'subscription-deleted' })
+    expect(settled).toEqual(['delivered', 'dropped'])
+    expect(lane.hasSettled(11n)).toBe(true)
+    // The next head (12) has no bytes either; the reader, reading on from 11, reaches it: no second seek.
+    expect(rereads).toEqual([11n])
+    lane.readingAt(12n)
+    expect(lane.wantsReread(12n)).toBe(true)
+    lane.reread(12n, { kind: 'retry', task: parked(2) })
+    expect((deliverHead(lane) as DeliveryTask).body).toBe('{"n":2}')
+  })
+
+  it('does not move an item without its bytes: it stays where it is', async () => {
+    const moved: bigint[] = []
+    const lane = new RetryLane('src.retry', 0, {
+      nextAttempt: () => ({ kind: 'retry', at: 600_000 }),
+      deadLetter: async () => {},
+      disableEndpoint: () => {},
+      onKeySettled: () => {},
+      requestPump: () => {},
+      now: () => 0,
+      move: async (t) => { moved.push(t.source.offset); return 1_000n }
+    }, pino({ level: 'silent' }), { maxWithBytes: 2 })
+    lane.openGate()
+    // Three waiting items of one key (the first failed: it waits 10 minutes), then another key's item settled far above them.
+    lane.accept(0n, { kind: 'retry', task: task('acc-1', 1, 1) })
+    lane.accept(1n, { kind: 'retry', task: task('acc-1', 2) })
+    lane.accept(2n, { kind: 'retry', task: task('acc-1', 3) })
+    lane.accept(20_000n, { kind: 'retry', task: task('acc-2', 4) })
+    deliverHead(lane)
+    expect(lane.compact(10, 0)).toBe(2)
+    await flush()
+    expect(moved.sort()).toEqual([1n, 2n])
+  })
+})
