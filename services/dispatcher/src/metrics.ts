@@ -24,6 +24,8 @@ const knownCodecs = ['gzip', 'snappy', 'lz4', 'zstd'] as const
 /** Live state the gauges read at scrape time; the runtime fills it in. */
 export interface MetricSources {
   parkedByTopic: () => Map<string, number>
+  /** Of those, held without their bytes (past RETRY_MAX_PARKED_IN_MEMORY per partition), in all. */
+  parkedWithoutBytes: () => number
   blockedKeys: () => number
   windowRecords: () => number
   endpointsDisabled: () => number
@@ -148,6 +150,12 @@ export function createMetrics () {
         this.reset()
         for (const [topic, count] of sources?.parkedByTopic() ?? []) this.set({ topic }, count)
       }
+    }),
+    parkedWithoutBytes: new Gauge({
+      name: 'webhooks_parked_without_bytes',
+      help: 'Parked deliveries held by retry lanes without their bytes (past RETRY_MAX_PARKED_IN_MEMORY per partition; read again from the retry topic when due)',
+      registers: [registry],
+      collect () { this.set(sources?.parkedWithoutBytes() ?? 0) }
     }),
     blockedKeys: new Gauge({
       name: 'webhooks_blocked_keys',

@@ -31,6 +31,7 @@ export function runtimeMetricSources (s: RuntimeMetricState): Omit<MetricSources
       for (const pair of pairs()) byTopic.set(pair.source.topic, (byTopic.get(pair.source.topic) ?? 0) + pair.retry.heldItems)
       return byTopic
     },
+    parkedWithoutBytes: () => pairs().reduce((n, p) => n + p.retry.heldWithoutBytes, 0),
     blockedKeys: () => pairs().reduce((n, p) => n + p.source.blockedKeys, 0),
     windowRecords: () => pairs().reduce((n, p) => n + p.source.windowSize, 0),
     endpointsDisabled: () => s.subscriptions.all().filter((sub) => !sub.enabled).length,
