@@ -106,6 +106,10 @@ export interface MemoryResult {
   peakRss: number
   /** Parked deliveries held in memory by the retry lanes (webhooks_parked_backlog). */
   heldInMemory: number
+  /** Of them, held without their bytes (webhooks_parked_without_bytes). */
+  heldWithoutBytes?: number
+  /** RETRY_MAX_PARKED_TRACKED in force: where a retry partition stops reading. */
+  trackedPerPartition?: number
   /** Records written to the retry topic (its end offsets, handover markers included). */
   onRetryTopic: number
   /** RETRY_MAX_PARKED_IN_MEMORY in force, × partitions: what memory can hold at most. */
@@ -235,7 +239,9 @@ ${n(m.events)} events over ${config.accounts.toLocaleString('en-US')} accounts, 
 | Parked deliveries held in memory (webhooks_parked_backlog) | ${n(m.heldInMemory)} |
 | Records on the retry topic (end offsets, handover markers included) | ${n(m.onRetryTopic)} |
 | Retry-topic records not held: parked items left unread, plus a handover marker or two per partition | ${n(notRead)} |
-| Memory cap: RETRY_MAX_PARKED_IN_MEMORY × partitions | ${n(m.capPerPartition)} × ${config.partitions} = ${n(m.cap)} |
+| Of them held without their bytes (webhooks_parked_without_bytes) | ${m.heldWithoutBytes === undefined ? '–' : n(m.heldWithoutBytes)} |
+| Held with their bytes at most: RETRY_MAX_PARKED_IN_MEMORY × partitions | ${n(m.capPerPartition)} × ${config.partitions} = ${n(m.cap)} |
+| Reading stops at: RETRY_MAX_PARKED_TRACKED × partitions | ${m.trackedPerPartition === undefined ? '–' : `${n(m.trackedPerPartition)} × ${config.partitions} = ${n(m.trackedPerPartition * config.partitions)}`} |
 | **Heap per parked delivery held** | **${n(heapPerParked(m))} B** |
 | External memory per parked delivery held (its packed bytes, outside the heap) | ${m.before.external === undefined || m.after.external === undefined || m.heldInMemory === 0 ? '–' : `${n((m.after.external - m.before.external) / m.heldInMemory)} B`} |
 | RSS per parked delivery held | ${n(m.heldInMemory > 0 ? (m.after.rss - m.before.rss) / m.heldInMemory : Number.NaN)} B |
@@ -245,8 +251,8 @@ ${n(m.events)} events over ${config.accounts.toLocaleString('en-US')} accounts, 
 | Dispatcher exit code after SIGTERM | ${String(m.exitCode)} |
 
 ${capped
-    ? `The cap bounds memory here: ${n(m.heldInMemory)} of ${n(m.events)} parked deliveries are held, the rest wait unread on the retry topic. Each retry partition stops reading at the cap and resumes below half of it, so nothing parked behind the cap — another endpoint's parked items on the same retry partition included — is read until the down endpoint's items drain. The RSS figure is therefore the cap's, not 1,000,000 items'; the heap per item is what holding each one costs.`
-    : 'Every parked delivery is held in memory: the cap did not bind.'}
+    ? `Reading stopped here: ${n(m.heldInMemory)} of ${n(m.events)} parked deliveries are held, the rest wait unread on the retry topic. A retry partition stops reading at RETRY_MAX_PARKED_TRACKED and resumes below half of it, so nothing parked behind that — another endpoint's parked items on the same retry partition included — is read until the down endpoint's items drain.`
+    : `Every parked delivery is held in memory${m.heldWithoutBytes === undefined ? '' : `: ${n(m.heldInMemory - m.heldWithoutBytes)} with their bytes (a head's task, or packed), ${n(m.heldWithoutBytes)} without (read again from the retry topic when they become their account's next delivery)`}. The heap per item is the average over both kinds.`}
 `
 }
 

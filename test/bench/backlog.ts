@@ -36,6 +36,8 @@ import { rateOf } from './stats.js'
 const TENANT = 'tenant-000'
 /** The dispatcher's default RETRY_MAX_PARKED_IN_MEMORY (README configuration table). */
 const DEFAULT_RETRY_CAP = 20_000
+/** RETRY_MAX_PARKED_TRACKED's default. */
+const DEFAULT_RETRY_TRACKED = 200_000
 const startedAt = Date.now()
 const runId = randomUUID().slice(0, 8)
 
@@ -248,8 +250,9 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
     const onRetryTopic = (await admin.fetchTopicOffsets(`${topic}.retry.${group}`)).reduce((n, p) => n + Number(p.high), 0)
     await admin.disconnect()
     const capPerPartition = config.retryCap ?? DEFAULT_RETRY_CAP
+    const heldWithoutBytes = await sumMetric([proc.metricsUrl], 'webhooks_parked_without_bytes')
     const exitCode = await stop(proc)
-    return { events: config.parkedEvents, before, after, peakRss, heldInMemory: last, onRetryTopic, cap: capPerPartition * config.partitions, capPerPartition, parkSeconds, produceSeconds, exitCode, ...(limit === undefined ? {} : { limit }) }
+    return { events: config.parkedEvents, before, after, peakRss, heldInMemory: last, heldWithoutBytes, trackedPerPartition: DEFAULT_RETRY_TRACKED, onRetryTopic, cap: capPerPartition * config.partitions, capPerPartition, parkSeconds, produceSeconds, exitCode, ...(limit === undefined ? {} : { limit }) }
   } finally {
     if (alive(proc)) await stop(proc)
     if (limited !== undefined) await limited.remove()
