@@ -37,7 +37,7 @@ const TENANT = 'tenant-000'
 /** The dispatcher's default RETRY_MAX_PARKED_IN_MEMORY (README configuration table). */
 const DEFAULT_RETRY_CAP = 20_000
 /** RETRY_MAX_PARKED_TRACKED's default. */
-const DEFAULT_RETRY_TRACKED = 200_000
+const DEFAULT_RETRY_TRACKED = 100_000
 const startedAt = Date.now()
 const runId = randomUUID().slice(0, 8)
 
