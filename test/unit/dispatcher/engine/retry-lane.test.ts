@@ -1,7 +1,7 @@
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import type { DeliveryTask, RawRecord } from '../../../../services/dispatcher/src/engine/delivery-task.js'
-import { RetryLane } from '../../../../services/dispatcher/src/engine/retry-lane.js'
+import { RetryLane, type RetryLaneEffects } from '../../../../services/dispatcher/src/engine/retry-lane.js'
 
 const raw: RawRecord = { key: null, value: null, headers: {}, timestamp: 0 }
 const flush = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve() }
@@ -211,7 +211,7 @@ describe('RetryLane: an operator action on an endpoint', () => {
 })
 
 describe('RetryLane past RETRY_MAX_PARKED_IN_MEMORY: items held without their bytes', () => {
-  function laneWithBudget (maxWithBytes: number) {
+  function laneWithBudget (maxWithBytes: number, move: RetryLaneEffects['move'] = async () => 0n) {
     const rereads: bigint[] = []
     const settled: string[] = []
     const lane = new RetryLane('src.retry', 0, {
@@ -221,7 +221,7 @@ describe('RetryLane past RETRY_MAX_PARKED_IN_MEMORY: items held without their by
       onKeySettled: () => {},
       requestPump: () => {},
       now: () => 0,
-      move: async () => 0n,
+      move,
       reread: (offset) => { rereads.push(offset) },
       onSettled: (outcome) => { settled.push(outcome) }
     }, pino({ level: 'silent' }), { maxWithBytes })
@@ -302,16 +302,7 @@ describe('RetryLane past RETRY_MAX_PARKED_IN_MEMORY: items held without their by
 
   it('does not move an item without its bytes: it stays where it is', async () => {
     const moved: bigint[] = []
-    const lane = new RetryLane('src.retry', 0, {
-      nextAttempt: () => ({ kind: 'retry', at: 600_000 }),
-      deadLetter: async () => {},
-      disableEndpoint: () => {},
-      onKeySettled: () => {},
-      requestPump: () => {},
-      now: () => 0,
-      move: async (t) => { moved.push(t.source.offset); return 1_000n }
-    }, pino({ level: 'silent' }), { maxWithBytes: 2 })
-    lane.openGate()
+    const { lane } = laneWithBudget(2, async (t) => { moved.push(t.source.offset); return 1_000n })
     // Three waiting items of one key (the first failed: it waits 10 minutes), then another key's item settled far above them.
     lane.accept(0n, { kind: 'retry', task: task('acc-1', 1, 1) })
     lane.accept(1n, { kind: 'retry', task: task('acc-1', 2) })
