@@ -49,6 +49,16 @@ function result (overrides: Partial<BacklogResult> = {}): BacklogResult {
 }
 
 describe('backlog bench report', () => {
+  it('renders the drain runs, and no drain section without them', () => {
+    const run = { round: 1, events: 100_000, delivered: 100_000, seconds: 20, cpuMicrosPerDelivery: 250, missing: 0, orderViolations: 0, duplicates: 0 }
+    const markdown = renderBacklogMarkdown(result({ drain: [{ ...run, withBytesPerPartition: 100_000, withoutBytes: 0 }, { ...run, withBytesPerPartition: 1000, withoutBytes: 86_000, seconds: 40 }] }))
+    expect(markdown).toContain('## Draining a backlog once the endpoint is back')
+    expect(markdown).toContain('| 1 | all | 0 | 20.0 s | 5,000 | 250 µs | 0 / 0 / 0 |')
+    expect(markdown).toContain('| 1 | 1,000 | 86,000 | 40.0 s | 2,500 | 250 µs | 0 / 0 / 0 |')
+    expect(renderBacklogMarkdown(result())).not.toContain('## Draining')
+    expect(() => loadBacklogConfig({ BENCH_BACKLOG_ONLY: 'drain' })).not.toThrow()
+  })
+
   it('states the memory limit the dispatcher ran under, its peak and OOM kills, or why there was none', () => {
     // The default is the Helm chart's limit, so the bench measures what a default deployment gets.
     const chartLimit = /^\s+limits:\n\s+memory: (\d+)Mi$/m.exec(readFileSync('deploy/helm/webhook-dispatcher/values.yaml', 'utf8'))?.[1]

@@ -35,8 +35,12 @@ export interface BacklogConfig {
   memoryLimitMib: number
   /** How the outage's endpoint is down (down-endpoint.ts). */
   downMode: DownMode
-  /** Skip a part: 'isolation', 'memory', or both run (''). */
-  only: '' | 'isolation' | 'memory'
+  /** BENCH_BACKLOG_DRAIN_EVENTS: events parked in each drain run (0 skips the drain phase). */
+  drainEvents: number
+  /** BENCH_BACKLOG_DRAIN_WITH_BYTES: RETRY_MAX_PARKED_IN_MEMORY of the drain runs that hold most items without their bytes. */
+  drainWithBytes: number
+  /** Run one part only: 'isolation', 'memory' or 'drain'; '' runs all. */
+  only: '' | 'isolation' | 'memory' | 'drain'
   resultsPath: string
 }
 
@@ -49,7 +53,7 @@ const int = (env: Record<string, string | undefined>, name: string, fallback: nu
 
 export function loadBacklogConfig (env: Record<string, string | undefined> = process.env): Readonly<BacklogConfig> {
   const only = (env.BENCH_BACKLOG_ONLY ?? '').trim()
-  if (only !== '' && only !== 'isolation' && only !== 'memory') throw new Error(`BENCH_BACKLOG_ONLY must be isolation or memory, got "${only}"`)
+  if (only !== '' && only !== 'isolation' && only !== 'memory' && only !== 'drain') throw new Error(`BENCH_BACKLOG_ONLY must be isolation, memory or drain, got "${only}"`)
   const cap = env.BENCH_BACKLOG_RETRY_CAP
   const downMode = (env.BENCH_BACKLOG_DOWN ?? 'refused').trim()
   if (downMode !== 'refused' && downMode !== '503' && downMode !== 'timeout') throw new Error(`BENCH_BACKLOG_DOWN must be refused, 503 or timeout, got "${downMode}"`)
@@ -62,6 +66,8 @@ export function loadBacklogConfig (env: Record<string, string | undefined> = pro
     accounts: int(env, 'BENCH_BACKLOG_ACCOUNTS', 4000, 1, 1_000_000),
     budgetMs: int(env, 'BENCH_BACKLOG_BUDGET_MS', 1_800_000, 10_000, 7_200_000),
     retryCap: cap === undefined || cap.trim() === '' ? undefined : int(env, 'BENCH_BACKLOG_RETRY_CAP', 0, 1, 10_000_000),
+    drainEvents: int(env, 'BENCH_BACKLOG_DRAIN_EVENTS', 100_000, 0, 5_000_000),
+    drainWithBytes: int(env, 'BENCH_BACKLOG_DRAIN_WITH_BYTES', 1000, 1, 10_000_000),
     // The Helm chart's memory limit (deploy/helm/webhook-dispatcher/values.yaml).
     memoryLimitMib: int(env, 'BENCH_BACKLOG_MEMORY_LIMIT_MIB', 1536, 0, 65_536),
     downMode,
@@ -123,6 +129,23 @@ export interface MemoryResult {
   limit?: { limitMib: number, peakBytes: number | undefined, oomKills: number } | { limitMib: number, unavailable: string }
 }
 
+/** One drain run: a backlog parked behind a 503 endpoint, drained once it answers 204. */
+export interface DrainRun {
+  round: number
+  /** RETRY_MAX_PARKED_IN_MEMORY of the run. */
+  withBytesPerPartition: number
+  events: number
+  /** Parked items held without their bytes when the endpoint came back. */
+  withoutBytes: number
+  delivered: number
+  /** From the endpoint's return to the last event accepted. */
+  seconds: number
+  cpuMicrosPerDelivery: number
+  missing: number
+  orderViolations: number
+  duplicates: number
+}
+
 export interface BacklogResult {
   date: string
   machine: string
@@ -133,6 +156,7 @@ export interface BacklogResult {
   downMode: string
   isolation: IsolationRound[]
   memory: MemoryResult | undefined
+  drain?: DrainRun[]
 }
 
 /** Why a phase's rate cannot be trusted; empty when it can. */
@@ -262,6 +286,21 @@ function limitText (m: MemoryResult): string {
   return `${n(m.limit.limitMib)} MiB: peak use ${m.limit.peakBytes === undefined ? '–' : mib(m.limit.peakBytes)} (the cgroup's count: anonymous memory and page cache), ${m.limit.oomKills} OOM kills`
 }
 
+function drainSection (r: BacklogResult): string {
+  const runs = r.drain ?? []
+  if (runs.length === 0) return ''
+  const rows = runs.map((d) => `| ${d.round} | ${d.withBytesPerPartition >= d.events ? 'all' : n(d.withBytesPerPartition)} | ${n(d.withoutBytes)} | ${d.seconds.toFixed(1)} s | ${n(d.delivered / d.seconds)} | ${n(d.cpuMicrosPerDelivery)} µs | ${d.missing} / ${d.orderViolations} / ${d.duplicates} |`)
+  return `
+## Draining a backlog once the endpoint is back
+
+${n(runs[0]?.events ?? 0)} events over ${r.config.accounts.toLocaleString('en-US')} accounts and ${r.config.partitions} partitions, one subscription whose endpoint answers 503 until every event is parked and held, then 204 (no open circuit: heads are tried every 5 s). Each run a fresh dispatcher; runs alternate every item held with its bytes and at most BENCH_BACKLOG_DRAIN_WITH_BYTES per partition with them (the rest read again from the retry partition when due). Not a target of the issue: what holding items without their bytes costs when they drain.
+
+| Round | With bytes per partition (RETRY_MAX_PARKED_IN_MEMORY) | Held without bytes | Drain time | Deliveries/s | Dispatcher CPU per delivery | Missing / order violations / duplicates |
+|--:|--:|--:|--:|--:|--:|---|
+${rows.join('\n')}
+`
+}
+
 export function renderBacklogMarkdown (r: BacklogResult): string {
   const verdicts = backlogVerdicts(r)
   return `# Backlog bench: an endpoint down, the others' rate, and memory per parked delivery
@@ -272,7 +311,7 @@ Generated by \`make bench-backlog\` (test/bench/backlog.ts), also the last step 
 - **Machine:** ${r.machine}
 - **Load average (1, 5, 15 min):** ${r.loadAtStart} at the start, ${r.loadAtEnd} at the end
 - **Run time:** ${r.durationSeconds.toFixed(0)} s
-- **Settings:** BENCH_BACKLOG_ROUNDS=${r.config.rounds}, BENCH_BACKLOG_ISOLATION_EVENTS=${r.config.isolationEvents}, BENCH_BACKLOG_HEALTHY=${r.config.healthy}, BENCH_BACKLOG_EVENTS=${r.config.parkedEvents}, BENCH_BACKLOG_PARTITIONS=${r.config.partitions}, BENCH_BACKLOG_ACCOUNTS=${r.config.accounts}, BENCH_BACKLOG_DOWN=${r.config.downMode}, BENCH_BACKLOG_MEMORY_LIMIT_MIB=${r.config.memoryLimitMib}${r.config.retryCap === undefined ? '' : `, BENCH_BACKLOG_RETRY_CAP=${r.config.retryCap}`}${process.env.BENCH_BACKLOG_ENV === undefined ? '' : `, BENCH_BACKLOG_ENV=${process.env.BENCH_BACKLOG_ENV}`}; the dispatcher at its defaults (MAX_IN_FLIGHT 512, ENDPOINT_MAX_IN_FLIGHT 64, RETRY_MAX_PARKED_IN_MEMORY 20000, …)
+- **Settings:** BENCH_BACKLOG_ROUNDS=${r.config.rounds}, BENCH_BACKLOG_ISOLATION_EVENTS=${r.config.isolationEvents}, BENCH_BACKLOG_HEALTHY=${r.config.healthy}, BENCH_BACKLOG_EVENTS=${r.config.parkedEvents}, BENCH_BACKLOG_PARTITIONS=${r.config.partitions}, BENCH_BACKLOG_ACCOUNTS=${r.config.accounts}, BENCH_BACKLOG_DOWN=${r.config.downMode}, BENCH_BACKLOG_MEMORY_LIMIT_MIB=${r.config.memoryLimitMib}, BENCH_BACKLOG_DRAIN_EVENTS=${r.config.drainEvents}, BENCH_BACKLOG_DRAIN_WITH_BYTES=${r.config.drainWithBytes}${r.config.retryCap === undefined ? '' : `, BENCH_BACKLOG_RETRY_CAP=${r.config.retryCap}`}${process.env.BENCH_BACKLOG_ENV === undefined ? '' : `, BENCH_BACKLOG_ENV=${process.env.BENCH_BACKLOG_ENV}`}; the dispatcher at its defaults (MAX_IN_FLIGHT 512, ENDPOINT_MAX_IN_FLIGHT 64, RETRY_MAX_PARKED_IN_MEMORY 20000, …)
 
 ## Targets
 
@@ -281,7 +320,7 @@ Generated by \`make bench-backlog\` (test/bench/backlog.ts), also the last step 
 ${verdicts.map((v) => `| ${v.target} | ${v.measured} | ${yesNo(v.met)} |`).join('\n')}
 
 ${r.isolation.length > 0 ? isolationSection(r) : ''}
-${r.memory !== undefined ? memorySection(r.memory, r.config) : ''}`
+${r.memory !== undefined ? memorySection(r.memory, r.config) : ''}${drainSection(r)}`
 }
 
 /** VmRSS and VmHWM of a /proc/<pid>/status text, in bytes. */

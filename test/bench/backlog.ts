@@ -24,12 +24,13 @@ import type { ProducedEvent } from '../support/oracle.js'
 import { testStack } from '../support/stack.js'
 import {
   backlogVerdicts, isolationRatio, loadBacklogConfig, parseProcStatus, phaseProblems, renderBacklogMarkdown,
-  type BacklogConfig, type IsolationPhase, type IsolationRound, type MemoryResult, type MemorySample
+  type BacklogConfig, type DrainRun, type IsolationPhase, type IsolationRound, type MemoryResult, type MemorySample
 } from './backlog-report.js'
 import { judge } from './dispatcher-run.js'
 import { startDownEndpoint, downModeDescriptions } from './down-endpoint.js'
 import { inspectorUrlOf, liveMemory } from './inspector.js'
 import { createMemoryCgroup } from './memory-cgroup.js'
+import { drainRun } from './drain.js'
 import { startBenchReceiver, type BenchReceiver } from './receiver.js'
 import { rateOf } from './stats.js'
 
@@ -289,8 +290,9 @@ async function main (): Promise<number> {
   const receivers: BenchReceiver[] = []
   const rounds: IsolationRound[] = []
   let memory: MemoryResult | undefined
+  const drain: DrainRun[] = []
   try {
-    if (config.only !== 'memory') {
+    if (config.only === '' || config.only === 'isolation') {
       const topic = `bench-backlog-iso-${runId}`
       await (await createTestTopics([{ topic, numPartitions: config.partitions }])).admin.disconnect()
       const produced = await feed.publishTransactions(topic, { count: config.isolationEvents, accounts: Math.min(config.accounts, config.isolationEvents), batchSize: 2000 })
@@ -304,7 +306,16 @@ async function main (): Promise<number> {
       }
       log(`isolation: ${(isolationRatio(rounds) * 100).toFixed(0)} % kept`)
     }
-    if (config.only !== 'isolation') memory = await memoryPhase(feed, downUrl, secret, config)
+    if (config.only === '' || config.only === 'memory') memory = await memoryPhase(feed, downUrl, secret, config)
+    if ((config.only === '' || config.only === 'drain') && config.drainEvents > 0) {
+      for (let round = 1; round <= config.rounds; round++) {
+        for (const withBytesPerPartition of [config.drainEvents, config.drainWithBytes]) {
+          const run = await drainRun(feed, { events: config.drainEvents, partitions: config.partitions, accounts: config.accounts, withBytesPerPartition, budgetMs: config.budgetMs, runId, round })
+          log(`drain round ${round}, ${withBytesPerPartition} with bytes per partition: ${run.delivered} in ${run.seconds.toFixed(1)} s (${run.withoutBytes} held without bytes), ${run.cpuMicrosPerDelivery.toFixed(0)} µs per delivery`)
+          drain.push(run)
+        }
+      }
+    }
   } finally {
     await Promise.all(receivers.map(async (r) => { await r.close() }))
     await feed.close()
@@ -320,14 +331,16 @@ async function main (): Promise<number> {
     config,
     downMode: downModeDescriptions[config.downMode],
     isolation: rounds,
-    memory
+    memory,
+    drain
   }
   const markdown = renderBacklogMarkdown(result)
   await mkdir(dirname(config.resultsPath), { recursive: true })
   await writeFile(config.resultsPath, markdown)
   process.stdout.write(`${markdown}\n`)
   log(`written to ${config.resultsPath}`)
-  const invalid = rounds.flatMap((r) => [r.withoutOutage, r.withOutage]).some((p) => phaseProblems(p).length > 0) || (memory !== undefined && memory.exitCode !== 0)
+  const invalid = rounds.flatMap((r) => [r.withoutOutage, r.withOutage]).some((p) => phaseProblems(p).length > 0) || (memory !== undefined && memory.exitCode !== 0) ||
+    drain.some((d) => d.delivered < d.events || d.missing + d.orderViolations + d.duplicates > 0)
   const missed = backlogVerdicts(result).filter((v) => v.met === false)
   if (missed.length > 0) log(`targets missed: ${missed.map((v) => `${v.target} (${v.measured})`).join('; ')}`)
   return invalid ? 1 : 0
