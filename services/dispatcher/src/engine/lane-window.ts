@@ -72,6 +72,11 @@ export class LaneWindow {
     return !watermark.isInFlight(offset)
   }
 
+  /** The lowest offset read and not settled (the commit position), if any. */
+  get lowestUnsettled (): bigint | undefined {
+    return this.#watermark !== undefined && this.#watermark.inFlightCount > 0 ? this.#watermark.commitOffset() : undefined
+  }
+
   /** Whether `offset` was read and is not settled yet. */
   isInFlight (offset: bigint): boolean {
     return this.#watermark?.isInFlight(offset) ?? false

@@ -628,6 +628,20 @@ export class RetryLane implements WorkSource {
     this.#timers.schedule(key, at)
   }
 
+  // Items with bytes run low while others wait without: read the partition
+  // again now, from the lowest unsettled offset, rather than when a head
+  // finds itself without bytes and its key has to wait for the read.
+  #readAheadIfLow (): void {
+    if (this.#withoutBytes === 0 || this.#withBytes * 2 > this.#maxWithBytes) return
+    const highest = this.window.highestTracked
+    // A reading again is under way (the reader is behind what it had read).
+    if (highest === undefined || this.#readPosition === undefined || this.#readPosition <= highest) return
+    const from = this.window.lowestUnsettled
+    if (from === undefined) return
+    this.#readPosition = from
+    this.#effects.reread?.(from)
+  }
+
   // The head is held without its bytes: its key waits while the reader
   // reads the partition again from it (unless it is reading before it).
   #awaitBytes (key: string, entry: HeldEntry): void {
@@ -654,6 +668,7 @@ export class RetryLane implements WorkSource {
       if (this.#moved.has(deliveryId)) this.#moved.set(deliveryId, 'settled')
     }
     this.#settledDelivery(retryOffset)
+    if (item !== undefined) this.#readAheadIfLow()
     this.#effects.onSettled?.(outcome, item)
     this.#log.trace({ retryOffset: retryOffset.toString(), outcome }, 'retry item settled')
   }
