@@ -363,10 +363,10 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
 
   const deliver: Deliverer = async (req) => {
     const started = performance.now()
-    const timeoutMs = req.timeoutMs ?? attemptTimeoutMs
-    const controller = new AbortController()
     if (closing !== undefined) return { kind: 'error', code: 'other', message: 'the deliverer is closed', durationMs: 0 }
     if (req.signal?.aborted === true) return { kind: 'error', code: 'other', message: 'the attempt was stopped before it started', durationMs: 0 }
+    const timeoutMs = req.timeoutMs ?? attemptTimeoutMs
+    const controller = new AbortController()
     const stop = (): void => { controller.abort(new Error('the attempt was stopped by its caller')) }
     req.signal?.addEventListener('abort', stop, { once: true })
     inFlight.add(controller)

@@ -67,10 +67,11 @@ export class PackArena {
 
   /** Packs `task` into the current slab (a new one when it is full; a buffer of its own when the task is large). */
   pack (task: DeliveryTask): PackedRef {
-    const size = packedSize(task)
+    const parts = partsOf(task)
+    const size = packedSize(parts)
     if (size > this.#slabSize / 2) {
       const own = Buffer.allocUnsafeSlow(size)
-      writePacked(task, own, 0)
+      writePacked(parts, own, 0)
       return { slab: own, at: 0, length: size }
     }
     if (this.#slab === undefined || this.#used + size > this.#slab.length) {
@@ -78,23 +79,19 @@ export class PackArena {
       this.#used = 0
     }
     const at = this.#used
-    writePacked(task, this.#slab, at)
+    writePacked(parts, this.#slab, at)
     this.#used += size
     return { slab: this.#slab, at, length: size }
   }
 }
 
-/** The task's bytes in one buffer of its own. */
-export function packTask (task: DeliveryTask): Buffer {
-  const out = Buffer.allocUnsafe(packedSize(task))
-  writePacked(task, out, 0)
-  return out
-}
-
+// What a task is packed from, gathered once for sizing and writing.
 interface Parts {
   flags: number
   numbers: number[]
   texts: string[]
+  key: Buffer | null
+  value: Buffer | null
   headers: Array<[string, HeaderValue]>
 }
 
@@ -116,25 +113,24 @@ function partsOf (task: DeliveryTask): Parts {
     flags |= HAS_LAST_ERROR
     texts.push(task.lastError)
   }
-  if (task.record.key === null) flags |= KEY_NULL
-  if (task.record.value === null) flags |= VALUE_NULL
-  return { flags, numbers, texts, headers }
+  const { key, value } = task.record
+  if (key === null) flags |= KEY_NULL
+  if (value === null) flags |= VALUE_NULL
+  return { flags, numbers, texts, key, value, headers }
 }
 
-/** The bytes {@link writePacked} writes for `task`. */
-export function packedSize (task: DeliveryTask): number {
-  const { numbers, texts, headers } = partsOf(task)
+/** The bytes {@link writePacked} writes. */
+function packedSize ({ numbers, texts, key, value, headers }: Parts): number {
   let size = 1 + numbers.length * 8 + 2
   for (const text of texts) size += 4 + Buffer.byteLength(text)
-  if (task.record.key !== null) size += 4 + task.record.key.length
-  if (task.record.value !== null) size += 4 + task.record.value.length
+  if (key !== null) size += 4 + key.length
+  if (value !== null) size += 4 + value.length
   for (const [name, value] of headers) size += 4 + Buffer.byteLength(name) + 1 + 4 + (typeof value === 'string' ? Buffer.byteLength(value) : value.length)
   return size
 }
 
-/** Writes `task` packed into `out` from `start` ({@link packedSize} bytes). */
-export function writePacked (task: DeliveryTask, out: Buffer, start: number): void {
-  const { flags, numbers, texts, headers } = partsOf(task)
+/** Writes the parts packed into `out` from `start` ({@link packedSize} bytes). */
+function writePacked ({ flags, numbers, texts, key, value, headers }: Parts, out: Buffer, start: number): void {
   let at = out.writeUInt8(flags, start)
   for (const value of numbers) at = out.writeDoubleLE(value, at)
   const writeText = (text: string): void => {
@@ -147,19 +143,19 @@ export function writePacked (task: DeliveryTask, out: Buffer, start: number): vo
     at += bytes.copy(out, at)
   }
   for (const text of texts) writeText(text)
-  if (task.record.key !== null) writeBytes(task.record.key)
-  if (task.record.value !== null) writeBytes(task.record.value)
+  if (key !== null) writeBytes(key)
+  if (value !== null) writeBytes(value)
   at = out.writeUInt16LE(headers.length, at)
-  for (const [name, value] of headers) {
+  for (const [name, header] of headers) {
     writeText(name)
-    at = out.writeUInt8(typeof value === 'string' ? 1 : 0, at)
-    if (typeof value === 'string') writeText(value)
-    else writeBytes(value)
+    at = out.writeUInt8(typeof header === 'string' ? 1 : 0, at)
+    if (typeof header === 'string') writeText(header)
+    else writeBytes(header)
   }
 }
 
 /**
- * The task packed by {@link packTask}, with the parts kept beside it. Its
+ * The task packed by {@link PackArena.pack}, with the parts kept beside it. Its
  * key, value and header buffers are views of `packed`.
  */
 export function unpackTask (packed: Buffer, subscriptionId: string, source: RecordCoordinates): DeliveryTask {

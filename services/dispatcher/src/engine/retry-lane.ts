@@ -110,9 +110,10 @@ export interface RetryLaneEffects {
  * source offset, and a copy read back is recognised by its delivery id
  * (subscription and source offset) and not queued twice.
  *
- * Memory: a backlog behind a down endpoint is held as packed entries (see
- * {@link HeldEntry}); RETRY_MAX_PARKED_IN_MEMORY bounds how many the reader
- * takes in.
+ * Memory: a backlog behind a down endpoint is held as packed entries, and
+ * past RETRY_MAX_PARKED_IN_MEMORY as entries without their bytes (see
+ * {@link HeldEntry}); the reader stops taking more in at
+ * RETRY_MAX_PARKED_TRACKED (kafka/batch-readers.ts).
  */
 export class RetryLane implements WorkSource {
   readonly id: string
@@ -186,8 +187,8 @@ export class RetryLane implements WorkSource {
 
   /**
    * The reader is about to hand over (or pass over) the record at
-   * `retryOffset`; if a head waits for a record before it, the lane asks
-   * for the partition to be read again from there ({@link RetryLaneEffects.reread}).
+   * `retryOffset`: where it reads, so that a head needing a record before
+   * it asks for the partition to be read again ({@link RetryLaneEffects.reread}).
    */
   readingAt (retryOffset: bigint): void {
     this.#readPosition = retryOffset + 1n
@@ -287,7 +288,7 @@ export class RetryLane implements WorkSource {
       sourceTopic: this.#name(task.source.topic),
       sourcePartition: task.source.partition,
       sourceOffset: task.source.offset,
-      task: { ...task, retryOffset },
+      task: undefined,
       packedSlab: undefined,
       packedAt: 0,
       packedLength: 0
@@ -297,13 +298,13 @@ export class RetryLane implements WorkSource {
     const isHead = this.#queues.insert(key, entry, (queued) => queued.sourceOffset > entry.sourceOffset)
     if (isHead) {
       this.#withBytes++
+      entry.task = { ...task, retryOffset }
       this.#rescheduleHead(key, entry.subscriptionId)
     } else if (this.#withBytes < this.#maxWithBytes) {
       this.#withBytes++
       this.#pack(entry, task)
     } else {
       this.#withoutBytes++
-      entry.task = undefined
     }
     return key
   }

@@ -125,9 +125,9 @@ export async function readRetryBatch (deps: BatchReaderDeps, pair: PartitionPair
       resolveOffset(message.offset)
       continue
     }
-    // Past the memory cap the lane stops reading ahead; parked items wait in
-    // Kafka, in order. Not before the handover is complete: the source
-    // partition waits for the retry partition to be read.
+    // Past RETRY_MAX_PARKED_TRACKED the lane stops reading ahead; parked
+    // items wait in Kafka, in order. Not before the handover is complete:
+    // the source partition waits for the retry partition to be read.
     if (pair.rebuilt && pair.retry.heldItems >= cap) {
       // A head waiting for its record to be read again resumes it at once.
       pauses.pauseUntil(topic, partition, () => pair.retry.heldItems < cap / 2 || pair.retry.awaitingReread || pair.retry.closed)

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import type { DeliveryTask } from '../../../../services/dispatcher/src/engine/delivery-task.js'
-import { packTask, unpackTask } from '../../../../services/dispatcher/src/engine/parked-pack.js'
+import { PackArena, unpackTask } from '../../../../services/dispatcher/src/engine/parked-pack.js'
+
+// Each task in an arena of its own, as the bytes of one buffer.
+function packTask (task: DeliveryTask): Buffer {
+  const { slab, at, length } = new PackArena().pack(task)
+  return slab.subarray(at, at + length)
+}
 
 const source = { topic: 'banking.account-events.v1', partition: 7, offset: 2n ** 62n + 5n }
 
