@@ -220,7 +220,9 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
       if (process.env.BENCH_BACKLOG_TRACE_MEMORY !== undefined) {
         const url = inspectorUrlOf(proc.output()) as string
         const m = await liveMemory(url, 10_000, false)
-        log(`  rss ${(m.rss / 2 ** 20).toFixed(0)} heapTotal ${(m.heapTotal / 2 ** 20).toFixed(0)} heapUsed ${(m.heapUsed / 2 ** 20).toFixed(0)} external ${(m.external / 2 ** 20).toFixed(0)} arrayBuffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB`)
+        const threads = (await (await fetch(proc.metricsUrl)).text()).split('\n').filter((line) => line.startsWith('webhooks_history_thread_heap_bytes{'))
+          .map((line) => `${/role="(\w+)",space="(\w+)"/.exec(line)?.slice(1).join(' ') ?? line} ${(Number(line.split(' ').pop()) / 2 ** 20).toFixed(0)}`)
+        log(`  rss ${(m.rss / 2 ** 20).toFixed(0)} heapTotal ${(m.heapTotal / 2 ** 20).toFixed(0)} heapUsed ${(m.heapUsed / 2 ** 20).toFixed(0)} external ${(m.external / 2 ** 20).toFixed(0)} arrayBuffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB; history threads: ${threads.join(', ')}`)
       }
       const held = await parkedHeld(proc)
       const caughtUp = await groupCaughtUp(group, topic)

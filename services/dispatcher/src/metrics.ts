@@ -38,6 +38,8 @@ export interface MetricSources {
   stoppedSubscriptionPartitions: () => number
   /** Endpoints quarantined: their record cannot be verified or decrypted here. */
   quarantinedSubscriptions: () => number
+  /** V8 heap of each history thread (the main thread's is in the default metrics). */
+  historyThreadHeaps?: () => Promise<Array<{ role: string, used: number, total: number }>>
 }
 
 /**
@@ -202,6 +204,19 @@ export function createMetrics () {
     historyIndexed: new Counter({ name: 'webhooks_history_indexed_total', help: 'Attempts-topic records written to the history index by this instance\'s indexer', registers: [registry] }),
     historyIndexerLag: new Gauge({ name: 'webhooks_history_indexer_lag', help: 'Attempts-topic records not yet in the history index, over the partitions this instance\'s indexer reads', registers: [registry] }),
     historyIndexRows: new Gauge({ name: 'webhooks_history_index_rows', help: 'Rows in the history index (counted after each pruning)', registers: [registry] }),
+    historyThreadHeap: new Gauge({
+      name: 'webhooks_history_thread_heap_bytes',
+      help: 'V8 heap of each history thread (role writer, indexer): used, and total (committed)',
+      labelNames: ['role', 'space'] as const,
+      registers: [registry],
+      async collect () {
+        this.reset()
+        for (const { role, used, total } of await sources?.historyThreadHeaps?.() ?? []) {
+          this.set({ role, space: 'used' }, used)
+          this.set({ role, space: 'total' }, total)
+        }
+      }
+    }),
     historyPruned: new Counter({ name: 'webhooks_history_pruned_total', help: 'History index rows deleted by retention pruning', registers: [registry] }),
     replayScanned: new Counter({ name: 'webhooks_replay_records_scanned_total', help: 'Source records read by the replay jobs this instance runs', registers: [registry] }),
     replayDeliveries: new Counter({

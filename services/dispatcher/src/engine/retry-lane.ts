@@ -5,39 +5,10 @@ import { DueTimers } from './due-timers.js'
 import { KeyQueues, orderingKey, type ReadyItem } from './key-queues.js'
 import type { WorkSource } from './scheduler.js'
 import { LaneWindow } from './lane-window.js'
-import { PackArena, unpackTask } from './parked-pack.js'
+import { HeldEntry, type EntryOrigin, type RetryItem } from './held-entry.js'
+import { PackArena } from './parked-pack.js'
 
-/** A parked delivery loaded from `T.retry:p`. */
-export interface RetryItem extends DeliveryTask {
-  /** Its offset on the retry topic: where it was read, or where it was moved to. */
-  retryOffset: bigint
-}
-
-/**
- * A parked delivery as the lane holds it, in one of three forms. Only its
- * key's head needs its task; an entry behind the head keeps the task packed
- * into a shared slab (parked-pack.ts), about 200 bytes of heap instead of
- * 1.4 KB (issue 14), and is unpacked when it becomes the head. Past the
- * lane's budget of entries with bytes (RETRY_MAX_PARKED_IN_MEMORY), an
- * entry keeps neither: only where it lies on the retry partition, from
- * where it is read again when it becomes its key's head.
- */
-interface HeldEntry {
-  /** Its offset on the retry topic: where it was read, or where it was moved to. */
-  retryOffset: bigint
-  readonly subscriptionId: string
-  readonly sourceTopic: string
-  readonly sourcePartition: number
-  readonly sourceOffset: bigint
-  /** The delivery, while the entry is its key's head (or was put in front of one). */
-  task: RetryItem | undefined
-  /** The delivery packed, while the entry waits behind its key's head: bytes `packedAt` … `packedAt + packedLength` of this slab. */
-  packedSlab: Buffer | undefined
-  packedAt: number
-  packedLength: number
-}
-
-const hasBytes = (entry: HeldEntry): boolean => entry.task !== undefined || entry.packedSlab !== undefined
+export type { RetryItem } from './held-entry.js'
 
 /** Options of a retry lane. */
 export interface RetryLaneOptions {
@@ -49,13 +20,8 @@ export interface RetryLaneOptions {
   maxWithBytes?: number
 }
 
-function unpackEntry (entry: HeldEntry): DeliveryTask {
-  const slab = entry.packedSlab as Buffer
-  return unpackTask(slab.subarray(entry.packedAt, entry.packedAt + entry.packedLength), entry.subscriptionId, { topic: entry.sourceTopic, partition: entry.sourcePartition, offset: entry.sourceOffset })
-}
-
 /** The identity of a delivery in one retry partition: its subscription and source offset. */
-function deliveryIdOf (delivery: { subscriptionId: string, sourceOffset: bigint }): string {
+function deliveryIdOf (delivery: { subscriptionId: string, sourceOffset: bigint | number }): string {
   return `${delivery.subscriptionId}\u0000${delivery.sourceOffset}`
 }
 
@@ -128,8 +94,8 @@ export class RetryLane implements WorkSource {
   readonly #heldByCircuit = new Map<string, string>()
   readonly #log: Logger
   readonly window = new LaneWindow()
-  /** One copy of each subscription id and topic name the entries name, rather than one per entry. */
-  readonly #names = new Map<string, string>()
+  /** What entries share, one per subscription and source partition. */
+  readonly #origins = new Map<string, EntryOrigin>()
   readonly #arena = new PackArena()
   readonly #maxWithBytes: number
   /** Entries held with their bytes (a task or packed), and without. */
@@ -282,20 +248,10 @@ export class RetryLane implements WorkSource {
     const key = orderingKey(task.subscriptionId, task.accountId)
     const readBack = this.#readBack(key, task, retryOffset)
     if (readBack !== 'new') return readBack === 'held' ? key : undefined
-    const entry: HeldEntry = {
-      retryOffset,
-      subscriptionId: this.#name(task.subscriptionId),
-      sourceTopic: this.#name(task.source.topic),
-      sourcePartition: task.source.partition,
-      sourceOffset: task.source.offset,
-      task: undefined,
-      packedSlab: undefined,
-      packedAt: 0,
-      packedLength: 0
-    }
+    const entry = new HeldEntry(retryOffset, task.source.offset, this.#originOf(task))
     // By source offset: a moved item sits in the log after items of its key
     // that came later.
-    const isHead = this.#queues.insert(key, entry, (queued) => queued.sourceOffset > entry.sourceOffset)
+    const isHead = this.#queues.insert(key, entry, (queued) => queued.sourceAt > entry.sourceAt)
     if (isHead) {
       this.#withBytes++
       entry.task = { ...task, retryOffset }
@@ -324,9 +280,9 @@ export class RetryLane implements WorkSource {
       return
     }
     const key = orderingKey(plan.task.subscriptionId, plan.task.accountId)
-    const sourceOffset = plan.task.source.offset
-    const entry = awaited?.entry ?? this.#queues.findFromBack(key, (queued) => queued.sourceOffset === sourceOffset, (queued) => queued.sourceOffset < sourceOffset)
-    if (entry === undefined || hasBytes(entry) || entry.retryOffset !== retryOffset) return
+    const sourceAt = Number(plan.task.source.offset)
+    const entry = awaited?.entry ?? this.#queues.findFromBack(key, (queued) => queued.sourceAt === sourceAt, (queued) => queued.sourceAt < sourceAt)
+    if (entry === undefined || entry.hasBytes || entry.retryAt !== Number(retryOffset)) return
     if (awaited !== undefined) {
       this.#awaitingBytes.delete(retryOffset)
       this.#withoutBytes--
@@ -344,10 +300,7 @@ export class RetryLane implements WorkSource {
   }
 
   #pack (entry: HeldEntry, task: DeliveryTask): void {
-    const packed = this.#arena.pack(task)
-    entry.packedSlab = packed.slab
-    entry.packedAt = packed.at
-    entry.packedLength = packed.length
+    entry.packed = this.#arena.pack(task)
     entry.task = undefined
   }
 
@@ -372,19 +325,22 @@ export class RetryLane implements WorkSource {
     this.#effects.deadLetter(plan.source, plan.record, plan.reason, plan.delivery, plan.detail).then(() => finish('dead-lettered'), (err: unknown) => this.#abandoned(err))
   }
 
-  #name (name: string): string {
-    const known = this.#names.get(name)
+  #originOf (task: DeliveryTask): EntryOrigin {
+    const { subscriptionId, source: { topic, partition } } = task
+    const id = `${subscriptionId}\u0000${topic}\u0000${partition}`
+    const known = this.#origins.get(id)
     if (known !== undefined) return known
-    this.#names.set(name, name)
-    return name
+    const origin = { subscriptionId, sourceTopic: topic, sourcePartition: partition }
+    this.#origins.set(id, origin)
+    return origin
   }
 
   // The entry's task, for its key's head: unpacked from its buffer.
   #unpack (entry: HeldEntry): RetryItem {
     if (entry.task !== undefined) return entry.task
-    const task: RetryItem = { ...unpackEntry(entry), retryOffset: entry.retryOffset }
+    const task: RetryItem = { ...entry.unpacked(), retryOffset: entry.retryOffset }
     entry.task = task
-    entry.packedSlab = undefined
+    entry.packed = undefined
     return task
   }
 
@@ -402,12 +358,12 @@ export class RetryLane implements WorkSource {
     }
     // A key's entries are in source-offset order: a new record (the usual
     // case) is told from a held one at the back of its key's queue.
-    const held = this.#queues.findFromBack(key, (queued) => queued.sourceOffset === sourceOffset, (queued) => queued.sourceOffset < sourceOffset)
+    const sourceAt = Number(sourceOffset)
+    const held = this.#queues.findFromBack(key, (queued) => queued.sourceAt === sourceAt, (queued) => queued.sourceAt < sourceAt)
     if (held === undefined) return 'new'
     this.#moved.delete(deliveryId)
     const previous = held.retryOffset
-    held.retryOffset = retryOffset
-    if (held.task !== undefined) held.task.retryOffset = retryOffset
+    held.movedTo(retryOffset)
     // The copy is durable, so the offset it was read at before is done with.
     if (previous !== retryOffset) this.window.settle(previous)
     return 'held'
@@ -417,7 +373,7 @@ export class RetryLane implements WorkSource {
     if (this.#closed || !this.#gateOpen) return []
     // A ready key's head has its task (#scheduleHead unpacks it); one held
     // without its bytes keeps its key blocked until they are read again.
-    const taken = this.#queues.takeReady(limit, (entry) => hasBytes(entry) && canStart(this.#unpack(entry)))
+    const taken = this.#queues.takeReady(limit, (entry) => entry.hasBytes && canStart(this.#unpack(entry)))
     this.#running += taken.length
     return taken.map(({ key, item }) => ({ key, item: this.#unpack(item) }))
   }
@@ -525,14 +481,15 @@ export class RetryLane implements WorkSource {
     if (commit === undefined || highestSettled === undefined || highestSettled - commit.offset <= BigInt(span)) return 0
     let started = 0
     const now = this.#effects.now()
+    const highestSettledAt = Number(highestSettled)
     for (const [key, entry] of this.#queues.entries()) {
       // Without its bytes an entry cannot be written again: it stays where
       // it is (a restart may deliver again what settled above it, past
       // what the commit metadata remembers).
-      if (entry.retryOffset >= highestSettled || !hasBytes(entry)) continue
+      if (entry.retryAt >= highestSettledAt || !entry.hasBytes) continue
       if (this.#queues.isBusy(key) && this.#queues.peek(key) === entry) continue
       if (this.#settlesSoon(key, entry.subscriptionId, now, horizonMs)) continue
-      const deliveryId = deliveryIdOf(entry)
+      const deliveryId = deliveryIdOf({ subscriptionId: entry.subscriptionId, sourceOffset: entry.sourceAt })
       if (this.#moved.has(deliveryId)) continue
       this.#startMove(deliveryId, entry)
       started++
@@ -554,7 +511,7 @@ export class RetryLane implements WorkSource {
   #startMove (deliveryId: string, entry: HeldEntry): void {
     const from = entry.retryOffset
     // An entry behind its head is written from a copy unpacked for the move.
-    const task = entry.task ?? unpackEntry(entry)
+    const task = entry.task ?? entry.unpacked()
     this.#moved.set(deliveryId, 'waiting')
     this.#moving++
     this.#effects.move(task).then(() => {
@@ -562,7 +519,7 @@ export class RetryLane implements WorkSource {
       if (this.#closed) return
       // Durable at the end of the partition: the old offset is done with,
       // unless the copy was read back and answered for it already.
-      if (entry.retryOffset === from) this.window.settle(from)
+      if (entry.retryAt === Number(from)) this.window.settle(from)
     }, (err: unknown) => {
       // The sender rejects only once closed: the old offset stays unsettled.
       this.#moving--
@@ -610,7 +567,7 @@ export class RetryLane implements WorkSource {
   #scheduleHead (key: string): void {
     const entry = this.#queues.peek(key)
     if (entry === undefined) return
-    if (!hasBytes(entry)) {
+    if (!entry.hasBytes) {
       this.#awaitBytes(key, entry)
       return
     }
@@ -647,11 +604,12 @@ export class RetryLane implements WorkSource {
   // reads the partition again from it (unless it is reading before it).
   #awaitBytes (key: string, entry: HeldEntry): void {
     this.#queues.block(key)
-    if (this.#awaitingBytes.has(entry.retryOffset)) return
-    this.#awaitingBytes.set(entry.retryOffset, { key, entry })
-    if (this.#readPosition === undefined || this.#readPosition > entry.retryOffset) {
-      this.#readPosition = entry.retryOffset
-      this.#effects.reread?.(entry.retryOffset)
+    const retryOffset = entry.retryOffset
+    if (this.#awaitingBytes.has(retryOffset)) return
+    this.#awaitingBytes.set(retryOffset, { key, entry })
+    if (this.#readPosition === undefined || this.#readPosition > retryOffset) {
+      this.#readPosition = retryOffset
+      this.#effects.reread?.(retryOffset)
     }
   }
 

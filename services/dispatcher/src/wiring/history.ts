@@ -157,6 +157,14 @@ export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kaf
   toWriter = (message) => { writer.worker.postMessage(message) }
   const indexer = config.historyStore === 'none' ? undefined : await startThread('indexer', () => {})
   const threads = [writer, ...(indexer === undefined ? [] : [indexer])]
+  const roles = [['writer', writer] as const, ...(indexer === undefined ? [] : [['indexer', indexer] as const])]
+  metrics.bind({
+    // A thread that has exited (shutdown) has no heap to report.
+    historyThreadHeaps: async () => (await Promise.all(roles.map(async ([role, { worker }]) => {
+      const heap = await worker.getHeapStatistics().catch(() => undefined)
+      return heap === undefined ? [] : [{ role, used: heap.used_heap_size, total: heap.total_heap_size }]
+    }))).flat()
+  })
 
   const store = config.historyStore === 'none' ? undefined : await openHistoryStore(config)
   const readPayload: ReadEventPayload = async (eventId, source) => {

@@ -25,27 +25,42 @@ function parkedTask (i: number): DeliveryTask {
   }
 }
 
+function laneWithBudget (maxWithBytes?: number): RetryLane {
+  return new RetryLane('src.retry', 3, {
+    nextAttempt: () => ({ kind: 'retry', at: 0 }),
+    deadLetter: async () => {},
+    disableEndpoint: () => {},
+    onKeySettled: () => {},
+    requestPump: () => {},
+    now: () => 0,
+    move: async () => 0n
+  }, pino({ level: 'silent' }), maxWithBytes === undefined ? {} : { maxWithBytes })
+}
+
+// Heap per item of `count` items taken in after 1,000 that warm up the
+// lane's own structures (its keys' heads among them).
+function heapPerItem (lane: RetryLane, count: number): number {
+  for (let i = 0; i < 1_000; i++) lane.accept(BigInt(i), { kind: 'retry', task: parkedTask(i) })
+  gc()
+  const before = process.memoryUsage().heapUsed
+  for (let i = 1_000; i < 1_000 + count; i++) lane.accept(BigInt(i), { kind: 'retry', task: parkedTask(i) })
+  gc()
+  expect(lane.heldItems).toBe(1_000 + count)
+  return (process.memoryUsage().heapUsed - before) / count
+}
+
 describe('RetryLane memory', () => {
   it('holds a parked delivery behind its key\'s head in under 256 bytes of heap (issue 14)', () => {
-    const lane = new RetryLane('src.retry', 3, {
-      nextAttempt: () => ({ kind: 'retry', at: 0 }),
-      deadLetter: async () => {},
-      disableEndpoint: () => {},
-      onKeySettled: () => {},
-      requestPump: () => {},
-      now: () => 0,
-      move: async () => 0n
-    }, pino({ level: 'silent' }))
-    const count = 50_000
-    // Warm up the lane's own structures first, so the figure is per item.
-    for (let i = 0; i < 1_000; i++) lane.accept(BigInt(i), { kind: 'retry', task: parkedTask(i) })
-    gc()
-    const before = process.memoryUsage().heapUsed
-    for (let i = 1_000; i < 1_000 + count; i++) lane.accept(BigInt(i), { kind: 'retry', task: parkedTask(i) })
-    gc()
-    const perItem = (process.memoryUsage().heapUsed - before) / count
-    expect(lane.heldItems).toBe(1_000 + count)
+    const perItem = heapPerItem(laneWithBudget(), 50_000)
     console.log(`heap per held item: ${perItem.toFixed(0)} B`)
     expect(perItem).toBeLessThan(256)
+  })
+
+  it('holds a parked delivery without its bytes, past RETRY_MAX_PARKED_IN_MEMORY, in under 100 bytes of heap', () => {
+    const lane = laneWithBudget(1_000)
+    const perItem = heapPerItem(lane, 50_000)
+    expect(lane.heldWithoutBytes).toBe(50_000)
+    console.log(`heap per item held without bytes: ${perItem.toFixed(0)} B`)
+    expect(perItem).toBeLessThan(100)
   })
 })
