@@ -52,6 +52,13 @@ RUN apt-get update \
       /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
       /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg
 ENV NODE_ENV=production
+# glibc's malloc raises its mmap threshold each time a large block is freed,
+# up to 32 MiB: after a burst (a backlog parked at once) Kafka's fetch buffers
+# then come from the heap, long-lived parked items land between them, and the
+# freed space stays resident. A fixed threshold keeps large blocks mmapped
+# (returned on free) and trimming eager: 70–90 MiB less RSS with 1,000,000
+# parked (bench/backlog.md). deploy/local/dev.sh and the benchmarks set it too.
+ENV MALLOC_MMAP_THRESHOLD_=131072
 # The embedded delivery-history index is a cache of the attempts topic,
 # rebuilt when missing: under /tmp, the one writable place (mount a volume
 # there, or set HISTORY_SQLITE_PATH, to keep it across restarts).

@@ -18,6 +18,9 @@ export interface SpawnedDispatcher {
 
 let nextPort = 29900 + Math.floor(Math.random() * 90)
 
+/** The container image's MALLOC_MMAP_THRESHOLD_ (a packaging test keeps the two equal). */
+export const IMAGE_MALLOC_MMAP_THRESHOLD = '131072'
+
 /** Starts one instance and resolves once it has joined its consumer group (/startupz). */
 export async function spawnDispatcher (env: Record<string, string>, execArgv: string[] = []): Promise<SpawnedDispatcher> {
   const { brokers, registryUrl } = await testStack()
@@ -37,6 +40,8 @@ export async function spawnDispatcher (env: Record<string, string>, execArgv: st
       SECRETS_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
       TOPIC_REPLICATION_FACTOR: '1',
       LOG_LEVEL: 'info',
+      // As the container image runs it (Dockerfile: glibc's mmap threshold).
+      MALLOC_MMAP_THRESHOLD_: IMAGE_MALLOC_MMAP_THRESHOLD,
       ...env
     },
     stdio: ['ignore', 'pipe', 'pipe']

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { configOptions } from '../../../services/dispatcher/src/config.js'
 import { chartDir, imageEntries, repoRoot } from './paths.js'
+import { IMAGE_MALLOC_MMAP_THRESHOLD } from '../../bench/dispatcher-spawn.js'
 
 interface Instruction { keyword: string, args: string }
 interface Stage { name: string, from: string, instructions: Instruction[] }
@@ -60,6 +61,11 @@ describe('Dockerfile', () => {
     const install = args(deps, 'RUN').join('\n')
     expect(install).toContain('npm ci --omit=dev --ignore-scripts')
     expect(readFileSync(join(repoRoot, 'deploy/local/dist.sh'), 'utf8')).toContain('npm ci --omit=dev --ignore-scripts')
+  })
+
+  it('fixes glibc\'s mmap threshold, as the benchmarks and the local run do', () => {
+    expect(args(runtime, 'ENV')).toContain(`MALLOC_MMAP_THRESHOLD_=${IMAGE_MALLOC_MMAP_THRESHOLD}`)
+    expect(readFileSync(join(repoRoot, 'deploy/local/dev.sh'), 'utf8')).toContain(`MALLOC_MMAP_THRESHOLD_:-${IMAGE_MALLOC_MMAP_THRESHOLD}`)
   })
 
   it('puts in /app exactly what `make dist` lays out', () => {
