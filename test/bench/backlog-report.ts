@@ -114,6 +114,8 @@ export interface MemoryResult {
   heldInMemory: number
   /** Of them, held without their bytes (webhooks_parked_without_bytes). */
   heldWithoutBytes?: number
+  /** Memory-reducing collections the dispatcher ran (webhooks_memory_collections_total: RSS past MEMORY_SOFT_LIMIT_MIB). */
+  collections?: number
   /** RETRY_MAX_PARKED_TRACKED in force: where a retry partition stops reading. */
   trackedPerPartition?: number
   /** Records written to the retry topic (its end offsets, handover markers included). */
@@ -249,7 +251,7 @@ function memorySection (m: MemoryResult, config: BacklogConfig): string {
   const capped = m.heldInMemory < m.events
   return `## Memory per parked delivery
 
-${n(m.events)} events over ${config.accounts.toLocaleString('en-US')} accounts, ${config.partitions} partitions, one subscription whose endpoint is down (${config.downMode}); everything else at the dispatcher's defaults${config.retryCap === undefined ? '' : ` except RETRY_MAX_PARKED_IN_MEMORY=${config.retryCap}`}. The dispatcher starts on the empty topic; heap and RSS are sampled, the events are produced, and once the source group has committed everything (each record parked) and the parked count has stopped changing, heap and RSS are sampled again. RSS is read as the process sits (the target's figure), then the main thread's heap right after a full garbage collection forced through the V8 inspector (\`--inspect=127.0.0.1:0\`), so garbage not yet collected does not count, and RSS again after that collection: the difference is the main thread's garbage V8 had not collected yet (the history threads' heaps are not collected by it).
+${n(m.events)} events over ${config.accounts.toLocaleString('en-US')} accounts, ${config.partitions} partitions, one subscription whose endpoint is down (${config.downMode}); everything else at the dispatcher's defaults${config.retryCap === undefined ? '' : ` except RETRY_MAX_PARKED_IN_MEMORY=${config.retryCap}`}. The dispatcher starts on the empty topic; heap and RSS are sampled, the events are produced, and once the source group has committed everything (each record parked) and the parked count has stopped changing, heap and RSS are sampled again. RSS is read as the process sits (the target's figure; the dispatcher runs a memory-reducing collection of its own whenever RSS passes MEMORY_SOFT_LIMIT_MIB, 512 by default, at most every 10 s and again only after RSS grew by a tenth), then the main thread's heap right after a full garbage collection forced through the V8 inspector (\`--inspect=127.0.0.1:0\`), so garbage not yet collected does not count, and RSS again after that collection: the difference is the main thread's garbage V8 had not collected yet (the history threads' heaps are not collected by it).
 
 | | Before | After | Difference |
 |---|--:|--:|--:|
@@ -270,6 +272,7 @@ ${n(m.events)} events over ${config.accounts.toLocaleString('en-US')} accounts, 
 | External memory per parked delivery held (its packed bytes, outside the heap) | ${m.before.external === undefined || m.after.external === undefined || m.heldInMemory === 0 ? '–' : `${n((m.after.external - m.before.external) / m.heldInMemory)} B`} |
 | RSS per parked delivery held | ${n(m.heldInMemory > 0 ? (m.after.rss - m.before.rss) / m.heldInMemory : Number.NaN)} B |
 | Peak RSS (VmHWM) | ${mib(m.peakRss)} |
+| Memory-reducing collections the dispatcher ran (RSS past MEMORY_SOFT_LIMIT_MIB; webhooks_memory_collections_total) | ${m.collections === undefined ? '–' : n(m.collections)} |
 | Memory limit (a cgroup, as a container's; BENCH_BACKLOG_MEMORY_LIMIT_MIB) | ${limitText(m)} |
 | Produce time / time until all parked | ${m.produceSeconds.toFixed(0)} s / ${m.parkSeconds.toFixed(0)} s |
 | Dispatcher exit code after SIGTERM | ${String(m.exitCode)} |

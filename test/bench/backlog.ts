@@ -259,8 +259,9 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
     await admin.disconnect()
     const capPerPartition = config.retryCap ?? DEFAULT_RETRY_CAP
     const heldWithoutBytes = await sumMetric([proc.metricsUrl], 'webhooks_parked_without_bytes')
+    const collections = await sumMetric([proc.metricsUrl], 'webhooks_memory_collections_total')
     const exitCode = await stop(proc)
-    return { events: config.parkedEvents, before, after, peakRss, heldInMemory: last, heldWithoutBytes, trackedPerPartition: DEFAULT_RETRY_TRACKED, onRetryTopic, cap: capPerPartition * config.partitions, capPerPartition, parkSeconds, produceSeconds, exitCode, ...(limit === undefined ? {} : { limit }) }
+    return { events: config.parkedEvents, before, after, peakRss, heldInMemory: last, heldWithoutBytes, collections, trackedPerPartition: DEFAULT_RETRY_TRACKED, onRetryTopic, cap: capPerPartition * config.partitions, capPerPartition, parkSeconds, produceSeconds, exitCode, ...(limit === undefined ? {} : { limit }) }
   } finally {
     if (alive(proc)) await stop(proc)
     if (limited !== undefined) await limited.remove()

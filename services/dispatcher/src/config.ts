@@ -73,6 +73,7 @@ export interface DispatcherConfig {
   maxInFlight: number
   endpointMaxInFlight: number
   partitionWindowRecords: number
+  memorySoftLimitMib: number
   retryMaxParkedInMemory: number
   retryMaxParkedTracked: number
   commitIntervalMs: number
@@ -305,6 +306,7 @@ export const configOptions = [
   option({ key: 'portalPublicUrl', variable: 'PORTAL_PUBLIC_URL', description: 'Origin the portal links name (https://admin.bank.example); none = the origin the operator\'s request came to', defaultValue: 'none', parse: optionalHttpUrl }),
   option({ key: 'maxInFlight', variable: 'MAX_IN_FLIGHT', description: 'Deliveries in flight at once, over all endpoints', defaultValue: '512', parse: integer(1, 100_000) }),
   option({ key: 'endpointMaxInFlight', variable: 'ENDPOINT_MAX_IN_FLIGHT', description: "Deliveries in flight at once to one endpoint, and the size of the endpoint's own connection pool (each endpoint has one, however many share its host; no per-origin cap, see Architecture)", defaultValue: '64', parse: integer(1, 100_000) }),
+  option({ key: 'memorySoftLimitMib', variable: 'MEMORY_SOFT_LIMIT_MIB', description: 'RSS (MiB) past which every thread runs a memory-reducing garbage collection: at most every 10 s, and again only after RSS grew by a tenth; 0 = never', defaultValue: '512', parse: integer(0, 1_000_000) }),
   option({ key: 'partitionWindowRecords', variable: 'PARTITION_WINDOW_RECORDS', description: 'Unsettled records held per source partition before its fetch pauses', defaultValue: '2000', parse: integer(1, 1_000_000) }),
   option({ key: 'retryMaxParkedInMemory', variable: 'RETRY_MAX_PARKED_IN_MEMORY', description: 'Parked deliveries per retry partition held with their bytes (about 850 B each); past it, more are held without them (about 75 B each) and read again from the retry partition when they become their account\'s next delivery', defaultValue: '5000', parse: integer(1, 10_000_000) }),
   option({ key: 'retryMaxParkedTracked', variable: 'RETRY_MAX_PARKED_TRACKED', description: 'Parked deliveries per retry partition held at all, with their bytes or without, before it stops reading ahead (what waits unread behind it waits for those to drain)', defaultValue: '100000', parse: integer(1, 100_000_000) }),

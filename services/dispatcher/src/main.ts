@@ -27,6 +27,7 @@ import { announcingEnableChanges, watchHeldReleases } from './subscriptions/endp
 import { recordRefusalReason, TopicSubscriptionStore } from './subscriptions/topic-store.js'
 import { VERSION } from './version.js'
 import { setUpHistory } from './wiring/history.js'
+import { startMemoryReducer } from './memory/reducer.js'
 import { createResender } from './wiring/resend.js'
 import { setUpReplays } from './wiring/replay.js'
 import { createKafkaClient } from './wiring/kafka-client.js'
@@ -194,11 +195,13 @@ async function main (): Promise<void> {
   const address = health.address()
   log.info({ version: VERSION, port: typeof address === 'object' && address !== null ? address.port : config.httpPort }, 'health and metrics listening')
 
+  const memoryReducer = startMemoryReducer({ softLimitBytes: config.memorySoftLimitMib * 2 ** 20, collectElsewhere: () => history.collectGarbage(), metrics, log: rootLog.child({ module: 'memory' }) })
   shutdown.run = createShutdown({
     log: rootLog.child({ module: 'shutdown' }),
     deadlineMs: config.shutdownDeadlineMs + SHUTDOWN_FINISH_MS,
     steps: [
       ['readiness', async () => { stopping = true }],
+      ['memory reducer', async () => { memoryReducer.close() }],
       ['admin api', () => adminServer.close()],
       ['portal ledger', async () => { await portalLedger?.close() }],
       // Before the history and the deliverer its deliveries use.

@@ -204,6 +204,7 @@ export function createMetrics () {
     historyIndexed: new Counter({ name: 'webhooks_history_indexed_total', help: 'Attempts-topic records written to the history index by this instance\'s indexer', registers: [registry] }),
     historyIndexerLag: new Gauge({ name: 'webhooks_history_indexer_lag', help: 'Attempts-topic records not yet in the history index, over the partitions this instance\'s indexer reads', registers: [registry] }),
     historyIndexRows: new Gauge({ name: 'webhooks_history_index_rows', help: 'Rows in the history index (counted after each pruning)', registers: [registry] }),
+    memoryCollections: new Counter({ name: 'webhooks_memory_collections_total', help: 'Memory-reducing garbage collections run because RSS passed MEMORY_SOFT_LIMIT_MIB', registers: [registry] }),
     historyThreadHeap: new Gauge({
       name: 'webhooks_history_thread_heap_bytes',
       help: 'V8 heap of each history thread (role writer, indexer): used, and total (committed)',

@@ -188,6 +188,7 @@ PORTAL_PUBLIC_URL: {{ $v.portal.publicUrl | default "none" | quote }}
 MAX_IN_FLIGHT: {{ int64 $v.engine.maxInFlight | toString | quote }}
 ENDPOINT_MAX_IN_FLIGHT: {{ int64 $v.engine.endpointMaxInFlight | toString | quote }}
 PARTITION_WINDOW_RECORDS: {{ int64 $v.engine.partitionWindowRecords | toString | quote }}
+MEMORY_SOFT_LIMIT_MIB: {{ int64 $v.engine.memorySoftLimitMib | toString | quote }}
 RETRY_MAX_PARKED_IN_MEMORY: {{ int64 $v.engine.retryMaxParkedInMemory | toString | quote }}
 RETRY_MAX_PARKED_TRACKED: {{ int64 $v.engine.retryMaxParkedTracked | toString | quote }}
 CIRCUIT_FAILURE_THRESHOLD: {{ int64 $v.delivery.circuitFailureThreshold | toString | quote }}

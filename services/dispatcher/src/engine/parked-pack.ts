@@ -50,18 +50,26 @@ export interface PackedRef {
 }
 
 /**
+ * Slab size: above glibc's mmap threshold as the image fixes it (128 KiB,
+ * see the Dockerfile), so each slab is a mapping of its own, returned to the
+ * system when freed. Slabs of 8 KiB came from malloc's heap, where, being
+ * long-lived, they sat between the short-lived buffers of a parking burst
+ * and kept that space from being trimmed (bench/backlog.md).
+ */
+export const SLAB_BYTES = 256 * 1024
+
+/**
  * Slabs that packed tasks are written into one after another, so a held
  * task costs no buffer object of its own (a view is about 100 bytes of
  * heap). A slab is freed by the garbage collector once no task packed in
- * it is held: like Node's own buffer pool, whose slabs are the same size,
- * one long-held task keeps its slab alive.
+ * it is held: one long-held task keeps its slab alive.
  */
 export class PackArena {
   readonly #slabSize: number
   #slab: Buffer | undefined
   #used = 0
 
-  constructor (slabSize = 8192) {
+  constructor (slabSize = SLAB_BYTES) {
     this.#slabSize = slabSize
   }
 

@@ -9,6 +9,8 @@ export type ToHistoryThread =
   | { type: 'entries', entries: PackedAttempt[] }
   /** Write what is left (until `deadline`, epoch ms), close, answer `closed`. */
   | { type: 'close', deadline: number }
+  /** Run a memory-reducing garbage collection (memory/reducer.ts), answer `collected`. */
+  | { type: 'collect-garbage' }
 
 /** Counter increases and gauge values since the last report. */
 export interface HistoryMetricsReport {
@@ -27,3 +29,5 @@ export type FromHistoryThread =
   | { type: 'metrics', report: HistoryMetricsReport }
   | { type: 'failed', message: string }
   | { type: 'closed' }
+  /** The memory-reducing collection asked for ran. */
+  | { type: 'collected' }

@@ -14,6 +14,7 @@ import { KafkaAttemptLog } from '../kafka/attempt-log.js'
 import { HistoryIndexer } from '../kafka/history-indexer.js'
 import { createLogger } from '../logger.js'
 import { openHistoryStore } from './history-store.js'
+import { collectGarbage } from '../memory/collect.js'
 import { createKafkaClient } from './kafka-client.js'
 import { niceThisThread } from './thread-priority.js'
 import type { FromHistoryThread, HistoryMetricsReport, HistoryThreadRole, ToHistoryThread } from './history-messages.js'
@@ -97,6 +98,13 @@ async function run (): Promise<void> {
     })
 
   port.on('message', (message: ToHistoryThread) => {
+    if (message.type === 'collect-garbage') {
+      collectGarbage().then(() => { post({ type: 'collected' }) }, (err: unknown) => {
+        log.warn({ err }, 'memory-reducing collection failed')
+        post({ type: 'collected' })
+      })
+      return
+    }
     if (message.type === 'entries') {
       for (const packed of message.entries) {
         const entry = unpackAttempt(packed)

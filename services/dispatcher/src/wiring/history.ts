@@ -28,6 +28,8 @@ export interface History {
   readEvent: ReadEvent
   /** Writes what is left, stops the history thread, closes the store (after the dispatcher closed). */
   close: () => Promise<void>
+  /** Each history thread runs a memory-reducing garbage collection (memory/reducer.ts). */
+  collectGarbage: () => Promise<void>
 }
 
 const CLOSE_MS = 5_000
@@ -109,6 +111,12 @@ function applyReport (metrics: Metrics, report: HistoryMetricsReport): void {
   if (report.rows !== undefined) metrics.historyIndexRows.set(report.rows)
 }
 
+interface HistoryThread {
+  worker: Worker
+  exited: Promise<void>
+  collectGarbage: () => Promise<void>
+}
+
 /** What is at an event's source coordinates: the event, or nothing any more. */
 export type ReadEvent = (eventId: string, source: { topic: string, partition: number, offset: bigint }) => Promise<{ kind: 'found', event: DecodedEvent } | { kind: 'gone' }>
 
@@ -126,19 +134,27 @@ export function eventReader (kafka: Kafka, decode: RecordDecoder): ReadEvent {
 export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kafka: Kafka, admin: Admin, decode: RecordDecoder, metrics: Metrics, log: Logger, onFatal: (err: Error) => void }): Promise<History> {
   const { config, kafka, metrics, log } = o
   const readEvent = eventReader(kafka, o.decode)
-  if (!config.historyEnabled) return { log: undefined, api: undefined, readEvent, close: async () => {} }
+  if (!config.historyEnabled) return { log: undefined, api: undefined, readEvent, close: async () => {}, collectGarbage: async () => {} }
   const created = await ensureAttemptsTopic(o.admin, { topic: config.historyTopic, partitions: config.historyTopicPartitions, retentionHours: config.historyTopicRetentionHours, replicationFactor: config.topicReplicationFactor })
   log.info({ topic: config.historyTopic, created }, 'attempts topic ready')
 
   let closing = false
   // A history thread that dies after start-up leaves every commit waiting (the
   // writer) or the index behind (the indexer): exit, so the orchestrator restarts us.
-  const startThread = async (role: HistoryThreadRole, onMessage: (message: FromHistoryThread) => void): Promise<{ worker: Worker, exited: Promise<void> }> => {
+  const startThread = async (role: HistoryThreadRole, onMessage: (message: FromHistoryThread) => void): Promise<HistoryThread> => {
     const worker = new Worker(new URL('./history-worker.js', import.meta.url), { workerData: { role }, resourceLimits: HISTORY_THREAD_LIMITS })
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+    const collections: Array<() => void> = []
+    const collectGarbage = async (): Promise<void> => {
+      const done = new Promise<void>((resolve) => { collections.push(resolve) })
+      worker.postMessage({ type: 'collect-garbage' } satisfies ToHistoryThread)
+      // A thread that exits meanwhile (shutdown) answers no more.
+      await Promise.race([done, exited])
+    }
     const ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: FromHistoryThread) => {
         if (message.type === 'metrics') applyReport(metrics, message.report)
+        else if (message.type === 'collected') collections.shift()?.()
         else if (message.type === 'ready') resolve()
         else if (message.type === 'failed') reject(new Error(`history ${role} thread failed: ${message.message}`))
         else onMessage(message)
@@ -148,7 +164,7 @@ export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kaf
     worker.on('error', (err) => { if (!closing) o.onFatal(err) })
     worker.on('exit', (code) => { if (!closing) o.onFatal(new Error(`history ${role} thread exited with ${code}`)) })
     await ready
-    return { worker, exited }
+    return { worker, exited, collectGarbage }
   }
   // Nothing is recorded before the dispatcher starts, after this returns.
   let toWriter: (message: ToHistoryThread) => void = () => {}
@@ -175,6 +191,7 @@ export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kaf
     log: recorder,
     readEvent,
     api: store === undefined ? undefined : { store, readPayload },
+    collectGarbage: async () => { await Promise.all(threads.map(async (thread) => { await thread.collectGarbage() })) },
     close: async () => {
       closing = true
       recorder.close()
