@@ -16,8 +16,6 @@ mkdir -p "$run_dir"
 export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:19092}"
 export SCHEMA_REGISTRY_URL="${SCHEMA_REGISTRY_URL:-http://127.0.0.1:18081/apis/ccompat/v7}"
 export KAFKAJS_NO_PARTITIONER_WARNING=1
-# As the container image runs it (see the Dockerfile: glibc's mmap threshold).
-export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
 # kafkajs computes some timers from a clock that can run negative on a fresh
 # connection; Node then warns (TimeoutNegativeWarning) and uses 1 ms, which is
 # what kafkajs means. The node processes started here print nothing for it.

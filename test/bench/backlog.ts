@@ -27,6 +27,7 @@ import {
   type BacklogConfig, type DrainRun, type IsolationPhase, type IsolationRound, type MemoryResult, type MemorySample
 } from './backlog-report.js'
 import { judge } from './dispatcher-run.js'
+import { allocatorEnv, jemallocLibrary } from './dispatcher-spawn.js'
 import { startDownEndpoint, downModeDescriptions } from './down-endpoint.js'
 import { inspectorUrlOf, liveMemory } from './inspector.js'
 import { createMemoryCgroup } from './memory-cgroup.js'
@@ -54,7 +55,7 @@ async function loadAverage (): Promise<string> {
 
 function machine (): string {
   const cpu = cpus()
-  return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}; Kafka and Apicurio Registry on loopback, shared with whatever else runs`
+  return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}; the dispatcher on ${jemallocLibrary() === undefined ? 'glibc\'s malloc (libjemalloc2 is not installed; the image preloads jemalloc)' : 'jemalloc, preloaded as the container image does'}; Kafka and Apicurio Registry on loopback, shared with whatever else runs`
 }
 
 /**
@@ -71,6 +72,7 @@ async function dispatcher (name: string, env: Record<string, string>, cgroupProc
     SUBSCRIPTIONS_TOPIC: `bench-backlog-subs-${name}-${runId}`,
     DEAD_LETTER_TOPIC: `bench-backlog-dlq-${runId}`,
     HISTORY_SQLITE_PATH: join(tmpdir(), 'whd-bench-history', `${randomUUID()}.sqlite`),
+    ...allocatorEnv(),
     ...env,
     // BENCH_BACKLOG_ENV="NAME=value,NAME=value": settings for an experiment, printed in the report's header.
     ...Object.fromEntries((process.env.BENCH_BACKLOG_ENV ?? '').split(',').filter((pair) => pair.includes('=')).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))
@@ -211,8 +213,8 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
     let steady = 0
     let last = -1
     let cpuTicks = 0
-    // BENCH_BACKLOG_STEADY: samples the held count must stay the same (3), more to watch the dispatcher sit.
-    const steadySamples = Number(process.env.BENCH_BACKLOG_STEADY ?? '3')
+    // Samples 2 s apart.
+    const steadySamples = Math.ceil(config.sitSeconds / 2)
     while (steady < steadySamples) {
       if (!alive(proc)) {
         const killed = limited === undefined ? 0 : await limited.oomKills()

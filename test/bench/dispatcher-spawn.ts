@@ -1,7 +1,8 @@
 // Starts and stops the built dispatcher process for the benchmark: one
 // instance per call, on its own HTTP port, with loopback-only egress.
 import { randomBytes, randomUUID } from 'node:crypto'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { testStack } from '../support/stack.js'
 
@@ -18,8 +19,23 @@ export interface SpawnedDispatcher {
 
 let nextPort = 29900 + Math.floor(Math.random() * 90)
 
-/** The container image's MALLOC_MMAP_THRESHOLD_ (a packaging test keeps the two equal). */
-export const IMAGE_MALLOC_MMAP_THRESHOLD = '131072'
+/** The container image's allocator settings (a packaging test keeps the two equal). */
+export const IMAGE_MALLOC_CONF = 'background_thread:true'
+
+// This file runs from test/bench (vitest) or dist/test/bench (node).
+const repoRoot = join(import.meta.dirname, existsSync(join(import.meta.dirname, '../../package.json')) ? '../..' : '../../..')
+let jemalloc: string | undefined | null = null
+/** jemalloc's library (deploy/local/jemalloc.sh installs it), or undefined: glibc's malloc then. */
+export function jemallocLibrary (): string | undefined {
+  if (jemalloc === null) jemalloc = execFileSync(join(repoRoot, 'deploy/local/jemalloc.sh'), { encoding: 'utf8' }).trim() || undefined
+  return jemalloc
+}
+
+/** The environment that preloads jemalloc as the image does, when it is installed. */
+export function allocatorEnv (): Record<string, string> {
+  const library = jemallocLibrary()
+  return library === undefined ? {} : { LD_PRELOAD: library, MALLOC_CONF: IMAGE_MALLOC_CONF }
+}
 
 /** Starts one instance and resolves once it has joined its consumer group (/startupz). */
 export async function spawnDispatcher (env: Record<string, string>, execArgv: string[] = []): Promise<SpawnedDispatcher> {
@@ -40,8 +56,8 @@ export async function spawnDispatcher (env: Record<string, string>, execArgv: st
       SECRETS_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
       TOPIC_REPLICATION_FACTOR: '1',
       LOG_LEVEL: 'info',
-      // As the container image runs it (Dockerfile: glibc's mmap threshold).
-      MALLOC_MMAP_THRESHOLD_: IMAGE_MALLOC_MMAP_THRESHOLD,
+      // As the container image runs it (Dockerfile: jemalloc preloaded).
+      ...allocatorEnv(),
       ...env
     },
     stdio: ['ignore', 'pipe', 'pipe']

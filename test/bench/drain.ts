@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { generateSecret } from '../../services/dispatcher/src/delivery/sign.js'
 import { readMetric, startDispatcher, writeSubscriptionsFile } from '../support/dispatcher-process.js'
+import { allocatorEnv } from './dispatcher-spawn.js'
 import type { EventFeed } from '../support/event-feed.js'
 import { createTestTopics } from '../support/kafka.js'
 import { checkDeliveries } from '../support/oracle.js'
@@ -49,7 +50,8 @@ export async function drainRun (feed: EventFeed, s: DrainSettings): Promise<Drai
     CIRCUIT_FAILURE_THRESHOLD: '10000',
     RETRY_SCHEDULE_MS: '5000',
     COMMIT_INTERVAL_MS: '1000',
-    LOG_LEVEL: 'warn'
+    LOG_LEVEL: 'warn',
+    ...allocatorEnv()
   })
   try {
     const produced = []

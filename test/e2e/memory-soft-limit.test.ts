@@ -6,7 +6,7 @@ import { waitUntil } from '../support/wait.js'
 // MEMORY_SOFT_LIMIT_MIB (memory/reducer.ts): past it, every thread — the
 // main one and each history thread — runs a memory-reducing collection. A
 // limit of 1 MiB is passed at once; when to collect again (RSS grown by a
-// tenth, 10 s apart) is unit-tested in memory/pressure.test.ts.
+// tenth, or a minute passed) is unit-tested in memory/pressure.test.ts.
 describe('MEMORY_SOFT_LIMIT_MIB', () => {
   let scenario: Scenario | undefined
   afterEach(async () => {

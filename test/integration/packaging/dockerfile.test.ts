@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { configOptions } from '../../../services/dispatcher/src/config.js'
 import { chartDir, imageEntries, repoRoot } from './paths.js'
-import { IMAGE_MALLOC_MMAP_THRESHOLD } from '../../bench/dispatcher-spawn.js'
+import { IMAGE_MALLOC_CONF } from '../../bench/dispatcher-spawn.js'
 
 interface Instruction { keyword: string, args: string }
 interface Stage { name: string, from: string, instructions: Instruction[] }
@@ -63,9 +63,10 @@ describe('Dockerfile', () => {
     expect(readFileSync(join(repoRoot, 'deploy/local/dist.sh'), 'utf8')).toContain('npm ci --omit=dev --ignore-scripts')
   })
 
-  it('fixes glibc\'s mmap threshold, as the benchmarks and the local run do', () => {
-    expect(args(runtime, 'ENV')).toContain(`MALLOC_MMAP_THRESHOLD_=${IMAGE_MALLOC_MMAP_THRESHOLD}`)
-    expect(readFileSync(join(repoRoot, 'deploy/local/dev.sh'), 'utf8')).toContain(`MALLOC_MMAP_THRESHOLD_:-${IMAGE_MALLOC_MMAP_THRESHOLD}`)
+  it('preloads jemalloc, installed from Debian, with the settings the benchmarks use', () => {
+    expect(args(runtime, 'RUN').join('\n')).toMatch(/apt-get install -y --no-install-recommends [^\n]*\blibjemalloc2\b/)
+    expect(args(runtime, 'RUN').join('\n')).toContain('/usr/local/lib/libjemalloc.so.2')
+    expect(args(runtime, 'ENV')).toEqual(expect.arrayContaining(['LD_PRELOAD=/usr/local/lib/libjemalloc.so.2', `MALLOC_CONF=${IMAGE_MALLOC_CONF}`]))
   })
 
   it('puts in /app exactly what `make dist` lays out', () => {

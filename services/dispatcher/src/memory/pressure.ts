@@ -1,20 +1,24 @@
 /**
  * When the dispatcher asks V8 for a memory-reducing collection (reducer.ts).
- * V8 sizes each heap for speed and collects lazily, and glibc keeps freed
- * memory until a free at its top lets it trim: after a burst — a backlog of
- * an endpoint's deliveries parked at once — a process holding 1,000,000
- * parked deliveries sat at about twice the RSS a full collection brings it
- * back to (bench/backlog.md). Neither knows a container's memory limit. So
- * once RSS passes MEMORY_SOFT_LIMIT_MIB, the dispatcher collects: at most
- * every {@link MIN_INTERVAL_MS}, and again only when RSS has grown by a
- * tenth since the last collection left it above the limit (what is held
- * then is live; collecting again would only cost pauses).
+ * V8 sizes each heap for speed and collects lazily, and malloc keeps freed
+ * memory it cannot trim: after a burst — a backlog of an endpoint's
+ * deliveries parked at once — a process holding 1,000,000 parked deliveries
+ * sat at 1.2–1.5 times the RSS a full collection brings it back to
+ * (bench/backlog.md). Neither knows a container's memory limit. So once RSS
+ * passes MEMORY_SOFT_LIMIT_MIB, the dispatcher collects: at most every
+ * {@link MIN_INTERVAL_MS}; after a collection that left RSS above the limit
+ * (what is held then is mostly live), again only when RSS has grown by a
+ * tenth — the burst goes on — or {@link RESTATE_INTERVAL_MS} later, when
+ * the burst's garbage has settled, at the cost of one pause a minute while
+ * the dispatcher holds more than the limit.
  */
 
 /** Shortest time between two collections (each pauses a thread for tens to a few hundred ms). */
 export const MIN_INTERVAL_MS = 10_000
 /** Growth since the last collection, when that one left RSS above the limit, that calls for another. */
 export const GROWTH_BEFORE_AGAIN = 1.1
+/** Time after which RSS still above the limit calls for another collection, grown or not. */
+export const RESTATE_INTERVAL_MS = 60_000
 
 export interface LastCollection {
   /** When it ran (ms). */
@@ -26,6 +30,7 @@ export interface LastCollection {
 export function shouldCollect (rss: number, now: number, softLimitBytes: number, last: LastCollection | undefined): boolean {
   if (softLimitBytes <= 0 || rss < softLimitBytes) return false
   if (last === undefined) return true
-  if (now - last.at < MIN_INTERVAL_MS) return false
-  return last.rssAfter < softLimitBytes || rss >= last.rssAfter * GROWTH_BEFORE_AGAIN
+  const since = now - last.at
+  if (since < MIN_INTERVAL_MS) return false
+  return last.rssAfter < softLimitBytes || rss >= last.rssAfter * GROWTH_BEFORE_AGAIN || since >= RESTATE_INTERVAL_MS
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { GROWTH_BEFORE_AGAIN, MIN_INTERVAL_MS, shouldCollect } from '../../../../services/dispatcher/src/memory/pressure.js'
+import { GROWTH_BEFORE_AGAIN, MIN_INTERVAL_MS, RESTATE_INTERVAL_MS, shouldCollect } from '../../../../services/dispatcher/src/memory/pressure.js'
 
 const MiB = 2 ** 20
 const limit = 512 * MiB
@@ -25,9 +25,10 @@ describe('shouldCollect (MEMORY_SOFT_LIMIT_MIB)', () => {
     expect(shouldCollect(limit, MIN_INTERVAL_MS, limit, last)).toBe(true)
   })
 
-  it('after a collection that left RSS above the limit (all of it live), waits until RSS grows by a tenth', () => {
+  it('after a collection that left RSS above the limit (mostly live), waits until RSS grows by a tenth or RESTATE_INTERVAL_MS passes', () => {
     const last = { at: 0, rssAfter: 600 * MiB }
-    expect(shouldCollect(600 * MiB * GROWTH_BEFORE_AGAIN - 1, 10 * MIN_INTERVAL_MS, limit, last)).toBe(false)
-    expect(shouldCollect(600 * MiB * GROWTH_BEFORE_AGAIN, 10 * MIN_INTERVAL_MS, limit, last)).toBe(true)
+    expect(shouldCollect(600 * MiB * GROWTH_BEFORE_AGAIN - 1, RESTATE_INTERVAL_MS - 1, limit, last)).toBe(false)
+    expect(shouldCollect(600 * MiB * GROWTH_BEFORE_AGAIN, MIN_INTERVAL_MS, limit, last)).toBe(true)
+    expect(shouldCollect(600 * MiB, RESTATE_INTERVAL_MS, limit, last)).toBe(true)
   })
 })
