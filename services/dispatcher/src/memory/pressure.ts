@@ -3,7 +3,7 @@
  * V8 sizes each heap for speed and collects lazily, and malloc keeps freed
  * memory it cannot trim: after a burst — a backlog of an endpoint's
  * deliveries parked at once — a process holding 1,000,000 parked deliveries
- * sat at 1.2–1.5 times the RSS a full collection brings it back to
+ * sat at 1.3–1.5 times the RSS a full collection brings it back to
  * (bench/backlog.md). Neither knows a container's memory limit. So once RSS
  * passes MEMORY_SOFT_LIMIT_MIB, the dispatcher collects: at most every
  * {@link MIN_INTERVAL_MS}; after a collection that left RSS above the limit
