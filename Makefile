@@ -133,6 +133,7 @@ bench: setup $(STACK) $(POSTGRES) ## dispatcher vs a naive consumer vs the raw c
 	node dist/test/bench/run.js
 	HISTORY_POSTGRES_URL="$${HISTORY_POSTGRES_URL:-$$(deploy/local/postgres.sh url)}" node dist/test/bench/history.js
 	node dist/test/bench/backlog.js
+	node dist/test/bench/targets.js
 
 chaos: setup $(STACK) ## chaos suite, not part of make test: CHAOS_EVENTS (1,000,000) events while the dispatcher is killed, the broker restarted, an endpoint down → chaos/results.md
 	tsc -p test/chaos/tsconfig.json
