@@ -90,7 +90,7 @@ export async function openSqlHistoryStore (db: SqlDriver): Promise<HistoryStore>
           const chunk = entries.slice(i, i + INSERT_ROWS)
           const row = `(${COLUMNS.map(() => '?').join(', ')})`
           added += await tx.execute(
-            `INSERT INTO attempts (${COLUMNS.join(', ')}) VALUES ${chunk.map(() => row).join(', ')} ON CONFLICT (attempt_id) DO NOTHING`,
+            `INSERT INTO attempts (${COLUMNS.join(', ')}) VALUES ${chunk.map(() => row).join(', ')} ON CONFLICT DO NOTHING`,
             chunk.flatMap(toParams)
           )
         }
