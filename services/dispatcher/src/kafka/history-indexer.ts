@@ -14,6 +14,15 @@ export interface HistoryIndexerMetrics {
 }
 import { retryRetriable } from '../retriable.js'
 
+// A fetch waits until this many bytes of records are there (about 4,000
+// attempts, zstd) or FETCH_WAIT_MS have passed. Each partition's batch is
+// one transaction, whose commit writes out every page it touched; a fetch
+// answered as soon as one produce request landed made 3.6 times as many
+// commits, and the indexer spent 30 % more CPU per record. The index
+// follows the topic by up to FETCH_WAIT_MS more.
+const FETCH_MIN_BYTES = 256 * 1024
+const FETCH_WAIT_MS = 500
+
 export interface HistoryIndexerOptions {
   kafka: Kafka
   topic: string
@@ -52,7 +61,7 @@ export class HistoryIndexer {
   async start (): Promise<void> {
     const { kafka, topic, store, log } = this.#o
     const groupId = `${this.#o.groupIdPrefix}-history-${await store.storeId()}`
-    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 })
+    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, minBytes: FETCH_MIN_BYTES, maxWaitTimeInMs: FETCH_WAIT_MS })
     this.#consumer = consumer
     await consumer.connect()
     await retryRetriable(() => consumer.subscribe({ topics: [topic], fromBeginning: true }))
