@@ -1,12 +1,17 @@
 import type { HistoryStore, IndexedAttempt } from './store.js'
 
+// Rows per transaction at most. A fetch of an indexer catching up holds
+// tens of thousands; SQLite's WAL grows to the largest transaction's pages
+// and keeps that size. Following the topic, a fetch brings about 4,000.
+const MAX_ROWS = 5000
+
 /**
  * Writes the entries handed in during one turn of the event loop with one
- * `store.insert`, one transaction. The indexer gets a fetch as one batch per
- * partition, handled side by side; a commit writes out every page its
- * transaction touched, and the pages of the event index are spread at
- * random, so one commit per fetch instead of one per partition costs less
- * per row (bench/history.md).
+ * `store.insert`, one transaction (one per MAX_ROWS). The indexer gets a
+ * fetch as one batch per partition, handled side by side; a commit writes
+ * out every page its transaction touched, and the pages of the event index
+ * are spread at random, so one commit per fetch instead of one per
+ * partition costs less per row.
  *
  * Each caller's promise settles with the transaction its entries joined:
  * it resolves once they are written (only then may their offsets be
@@ -32,7 +37,7 @@ export class JoinedInserts {
       // their work is synchronous or microtasks.
       const written = new Promise((resolve) => setImmediate(resolve)).then(async () => {
         this.#open = undefined
-        this.#onWritten(await this.#store.insert(joined))
+        for (let i = 0; i < joined.length; i += MAX_ROWS) this.#onWritten(await this.#store.insert(joined.slice(i, i + MAX_ROWS)))
       })
       open = this.#open = { entries: joined, written }
     }

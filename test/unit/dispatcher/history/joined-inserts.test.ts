@@ -39,6 +39,15 @@ describe('joined inserts', () => {
     await store.close()
   })
 
+  it('writes a turn of more than 5,000 entries with a transaction per 5,000', async () => {
+    const { store, transactions } = await countedStore()
+    const inserts = new JoinedInserts(store, () => {})
+    await Promise.all([inserts.insert(Array.from({ length: 4000 }, () => attempt())), inserts.insert(Array.from({ length: 2001 }, () => attempt()))])
+    expect(transactions).toEqual([5000, 1001])
+    expect(await store.count()).toBe(6001)
+    await store.close()
+  })
+
   it('rejects every caller of a transaction that fails, and starts afresh in the next turn', async () => {
     const { store } = await countedStore()
     let fail = true
