@@ -16,11 +16,11 @@ export interface HistoryIndexerMetrics {
 import { retryRetriable } from '../retriable.js'
 
 // A fetch waits until this many bytes of records are there (about 4,000
-// attempts, zstd) or FETCH_WAIT_MS have passed. Each partition's batch is
-// one transaction, whose commit writes out every page it touched; a fetch
-// answered as soon as one produce request landed made 3.6 times as many
-// commits, and the indexer spent 30 % more CPU per record. The index
-// follows the topic by up to FETCH_WAIT_MS more.
+// attempts, zstd) or FETCH_WAIT_MS have passed. Each transaction's commit
+// writes out every page it touched; fetches answered as soon as one produce
+// request landed made 3.6 times as many transactions, and the indexer spent
+// 30 % more CPU per record. The index follows the topic by up to
+// FETCH_WAIT_MS more.
 const FETCH_MIN_BYTES = 256 * 1024
 const FETCH_WAIT_MS = 500
 // Batches of one fetch handled side by side, their rows written in one
