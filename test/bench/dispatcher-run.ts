@@ -71,6 +71,11 @@ export interface DispatcherRunOptions {
   profile: boolean
   /** More environment for the dispatcher (history on or off, …). */
   env?: Record<string, string>
+  /**
+   * Work the dispatcher finishes after the last delivery, counted in its CPU:
+   * the CPU window ends when this resolves (the history index catching up).
+   */
+  settled?: () => Promise<void>
   signal: AbortSignal
   log: (line: string) => void
 }
@@ -146,6 +151,7 @@ export async function runDispatcher (options: DispatcherRunOptions, receiverDela
       child: spawned.child,
       onFirst: (first) => { cpu ??= { window: new CpuWindow({ sender: pid, receiver: receiver.pid }), from: first.distinct } }
     })
+    await options.settled?.()
     const cpuUsed = cpu?.window.end(stats.distinct - cpu.from) ?? { senderCores: Number.NaN, receiverCores: Number.NaN, machineCores: Number.NaN, senderUsPerItem: Number.NaN }
     if (spawned.child.exitCode !== null || spawned.child.signalCode !== null) {
       exitedEarly = `exited with ${spawned.child.exitCode ?? spawned.child.signalCode} during the backlog`

@@ -2,8 +2,11 @@
 // PostgreSQL integration test run these same cases on a fresh store.
 import { randomUUID } from 'node:crypto'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { migrations } from '../../services/dispatcher/src/history/migrations.js'
+import type { SqlDriver } from '../../services/dispatcher/src/history/sql-driver.js'
+import { openSqlHistoryStore } from '../../services/dispatcher/src/history/sql-store.js'
 import type { HistoryStore, IndexedAttempt } from '../../services/dispatcher/src/history/store.js'
-import { quantileOf } from '../../services/dispatcher/src/history/store.js'
+import { latencyBucket, quantileOf } from '../../services/dispatcher/src/history/store.js'
 
 const T0 = Date.parse('2026-12-01T00:00:00Z')
 let logOffset = 0n
@@ -132,5 +135,42 @@ export function historyStoreContract (name: string, open: () => Promise<HistoryS
       expect(await store.prune(T0 - 3_600_000)).toBe(1)
       expect(await store.count()).toBe(101)
     })
+  })
+}
+
+/** A row as version 1 of the schema holds it, column by column. */
+function v1Row (e: IndexedAttempt): unknown[] {
+  return [
+    e.attemptId, e.eventId, e.eventType, e.tenantId, e.subscriptionId, e.accountId, e.occurredAt, e.sourceTopic, e.sourcePartition,
+    e.sourceOffset, e.attemptNumber, e.lane, e.kind, e.outcome, e.startedAt, e.durationMs ?? null,
+    e.durationMs === undefined ? null : latencyBucket(e.durationMs), e.httpStatus ?? null, e.errorCode ?? null,
+    e.nextAttemptAt ?? null, e.responseBodyPrefix ?? null, e.logPartition, e.logOffset
+  ]
+}
+
+/** A store made by the first release (schema version 1) opens with its rows, id and behaviour intact. */
+export function historyMigrationContract (name: string, freshDatabase: () => Promise<SqlDriver>): void {
+  it(`${name}: a version-1 store is migrated with its rows and id, and still writes each attempt once`, async () => {
+    const db = await freshDatabase()
+    const [v1] = migrations
+    const old = [attempt({ eventId: 'evt-m', responseBodyPrefix: 'ok' }), attempt({ eventId: 'evt-m', attemptNumber: 2, startedAt: T0 + 1, durationMs: undefined })]
+    await db.transaction(async (tx) => {
+      await tx.execute('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)')
+      for (const statement of v1?.[db.dialect] ?? []) await tx.execute(statement)
+      await tx.execute('INSERT INTO meta (key, value) VALUES (?, ?), (?, ?)', ['schema_version', '1', 'store_id', 'store-of-v1'])
+      for (const row of old) await tx.execute(`INSERT INTO attempts VALUES (${v1Row(row).map(() => '?').join(', ')})`, v1Row(row))
+    })
+    const store = await openSqlHistoryStore(db)
+    try {
+      expect(await store.storeId()).toBe('store-of-v1')
+      expect(await store.eventRecords(undefined, 'evt-m')).toEqual(old)
+      expect(await store.insert([old[0] as IndexedAttempt, attempt({ eventId: 'evt-m' })])).toBe(1)
+      expect(await store.prune(T0 + 1)).toBe(2)
+      expect(await store.count()).toBe(1)
+      const version = await db.query<{ value: string }>('SELECT value FROM meta WHERE key = ?', ['schema_version'])
+      expect(version[0]?.value).toBe(String(migrations.at(-1)?.version))
+    } finally {
+      await store.close()
+    }
   })
 }

@@ -7,7 +7,7 @@ import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { openPostgresDriver } from '../../../services/dispatcher/src/history/postgres-driver.js'
 import { openSqlHistoryStore } from '../../../services/dispatcher/src/history/sql-store.js'
-import { attempt, historyStoreContract } from '../../support/history-store-contract.js'
+import { attempt, historyMigrationContract, historyStoreContract } from '../../support/history-store-contract.js'
 
 const serverUrl = process.env.HISTORY_POSTGRES_URL
 if (serverUrl === undefined) throw new Error('HISTORY_POSTGRES_URL is not set: run through make test, or start deploy/local/postgres.sh up and export its url')
@@ -33,6 +33,10 @@ afterAll(async () => {
 })
 
 historyStoreContract('PostgreSQL', async () => await openSqlHistoryStore(openPostgresDriver(await freshDatabase())))
+
+describe('PostgreSQL history store schema', () => {
+  historyMigrationContract('PostgreSQL', async () => openPostgresDriver(await freshDatabase()))
+})
 
 describe('PostgreSQL history store shared by instances', () => {
   it('three instances opening one new database at once migrate it once and share one store id and its rows', async () => {

@@ -41,10 +41,42 @@ const indexes = [
   'CREATE INDEX attempts_by_age ON attempts (started_at)'
 ]
 
+// Version 2 keeps one index on a random key, the event id. The attempt id
+// (a random UUID) was the primary key: each insert dirtied a page at a
+// random place in it, and each commit wrote those pages out again, the
+// larger part of the indexer's CPU. A record comes again only as itself
+// (read again after a restart, or produced twice by a retried write), so
+// its start time and attempt id together find the copy, in an index that
+// grows at its end and serves pruning. The event index drops its leading
+// tenant: an event id finds its few rows, whose tenant is checked on them,
+// and an operator's lookup without a tenant can use it too.
+const byTime = 'CREATE UNIQUE INDEX attempts_by_time ON attempts (started_at, attempt_id)'
+const byEvent = 'CREATE INDEX attempts_by_event ON attempts (event_id)'
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
     sqlite: [`CREATE TABLE attempts (${columns('INTEGER')})`, ...indexes],
     postgres: [`CREATE TABLE attempts (${columns('BIGINT')})`, ...indexes]
+  },
+  {
+    version: 2,
+    // SQLite cannot drop a primary key: the table is copied once.
+    sqlite: [
+      `CREATE TABLE attempts_v2 (${columns('INTEGER').replace('attempt_id TEXT PRIMARY KEY', 'attempt_id TEXT NOT NULL')})`,
+      'INSERT INTO attempts_v2 SELECT * FROM attempts ORDER BY started_at',
+      'DROP TABLE attempts',
+      'ALTER TABLE attempts_v2 RENAME TO attempts',
+      byTime,
+      byEvent,
+      indexes[1] as string
+    ],
+    postgres: [
+      'ALTER TABLE attempts DROP CONSTRAINT attempts_pkey',
+      'DROP INDEX attempts_by_age',
+      'DROP INDEX attempts_by_event',
+      byTime,
+      byEvent
+    ]
   }
 ]

@@ -52,7 +52,7 @@ export interface HistoryStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Made when the store's schema was created: the indexer's consumer group is named after it, so a new store reads the whole topic. */
   storeId: () => Promise<string>
-  /** Writes entries; one already there (same attempt id) is left alone. Resolves with how many were new. */
+  /** Writes entries; one already there (the same record: attempt id and start time) is left alone. Resolves with how many were new. */
   insert: (entries: readonly IndexedAttempt[]) => Promise<number>
   /** Every record of the event, oldest first; empty when the tenant has no such event. Undefined tenant: any (operators). */
   eventRecords: (tenantId: string | undefined, eventId: string) => Promise<IndexedAttempt[]>

@@ -1,6 +1,7 @@
+import avro from 'avsc'
 import { describe, expect, it } from 'vitest'
 import type { AttemptEntry } from '../../../../services/dispatcher/src/engine/attempt-log.js'
-import { attemptType, attemptWireHeader, decodeAttempt, encodeAttempt } from '../../../../services/dispatcher/src/history/attempt-codec.js'
+import { attemptSchemaString, attemptType, attemptWireHeader, decodeAttempt, encodeAttempt } from '../../../../services/dispatcher/src/history/attempt-codec.js'
 
 const entry = (over: Partial<AttemptEntry> = {}): AttemptEntry => ({
   attemptId: 'att-1',
@@ -42,5 +43,17 @@ describe('attempt records (Confluent wire format of delivery-attempt.avsc)', () 
     const big = entry({ responseBodyPrefix: 'x'.repeat(50_000), errorCode: 'é'.repeat(3000) })
     expect(roundTrip(encodeAttempt(big, 9))).toEqual({ schemaId: 9, entry: big })
     expect(roundTrip(encodeAttempt(entry(), 9))).toEqual({ schemaId: 9, entry: entry() })
+  })
+
+  it('decode records of other writers, each with its own schema, record after record', () => {
+    const schema = JSON.parse(attemptSchemaString()) as { fields: Array<{ name: string }> }
+    const older = avro.Type.forSchema({ ...schema, fields: schema.fields.filter((f) => f.name !== 'responseBodyPrefix') } as avro.Schema)
+    const sameText = avro.Type.forSchema(schema as avro.Schema)
+    const { payload } = attemptWireHeader(encodeAttempt(entry({ responseBodyPrefix: 'ok' }), 1))
+    const olderPayload = older.toBuffer({ ...older.fromBuffer(payload, older.createResolver(attemptType())) })
+    for (let i = 0; i < 3; i++) {
+      expect(decodeAttempt(olderPayload, older)).toEqual(entry())
+      expect(decodeAttempt(payload, sameText)).toEqual(entry({ responseBodyPrefix: 'ok' }))
+    }
   })
 })

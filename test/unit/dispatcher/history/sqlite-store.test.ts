@@ -5,13 +5,17 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { openSqlHistoryStore } from '../../../../services/dispatcher/src/history/sql-store.js'
 import { openSqliteDriver } from '../../../../services/dispatcher/src/history/sqlite-driver.js'
 import { bucketUpperMs, decodeCursor, encodeCursor, latencyBucket, quantileOf } from '../../../../services/dispatcher/src/history/store.js'
-import { attempt, historyStoreContract } from '../../../support/history-store-contract.js'
+import { attempt, historyMigrationContract, historyStoreContract } from '../../../support/history-store-contract.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'whd-history-'))
 afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 let n = 0
 
 historyStoreContract('SQLite', async () => await openSqlHistoryStore(openSqliteDriver(join(dir, `h${++n}.sqlite`))))
+
+describe('SQLite history store schema', () => {
+  historyMigrationContract('SQLite', async () => openSqliteDriver(join(dir, `h${++n}.sqlite`)))
+})
 
 describe('SQLite history store file', () => {
   it('keeps rows and its id when reopened; a new file is a new store with a new id', async () => {
