@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { DatabaseSync } from 'node:sqlite'
 import { join } from 'node:path'
 import type { Kafka } from 'kafkajs'
 import type { EventCodec } from '../../services/events/src/index.js'
@@ -71,11 +72,6 @@ export interface DispatcherRunOptions {
   profile: boolean
   /** More environment for the dispatcher (history on or off, …). */
   env?: Record<string, string>
-  /**
-   * Work the dispatcher finishes after the last delivery, counted in its CPU:
-   * the CPU window ends when this resolves (the history index catching up).
-   */
-  settled?: () => Promise<void>
   signal: AbortSignal
   log: (line: string) => void
 }
@@ -124,11 +120,37 @@ async function waitForDistinct (
   }
 }
 
+/**
+ * Resolves once the SQLite index at `path` holds `records` rows: the indexer
+ * thread follows the deliveries by up to its fetch wait, longer on a busy
+ * machine (it runs at a lower priority), and its CPU counts until then.
+ */
+export async function indexCaughtUp (path: string, records: number): Promise<void> {
+  const deadline = Date.now() + 120_000
+  while (Date.now() < deadline) {
+    try {
+      const db = new DatabaseSync(path, { readOnly: true })
+      try {
+        if (Number((db.prepare('SELECT COUNT(*) AS n FROM attempts').get() as { n: number }).n) >= records) return
+      } finally {
+        db.close()
+      }
+    } catch {
+      // Not created yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`the history index at ${path} did not reach ${records} rows in 120 s`)
+}
+
 export async function runDispatcher (options: DispatcherRunOptions, receiverDelayMs: number): Promise<DispatcherRunResult> {
   const { receiver, produced, signal, log } = options
   await receiver.reset(receiverDelayMs)
   const profileDir = options.profile ? await mkdtemp(join(tmpdir(), 'whd-bench-prof-')) : undefined
   const startedAt = Date.now()
+  const env: Record<string, string> = { HISTORY_SQLITE_PATH: join(tmpdir(), 'whd-bench-history', `${randomUUID()}.sqlite`), ...options.env }
+  // With the SQLite index (the default), the indexer thread's work counts too.
+  const indexPath = (env.HISTORY_ENABLED ?? 'true') !== 'false' && (env.HISTORY_STORE ?? 'sqlite') === 'sqlite' ? env.HISTORY_SQLITE_PATH : undefined
   const spawned = await spawnDispatcher({
     SOURCE_TOPICS: options.paced === undefined ? options.topic : `${options.topic},${options.paced.topic}`,
     DEAD_LETTER_TOPIC: options.deadLetterTopic,
@@ -137,8 +159,7 @@ export async function runDispatcher (options: DispatcherRunOptions, receiverDela
     // One endpoint takes all the load, so its cap is the global one.
     MAX_IN_FLIGHT: String(options.maxInFlight),
     ENDPOINT_MAX_IN_FLIGHT: String(options.maxInFlight),
-    HISTORY_SQLITE_PATH: join(tmpdir(), 'whd-bench-history', `${randomUUID()}.sqlite`),
-    ...options.env
+    ...env
   }, profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])
   let exitCode: number | null = null
   let exitedEarly: string | undefined
@@ -151,7 +172,7 @@ export async function runDispatcher (options: DispatcherRunOptions, receiverDela
       child: spawned.child,
       onFirst: (first) => { cpu ??= { window: new CpuWindow({ sender: pid, receiver: receiver.pid }), from: first.distinct } }
     })
-    await options.settled?.()
+    if (indexPath !== undefined && stats.distinct >= expected) await indexCaughtUp(indexPath, expected)
     const cpuUsed = cpu?.window.end(stats.distinct - cpu.from) ?? { senderCores: Number.NaN, receiverCores: Number.NaN, machineCores: Number.NaN, senderUsPerItem: Number.NaN }
     if (spawned.child.exitCode !== null || spawned.child.signalCode !== null) {
       exitedEarly = `exited with ${spawned.child.exitCode ?? spawned.child.signalCode} during the backlog`

@@ -11,7 +11,6 @@
 // Build and run: tsc -p test/bench/tsconfig.json && node dist/test/bench/history.js
 import { randomUUID } from 'node:crypto'
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
-import { DatabaseSync } from 'node:sqlite'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import pg from 'pg'
@@ -59,29 +58,6 @@ async function indexInto (name: string, store: HistoryStore, topic: string, expe
   return { store: name, records: count, seconds, perSecond: count / seconds, bytesPerAttempt: bytes / Math.max(1, count) }
 }
 
-/**
- * Resolves once the SQLite index at `path` holds `records` rows: the indexer
- * thread follows the deliveries by up to its fetch wait, longer on a busy
- * machine (it runs at a lower priority), and its CPU counts until then.
- */
-async function indexCaughtUp (path: string, records: number): Promise<void> {
-  const deadline = Date.now() + 120_000
-  while (Date.now() < deadline) {
-    try {
-      const db = new DatabaseSync(path, { readOnly: true })
-      try {
-        if (Number((db.prepare('SELECT COUNT(*) AS n FROM attempts').get() as { n: number }).n) >= records) return
-      } finally {
-        db.close()
-      }
-    } catch {
-      // Not created yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`the history index at ${path} did not reach ${records} rows in 120 s`)
-}
-
 async function main (): Promise<number> {
   const config = loadBenchConfig()
   const events = Number(process.env.BENCH_HISTORY_EVENTS ?? '40000')
@@ -127,7 +103,6 @@ async function main (): Promise<number> {
             on: { HISTORY_ENABLED: 'true', HISTORY_STORE: 'sqlite', HISTORY_SQLITE_PATH: indexPath }
           }[variant],
           // W1 writes one attempt record per event.
-          ...(variant === 'on' ? { settled: async () => { await indexCaughtUp(indexPath, produced.length) } } : {}),
           signal: new AbortController().signal,
           log
         }, 0)
