@@ -6,6 +6,12 @@ import { shouldCollect, type LastCollection } from './pressure.js'
 /** How often RSS is read (a cheap call). */
 const CHECK_EVERY_MS = 2_000
 
+// Delivery attempts and settled deliveries so far: how busy the dispatcher is.
+async function workDone (metrics: Metrics): Promise<number> {
+  const sum = (values: Array<{ value: number }>): number => values.reduce((total, { value }) => total + value, 0)
+  return sum((await metrics.deliveries.get()).values) + sum((await metrics.settled.get()).values)
+}
+
 export interface MemoryReducer {
   close: () => void
 }
@@ -19,9 +25,14 @@ export function startMemoryReducer (o: { softLimitBytes: number, collectElsewher
   if (o.softLimitBytes <= 0) return { close: () => {} }
   let last: LastCollection | undefined
   let running = false
+  let work = { count: 0, at: Date.now() }
   const check = async (): Promise<void> => {
     const rss = process.memoryUsage.rss()
-    if (running || !shouldCollect(rss, Date.now(), o.softLimitBytes, last)) return
+    const now = Date.now()
+    const count = await workDone(o.metrics)
+    const perSecond = (count - work.count) / Math.max(0.001, (now - work.at) / 1000)
+    work = { count, at: now }
+    if (running || !shouldCollect(rss, now, o.softLimitBytes, last, perSecond)) return
     running = true
     const started = performance.now()
     try {

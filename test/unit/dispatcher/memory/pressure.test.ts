@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { GROWTH_BEFORE_AGAIN, MIN_INTERVAL_MS, RESTATE_INTERVAL_MS, shouldCollect } from '../../../../services/dispatcher/src/memory/pressure.js'
+import { GROWTH_BEFORE_AGAIN, MIN_INTERVAL_MS, QUIET_PER_SECOND, RESTATE_INTERVAL_MS, shouldCollect } from '../../../../services/dispatcher/src/memory/pressure.js'
 
 const MiB = 2 ** 20
 const limit = 512 * MiB
@@ -8,6 +8,11 @@ describe('shouldCollect (MEMORY_SOFT_LIMIT_MIB)', () => {
   it('collects once RSS reaches the soft limit, not below it', () => {
     expect(shouldCollect(limit - 1, 0, limit, undefined)).toBe(false)
     expect(shouldCollect(limit, 0, limit, undefined)).toBe(true)
+  })
+
+  it('waits while the dispatcher is busy: a pause would show in its latency', () => {
+    expect(shouldCollect(2 * limit, 0, limit, undefined, QUIET_PER_SECOND + 1)).toBe(false)
+    expect(shouldCollect(2 * limit, 0, limit, undefined, QUIET_PER_SECOND)).toBe(true)
   })
 
   it('never collects with the limit at 0 (off)', () => {
