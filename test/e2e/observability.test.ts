@@ -159,8 +159,9 @@ describe('observability against a real Prometheus', () => {
       }
     }
 
-    // Bounded labels on the dispatcher's own series: no tenant, endpoint or account ids.
+    // Bounded labels on the dispatcher's own series: no tenant, endpoint or account ids
+    // (role and space: the history threads' heaps, writer/indexer × used/total).
     const labels = await prom.labelNames(`{${sel}, __name__=~"webhooks_.+", __name__!~"webhooks_(process|nodejs)_.+"}`)
-    expect(labels.sort()).toEqual(['__name__', 'cause', 'codec', 'instance', 'job', 'lane', 'le', 'outcome', 'partition', 'reader', 'reason', 'state', 'status_class', 'topic'])
+    expect(labels.sort()).toEqual(['__name__', 'cause', 'codec', 'instance', 'job', 'lane', 'le', 'outcome', 'partition', 'reader', 'reason', 'role', 'space', 'state', 'status_class', 'topic'])
   }, 90_000)
 })
