@@ -35,9 +35,10 @@ const columns = (int64: string): string => `
   log_partition INTEGER NOT NULL,
   log_offset ${int64} NOT NULL`
 
+const byEndpoint = 'CREATE INDEX attempts_by_endpoint ON attempts (tenant_id, subscription_id, started_at DESC, attempt_id DESC)'
 const indexes = [
   'CREATE INDEX attempts_by_event ON attempts (tenant_id, event_id)',
-  'CREATE INDEX attempts_by_endpoint ON attempts (tenant_id, subscription_id, started_at DESC, attempt_id DESC)',
+  byEndpoint,
   'CREATE INDEX attempts_by_age ON attempts (started_at)'
 ]
 
@@ -69,7 +70,7 @@ export const migrations: readonly Migration[] = [
       'ALTER TABLE attempts_v2 RENAME TO attempts',
       byTime,
       byEvent,
-      indexes[1] as string
+      byEndpoint
     ],
     postgres: [
       'ALTER TABLE attempts DROP CONSTRAINT attempts_pkey',

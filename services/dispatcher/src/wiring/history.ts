@@ -112,6 +112,7 @@ function applyReport (metrics: Metrics, report: HistoryMetricsReport): void {
 }
 
 interface HistoryThread {
+  role: HistoryThreadRole
   worker: Worker
   exited: Promise<void>
   collectGarbage: () => Promise<void>
@@ -164,7 +165,7 @@ export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kaf
     worker.on('error', (err) => { if (!closing) o.onFatal(err) })
     worker.on('exit', (code) => { if (!closing) o.onFatal(new Error(`history ${role} thread exited with ${code}`)) })
     await ready
-    return { worker, exited, collectGarbage }
+    return { role, worker, exited, collectGarbage }
   }
   // Nothing is recorded before the dispatcher starts, after this returns.
   let toWriter: (message: ToHistoryThread) => void = () => {}
@@ -173,10 +174,9 @@ export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kaf
   toWriter = (message) => { writer.worker.postMessage(message) }
   const indexer = config.historyStore === 'none' ? undefined : await startThread('indexer', () => {})
   const threads = [writer, ...(indexer === undefined ? [] : [indexer])]
-  const roles = [['writer', writer] as const, ...(indexer === undefined ? [] : [['indexer', indexer] as const])]
   metrics.bind({
     // A thread that has exited (shutdown) has no heap to report.
-    historyThreadHeaps: async () => (await Promise.all(roles.map(async ([role, { worker }]) => {
+    historyThreadHeaps: async () => (await Promise.all(threads.map(async ({ role, worker }) => {
       const heap = await worker.getHeapStatistics().catch(() => undefined)
       return heap === undefined ? [] : [{ role, used: heap.used_heap_size, total: heap.total_heap_size }]
     }))).flat()
