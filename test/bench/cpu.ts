@@ -1,6 +1,6 @@
 // CPU accounting from /proc (Linux), to tell a CPU-bound run from one that
 // waits: a process's CPU seconds, and how busy the whole machine was.
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 
 // USER_HZ, the unit of /proc times; 100 on every mainstream Linux ABI.
@@ -27,6 +27,40 @@ export function mainThreadCpuSeconds (pid: number): number | undefined {
   } catch {
     return undefined
   }
+}
+
+/** The dispatcher's threads, told apart by what /proc says of them. */
+export type ThreadRole = 'delivery' | 'historyWriter' | 'historyIndexer' | 'v8Helpers' | 'other'
+
+/**
+ * CPU seconds of a process's threads by role (Linux): the main thread is
+ * the delivery thread; worker threads are the history writer, or the
+ * indexer, which alone runs niced (wiring/history-worker.ts); V8's
+ * platform threads do garbage collection and background compiling.
+ */
+export function threadCpuSeconds (pid: number): Record<ThreadRole, number> | undefined {
+  const roles: Record<ThreadRole, number> = { delivery: 0, historyWriter: 0, historyIndexer: 0, v8Helpers: 0, other: 0 }
+  let tids: string[]
+  try {
+    tids = readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return undefined
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+      const role: ThreadRole = tid === String(pid)
+        ? 'delivery'
+        : name === 'WorkerThread' ? (Number(fields[16]) > 0 ? 'historyIndexer' : 'historyWriter') : name.startsWith('V8') ? 'v8Helpers' : 'other'
+      roles[role] += seconds
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return roles
 }
 
 export interface MachineCpu {
@@ -58,6 +92,8 @@ export interface CpuUse {
   senderUsPerItem: number
   /** Of that, the sender's main thread (for the dispatcher: its delivery thread); the rest is its other threads (history, GC, libuv). */
   senderMainThreadUsPerItem?: number
+  /** The sender's CPU per item by thread role (Linux), µs. */
+  senderThreadsUsPerItem?: Record<ThreadRole, number>
 }
 
 /** A span of wall time, with the CPU the sender, the receiver and the machine used in it. */
@@ -69,6 +105,7 @@ export class CpuWindow {
   readonly #startSenderMain: number | undefined
   readonly #startReceiver: number | undefined
   readonly #startMachine = machineCpu()
+  readonly #startThreads: Record<ThreadRole, number> | undefined
 
   constructor ({ sender, receiver }: { sender: number, receiver: number }) {
     this.#senderPid = sender
@@ -76,6 +113,7 @@ export class CpuWindow {
     this.#startSender = processCpuSeconds(sender)
     this.#startSenderMain = mainThreadCpuSeconds(sender)
     this.#startReceiver = processCpuSeconds(receiver)
+    this.#startThreads = threadCpuSeconds(sender)
   }
 
   end (items: number): CpuUse {
@@ -88,6 +126,11 @@ export class CpuWindow {
     const senderMain = (mainThreadCpuSeconds(this.#senderPid) ?? Number.NaN) - (this.#startSenderMain ?? Number.NaN)
     const receiver = used(this.#startReceiver, this.#receiverPid)
     const machine = machineCpu()
+    const threadsEnd = threadCpuSeconds(this.#senderPid)
+    const threadsStart = this.#startThreads
+    const threads = threadsEnd === undefined || threadsStart === undefined || items <= 0
+      ? undefined
+      : Object.fromEntries(Object.entries(threadsEnd).map(([role, seconds]) => [role, ((seconds - threadsStart[role as ThreadRole]) / items) * 1e6])) as Record<ThreadRole, number>
     const start = this.#startMachine
     const machineCores = machine !== undefined && start !== undefined && machine.total > start.total
       ? ((machine.busy - start.busy) / (machine.total - start.total)) * cpus().length
@@ -97,7 +140,8 @@ export class CpuWindow {
       receiverCores: wallSeconds > 0 ? receiver / wallSeconds : Number.NaN,
       machineCores,
       senderUsPerItem: items > 0 ? (sender / items) * 1e6 : Number.NaN,
-      senderMainThreadUsPerItem: items > 0 ? (senderMain / items) * 1e6 : Number.NaN
+      senderMainThreadUsPerItem: items > 0 ? (senderMain / items) * 1e6 : Number.NaN,
+      ...(threads === undefined ? {} : { senderThreadsUsPerItem: threads })
     }
   }
 }
