@@ -252,6 +252,32 @@ describe('createHttpDeliverer', () => {
     expect(receiver.connections()).toBe(connectionsBefore + 1)
   })
 
+  it('keeps the start of the body when asked (a character cut in two left out), reads the rest, and reuses the socket', async () => {
+    // 'é' is two bytes in UTF-8; a 5-byte prefix of 'busyé…' cuts it in two.
+    const receiver = await startReceiver((_req, res) => { res.writeHead(503, { 'retry-after': '7' }).end(`busyé${'x'.repeat(20_000)}`) })
+    const { deliver } = deliverer({ responseBodyPrefixBytes: 5 })
+    const first = expectResponse(await deliver(request(receiver.url, [generateSecret()])))
+    expect(first).toMatchObject({ status: 503, bodyPrefix: 'busy', headers: { 'retry-after': '7' } })
+    const whole = expectResponse(await deliverer({ responseBodyPrefixBytes: 6 }).deliver(request(receiver.url, [generateSecret()])))
+    expect(whole.bodyPrefix).toBe('busyé')
+    expect(expectResponse(await deliver(request(receiver.url, [generateSecret()]))).bodyPrefix).toBe('busy')
+    // The first deliverer read both bodies to their end: one socket for both.
+    expect(receiver.connections()).toBe(2)
+  })
+
+  it('keeps no body by default', async () => {
+    const receiver = await startReceiver((_req, res) => { res.writeHead(200).end('ok') })
+    expect(expectResponse(await deliverer().deliver(request(receiver.url, [generateSecret()]))).bodyPrefix).toBeUndefined()
+  })
+
+  it('passes over 1xx informational responses to the final status', async () => {
+    const receiver = await startReceiver((_req, res) => {
+      res.writeProcessing()
+      res.writeHead(201).end()
+    })
+    expect(expectResponse(await deliverer().deliver(request(receiver.url, [generateSecret()]))).status).toBe(201)
+  })
+
   it('keeps connections alive: sequential deliveries share one socket', async () => {
     const receiver = await startReceiver((_req, res) => res.writeHead(200).end('ok'))
     const { deliver } = deliverer()

@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks'
 import type { SecureContext, SecureContextOptions } from 'node:tls'
 import { Agent, buildConnector, type Dispatcher } from 'undici'
+import { exchange, type ExchangeHandle } from './exchange.js'
 import { signWebhook, webhookHeaders } from './sign.js'
 import { SsrfBlockedError } from '../errors.js'
 import { createSsrfConnector, type SsrfPolicy } from './ssrf.js'
@@ -13,6 +14,9 @@ import { isTlsErrorCode } from './tls/errors.js'
 import { withTlsDiagnostics } from './tls/handshake-diagnostics.js'
 import { createTlsSecureContext, normaliseTlsMaterial, tlsMaterialKey } from './tls/material.js'
 import type { AttemptErrorCode, AttemptResult, Deliverer, DeliveryPool, DeliveryRequest, DeliveryTlsMaterial } from './types.js'
+
+// Endpoint URLs whose parse is kept; past it the memo starts again.
+const MAX_TARGETS_KEPT = 10_000
 
 export interface HttpDelivererOptions {
   /** Deadline for the TCP (and TLS) handshake. @defaultValue 5000 */
@@ -190,35 +194,6 @@ function describe (err: unknown): string {
   return typeof code === 'string' ? `${code}: ${message}` : message
 }
 
-function flatten (headers: Dispatcher.ResponseData['headers']): Record<string, string | undefined> {
-  const flat: Record<string, string | undefined> = {}
-  for (const [name, value] of Object.entries(headers)) {
-    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
-  }
-  return flat
-}
-
-/**
- * The first `prefixBytes` of a response body as UTF-8 (an incomplete
- * character at the cut is left out), reading on to the end so the socket
- * can be reused; past `maxBytes` it stops, which destroys the body.
- */
-async function readBodyPrefix (body: AsyncIterable<Buffer>, prefixBytes: number, maxBytes: number): Promise<string> {
-  const kept: Buffer[] = []
-  let keptBytes = 0
-  let total = 0
-  for await (const chunk of body) {
-    if (keptBytes < prefixBytes) {
-      const part = chunk.subarray(0, prefixBytes - keptBytes)
-      kept.push(part)
-      keptBytes += part.length
-    }
-    total += chunk.length
-    if (total > maxBytes) break
-  }
-  return new TextDecoder('utf-8').decode(Buffer.concat(kept), { stream: true })
-}
-
 function positiveInteger (name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`)
   return value
@@ -305,21 +280,32 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
     return pools.get({ pool, tls, tlsKey: tls === undefined ? undefined : tlsMaterialKey(tls) })
   }
 
-  async function attempt (req: DeliveryRequest, timeoutMs: number, signal: AbortSignal): Promise<AttemptResult & { kind: 'response' }> {
-    const url = new URL(req.url)
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new TypeError(`unsupported URL scheme ${url.protocol}`)
+  // Parsed once per endpoint URL, not per attempt.
+  const targets = new Map<string, { origin: string, path: string }>()
+  function targetOf (raw: string): { origin: string, path: string } {
+    let target = targets.get(raw)
+    if (target === undefined) {
+      const url = new URL(raw)
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`unsupported URL scheme ${url.protocol}`)
+      target = { origin: url.origin, path: `${url.pathname}${url.search}` }
+      if (targets.size >= MAX_TARGETS_KEPT) targets.clear()
+      targets.set(raw, target)
     }
+    return target
+  }
+
+  // Signs and sends; throws, sending nothing, on a bad URL or secret.
+  function send (req: DeliveryRequest, timeoutMs: number): ExchangeHandle {
+    const { origin, path } = targetOf(req.url)
     const timestampSeconds = Math.floor(now() / 1000)
     const signature = signWebhook({ id: req.webhookId, timestampSeconds, body: req.body, secrets: req.secrets })
     const tls = normaliseTlsMaterial(req.tls)
     // Taken and used in the same turn: an eviction cannot close the pool in
     // between, and once it holds the request, closing lets the request finish.
     const dispatcher = dispatcherFor(req.pool, tls)
-    const started = performance.now()
-    const response = await dispatcher.request({
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
+    return exchange(dispatcher, {
+      origin,
+      path,
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -327,75 +313,74 @@ export function createHttpDeliverer (options: HttpDelivererOptions = {}): HttpDe
         ...webhookHeaders({ id: req.webhookId, timestampSeconds, signature })
       },
       body: req.body,
-      signal,
-      // Per-phase inactivity timers; the signal is what caps the total.
+      // Per-phase inactivity timers; deliver()'s deadline caps the total.
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs
-    })
-    const result: AttemptResult & { kind: 'response' } = {
-      kind: 'response',
-      status: response.statusCode,
-      headers: flatten(response.headers),
-      durationMs: 0
-    }
-    // The status decides the outcome; the body is read only so the socket can
-    // go back to the pool. Past the limit, or on error or deadline, dump()
-    // destroys the body (and its socket) instead; either way the attempt ends.
-    if (responseBodyPrefixBytes > 0) {
-      const prefix = await readBodyPrefix(response.body, responseBodyPrefixBytes, maxResponseBodyBytes).catch(() => undefined)
-      if (prefix !== undefined) result.bodyPrefix = prefix
-    }
-    await response.body.dump({ limit: maxResponseBodyBytes, signal }).catch(() => {})
-    result.durationMs = performance.now() - started
-    // undici hands a keep-alive socket back to the pool one event-loop turn
-    // after the response (it first checks the idle socket for a FIN). Waiting
-    // for that turn lets the next attempt of the same key reuse the socket
-    // instead of opening a second one.
-    await new Promise((resolve) => setImmediate(resolve))
-    return result
+    }, { maxBodyBytes: maxResponseBodyBytes, prefixBytes: responseBodyPrefixBytes })
   }
 
   // Attempts in flight, so close() can end them: by then the dispatcher has
   // drained and committed, and an attempt still open (an endpoint that never
   // answers) is not settled and will be made again. Waiting for it would
   // hold shutdown for up to DELIVERY_TIMEOUT_MS, past the hard deadline.
-  const inFlight = new Set<AbortController>()
+  const inFlight = new Set<(reason: Error) => void>()
+
+  function failed (err: unknown, timedOut: boolean, timeoutMs: number, started: number): AttemptResult {
+    const { code, source } = findTransportError(err)
+    // A TLS alert behind a generic close is the part worth reading.
+    const detail = code === 'tls' && source !== err ? `${describe(err)}: ${describe(source)}` : describe(err)
+    return {
+      kind: 'error',
+      code: timedOut ? 'timeout' : code,
+      message: timedOut ? `attempt deadline of ${timeoutMs} ms passed` : detail,
+      durationMs: performance.now() - started
+    }
+  }
 
   const deliver: Deliverer = async (req) => {
     const started = performance.now()
     if (closing !== undefined) return { kind: 'error', code: 'other', message: 'the deliverer is closed', durationMs: 0 }
     if (req.signal?.aborted === true) return { kind: 'error', code: 'other', message: 'the attempt was stopped before it started', durationMs: 0 }
     const timeoutMs = req.timeoutMs ?? attemptTimeoutMs
-    const controller = new AbortController()
-    const stop = (): void => { controller.abort(new Error('the attempt was stopped by its caller')) }
+    let handle: ExchangeHandle
+    try {
+      handle = send(req, timeoutMs)
+    } catch (err) {
+      return failed(err, false, timeoutMs, started)
+    }
+    // The status decides the outcome. Ended early (deadline, caller, shutdown)
+    // before the response, the attempt fails; after it, while the body is
+    // read, the response stands and its socket is dropped.
+    const end = (reason: Error): void => { handle.abort(reason) }
+    const stop = (): void => { end(new Error('the attempt was stopped by its caller')) }
     req.signal?.addEventListener('abort', stop, { once: true })
-    inFlight.add(controller)
+    inFlight.add(end)
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
-      controller.abort(new Error(`attempt deadline of ${timeoutMs} ms passed`))
+      end(new Error(`attempt deadline of ${timeoutMs} ms passed`))
     }, timeoutMs)
     try {
-      return await attempt(req, timeoutMs, controller.signal)
+      const { status, headers, bodyPrefix } = await handle.done
+      const result: AttemptResult & { kind: 'response' } = { kind: 'response', status, headers, durationMs: performance.now() - started }
+      if (bodyPrefix !== undefined) result.bodyPrefix = bodyPrefix
+      // undici hands a keep-alive socket back to the pool one event-loop turn
+      // after the response (it first checks the idle socket for a FIN). Waiting
+      // for that turn lets the next attempt of the same key reuse the socket
+      // instead of opening a second one.
+      await new Promise((resolve) => setImmediate(resolve))
+      return result
     } catch (err) {
-      const { code, source } = findTransportError(err)
-      // A TLS alert behind a generic close is the part worth reading.
-      const detail = code === 'tls' && source !== err ? `${describe(err)}: ${describe(source)}` : describe(err)
-      return {
-        kind: 'error',
-        code: timedOut ? 'timeout' : code,
-        message: timedOut ? `attempt deadline of ${timeoutMs} ms passed` : detail,
-        durationMs: performance.now() - started
-      }
+      return failed(err, timedOut, timeoutMs, started)
     } finally {
       clearTimeout(timer)
-      inFlight.delete(controller)
+      inFlight.delete(end)
       req.signal?.removeEventListener('abort', stop)
     }
   }
 
   function abortInFlight (): void {
-    for (const controller of inFlight) controller.abort(new Error('the dispatcher shut down before the endpoint answered'))
+    for (const end of inFlight) end(new Error('the dispatcher shut down before the endpoint answered'))
   }
 
   let closing: Promise<void> | undefined
