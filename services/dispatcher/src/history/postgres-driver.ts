@@ -12,10 +12,16 @@ function values (params: readonly unknown[]): unknown[] {
   return params.map((p) => (typeof p === 'bigint' ? p.toString() : p))
 }
 
-function on (client: pg.Pool | pg.PoolClient): Pick<SqlDriver, 'query' | 'execute'> {
+function on (client: pg.Pool | pg.PoolClient): Pick<SqlDriver, 'query' | 'execute' | 'executeEach'> {
+  const execute = async (sql: string, params: readonly unknown[] = []): Promise<number> => (await client.query(numbered(sql), values(params))).rowCount ?? 0
   return {
     query: async <T extends Record<string, unknown>>(sql: string, params: readonly unknown[] = []) => (await client.query(numbered(sql), values(params))).rows as T[],
-    execute: async (sql, params = []) => (await client.query(numbered(sql), values(params))).rowCount ?? 0
+    execute,
+    executeEach: async (sql, rows) => {
+      let changed = 0
+      for (const params of rows) changed += await execute(sql, params)
+      return changed
+    }
   }
 }
 

@@ -96,6 +96,7 @@ export async function openSqlHistoryStore (db: SqlDriver): Promise<HistoryStore>
       if (entries.length === 0) return 0
       const rows = INSERT_ROWS[db.dialect]
       return await db.transaction(async (tx) => {
+        if (rows === 1) return await tx.executeEach(fullInsert, entries.map(toParams))
         let added = 0
         for (let i = 0; i < entries.length; i += rows) {
           const chunk = entries.slice(i, i + rows)

@@ -76,7 +76,9 @@ export class HistoryIndexer {
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
         const entries: IndexedAttempt[] = []
         for (const message of batch.messages) {
-          const entry = await this.#decode(message.value, batch.partition, BigInt(message.offset))
+          const decoded = this.#decode(message.value, batch.partition, BigInt(message.offset))
+          // A promise only when the writer schema is not known yet: one per schema.
+          const entry = decoded instanceof Promise ? await decoded : decoded
           if (entry !== undefined) entries.push(entry)
         }
         await inserts.insert(entries)
@@ -114,7 +116,7 @@ export class HistoryIndexer {
   // Avro) is logged and passed over: the history is a log, and one bad record
   // must not stop the rest. A registry that cannot be reached throws: the
   // batch is read again (kafkajs restarts the consumer), nothing is passed over.
-  async #decode (value: Buffer | null, partition: number, offset: bigint): Promise<IndexedAttempt | undefined> {
+  #decode (value: Buffer | null, partition: number, offset: bigint): IndexedAttempt | undefined | Promise<IndexedAttempt | undefined> {
     const skip = (err: unknown): undefined => {
       this.#o.log.warn({ err, topic: this.#o.topic, partition, offset: offset.toString() }, 'attempts-topic record not indexed: not a delivery attempt this dispatcher can read')
       return undefined
@@ -125,13 +127,16 @@ export class HistoryIndexer {
     } catch (err) {
       return skip(err)
     }
-    const writer = await this.#writerType(wire.schemaId)
-    if (writer === undefined) return skip(new Error(`the registry has no schema id ${wire.schemaId}`))
-    try {
-      return { ...decodeAttempt(wire.payload, writer), logPartition: partition, logOffset: offset }
-    } catch (err) {
-      return skip(err)
+    const decodeWith = (writer: Type | undefined): IndexedAttempt | undefined => {
+      if (writer === undefined) return skip(new Error(`the registry has no schema id ${wire.schemaId}`))
+      try {
+        return { ...decodeAttempt(wire.payload, writer), logPartition: partition, logOffset: offset }
+      } catch (err) {
+        return skip(err)
+      }
     }
+    const known = this.#writers.get(wire.schemaId)
+    return known !== undefined ? decodeWith(known) : this.#writerType(wire.schemaId).then(decodeWith)
   }
 
   async #writerType (schemaId: number): Promise<Type | undefined> {
