@@ -70,10 +70,16 @@ export function formatMoney (value: string, currency: string | null | undefined)
   return `${isZero ? '' : sign}${whole}${digits === '' ? '' : `.${digits}`}`
 }
 
-function toJson (value: unknown, path: string): unknown {
+// Where a value sits, for an error message: "data.amount", "data.tags[2]".
+// Built only when needed: every field of every webhook passes through here.
+function pathOf (parent: string, key: string | number): string {
+  return typeof key === 'number' ? `${parent}[${key}]` : `${parent}.${key}`
+}
+
+function toJson (value: unknown, parent: string, key: string | number): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean' || value === undefined) return value
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`${path} is ${value}, which JSON cannot carry`)
+    if (!Number.isFinite(value)) throw new TypeError(`${pathOf(parent, key)} is ${value}, which JSON cannot carry`)
     return value
   }
   // An Avro long beyond 2^53 - 1 (events/long.ts): the exact digits as a
@@ -83,11 +89,22 @@ function toJson (value: unknown, path: string): unknown {
   if (typeof value === 'bigint') return JSON.rawJSON(value.toString())
   if (value instanceof Date) return value.toISOString()
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
-  if (Array.isArray(value)) return value.map((item, index) => toJson(item, `${path}[${index}]`))
-  if (typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toJson(item, `${path}.${key}`)]))
+  if (Array.isArray(value)) {
+    const path = pathOf(parent, key)
+    return value.map((item, index) => toJson(item, path, index))
   }
-  throw new TypeError(`${path} has type ${typeof value}, which JSON cannot carry`)
+  if (typeof value === 'object') {
+    const path = pathOf(parent, key)
+    const out: Record<string, unknown> = {}
+    for (const field of Object.keys(value)) {
+      const item = toJson((value as Record<string, unknown>)[field], path, field)
+      // A map key "__proto__" (Avro map keys are any string) is data, not a prototype.
+      if (field === '__proto__') Object.defineProperty(out, field, { value: item, enumerable: true, writable: true, configurable: true })
+      else out[field] = item
+    }
+    return out
+  }
+  throw new TypeError(`${pathOf(parent, key)} has type ${typeof value}, which JSON cannot carry`)
 }
 
 function money (value: unknown, field: string, currency: unknown): unknown {
@@ -103,13 +120,15 @@ export function toWebhookData<E extends WebhookEventEnvelope> (event: E): Record
   const { currency } = event as { currency?: unknown }
   const data: Record<string, unknown> = {
     accountId: event.accountId,
-    accountSequence: toJson(event.accountSequence, 'data.accountSequence')
+    accountSequence: toJson(event.accountSequence, 'data', 'accountSequence')
   }
-  for (const [field, value] of Object.entries(event)) {
+  const fields = event as unknown as Record<string, unknown>
+  for (const field of Object.keys(fields)) {
     if (NOT_IN_DATA.has(field)) continue
+    const value = fields[field]
     data[field] = MONEY_FIELDS.has(field)
       ? money(value, field, currency)
-      : toJson(value, `data.${field}`)
+      : toJson(value, 'data', field)
   }
   return data
 }

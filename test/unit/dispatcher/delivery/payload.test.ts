@@ -122,6 +122,20 @@ describe('toWebhookBody', () => {
     expect(() => toWebhookBody({ ...envelope, fn: () => 1 })).toThrow(TypeError)
   })
 
+  it('names the place of a value JSON cannot carry inside arrays too', () => {
+    expect(() => toWebhookBody({ ...envelope, scores: [1, 2, Number.POSITIVE_INFINITY] })).toThrow(/data\.scores\[2\] is Infinity/)
+    expect(() => toWebhookBody({ ...envelope, rules: [{ limits: [{ max: Number.NaN }] }] })).toThrow(/data\.rules\[0\]\.limits\[0\]\.max/)
+  })
+
+  it('keeps a map key "__proto__" as data, never as a prototype', () => {
+    const labels: Record<string, unknown> = { a: '1' }
+    Object.defineProperty(labels, '__proto__', { value: { polluted: true }, enumerable: true })
+    const body = toWebhookBody({ ...envelope, labels })
+    expect(body).toContain('"labels":{"a":"1","__proto__":{"polluted":true}}')
+    const { data } = parse(body)
+    expect((data.labels as { polluted?: unknown }).polluted).toBeUndefined()
+  })
+
   it('fails on an invalid occurredAt rather than sending a wrong timestamp', () => {
     expect(() => toWebhookBody({ ...envelope, occurredAt: new Date(Number.NaN) })).toThrow(RangeError)
   })
