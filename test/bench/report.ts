@@ -195,7 +195,8 @@ export function verdicts (result: BenchResult): Verdict[] {
     out.push({
       figure: `${w1.name}: CPU per delivery past the warm-up, dispatcher process (by thread; the whole backlog, warm-up included)`,
       target: `≤ ${TARGETS.cpuPerDeliveryUs} µs`,
-      measured: `${fmtNumber(us, 0)} µs (${threadShares(steady)}; whole backlog ${fmtNumber(cheapestCpu(w1)?.senderUsPerItem ?? Number.NaN, 0)} µs)`,
+      // One decimal: a figure at the target must show which side of it it is.
+      measured: `${fmtNumber(us, 1)} µs (${threadShares(steady)}; whole backlog ${fmtNumber(cheapestCpu(w1)?.senderUsPerItem ?? Number.NaN, 0)} µs)`,
       met: valid && us <= TARGETS.cpuPerDeliveryUs
     })
     const paced = best.dispatcher.paced
