@@ -6,27 +6,38 @@ import { cpus } from 'node:os'
 // USER_HZ, the unit of /proc times; 100 on every mainstream Linux ABI.
 const TICKS_PER_SECOND = 100
 
-/** CPU seconds (user + system) a process has used; undefined when it is gone or not on Linux. */
-export function processCpuSeconds (pid: number): number | undefined {
+interface Stat {
+  /** The command (thread) name. */
+  name: string
+  /** User + system CPU seconds. */
+  cpuSeconds: number
+  nice: number
+}
+
+/** A /proc stat file (a process's or a thread's); undefined when it is gone or not on Linux. */
+function readStat (path: string): Stat | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const stat = readFileSync(path, 'utf8')
     // Fields after the command name, which is in parentheses and may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+    return {
+      name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+      nice: Number(fields[16])
+    }
   } catch {
     return undefined
   }
 }
 
+/** CPU seconds (user + system) a process has used; undefined when it is gone or not on Linux. */
+export function processCpuSeconds (pid: number): number | undefined {
+  return readStat(`/proc/${pid}/stat`)?.cpuSeconds
+}
+
 /** CPU seconds of the process's main thread (its task id is the pid); undefined when it is gone or not on Linux. */
 export function mainThreadCpuSeconds (pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
-  } catch {
-    return undefined
-  }
+  return readStat(`/proc/${pid}/task/${pid}/stat`)?.cpuSeconds
 }
 
 /** The dispatcher's threads, told apart by what /proc says of them. */
@@ -47,18 +58,13 @@ export function threadCpuSeconds (pid: number): Record<ThreadRole, number> | und
     return undefined
   }
   for (const tid of tids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
-      const role: ThreadRole = tid === String(pid)
-        ? 'delivery'
-        : name === 'WorkerThread' ? (Number(fields[16]) > 0 ? 'historyIndexer' : 'historyWriter') : name.startsWith('V8') ? 'v8Helpers' : 'other'
-      roles[role] += seconds
-    } catch {
-      // The thread ended between the listing and the read.
-    }
+    // Undefined: the thread ended between the listing and the read.
+    const stat = readStat(`/proc/${pid}/task/${tid}/stat`)
+    if (stat === undefined) continue
+    const role: ThreadRole = tid === String(pid)
+      ? 'delivery'
+      : stat.name === 'WorkerThread' ? (stat.nice > 0 ? 'historyIndexer' : 'historyWriter') : stat.name.startsWith('V8') ? 'v8Helpers' : 'other'
+    roles[role] += stat.cpuSeconds
   }
   return roles
 }
