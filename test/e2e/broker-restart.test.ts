@@ -8,6 +8,7 @@ import { createTestTopics, uniqueTopic } from '../support/kafka.js'
 import { checkDeliveries, type OracleReport, type ProducedEvent } from '../support/oracle.js'
 import { startPrivateKafka, type PrivateKafka } from '../support/private-kafka.js'
 import { createScenario, seededRandom, type Scenario } from '../support/scenario.js'
+import { committedRecords, eventIdsPastCommit } from '../support/unsettled.js'
 import { waitUntil } from '../support/wait.js'
 import { startTestReceiver, type Behaviour, type TestReceiver } from '../support/webhook-receiver.js'
 
@@ -48,14 +49,39 @@ function acceptedBetween (receiver: TestReceiver, from: number, to: number): num
  * interval (a tick that finds a commit still running skips); so: the
  * deliveries the receiver accepted in the 2 × COMMIT_INTERVAL_MS before the
  * fault, counted, not estimated. `oneInterval` is the same count over one
- * interval: measured on a kill -9, the duplicates come to about 1.6
- * intervals' worth (at 200 ms and at 1 s alike), more than "in flight plus
- * one interval", which the test prints for comparison.
+ * interval, printed for comparison. The broker restart asserts this bound
+ * (its dispatcher lives on, and a broker restart has left 0 duplicates in
+ * every run so far); the kill -9 only prints it: its round trip includes
+ * the history flush, and on a loaded CI machine the duplicates once came to
+ * 3,777 against a bound of 3,415, so there the test checks C4's own
+ * statement, against the offsets the group had committed.
  */
 function duplicateBound (receiver: TestReceiver, at: number): { bound: number, oneInterval: number, twoIntervals: number } {
   const oneInterval = acceptedBetween(receiver, at - COMMIT_INTERVAL_MS, at)
   const twoIntervals = acceptedBetween(receiver, at - 2 * COMMIT_INTERVAL_MS, at)
   return { bound: MAX_IN_FLIGHT + twoIntervals, oneInterval, twoIntervals }
+}
+
+/** Webhook ids the receiver accepted more than once. */
+function acceptedAgain (receiver: TestReceiver): string[] {
+  const seen = new Set<string>()
+  const again = new Set<string>()
+  for (const r of receiver.accepted()) {
+    if (seen.has(r.webhookId)) again.add(r.webhookId)
+    seen.add(r.webhookId)
+  }
+  return [...again]
+}
+
+/**
+ * Mid-stream, not start-up: a fault before the group's first commit lands
+ * redelivers everything delivered so far, which C4 allows (all of it was
+ * unsettled) but which says nothing about the commits that keep duplicates
+ * bounded. A group whose commits stall never gets here, and the test fails.
+ */
+async function awaitMidStream (receiver: TestReceiver, group: string, topic: string, brokers?: string[]): Promise<void> {
+  await waitUntil('a third of the first half delivered', () => receiver.acceptedIds() >= EVENTS / 6, { timeoutMs: 60_000, intervalMs: 20 })
+  await waitUntil('commits past half of that', async () => await committedRecords(group, topic, brokers === undefined ? {} : { brokers }) >= EVENTS / 12, { timeoutMs: 60_000, intervalMs: 50 })
 }
 
 function expectWithinBound (report: OracleReport, bound: number, label: string): void {
@@ -99,18 +125,19 @@ describe('faults mid-stream', () => {
     const secret = generateSecret()
     receiver = await startTestReceiver(secret, tenPercentFailures(11))
     const rx = receiver
+    const group = `e2e-group-${randomUUID()}`
     dispatcher = await startDispatcher({
       ...env,
       KAFKA_BROKERS: brokers.join(','),
       SOURCE_TOPICS: source,
       DEAD_LETTER_TOPIC: uniqueTopic('e2e-dlq'),
-      KAFKA_GROUP_ID: `e2e-group-${randomUUID()}`,
+      KAFKA_GROUP_ID: group,
       SUBSCRIPTIONS_FILE: await writeSubscriptionsFile([{ id: 'sub', tenantId: 'tenant-000', url: rx.url, eventTypes: ['*'], secrets: [secret] }])
     })
     const d = dispatcher
 
     const produced: ProducedEvent[] = await feed.publishTransactions(source, { count: EVENTS / 2, accounts: ACCOUNTS })
-    await waitUntil('a third of the first half delivered', () => rx.acceptedIds() >= EVENTS / 6, { timeoutMs: 60_000, intervalMs: 20 })
+    await awaitMidStream(rx, group, source, brokers)
     const stoppedAt = Date.now()
     // kill -9: the broker gets no chance to close connections or flush cleanly.
     await kafka.stop('SIGKILL')
@@ -131,23 +158,35 @@ describe('faults mid-stream', () => {
     expectWithinBound(report, bound, 'broker restart')
   }, 300_000)
 
-  it('a dispatcher kill -9 mid-stream and restart: 0 lost, 0 order violations, duplicates within in-flight plus two commit intervals of deliveries', async () => {
+  it('a dispatcher kill -9 mid-stream and restart: 0 lost, 0 order violations, only what was unsettled at the kill delivered again', async () => {
     scenario = await createScenario([{ id: 'sub', tenantId: 'tenant-000', eventTypes: ['*'], behaviour: tenPercentFailures(12) }], { partitions: PARTITIONS, env })
     const s = scenario
     const rx = s.receivers.get('sub') as TestReceiver
     const first = await s.start()
     const produced = await s.feed.publishTransactions(s.source, { count: EVENTS / 2, accounts: ACCOUNTS })
-    await waitUntil('a third of the first half delivered', () => rx.acceptedIds() >= EVENTS / 6, { timeoutMs: 60_000, intervalMs: 20 })
+    await awaitMidStream(rx, s.group, s.source)
     const killedAt = Date.now()
     first.kill('SIGKILL')
     await first.exited
     const { bound, oneInterval, twoIntervals } = duplicateBound(rx, killedAt)
+    // Read before the successor starts: what the group had committed when its member died.
+    const unsettled = await eventIdsPastCommit(s.group, [s.source, s.retry], s.feed.codec)
+    const acceptedBeforeKill = rx.accepted().length
+    const deliveredUnsettled = new Set(rx.accepted().map((r) => r.webhookId).filter((id) => unsettled.has(id))).size
     await s.start()
     produced.push(...await s.feed.publishTransactions(s.source, { count: EVENTS / 2, accounts: ACCOUNTS }))
     await waitUntil('every event delivered after the restart', () => s.check(produced).missing.length === 0, { timeoutMs: 180_000, intervalMs: 500 })
 
     const report = s.check(produced)
-    console.log(`dispatcher kill -9 and restart: ${report.expected} expected deliveries, ${report.missing.length} missing, ${report.orderViolations.length} order violations, ${report.duplicates} duplicates, bound ${bound} (MAX_IN_FLIGHT ${MAX_IN_FLIGHT} + ${twoIntervals} accepted in the ${2 * COMMIT_INTERVAL_MS} ms before the kill; ${oneInterval} in the last ${COMMIT_INTERVAL_MS} ms)`)
-    expectWithinBound(report, bound, 'dispatcher kill -9')
+    const again = acceptedAgain(rx)
+    console.log(`dispatcher kill -9 and restart: ${report.expected} expected deliveries, ${report.missing.length} missing, ${report.orderViolations.length} order violations, ${report.duplicates} duplicates of ${acceptedBeforeKill} accepted before the kill, ${deliveredUnsettled} of them unsettled at the kill (past the group's commit on the source or retry topic); for scale: MAX_IN_FLIGHT ${MAX_IN_FLIGHT} + ${twoIntervals} accepted in the ${2 * COMMIT_INTERVAL_MS} ms before the kill = ${bound}, ${oneInterval} in the last ${COMMIT_INTERVAL_MS} ms`)
+    expect(report.missing).toEqual([])
+    expect(report.orderViolations).toEqual([])
+    expect(report.unexpected).toEqual([])
+    // C4 itself: a redelivery is of an event its group had not settled. How
+    // many that is depends on how far the last commit trailed the kill, which
+    // a loaded machine stretches; bench/ is where timing is measured.
+    expect(again.length).toBeGreaterThan(0)
+    expect(again.filter((id) => !unsettled.has(id))).toEqual([])
   }, 300_000)
 })

@@ -3,6 +3,8 @@ import type { IHeaders } from 'kafkajs'
 import { testKafka } from './kafka.js'
 
 export interface DeadLetterView {
+  partition: number
+  offset: bigint
   key: string | null
   value: Buffer | null
   headers: Record<string, string>
@@ -33,7 +35,7 @@ export async function readTopic (topic: string): Promise<DeadLetterView[]> {
   await new Promise<void>((resolve) => {
     void consumer.run({
       eachMessage: async ({ partition, message }) => {
-        records.push({ key: message.key?.toString() ?? null, value: message.value, headers: textHeaders(message.headers) })
+        records.push({ partition, offset: BigInt(message.offset), key: message.key?.toString() ?? null, value: message.value, headers: textHeaders(message.headers) })
         const end = remaining.get(partition)
         if (end !== undefined && BigInt(message.offset) + 1n >= end) remaining.delete(partition)
         if (remaining.size === 0) resolve()
