@@ -8,6 +8,7 @@
 import { familyType } from './avro.js'
 import { DecodeFailureReason, EventDecodeError, EventValidationError } from './errors.js'
 import { declaredEventTypes, eventTypeProblem, familyOfRecordName, type BankingEvent, type FamilyEventMap, type FamilyName, type SubjectNameStrategy } from './families.js'
+import type { Type } from 'avsc'
 import type { SchemaResolver } from './registry.js'
 import { validateEvent } from './validate.js'
 
@@ -59,7 +60,33 @@ export interface EventCodec {
   decode: (value: Buffer | null | undefined) => Promise<DecodedEvent>
 }
 
+/** What decoding needs of one writer schema, worked out once per schema id. */
+interface WriterSchema {
+  type: Type
+  family: FamilyName
+  declared: readonly string[] | undefined
+}
+
 export function createEventCodec ({ registry }: { registry: SchemaResolver }): EventCodec {
+  // A schema id names one schema for good (registries never reuse an id), so
+  // what it resolves to is kept: a decode is then one map lookup, not a
+  // registry-client call, a doc parse and a regex per record. Failures are
+  // not kept: an id unknown now may be registered later.
+  const writers = new Map<number, WriterSchema>()
+  async function writerSchema (schemaId: number): Promise<WriterSchema> {
+    const known = writers.get(schemaId)
+    if (known !== undefined) return known
+    const type = await registry.writerType(schemaId)
+    const family = familyOfRecordName(type.name)
+    if (family === undefined) {
+      throw new EventDecodeError(DecodeFailureReason.UnsupportedSchema, `schema ${schemaId} is ${type.name ?? 'unnamed'}, not a banking event`, { schemaId })
+    }
+    const eventTypeDoc = (type as { field?: (name: string) => { doc?: string } | undefined }).field?.('eventType')?.doc
+    const writer = { type, family, declared: declaredEventTypes(eventTypeDoc) }
+    writers.set(schemaId, writer)
+    return writer
+  }
+
   return {
     async encode (family, event, options = {}) {
       validateEvent(family, event)
@@ -68,11 +95,7 @@ export function createEventCodec ({ registry }: { registry: SchemaResolver }): E
     },
     async decode (value) {
       const { schemaId, payload } = parseWireHeader(value)
-      const type = await registry.writerType(schemaId)
-      const family = familyOfRecordName(type.name)
-      if (family === undefined) {
-        throw new EventDecodeError(DecodeFailureReason.UnsupportedSchema, `schema ${schemaId} is ${type.name ?? 'unnamed'}, not a banking event`, { schemaId })
-      }
+      const { type, family, declared } = await writerSchema(schemaId)
       let event: unknown
       try {
         event = type.fromBuffer(payload)
@@ -80,8 +103,7 @@ export function createEventCodec ({ registry }: { registry: SchemaResolver }): E
         const why = err instanceof Error ? err.message : String(err)
         throw new EventDecodeError(DecodeFailureReason.CorruptAvro, `record body does not decode with schema ${schemaId}: ${why}`, { schemaId, cause: err })
       }
-      const eventTypeDoc = (type as { field?: (name: string) => { doc?: string } | undefined }).field?.('eventType')?.doc
-      const problem = eventTypeProblem(family, (event as { eventType?: unknown } | null)?.eventType, declaredEventTypes(eventTypeDoc))
+      const problem = eventTypeProblem(family, (event as { eventType?: unknown } | null)?.eventType, declared)
       if (problem !== undefined) {
         throw new EventDecodeError(DecodeFailureReason.EventTypeNotInFamily, `record of schema ${schemaId}: ${problem}`, { schemaId })
       }

@@ -138,6 +138,18 @@ describe('codec with a fake registry', () => {
     expect((await decodeFailure(codec.decode(frameWire(99, Buffer.alloc(0))))).reason).toBe('unsupported_schema')
   })
 
+  it('asks the registry for a writer schema once per id, and again after a failure (an id unknown now may be registered later)', async () => {
+    const resolver = fakeResolver()
+    const asked: number[] = []
+    const registry: SchemaResolver = { schemaId: resolver.schemaId, writerType: async (id) => { asked.push(id); return await resolver.writerType(id) } }
+    const codec = createEventCodec({ registry })
+    const value = await codec.encode('transactions', transactionEvent())
+    for (let i = 0; i < 3; i++) expect((await codec.decode(value)).family).toBe('transactions')
+    for (let i = 0; i < 2; i++) expect((await decodeFailure(codec.decode(frameWire(5, Buffer.from([0]))))).reason).toBe('unknown_schema_id')
+    for (let i = 0; i < 2; i++) expect((await decodeFailure(codec.decode(frameWire(99, Buffer.alloc(0))))).reason).toBe('unsupported_schema')
+    expect(asked).toEqual([IDS.transactions, 5, 5, 99, 99])
+  })
+
   it('reads with the writer schema: an older version without a newer optional field', async () => {
     // A v2 writer with an extra optional field; the decoder uses the writer schema it finds by id.
     const v2 = structuredClone(familySchema('fraud'))
