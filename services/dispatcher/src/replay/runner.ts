@@ -48,9 +48,20 @@ export interface ReplayRunnerDeps {
   rateLimiter: RateLimiter
   /** REPLAY_MAX_IN_FLIGHT. */
   maxInFlight: number
+  /** ENDPOINT_MAX_IN_FLIGHT: the cap of an endpoint that sets none of its own. */
+  endpointMaxInFlight: number
   metrics: Pick<Metrics, 'replayScanned' | 'replayDeliveries'>
   now: () => number
   log: Logger
+}
+
+/**
+ * Deliveries one job runs at once to its endpoint: its own budget
+ * (REPLAY_MAX_IN_FLIGHT), lowered by the endpoint's cap, its own or, when it
+ * sets none, ENDPOINT_MAX_IN_FLIGHT, which live traffic keeps to as well.
+ */
+export function replayWidth (limits: { maxInFlight: number, endpointMaxInFlight: number }, subscription: Pick<Subscription, 'maxInFlight'>): number {
+  return Math.max(1, Math.min(limits.maxInFlight, subscription.maxInFlight ?? limits.endpointMaxInFlight))
 }
 
 interface Matched { event: DecodedEvent, message: KafkaMessage, offset: bigint }
@@ -107,8 +118,7 @@ export async function runReplayJob (deps: ReplayRunnerDeps, initial: ReplayJob, 
     deps.history?.record({ ...entry, attemptId: randomUUID(), lane: 'replay' })
   }
 
-  // Deliveries of this job at once to its endpoint: its own budget, lowered by the endpoint's cap.
-  const widthFor = (subscription: Subscription): number => Math.max(1, Math.min(deps.maxInFlight, subscription.maxInFlight ?? deps.maxInFlight))
+  const widthFor = (subscription: Subscription): number => replayWidth(deps, subscription)
 
   const settle = async (subscription: Subscription, topic: string, partition: number, item: Matched): Promise<void> => {
     const { event, message, offset } = item

@@ -65,6 +65,7 @@ export async function setUpReplays (o: {
       retryTopicOf: (topic) => retryTopicOf(config, topic),
       deliveredIds: async (job) => await (o.store?.deliveredEventIds(job.tenantId, job.endpointId, job.since) ?? Promise.resolve(new Set<string>())),
       maxInFlight: config.replayMaxInFlight,
+      endpointMaxInFlight: config.endpointMaxInFlight,
       rateLimiter: o.rateLimiter,
       metrics: o.metrics,
       now: Date.now,
