@@ -73,9 +73,19 @@ export function createEventCodec ({ registry }: { registry: SchemaResolver }): E
   // registry-client call, a doc parse and a regex per record. Failures are
   // not kept: an id unknown now may be registered later.
   const writers = new Map<number, WriterSchema>()
+  // Lookups under way: records that wait for the same schema share one.
+  const lookups = new Map<number, Promise<WriterSchema>>()
   async function writerSchema (schemaId: number): Promise<WriterSchema> {
     const known = writers.get(schemaId)
     if (known !== undefined) return known
+    let lookup = lookups.get(schemaId)
+    if (lookup === undefined) {
+      lookup = lookUp(schemaId).finally(() => lookups.delete(schemaId))
+      lookups.set(schemaId, lookup)
+    }
+    return await lookup
+  }
+  async function lookUp (schemaId: number): Promise<WriterSchema> {
     const type = await registry.writerType(schemaId)
     const family = familyOfRecordName(type.name)
     if (family === undefined) {

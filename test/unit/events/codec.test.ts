@@ -150,6 +150,19 @@ describe('codec with a fake registry', () => {
     expect(asked).toEqual([IDS.transactions, 5, 5, 99, 99])
   })
 
+  it('shares one lookup among the records that wait for the same schema', async () => {
+    const resolver = fakeResolver()
+    const asked: number[] = []
+    const registry: SchemaResolver = { schemaId: resolver.schemaId, writerType: async (id) => { asked.push(id); return await resolver.writerType(id) } }
+    const codec = createEventCodec({ registry })
+    const value = await codec.encode('transactions', transactionEvent())
+    const decoded = await Promise.all(Array.from({ length: 5 }, async () => await codec.decode(value)))
+    expect(decoded.map((d) => d.family)).toEqual(Array(5).fill('transactions'))
+    const failures = await Promise.all(Array.from({ length: 3 }, async () => await decodeFailure(codec.decode(frameWire(5, Buffer.from([0]))))))
+    expect(failures.map((f) => f.reason)).toEqual(Array(3).fill('unknown_schema_id'))
+    expect(asked).toEqual([IDS.transactions, 5])
+  })
+
   it('reads with the writer schema: an older version without a newer optional field', async () => {
     // A v2 writer with an extra optional field; the decoder uses the writer schema it finds by id.
     const v2 = structuredClone(familySchema('fraud'))

@@ -54,6 +54,8 @@ export interface HistoryIndexerOptions {
 export class HistoryIndexer {
   readonly #o: HistoryIndexerOptions
   readonly #writers = new Map<number, Type>()
+  /** Lookups under way: a batch's records that wait for the same schema share one request. */
+  readonly #lookups = new Map<number, Promise<Type | undefined>>()
   readonly #lag = new Map<number, number>()
   #consumer: Consumer | undefined
   #pruneTimer: NodeJS.Timeout | undefined
@@ -140,8 +142,18 @@ export class HistoryIndexer {
   }
 
   async #writerType (schemaId: number): Promise<Type | undefined> {
-    let type = this.#writers.get(schemaId)
-    if (type !== undefined) return type
+    const known = this.#writers.get(schemaId)
+    if (known !== undefined) return known
+    let lookup = this.#lookups.get(schemaId)
+    if (lookup === undefined) {
+      lookup = this.#lookUp(schemaId).finally(() => this.#lookups.delete(schemaId))
+      this.#lookups.set(schemaId, lookup)
+    }
+    return await lookup
+  }
+
+  async #lookUp (schemaId: number): Promise<Type | undefined> {
+    let type: Type
     const response = await fetch(`${this.#o.registryUrl}/schemas/ids/${schemaId}`, { signal: AbortSignal.timeout(10_000) })
     if (response.status === 404) return undefined
     if (!response.ok) throw new Error(`registry answered ${response.status} for schema id ${schemaId}`)
