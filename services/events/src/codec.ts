@@ -9,6 +9,7 @@ import { familyType } from './avro.js'
 import { DecodeFailureReason, EventDecodeError, EventValidationError } from './errors.js'
 import { declaredEventTypes, eventTypeProblem, familyOfRecordName, type BankingEvent, type FamilyEventMap, type FamilyName, type SubjectNameStrategy } from './families.js'
 import type { Type } from 'avsc'
+import { keptLookups } from './kept-lookups.js'
 import type { SchemaResolver } from './registry.js'
 import { validateEvent } from './validate.js'
 
@@ -72,30 +73,15 @@ export function createEventCodec ({ registry }: { registry: SchemaResolver }): E
   // what it resolves to is kept: a decode is then one map lookup, not a
   // registry-client call, a doc parse and a regex per record. Failures are
   // not kept: an id unknown now may be registered later.
-  const writers = new Map<number, WriterSchema>()
-  // Lookups under way: records that wait for the same schema share one.
-  const lookups = new Map<number, Promise<WriterSchema>>()
-  async function writerSchema (schemaId: number): Promise<WriterSchema> {
-    const known = writers.get(schemaId)
-    if (known !== undefined) return known
-    let lookup = lookups.get(schemaId)
-    if (lookup === undefined) {
-      lookup = lookUp(schemaId).finally(() => lookups.delete(schemaId))
-      lookups.set(schemaId, lookup)
-    }
-    return await lookup
-  }
-  async function lookUp (schemaId: number): Promise<WriterSchema> {
+  const writers = keptLookups(async (schemaId: number): Promise<WriterSchema> => {
     const type = await registry.writerType(schemaId)
     const family = familyOfRecordName(type.name)
     if (family === undefined) {
       throw new EventDecodeError(DecodeFailureReason.UnsupportedSchema, `schema ${schemaId} is ${type.name ?? 'unnamed'}, not a banking event`, { schemaId })
     }
     const eventTypeDoc = (type as { field?: (name: string) => { doc?: string } | undefined }).field?.('eventType')?.doc
-    const writer = { type, family, declared: declaredEventTypes(eventTypeDoc) }
-    writers.set(schemaId, writer)
-    return writer
-  }
+    return { type, family, declared: declaredEventTypes(eventTypeDoc) }
+  })
 
   return {
     async encode (family, event, options = {}) {
@@ -105,7 +91,7 @@ export function createEventCodec ({ registry }: { registry: SchemaResolver }): E
     },
     async decode (value) {
       const { schemaId, payload } = parseWireHeader(value)
-      const { type, family, declared } = await writerSchema(schemaId)
+      const { type, family, declared } = await writers.get(schemaId)
       let event: unknown
       try {
         event = type.fromBuffer(payload)

@@ -6,6 +6,7 @@ export {
 } from './decimal.js'
 export { TimestampMillisType } from './timestamp.js'
 export { retryRetriable } from './retriable.js'
+export { keptLookups, type KeptLookups } from './kept-lookups.js'
 export { LOGICAL_TYPES, avroTypeOptions, familyType } from './avro.js'
 export { findEventIssues, validateEvent } from './validate.js'
 export {

@@ -4,6 +4,7 @@ import type { Consumer, Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
 import { attemptSchemaString, attemptType, attemptWireHeader, decodeAttempt } from '../history/attempt-codec.js'
 import { JoinedInserts } from '../history/joined-inserts.js'
+import { keptLookups } from '../../../events/src/index.js'
 import type { HistoryStore, IndexedAttempt } from '../history/store.js'
 
 /** What the indexer measures (the Prometheus metrics, or the history thread's forwarder). */
@@ -53,9 +54,8 @@ export interface HistoryIndexerOptions {
  */
 export class HistoryIndexer {
   readonly #o: HistoryIndexerOptions
-  readonly #writers = new Map<number, Type>()
-  /** Lookups under way: a batch's records that wait for the same schema share one request. */
-  readonly #lookups = new Map<number, Promise<Type | undefined>>()
+  /** Writer schemas by id; a batch's records that wait for the same one share one request. */
+  readonly #writers = keptLookups(async (schemaId: number) => await this.#lookUp(schemaId))
   readonly #lag = new Map<number, number>()
   #consumer: Consumer | undefined
   #pruneTimer: NodeJS.Timeout | undefined
@@ -137,33 +137,19 @@ export class HistoryIndexer {
         return skip(err)
       }
     }
-    const known = this.#writers.get(wire.schemaId)
-    return known !== undefined ? decodeWith(known) : this.#writerType(wire.schemaId).then(decodeWith)
-  }
-
-  async #writerType (schemaId: number): Promise<Type | undefined> {
-    const known = this.#writers.get(schemaId)
-    if (known !== undefined) return known
-    let lookup = this.#lookups.get(schemaId)
-    if (lookup === undefined) {
-      lookup = this.#lookUp(schemaId).finally(() => this.#lookups.delete(schemaId))
-      this.#lookups.set(schemaId, lookup)
-    }
-    return await lookup
+    const known = this.#writers.known(wire.schemaId)
+    return known !== undefined ? decodeWith(known) : this.#writers.get(wire.schemaId).then(decodeWith)
   }
 
   async #lookUp (schemaId: number): Promise<Type | undefined> {
-    let type: Type
     const response = await fetch(`${this.#o.registryUrl}/schemas/ids/${schemaId}`, { signal: AbortSignal.timeout(10_000) })
     if (response.status === 404) return undefined
     if (!response.ok) throw new Error(`registry answered ${response.status} for schema id ${schemaId}`)
     const { schema } = await response.json() as { schema: string }
     try {
-      type = schema === attemptSchemaString() ? attemptType() : avro.Type.forSchema(JSON.parse(schema) as avro.Schema)
+      return schema === attemptSchemaString() ? attemptType() : avro.Type.forSchema(JSON.parse(schema) as avro.Schema)
     } catch {
       return undefined
     }
-    this.#writers.set(schemaId, type)
-    return type
   }
 }
