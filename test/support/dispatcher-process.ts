@@ -45,11 +45,28 @@ export async function writeSubscriptionsFile (subscriptions: DispatcherSubscript
 /** One encryption key for every dispatcher this test process starts, so they can share a subscriptions topic. */
 export const testSecretsKeys = `test:${randomBytes(32).toString('base64')}`
 
+interface StartOptions { waitReady?: boolean, cgroupProcs?: string }
+
+// A port freePort() found free can be taken before the dispatcher binds it
+// (another process's outgoing connection draws from the same range): such
+// a start-up is tried again on fresh ports.
+const STARTS_ON_PORT_RACE = 3
+
 /**
  * Starts the built dispatcher (`dist/`, made by `make build`) as a child
  * process against the test stack and waits until it is ready (joined).
  */
-export async function startDispatcher (env: Record<string, string>, { waitReady = true, cgroupProcs }: { waitReady?: boolean, cgroupProcs?: string } = {}): Promise<DispatcherProcess> {
+export async function startDispatcher (env: Record<string, string>, options: StartOptions = {}): Promise<DispatcherProcess> {
+  for (let start = 1; ; start++) {
+    try {
+      return await startOnce(env, options)
+    } catch (err) {
+      if (start >= STARTS_ON_PORT_RACE || !(err instanceof Error) || !err.message.includes('EADDRINUSE')) throw err
+    }
+  }
+}
+
+async function startOnce (env: Record<string, string>, { waitReady = true, cgroupProcs }: StartOptions): Promise<DispatcherProcess> {
   const { brokers, registryUrl } = await testStack()
   const [port, adminPort] = [await freePort(), await freePort()]
   let output = ''
