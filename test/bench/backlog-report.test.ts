@@ -64,7 +64,7 @@ describe('backlog bench report', () => {
     const chartLimit = /^\s+limits:\n\s+memory: (\d+)Mi$/m.exec(readFileSync('deploy/helm/webhook-dispatcher/values.yaml', 'utf8'))?.[1]
     expect(loadBacklogConfig({}).memoryLimitMib).toBe(Number(chartLimit))
     const limited = renderBacklogMarkdown(result({ memory: memory({ limit: { limitMib: 1024, peakBytes: 960 * MiB, oomKills: 0 } }) }))
-    expect(limited).toContain('| Memory limit (a cgroup, as a container\'s; BENCH_BACKLOG_MEMORY_LIMIT_MIB) | 1,024 MiB: peak use 960 MiB')
+    expect(limited).toContain('| Memory limit (a cgroup, as a container\'s; BENCH_BACKLOG_MEMORY_LIMIT_MIB) | 1,024 MiB, the main thread\'s heap at --max-old-space-size=384 as the Helm chart sets it for that limit: peak use 960 MiB')
     expect(limited).toContain('0 OOM kills')
     const none = renderBacklogMarkdown(result({ memory: memory({ limit: { limitMib: 1024, unavailable: 'not Linux' } }) }))
     expect(none).toContain('1,024 MiB asked for, none set: not Linux')

@@ -1,5 +1,6 @@
 // Pure part of the backlog bench (backlog.ts): settings, the judgement of
 // each phase, the figures of issue 14 and their markdown. No I/O here.
+import { mainHeapLimitMib } from '../../services/dispatcher/src/memory/heap-limits.js'
 import type { Completeness } from './dispatcher-run.js'
 import type { DownMode } from './down-endpoint.js'
 import { ratio, type Rate } from './stats.js'
@@ -290,7 +291,7 @@ ${capped
 function limitText (m: MemoryResult): string {
   if (m.limit === undefined) return 'none'
   if ('unavailable' in m.limit) return `${n(m.limit.limitMib)} MiB asked for, none set: ${m.limit.unavailable}`
-  return `${n(m.limit.limitMib)} MiB: peak use ${m.limit.peakBytes === undefined ? '–' : mib(m.limit.peakBytes)} (the cgroup's count: anonymous memory and page cache), ${m.limit.oomKills} OOM kills`
+  return `${n(m.limit.limitMib)} MiB, the main thread's heap at --max-old-space-size=${mainHeapLimitMib(m.limit.limitMib)} as the Helm chart sets it for that limit: peak use ${m.limit.peakBytes === undefined ? '–' : mib(m.limit.peakBytes)} (the cgroup's count: anonymous memory and page cache), ${m.limit.oomKills} OOM kills`
 }
 
 function drainSection (r: BacklogResult): string {

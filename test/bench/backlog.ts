@@ -16,6 +16,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { cpus, release, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { generateSecret } from '../../services/dispatcher/src/delivery/sign.js'
+import { mainHeapLimitMib } from '../../services/dispatcher/src/memory/heap-limits.js'
 import { groupCaughtUp, sumMetric } from '../support/admin-client.js'
 import { startDispatcher, writeSubscriptionsFile, type DispatcherProcess, type DispatcherSubscription } from '../support/dispatcher-process.js'
 import { createEventFeed, type EventFeed } from '../support/event-feed.js'
@@ -193,7 +194,8 @@ async function memoryPhase (feed: EventFeed, downUrl: string, secret: string, co
     SUBSCRIPTIONS_FILE: await writeSubscriptionsFile([{ id: 'down', tenantId: TENANT, url: downUrl, eventTypes: ['*'], secrets: [secret] }]),
     ...(config.retryCap === undefined ? {} : { RETRY_MAX_PARKED_IN_MEMORY: String(config.retryCap) }),
     // The inspector, to collect garbage before each heap reading (inspector.ts).
-    NODE_OPTIONS: ['--inspect=127.0.0.1:0', ...(process.env.BENCH_BACKLOG_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== ''), ...(snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`])].join(' ')
+    // Under a limit, the main thread's heap limit the Helm chart sets for it (memory/heap-limits.ts).
+    NODE_OPTIONS: ['--inspect=127.0.0.1:0', ...(limited === undefined ? [] : [`--max-old-space-size=${mainHeapLimitMib(limitMib)}`]), ...(process.env.BENCH_BACKLOG_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== ''), ...(snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`])].join(' ')
   }, limited?.procsFile)
   try {
     const before = await sampleMemory(proc)

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { configOptions, loadConfig } from '../../../services/dispatcher/src/config.js'
+import { mainHeapLimitMib } from '../../../services/dispatcher/src/memory/heap-limits.js'
 import { byKind, chartDir, ciValues, helm, one, render, renderError, type Manifest } from './helm.js'
 
 /**
@@ -14,8 +15,8 @@ import { byKind, chartDir, ciValues, helm, one, render, renderError, type Manife
  * SASL. The dispatcher must add them (see the chart README, "Kafka TLS and SASL").
  */
 const NEW_KAFKA_VARIABLES = ['KAFKA_SSL', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD']
-/** Node's own variables the chart may set (a private Kafka CA). */
-const NODE_VARIABLES = ['NODE_EXTRA_CA_CERTS']
+/** Node's own variables the chart may set (a private Kafka CA; the heap limit from the memory limit). */
+const NODE_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS']
 const configVariables = configOptions.map((o) => o.variable as string)
 const requiredVariables = configOptions.filter((o) => o.defaultValue === undefined).map((o) => o.variable as string)
 /** Where the chart deliberately differs from the dispatcher's default, and why. */
@@ -259,6 +260,26 @@ describe('METRICS_TOKEN', () => {
 
   it('refuses a token the dispatcher would refuse', async () => {
     expect(await renderError({ values: [ciValues.minimal], set: ['metrics.token=short'] })).toContain("at '/metrics/token'")
+  })
+})
+
+describe('NODE_OPTIONS (the main thread\'s heap limit)', () => {
+  const nodeOptions = async (set: string[], values = [ciValues.minimal]): Promise<string[]> =>
+    explicitEnv(await render({ values, set })).filter((e) => e.name === 'NODE_OPTIONS').map((e) => e.value ?? '')
+
+  it('is 3/8 of resources.limits.memory, as memory/heap-limits.ts computes it, in every unit Kubernetes takes', async () => {
+    expect(await nodeOptions([])).toEqual([`--max-old-space-size=${mainHeapLimitMib(1536)}`])
+    expect(await nodeOptions(['resources.limits.memory=512Mi'])).toEqual(['--max-old-space-size=192'])
+    expect(await nodeOptions(['resources.limits.memory=2Gi'])).toEqual([`--max-old-space-size=${mainHeapLimitMib(2048)}`])
+    expect(await nodeOptions(['resources.limits.memory=1000M'])).toEqual([`--max-old-space-size=${mainHeapLimitMib(Math.floor(1000e6 / 2 ** 20))}`])
+    expect(await nodeOptions(['resources.limits.memory=1073741824'])).toEqual([`--max-old-space-size=${mainHeapLimitMib(1024)}`])
+    expect(await nodeOptions(['resources.limits.memory=1.5Gi'])).toEqual([`--max-old-space-size=${mainHeapLimitMib(1536)}`])
+    expect(await nodeOptions(['resources.limits.memory=1e9'])).toEqual([`--max-old-space-size=${mainHeapLimitMib(Math.floor(1e9 / 2 ** 20))}`])
+  })
+
+  it('is not set without a memory limit, and gives way to NODE_OPTIONS in extraEnv', async () => {
+    expect(await nodeOptions(['resources.limits=null'])).toEqual([])
+    expect(await nodeOptions(['extraEnv[0].name=NODE_OPTIONS', 'extraEnv[0].value=--max-old-space-size=300'])).toEqual(['--max-old-space-size=300'])
   })
 })
 

@@ -230,6 +230,43 @@ Integers joined with commas. Values from YAML are float64 in templates, and
 {{- join "," $out }}
 {{- end }}
 
+{{/*
+resources.limits.memory in MiB, rounded down, or nothing without a limit: a
+Kubernetes quantity (1536Mi, 1.5Gi, 2G, 1e9, 1073741824, or a YAML number
+of bytes).
+*/}}
+{{- define "webhook-dispatcher.memoryLimitMib" -}}
+{{- $raw := dig "limits" "memory" "" (.Values.resources | default dict) }}
+{{- $units := dict "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 "m" 0.001 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "P" 1000000000000000 "" 1 }}
+{{- if or (kindIs "float64" $raw) (kindIs "int" $raw) (kindIs "int64" $raw) }}
+{{- floor (divf (float64 $raw) 1048576) | int64 }}
+{{- else if ne (toString $raw) "" }}
+{{- $q := toString $raw }}
+{{- $unit := regexFind "(Ki|Mi|Gi|Ti|Pi|m|k|M|G|T|P)?$" $q }}
+{{- $number := trimSuffix $unit $q }}
+{{- if or (not (hasKey $units $unit)) (not (regexMatch "^[0-9]+(\\.[0-9]+)?([eE][0-9]+)?$" $number)) }}
+{{- fail (printf "resources.limits.memory %q: give a Kubernetes quantity such as 1536Mi, from which the chart sets Node's heap limit; or set NODE_OPTIONS in extraEnv yourself" $q) }}
+{{- end }}
+{{- floor (divf (mulf (float64 $number) (float64 (get $units $unit))) 1048576) | int64 }}
+{{- end }}
+{{- end }}
+
+{{/*
+NODE_OPTIONS with the main thread's heap limit at 3/8 of the memory limit
+(services/dispatcher/src/memory/heap-limits.ts, mainHeapLimitMib): V8 would
+take half of it and let garbage grow to that, and a burst of parked
+deliveries then took the process past a 512 MiB limit (bench/backlog.md).
+Nothing without a memory limit, or when extraEnv sets NODE_OPTIONS.
+*/}}
+{{- define "webhook-dispatcher.nodeOptions" -}}
+{{- $own := false }}
+{{- range .Values.extraEnv }}{{ if eq (toString .name) "NODE_OPTIONS" }}{{ $own = true }}{{ end }}{{ end }}
+{{- $limitMib := include "webhook-dispatcher.memoryLimitMib" . }}
+{{- if and (not $own) (ne $limitMib "") }}
+{{- printf "--max-old-space-size=%d" (div (mul (int64 $limitMib) 3) 8) }}
+{{- end }}
+{{- end }}
+
 {{- define "webhook-dispatcher.subscriptionsFilePath" -}}
 {{- if .Values.subscriptionsFile.secretName }}
 {{- printf "/etc/webhook-dispatcher/subscriptions/%s" .Values.subscriptionsFile.key }}

@@ -1,6 +1,7 @@
 // Wires the delivery history (DESIGN §10): the attempts topic and its
 // schema, the history thread (writer and indexer, history-worker.ts), the
 // recorder the engine writes into, the admin API's store and payload reader.
+import { totalmem } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { Admin, Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
@@ -14,6 +15,7 @@ import type { HistoryStore } from '../history/store.js'
 import type { ReadEventPayload } from '../http/admin/types.js'
 import { ensureAttemptsTopic } from '../kafka/history-topic.js'
 import { readRecordAt } from '../kafka/record-reader.js'
+import { historyThreadLimits, processMemoryLimit } from '../memory/heap-limits.js'
 import type { Metrics } from '../metrics.js'
 import { packAttempt, type PackedAttempt } from './attempt-pack.js'
 import type { FromHistoryThread, HistoryMetricsReport, HistoryThreadRole, ToHistoryThread } from './history-messages.js'
@@ -35,16 +37,13 @@ export interface History {
 const CLOSE_MS = 5_000
 
 /**
- * V8 heap limits of each history thread. Without them a thread's heap is
- * sized like the main thread's (from the machine's memory, 4 GiB here), and
- * the garbage of a burst — a backlog of parked outcomes written at once —
- * stayed resident: 370 MB of RSS over the two threads at 300,000 parked
- * (bench/backlog.md). What a thread holds live is bounded by the records
- * awaiting a write, which commits wait for; a thread that still runs out
- * ends the process (exit 1, the history thread's error logged), and nothing
- * uncommitted is lost.
+ * V8 heap limits of each history thread, from the process's memory limit
+ * (memory/heap-limits.ts). Without limits a thread's heap is sized like
+ * the main thread's, and the garbage of a burst — a backlog of parked
+ * outcomes written at once — stayed resident: 370 MB of RSS over the two
+ * threads at 300,000 parked (bench/backlog.md).
  */
-const HISTORY_THREAD_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 256 }
+const HISTORY_THREAD_LIMITS = historyThreadLimits(processMemoryLimit(process.constrainedMemory(), totalmem()))
 
 /** Longest an entry waits in the delivery thread before it is posted; a flush posts at once. */
 const HAND_OVER_MS = 2
