@@ -3,6 +3,7 @@
 // servers → signals.
 // No logic lives here.
 import { readFileSync } from 'node:fs'
+import { getHeapStatistics } from 'node:v8'
 import { createEventCodec, createEventRegistry, kafkaCompressionType, quietKafkajsTimerWarning } from '../../events/src/index.js'
 import { loadConfig } from './config.js'
 import { ConfigError, exitCode, UndecodableBatchError } from './errors.js'
@@ -27,6 +28,7 @@ import { announcingEnableChanges, watchHeldReleases } from './subscriptions/endp
 import { recordRefusalReason, TopicSubscriptionStore } from './subscriptions/topic-store.js'
 import { VERSION } from './version.js'
 import { setUpHistory } from './wiring/history.js'
+import { mainHeapAdvice, memoryLimitOfThisProcess } from './memory/heap-limits.js'
 import { startMemoryReducer } from './memory/reducer.js'
 import { createResender } from './wiring/resend.js'
 import { setUpReplays } from './wiring/replay.js'
@@ -46,6 +48,10 @@ async function main (): Promise<void> {
   // Filled in once every part to close exists; a fatal error before that exits at once.
   const shutdown: { run?: (cause: ShutdownCause) => Promise<void> } = {}
   installProcessHandlers(rootLog.child({ module: 'shutdown' }), () => shutdown.run)
+  const heapAdvice = mainHeapAdvice(memoryLimitOfThisProcess(), getHeapStatistics().heap_size_limit)
+  if (heapAdvice !== undefined) {
+    log.warn(heapAdvice, `the main thread's heap may grow to ${heapAdvice.heapLimitMib} MiB under a ${heapAdvice.limitMib} MiB memory limit, more than a burst of parked deliveries leaves room for: start node with NODE_OPTIONS=${heapAdvice.flag} (the Helm chart does; README: Container image and Kubernetes)`)
+  }
   const metrics = createMetrics()
   const ssrf = createSsrfPolicy({ allowCidrs: config.ssrfAllowCidrs, allowHttp: config.allowHttp })
   if (ssrf.allow.length > 0 || ssrf.allowHttp) {

@@ -1,3 +1,5 @@
+import { totalmem } from 'node:os'
+
 /**
  * V8 heap limits that keep the dispatcher inside a container's memory limit.
  *
@@ -70,4 +72,26 @@ export function mainHeapLimitMib (limitMib: number): number {
  */
 export function processMemoryLimit (constrained: number, total: number): number | undefined {
   return constrained > 0 && constrained < total ? constrained : undefined
+}
+
+/** {@link processMemoryLimit} of this process. */
+export function memoryLimitOfThisProcess (): number | undefined {
+  return processMemoryLimit(process.constrainedMemory(), totalmem())
+}
+
+/** Slack above {@link mainHeapLimitMib} before the main heap's limit is worth a warning (V8 rounds it). */
+const MAIN_HEAP_SLACK_MIB = 16
+
+/**
+ * Under a memory limit, whether the main thread's heap limit (V8's
+ * heap_size_limit, set by `--max-old-space-size` or by V8 from the limit) is
+ * above what keeps the process inside it; then the flag that would. Outside
+ * the Helm chart nobody sets it: V8 alone takes half the limit.
+ */
+export function mainHeapAdvice (limitBytes: number | undefined, heapLimitBytes: number): { limitMib: number, heapLimitMib: number, flag: string } | undefined {
+  if (limitBytes === undefined) return undefined
+  const limitMib = Math.floor(limitBytes / 2 ** 20)
+  const heapLimitMib = Math.floor(heapLimitBytes / 2 ** 20)
+  const wanted = mainHeapLimitMib(limitMib)
+  return heapLimitMib > wanted + MAIN_HEAP_SLACK_MIB ? { limitMib, heapLimitMib, flag: `--max-old-space-size=${wanted}` } : undefined
 }

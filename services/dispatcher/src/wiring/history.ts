@@ -1,7 +1,6 @@
 // Wires the delivery history (DESIGN §10): the attempts topic and its
 // schema, the history thread (writer and indexer, history-worker.ts), the
 // recorder the engine writes into, the admin API's store and payload reader.
-import { totalmem } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { Admin, Kafka } from 'kafkajs'
 import type { Logger } from 'pino'
@@ -15,7 +14,7 @@ import type { HistoryStore } from '../history/store.js'
 import type { ReadEventPayload } from '../http/admin/types.js'
 import { ensureAttemptsTopic } from '../kafka/history-topic.js'
 import { readRecordAt } from '../kafka/record-reader.js'
-import { historyThreadLimits, processMemoryLimit } from '../memory/heap-limits.js'
+import { historyThreadLimits, memoryLimitOfThisProcess } from '../memory/heap-limits.js'
 import type { Metrics } from '../metrics.js'
 import { packAttempt, type PackedAttempt } from './attempt-pack.js'
 import type { FromHistoryThread, HistoryMetricsReport, HistoryThreadRole, ToHistoryThread } from './history-messages.js'
@@ -43,7 +42,7 @@ const CLOSE_MS = 5_000
  * outcomes written at once — stayed resident: 370 MB of RSS over the two
  * threads at 300,000 parked (bench/backlog.md).
  */
-const HISTORY_THREAD_LIMITS = historyThreadLimits(processMemoryLimit(process.constrainedMemory(), totalmem()))
+const HISTORY_THREAD_LIMITS = historyThreadLimits(memoryLimitOfThisProcess())
 
 /** Longest an entry waits in the delivery thread before it is posted; a flush posts at once. */
 const HAND_OVER_MS = 2

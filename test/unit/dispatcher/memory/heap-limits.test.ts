@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { historyThreadLimits, mainHeapLimitMib, MAX_OLD_MIB, MIN_OLD_MIB, processMemoryLimit } from '../../../../services/dispatcher/src/memory/heap-limits.js'
+import { historyThreadLimits, mainHeapAdvice, mainHeapLimitMib, MAX_OLD_MIB, MIN_OLD_MIB, processMemoryLimit } from '../../../../services/dispatcher/src/memory/heap-limits.js'
 
 const MiB = 2 ** 20
 
@@ -37,5 +37,17 @@ describe('processMemoryLimit', () => {
     expect(processMemoryLimit(0, 24 * 1024 * MiB)).toBeUndefined()
     expect(processMemoryLimit(2 ** 64, 24 * 1024 * MiB)).toBeUndefined()
     expect(processMemoryLimit(32 * 1024 * MiB, 24 * 1024 * MiB)).toBeUndefined()
+  })
+})
+
+describe('mainHeapAdvice', () => {
+  it('names the flag when V8 sized the main heap at half a 512 MiB limit, as it does without NODE_OPTIONS', () => {
+    expect(mainHeapAdvice(512 * MiB, 259 * MiB)).toEqual({ limitMib: 512, heapLimitMib: 259, flag: '--max-old-space-size=192' })
+  })
+
+  it('says nothing once the flag is set (V8 adds a little to it), or without a memory limit', () => {
+    // heap_size_limit with --max-old-space-size=192 in 512 MiB: the old space plus the young generation.
+    expect(mainHeapAdvice(512 * MiB, 200 * MiB)).toBeUndefined()
+    expect(mainHeapAdvice(undefined, 4288 * MiB)).toBeUndefined()
   })
 })
