@@ -12,8 +12,8 @@ import { totalmem } from 'node:os'
  * the process has memory outside any heap besides (buffers, the parked
  * deliveries' packed bytes, SQLite, code). With the main thread at 3/8 of
  * the limit and each history thread at an eighth, the same burst peaked at
- * 484 MiB in a 512 MiB container and sat at 400 MiB, never killed; parking
- * took 224 s instead of 186 s, the price of collecting more often.
+ * 492 MiB in a 512 MiB container and sat at 400 MiB, never killed; parking
+ * took 289 s instead of 186 s, the price of collecting more often.
  *
  * The history threads' limits are set by the dispatcher itself, from the
  * cgroup limit Node reports. The main thread's heap is sized by V8 before any
