@@ -337,6 +337,20 @@ export class SubscriptionStoreUnavailableError extends DispatcherError {
 }
 
 /**
+ * The history index cannot answer now: the thread that answers the admin
+ * API's queries of the SQLite index exited (a query past its heap limit,
+ * or shutdown). The admin API answers 503; the next query starts the
+ * thread again. Retriable.
+ */
+export class HistoryQueryUnavailableError extends DispatcherError {
+  static override readonly code = 'WHD_ERR_HISTORY_UNAVAILABLE'
+
+  constructor (message: string, options: DispatcherErrorOptions = {}) {
+    super(message, { ...options, retriable: true })
+  }
+}
+
+/**
  * A secret could not be encrypted or decrypted: an unknown key id, a key of
  * the wrong size, or an envelope that fails authentication (tampered, or
  * encrypted under another key with the same id). The message never contains
@@ -413,6 +427,7 @@ export const errorRegistry = Object.freeze([
   { errorClass: EndpointUrlBlockedError, httpStatus: 400, sharesCodeWith: SsrfBlockedError },
   { errorClass: SubscriptionRevisionMismatchError, httpStatus: 412 },
   { errorClass: SubscriptionStoreUnavailableError, httpStatus: 503 },
+  { errorClass: HistoryQueryUnavailableError, httpStatus: 503 },
   { errorClass: SecretKeyError },
   { errorClass: SubscriptionRecordIntegrityError },
   { errorClass: EndpointQuarantinedError, httpStatus: 409 }

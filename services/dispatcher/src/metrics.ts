@@ -207,7 +207,7 @@ export function createMetrics () {
     memoryCollections: new Counter({ name: 'webhooks_memory_collections_total', help: 'Memory-reducing garbage collections run because RSS passed MEMORY_SOFT_LIMIT_MIB', registers: [registry] }),
     historyThreadHeap: new Gauge({
       name: 'webhooks_history_thread_heap_bytes',
-      help: 'V8 heap of each history thread (role writer, indexer): used, and total (committed)',
+      help: 'V8 heap of each history thread (role writer, indexer, and reader with the SQLite index): used, and total (committed)',
       labelNames: ['role', 'space'] as const,
       registers: [registry],
       async collect () {

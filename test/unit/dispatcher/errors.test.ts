@@ -24,6 +24,7 @@ import {
   SubscriptionRevisionMismatchError,
   SubscriptionSourceError,
   SubscriptionStoreUnavailableError,
+  HistoryQueryUnavailableError,
   SubscriptionValidationError,
   TlsHandshakeError,
   TlsMaterialError,
@@ -57,6 +58,7 @@ const table: Array<{ make: () => DispatcherError, errorClass: { code: string, na
   { make: () => new EndpointUrlBlockedError('url', 'loopback', { cause }), errorClass: EndpointUrlBlockedError, name: 'EndpointUrlBlockedError', code: 'WHD_ERR_SSRF_BLOCKED', retriable: false },
   { make: () => new SubscriptionRevisionMismatchError('s1', 4, 3, { cause }), errorClass: SubscriptionRevisionMismatchError, name: 'SubscriptionRevisionMismatchError', code: 'WHD_ERR_PRECONDITION_FAILED', retriable: false },
   { make: () => new SubscriptionStoreUnavailableError('not started', { cause }), errorClass: SubscriptionStoreUnavailableError, name: 'SubscriptionStoreUnavailableError', code: 'WHD_ERR_STORE_UNAVAILABLE', retriable: true },
+  { make: () => new HistoryQueryUnavailableError('the reader exited', { cause }), errorClass: HistoryQueryUnavailableError, name: 'HistoryQueryUnavailableError', code: 'WHD_ERR_HISTORY_UNAVAILABLE', retriable: true },
   { make: () => new SecretKeyError('no key "k9"', 'k9', { cause }), errorClass: SecretKeyError, name: 'SecretKeyError', code: 'WHD_ERR_SECRET_KEY', retriable: false },
   { make: () => new SubscriptionRecordIntegrityError('MAC does not verify', 'mac-mismatch', { cause }), errorClass: SubscriptionRecordIntegrityError, name: 'SubscriptionRecordIntegrityError', code: 'WHD_ERR_RECORD_INTEGRITY', retriable: false },
   { make: () => new EndpointQuarantinedError('s1', 'no key "k9"', { cause }), errorClass: EndpointQuarantinedError, name: 'EndpointQuarantinedError', code: 'WHD_ERR_QUARANTINE_CONFLICT', retriable: false }

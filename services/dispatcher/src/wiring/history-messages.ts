@@ -2,6 +2,7 @@
 
 /** The writer writes the attempts topic; the indexer fills the store. */
 export type HistoryThreadRole = 'writer' | 'indexer'
+import type { StoreQuery } from '../history/store-queries.js'
 import type { PackedAttempt } from './attempt-pack.js'
 
 export type ToHistoryThread =
@@ -31,3 +32,19 @@ export type FromHistoryThread =
   | { type: 'closed' }
   /** The memory-reducing collection asked for ran. */
   | { type: 'collected' }
+
+/** To the reader thread (history-reader-worker.ts), which answers the admin API's reads of a SQLite index. */
+export type ToReaderThread =
+  /** A read of the store, answered by an `answer` with the same id. */
+  | { type: 'query', id: number, method: StoreQuery, args: unknown[] }
+  /** Close the store, answer `closed`, exit. */
+  | { type: 'close' }
+
+export type FromReaderThread =
+  /** The store is open (its schema migrated). */
+  | { type: 'ready' }
+  | { type: 'failed', message: string }
+  /** What the store answered to the query `id`, or the message of what it threw. */
+  | { type: 'answer', id: number, value: unknown }
+  | { type: 'answer', id: number, error: string }
+  | { type: 'closed' }

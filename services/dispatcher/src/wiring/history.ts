@@ -18,6 +18,7 @@ import { historyThreadLimits, memoryLimitOfThisProcess } from '../memory/heap-li
 import type { Metrics } from '../metrics.js'
 import { packAttempt, type PackedAttempt } from './attempt-pack.js'
 import type { FromHistoryThread, HistoryMetricsReport, HistoryThreadRole, ToHistoryThread } from './history-messages.js'
+import { ThreadHistoryStore } from './history-reader.js'
 import { openHistoryStore } from './history-store.js'
 
 export interface History {
@@ -172,15 +173,22 @@ export async function setUpHistory (o: { config: Readonly<DispatcherConfig>, kaf
   toWriter = (message) => { writer.worker.postMessage(message) }
   const indexer = config.historyStore === 'none' ? undefined : await startThread('indexer', () => {})
   const threads = [writer, ...(indexer === undefined ? [] : [indexer])]
+  // The admin API reads a SQLite index on a thread of its own, started by
+  // its first query (history-reader.ts); the indexer has opened the store.
+  const reader = config.historyStore === 'sqlite' ? new ThreadHistoryStore({ path: config.historySqlitePath, resourceLimits: HISTORY_THREAD_LIMITS, log: log.child({ module: 'history', thread: 'reader' }) }) : undefined
   metrics.bind({
     // A thread that has exited (shutdown) has no heap to report.
-    historyThreadHeaps: async () => (await Promise.all(threads.map(async ({ role, worker }) => {
-      const heap = await worker.getHeapStatistics().catch(() => undefined)
-      return heap === undefined ? [] : [{ role, used: heap.used_heap_size, total: heap.total_heap_size }]
-    }))).flat()
+    historyThreadHeaps: async () => {
+      const heaps = await Promise.all(threads.map(async ({ role, worker }) => {
+        const heap = await worker.getHeapStatistics().catch(() => undefined)
+        return heap === undefined ? [] : [{ role, used: heap.used_heap_size, total: heap.total_heap_size }]
+      }))
+      const readerHeap = await reader?.heap()
+      return [...heaps.flat(), ...(readerHeap === undefined ? [] : [{ role: 'reader' as const, ...readerHeap }])]
+    }
   })
 
-  const store = config.historyStore === 'none' ? undefined : await openHistoryStore(config)
+  const store = config.historyStore === 'postgres' ? await openHistoryStore(config) : reader
   const readPayload: ReadEventPayload = async (eventId, source) => {
     const read = await readEvent(eventId, source)
     return read.kind === 'gone' ? read : { kind: 'found', body: toWebhookBody(read.event) }
