@@ -86,6 +86,21 @@ export function historyStoreContract (name: string, open: () => Promise<HistoryS
       expect((await store.eventRecords(undefined, 'evt-1')).length).toBe(4)
     })
 
+    it('finds every attempt of an event however far apart they started, among other events\' rows and across gaps', async () => {
+      const minute = 60_000
+      // Minute edges on both sides, a retry days later, and a row far from the rest (a writer with a wrong clock).
+      const starts = [T0 - 1, T0, T0 + minute - 1, T0 + minute, T0 + 3 * 86_400_000 + 17, T0 + 400 * 86_400_000]
+      const mine = starts.map((startedAt, i) => attempt({ eventId: 'evt-far', attemptNumber: i + 1, startedAt }))
+      const others = starts.flatMap((startedAt) => [
+        attempt({ eventId: 'evt-near', startedAt }),
+        attempt({ eventId: 'evt-far', tenantId: 'tenant-b', startedAt: startedAt + 1 })
+      ])
+      await store.insert([...others, ...[...mine].reverse()])
+      expect((await store.eventRecords('tenant-a', 'evt-far')).map((r) => [r.attemptNumber, r.startedAt])).toEqual(mine.map((r) => [r.attemptNumber, r.startedAt]))
+      expect((await store.eventRecords(undefined, 'evt-far')).length).toBe(mine.length * 2)
+      expect(await store.eventRecords('tenant-a', 'evt-none')).toEqual([])
+    })
+
     it('pages an endpoint\'s attempts newest first with a cursor, under every filter', async () => {
       const rows = Array.from({ length: 25 }, (_, i) => attempt({
         eventId: `evt-${i}`,

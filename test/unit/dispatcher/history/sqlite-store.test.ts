@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openSqlHistoryStore } from '../../../../services/dispatcher/src/history/sql-store.js'
+import { eventRecordsQuery, openSqlHistoryStore } from '../../../../services/dispatcher/src/history/sql-store.js'
 import { openSqliteDriver } from '../../../../services/dispatcher/src/history/sqlite-driver.js'
 import { bucketUpperMs, decodeCursor, encodeCursor, latencyBucket, quantileOf } from '../../../../services/dispatcher/src/history/store.js'
 import { attempt, historyMigrationContract, historyStoreContract } from '../../../support/history-store-contract.js'
@@ -15,6 +15,27 @@ historyStoreContract('SQLite', async () => await openSqlHistoryStore(openSqliteD
 
 describe('SQLite history store schema', () => {
   historyMigrationContract('SQLite', async () => openSqliteDriver(join(dir, `h${++n}.sqlite`)))
+})
+
+describe('SQLite event lookups', () => {
+  // Inserts land among the current minute's pages of the event index
+  // (schema v3); a lookup must still be index searches, never a scan of
+  // the table: at a million rows a scan takes seconds.
+  it('search the time-led event index minute by minute, and never scan the table', async () => {
+    const driver = openSqliteDriver(join(dir, `h${++n}.sqlite`))
+    const store = await openSqlHistoryStore(driver)
+    try {
+      const indexes = await driver.query<{ name: string }>('SELECT name FROM sqlite_master WHERE type = ? AND tbl_name = ?', ['index', 'attempts'])
+      expect(indexes.map((i) => i.name)).not.toContain('attempts_by_event')
+      for (const scoped of [false, true]) {
+        const plan = (await driver.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${eventRecordsQuery('sqlite', scoped)}`, scoped ? ['e', 't'] : ['e'])).map((r) => r.detail)
+        expect(plan).toContain('SEARCH a USING INDEX attempts_by_event_time (<expr>=? AND event_id=?)')
+        expect(plan.filter((step) => /^SCAN (a|attempts)\b/.test(step))).toEqual([])
+      }
+    } finally {
+      await store.close()
+    }
+  })
 })
 
 describe('SQLite history store file', () => {
