@@ -128,10 +128,11 @@ redrive: build ## move dead letters back into the retry lanes (ARGS="--subscript
 replay: build ## start, follow, list or cancel a replay job (ARGS="start --endpoint ID --tenant T --since 2026-12-01T09:00Z --until 2026-12-02")
 	node dist/services/dispatcher/src/cli/replay.js $(ARGS)
 
-bench: setup $(STACK) $(POSTGRES) ## dispatcher vs a naive consumer vs the raw ceilings, side by side → bench/results.md; the delivery history's cost and indexing rate → bench/history.md; an endpoint down: the others' rate and memory per parked delivery → bench/backlog.md
+bench: setup $(STACK) $(POSTGRES) ## dispatcher vs a naive consumer vs the raw ceilings, side by side → bench/results.md; the delivery history's cost and indexing rate → bench/history.md; the SQLite index's insert cost as it grows and its event lookups → bench/history-index.md; an endpoint down: the others' rate and memory per parked delivery → bench/backlog.md
 	tsc -p test/bench/tsconfig.json
 	node dist/test/bench/run.js
 	HISTORY_POSTGRES_URL="$${HISTORY_POSTGRES_URL:-$$(deploy/local/postgres.sh url)}" node dist/test/bench/history.js
+	node dist/test/bench/history-index.js
 	node dist/test/bench/backlog.js
 	node dist/test/bench/targets.js
 

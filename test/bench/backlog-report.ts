@@ -4,6 +4,7 @@ import { mainHeapLimitMib } from '../../services/dispatcher/src/memory/heap-limi
 import type { Completeness } from './dispatcher-run.js'
 import type { DownMode } from './down-endpoint.js'
 import { ratio, type Rate } from './stats.js'
+import { envInteger } from './env-integer.js'
 
 /** Targets of issue 14. */
 export const BACKLOG_TARGETS = {
@@ -47,12 +48,7 @@ export interface BacklogConfig {
   resultsPath: string
 }
 
-const int = (env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number => {
-  const raw = (env[name] ?? String(fallback)).trim()
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`)
-  return value
-}
+const int = envInteger
 
 export function loadBacklogConfig (env: Record<string, string | undefined> = process.env): Readonly<BacklogConfig> {
   const only = (env.BENCH_BACKLOG_ONLY ?? '').trim()
