@@ -111,7 +111,7 @@ export function replayMatches (
   job: Pick<ReplayJob, 'tenantId' | 'eventTypes' | 'onlyFailed'>,
   endpointEventTypes: readonly string[],
   event: { tenantId: string, eventType: string, eventId: string },
-  delivered: ReadonlySet<string>
+  delivered: Pick<ReadonlySet<string>, 'has'>
 ): boolean {
   if (event.tenantId !== job.tenantId) return false
   if (!endpointEventTypes.some((f) => eventTypeMatches(f, event.eventType))) return false

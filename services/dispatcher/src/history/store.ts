@@ -48,6 +48,9 @@ export interface AttemptTotals {
  * reads. Every read is scoped by tenant, so no query can return another
  * tenant's rows whatever id it is given.
  */
+/** Event ids to test membership in: a Set, or (from the reader thread) a sorted-ids/SortedIds. */
+export type EventIdSet = Pick<ReadonlySet<string>, 'has' | 'size'>
+
 export interface HistoryStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Made when the store's schema was created: the indexer's consumer group is named after it, so a new store reads the whole topic. */
@@ -59,7 +62,7 @@ export interface HistoryStore {
   attempts: (tenantId: string, subscriptionId: string, query: AttemptQuery) => Promise<AttemptPage>
   totals: (tenantId: string, subscriptionId: string, since: number) => Promise<AttemptTotals>
   /** Ids of the events delivered (a 2xx attempt, any lane) to the subscription by attempts started at or after `since`: what a replay with onlyFailed leaves out. */
-  deliveredEventIds: (tenantId: string, subscriptionId: string, since: number) => Promise<Set<string>>
+  deliveredEventIds: (tenantId: string, subscriptionId: string, since: number) => Promise<EventIdSet>
   /** Deletes rows that started before `before`; resolves with how many. */
   prune: (before: number) => Promise<number>
   count: () => Promise<number>

@@ -43,7 +43,7 @@ export interface ReplayRunnerDeps {
   history: (AttemptRecorder & { flush?: () => Promise<void> }) | undefined
   retryTopicOf: (sourceTopic: string) => string
   /** onlyFailed: the ids of the events the endpoint has had delivered (from the history). */
-  deliveredIds: (job: ReplayJob) => Promise<Set<string>>
+  deliveredIds: (job: ReplayJob) => Promise<Pick<ReadonlySet<string>, 'has'>>
   /** The endpoints' rate-limit buckets, shared with live traffic: a replay and live deliveries together keep to the endpoint's rate. */
   rateLimiter: RateLimiter
   /** REPLAY_MAX_IN_FLIGHT. */

@@ -5,6 +5,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { openSqlHistoryStore } from '../history/sql-store.js'
 import { openSqliteDriver } from '../history/sqlite-driver.js'
+import { packIds } from '../history/sorted-ids.js'
 import { isStoreQuery, runStoreQuery } from '../history/store-queries.js'
 import { niceThisThread } from './thread-priority.js'
 import type { FromReaderThread, ToReaderThread } from './history-messages.js'
@@ -35,7 +36,15 @@ async function run (): Promise<void> {
       post({ type: 'answer', id, error: `no such history query: ${String(method)}` })
       return
     }
-    runStoreQuery(store, method, args).then((value) => { post({ type: 'answer', id, value }) }, (err: unknown) => {
+    runStoreQuery(store, method, args).then((value) => {
+      if (!(value instanceof Set)) {
+        post({ type: 'answer', id, value })
+        return
+      }
+      // A set goes over packed, its offsets handed over rather than copied.
+      const packed = packIds(value as Set<string>)
+      port.postMessage({ type: 'answer', id, value: packed } satisfies FromReaderThread, [packed.ends.buffer as ArrayBuffer])
+    }, (err: unknown) => {
       post({ type: 'answer', id, error: err instanceof Error ? err.message : String(err) })
     })
   })

@@ -8,7 +8,8 @@ import { Worker, type ResourceLimits } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import { HistoryQueryUnavailableError } from '../errors.js'
 import type { StoreQuery } from '../history/store-queries.js'
-import type { AttemptPage, AttemptTotals, HistoryStore, IndexedAttempt } from '../history/store.js'
+import { SortedIds, type PackedIds } from '../history/sorted-ids.js'
+import type { AttemptPage, AttemptTotals, EventIdSet, HistoryStore, IndexedAttempt } from '../history/store.js'
 import type { FromReaderThread, ToReaderThread } from './history-messages.js'
 
 export interface HistoryReaderOptions {
@@ -62,7 +63,8 @@ export class ThreadHistoryStore implements HistoryStore {
   async eventRecords (tenantId: string | undefined, eventId: string): Promise<IndexedAttempt[]> { return await this.#ask('eventRecords', [tenantId, eventId]) as IndexedAttempt[] }
   async attempts (...args: Parameters<HistoryStore['attempts']>): Promise<AttemptPage> { return await this.#ask('attempts', args) as AttemptPage }
   async totals (tenantId: string, subscriptionId: string, since: number): Promise<AttemptTotals> { return await this.#ask('totals', [tenantId, subscriptionId, since]) as AttemptTotals }
-  async deliveredEventIds (tenantId: string, subscriptionId: string, since: number): Promise<Set<string>> { return await this.#ask('deliveredEventIds', [tenantId, subscriptionId, since]) as Set<string> }
+  // Packed by the reader (history-reader-worker.ts): a Set of a million ids is slow to read here.
+  async deliveredEventIds (tenantId: string, subscriptionId: string, since: number): Promise<EventIdSet> { return new SortedIds(await this.#ask('deliveredEventIds', [tenantId, subscriptionId, since]) as PackedIds) }
   async count (): Promise<number> { return await this.#ask('count', []) as number }
 
   // The indexer thread writes the store; this view only reads it.
