@@ -108,6 +108,21 @@ describe('the history reader thread', () => {
     }
   })
 
+  it('answers every query that races a thread closing for idleness', async () => {
+    const reader = new ThreadHistoryStore({ resourceLimits: {}, log, workerUrl, path, idleMs: 1 })
+    try {
+      const counts: number[] = []
+      // Each pause lands before, at or after the 1 ms idle close, and some queries go out together.
+      for (let i = 0; i < 24; i++) {
+        counts.push(...await Promise.all(Array.from({ length: 1 + (i % 3) }, async () => await reader.count())))
+        await new Promise((resolve) => setTimeout(resolve, i % 4))
+      }
+      expect(new Set(counts)).toEqual(new Set([ROWS]))
+    } finally {
+      await reader.close()
+    }
+  })
+
   it('fails only the query that killed it (past its heap limit) with WHD_ERR_HISTORY_UNAVAILABLE, and starts again for the next', async () => {
     const reader = new ThreadHistoryStore({ resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 }, log, workerUrl, path })
     try {

@@ -89,9 +89,9 @@ export class ThreadHistoryStore implements HistoryStore {
 
   async #ask (method: StoreQuery, args: unknown[]): Promise<unknown> {
     if (this.#closed) throw new HistoryQueryUnavailableError('the history index is closing')
-    let thread = await (this.#current ??= this.#startThread())
-    // Retired while this query waited for it: the next one is started.
-    while (thread.retired) thread = await (this.#current ??= this.#startThread())
+    // A thread retires only once it has answered every query, and forgets
+    // itself as `#current` at once: a query never reaches a retired thread.
+    const thread = await (this.#current ??= this.#startThread())
     clearTimeout(thread.idle)
     const id = ++this.#lastId
     return await new Promise((resolve, reject) => {
