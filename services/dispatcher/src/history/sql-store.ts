@@ -25,7 +25,7 @@ function insertStatement (rows: number): string {
  * if `scoped`. SQLite's event index leads with the minute an attempt
  * started (migrations.ts): the query steps through the minutes the index
  * holds, from its first, each step and each minute's lookup one search of
- * the index — some 50 ms for a store that spans 30 days (bench/history-index.md).
+ * the index — about 40 ms for a store that spans 30 days (bench/history-index.md).
  * Only minutes that hold rows are visited, so a gap (or a row far off in
  * time) costs nothing. CROSS JOIN keeps the minutes as the outer loop:
  * left to itself the planner scanned the table.

@@ -43,14 +43,14 @@ export interface AttemptTotals {
   buckets: Map<number, number>
 }
 
+/** Event ids to test membership in: a Set, or, from the SQLite reader thread, a SortedIds (sorted-ids.ts). */
+export type EventIdSet = Pick<ReadonlySet<string>, 'has' | 'size'>
+
 /**
  * The delivery-history index: what the indexer writes and the admin API
  * reads. Every read is scoped by tenant, so no query can return another
  * tenant's rows whatever id it is given.
  */
-/** Event ids to test membership in: a Set, or (from the reader thread) a sorted-ids/SortedIds. */
-export type EventIdSet = Pick<ReadonlySet<string>, 'has' | 'size'>
-
 export interface HistoryStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Made when the store's schema was created: the indexer's consumer group is named after it, so a new store reads the whole topic. */

@@ -21,8 +21,10 @@ import { totalmem } from 'node:os'
  * `--max-old-space-size` in NODE_OPTIONS ({@link mainHeapLimitMib} of
  * `resources.limits.memory`), and the backlog bench does the same.
  *
- * A thread that runs out of heap ends the process (exit 1, the error
- * logged); nothing uncommitted is lost, as commits wait for the history.
+ * A writer or indexer thread that runs out of heap ends the process
+ * (exit 1, the error logged); nothing uncommitted is lost, as commits wait
+ * for the history. The SQLite reader thread, under the same limits, ends
+ * alone: only its queries fail (wiring/history-reader.ts).
  */
 
 export interface ThreadHeapLimits {

@@ -1,9 +1,9 @@
 // The admin API's view of a SQLite history index, answered on a thread of
 // its own. node:sqlite runs a query to its end on the thread that asks: on
 // the delivery thread, an endpoint's 24-hour totals over a million rows held
-// every delivery for half a second, and the delivered-events list of a
-// replay for six (bench/history-index.md). PostgreSQL needs no such thread:
-// its queries wait on a socket.
+// every delivery for 0.4-0.5 s, and the delivered-events list of a replay
+// for 4-6 s (bench/history-index.md). PostgreSQL needs no such thread: its
+// queries wait on a socket.
 import { Worker, type ResourceLimits } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import { HistoryQueryUnavailableError } from '../errors.js'
